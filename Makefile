@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+#   make            build build/ttbpf
+#   make test       install what is missing, build, run the whole suite
+#   make demo       install what is missing, build, trace examples/ and write reports
+#   make V=1        show full commands
+#   make SANITIZE=1 build userspace with AddressSanitizer and UBSan
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+OUT       := build
+CLANG     ?= clang
+CC        ?= cc
+BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+ARCH      := x86
+PKGS      := libbpf libelf zlib
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -fno-omit-frame-pointer
+CPPFLAGS  += -I$(OUT) -Ibpf -Iuser -MMD -MP -D_GNU_SOURCE
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz) -lm
+ifeq ($(SANITIZE),1)
+CFLAGS    += -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
+	-Ivmlinux/$(ARCH) -Ibpf -MMD -MP
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+E2E_SRCS  := $(wildcard tests/e2e/test_*.c)
+E2E_BINS  := $(patsubst tests/e2e/%.c,$(OUT)/tests/%,$(E2E_SRCS))
+FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
+FIXTURES  := $(patsubst tests/fixtures/%.c,$(OUT)/fixtures/%,$(FIXTURE_SRCS))
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+EXAMPLES  := $(patsubst examples/%.c,$(OUT)/examples/%,$(EXAMPLE_SRCS))
+TEST_LIBS := -lcriterion -ljansson
+
+.PHONY: all clean deps test unit e2e demo examples fixtures
+
+all: $(OUT)/ttbpf
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+$(OUT) $(OUT)/user $(OUT)/tests $(OUT)/fixtures $(OUT)/examples:
+	$(Q)mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Every userspace object may include a skeleton: generate them first.
+$(USER_OBJS): $(SKELS)
+
+$(OUT)/user/%.o: user/%.c | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OUT)/ttbpf: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(LIB_OBJS) $(TEST_LIBS) $(LDLIBS) -o $@
+
+$(OUT)/tests/%: tests/e2e/%.c tests/e2e/e2e.h | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(TEST_LIBS) -lpthread -o $@
+
+# Fixtures and examples are traced programs: plain flags, frame pointers,
+# no sanitizers (those replace malloc).
+TRACED_CFLAGS := -O1 -g -fno-omit-frame-pointer -Wall -Iinclude -pthread
+
+$(OUT)/fixtures/%: tests/fixtures/%.c | $(OUT)/fixtures
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TRACED_CFLAGS) $< -o $@
+
+$(OUT)/examples/%: examples/%.c | $(OUT)/examples
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TRACED_CFLAGS) $< -o $@
+
+fixtures: $(FIXTURES)
+examples: $(EXAMPLES)
+
+unit: deps $(UNIT_BINS)
+	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+e2e: deps $(OUT)/ttbpf $(E2E_BINS) $(FIXTURES)
+	$(Q)set -e; for t in $(E2E_BINS); do echo "== $$t"; TTBPF=$(OUT)/ttbpf FIXTURES=$(OUT)/fixtures $$t; done
+
+# Installs first, then re-enters make so that pkg-config sees the packages.
+test:
+	$(Q)scripts/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory unit e2e
+
+demo:
+	$(Q)scripts/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory $(OUT)/ttbpf examples
+	$(Q)scripts/demo.sh
+
+clean:
+	$(call msg,CLEAN,$(OUT))
+	$(Q)rm -rf $(OUT)
+
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d)

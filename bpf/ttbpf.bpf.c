@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Allocator probes. One generic entry and one generic return program serve
+ * every allocating function; the attach cookie says which function it is
+ * (enum tt_fn). free has its own entry-only program.
+ *
+ * glibc calls itself (realloc(NULL, n) enters malloc, reallocarray enters
+ * realloc, realloc(p, 0) enters free), and every entry hits a probe. The
+ * per-thread in-flight record makes the outermost call the only one that is
+ * reported: nested entries only bump its depth, and frees entered while an
+ * allocating call is in flight belong to that call.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "ttbpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by userspace before load. */
+const volatile __u64 wakeup_bytes = 0; /* 0: wake the reader on every record */
+
+struct inflight {
+	__u64 entry_ns;
+	__u64 size;
+	__u64 old_ptr;
+	__u64 memptr; /* posix_memalign's void ** */
+	__u32 fn;
+	__u32 depth;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TT_MAX_THREADS);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 24); /* resized by userspace before load */
+} events SEC(".maps");
+
+/* Read by userspace through the skeleton's .bss. */
+__u64 counters[TT_CNT_NUM];
+
+static __always_inline void count(enum tt_counter c)
+{
+	__sync_fetch_and_add(&counters[c], 1);
+}
+
+/*
+ * Waking the reader costs the traced thread a wake-up per record; let data
+ * pile up to wakeup_bytes and rely on the reader's poll timeout otherwise.
+ */
+static __always_inline __u64 wake_flags(void)
+{
+	if (!wakeup_bytes)
+		return 0;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* a * b, or ~0 when it overflows (the call then fails, as glibc's does) */
+static __always_inline __u64 mul_size(__u64 a, __u64 b)
+{
+	__u64 limit;
+
+	if (!((a | b) >> 32))
+		return a * b;
+	if (!a)
+		return 0;
+	limit = ~0ULL / a;
+	/* keep clang from turning the check into a 128-bit multiply BPF lacks */
+	asm volatile("" : "+r"(limit));
+	return b > limit ? ~0ULL : a * b;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct inflight *f, n = {};
+
+	f = bpf_map_lookup_elem(&inflight, &id);
+	if (f) {
+		f->depth++;
+		return 0;
+	}
+
+	n.fn = bpf_get_attach_cookie(ctx);
+	n.depth = 1;
+	n.entry_ns = bpf_ktime_get_ns();
+	switch (n.fn) {
+	case TT_FN_MALLOC:
+	case TT_FN_VALLOC:
+	case TT_FN_PVALLOC:
+		n.size = a0;
+		break;
+	case TT_FN_CALLOC:
+		n.size = mul_size(a0, a1);
+		break;
+	case TT_FN_REALLOC:
+		n.old_ptr = a0;
+		n.size = a1;
+		break;
+	case TT_FN_REALLOCARRAY:
+		n.old_ptr = a0;
+		n.size = mul_size(a1, a2);
+		break;
+	case TT_FN_POSIX_MEMALIGN:
+		n.memptr = a0;
+		n.size = a2;
+		break;
+	case TT_FN_ALIGNED_ALLOC:
+	case TT_FN_MEMALIGN:
+		n.size = a1;
+		break;
+	default:
+		return 0;
+	}
+	if (bpf_map_update_elem(&inflight, &id, &n, BPF_NOEXIST))
+		count(TT_CNT_INFLIGHT_FULL);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit, __u64 ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tt_alloc_event *e;
+	struct inflight *f, n;
+	__u64 ptr = 0;
+
+	f = bpf_map_lookup_elem(&inflight, &id);
+	if (!f)
+		return 0; /* entered before we attached, or the table was full */
+	if (--f->depth)
+		return 0;
+	n = *f;
+	bpf_map_delete_elem(&inflight, &id);
+
+	if (n.fn == TT_FN_POSIX_MEMALIGN) {
+		/* returns an errno; the block is written through memptr */
+		if ((int)ret == 0 && bpf_probe_read_user(&ptr, sizeof(ptr), (void *)n.memptr))
+			ptr = 0;
+	} else {
+		ptr = ret;
+	}
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TT_CNT_LOST_EVENTS);
+		return 0;
+	}
+	e->hdr.type = TT_EV_ALLOC;
+	e->hdr.tid = (__u32)id;
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->fn = n.fn;
+	e->failed = ptr == 0;
+	e->ptr = ptr;
+	e->size = n.size;
+	e->old_ptr = n.old_ptr;
+	e->entry_ns = n.entry_ns;
+	bpf_ringbuf_submit(e, wake_flags());
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, __u64 ptr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tt_free_event *e;
+
+	if (!ptr)
+		return 0;
+	if (bpf_map_lookup_elem(&inflight, &id))
+		return 0; /* inside realloc(p, 0) and the like: that call reports it */
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TT_CNT_LOST_EVENTS);
+		return 0;
+	}
+	e->hdr.type = TT_EV_FREE;
+	e->hdr.tid = (__u32)id;
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->ptr = ptr;
+	bpf_ringbuf_submit(e, wake_flags());
+	return 0;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The one header shared by the BPF programs and userspace: ring-buffer
+ * records, allocator kinds and limits. Only fixed-size __u32/__u64 fields, so
+ * the layout is the same on both sides; userspace checks sizes with
+ * _Static_assert. Every record starts with struct tt_event_hdr.
+ */
+#ifndef TTBPF_H
+#define TTBPF_H
+
+/* Allocator entry points, used as the uprobe attach cookie. */
+enum tt_fn {
+	TT_FN_MALLOC = 0,
+	TT_FN_CALLOC,
+	TT_FN_REALLOC,
+	TT_FN_REALLOCARRAY,
+	TT_FN_FREE,
+	TT_FN_POSIX_MEMALIGN,
+	TT_FN_ALIGNED_ALLOC,
+	TT_FN_MEMALIGN,
+	TT_FN_VALLOC,
+	TT_FN_PVALLOC,
+	TT_FN_CNT,
+};
+
+enum tt_event_type {
+	TT_EV_ALLOC = 1, /* an allocating call returned (success or failure) */
+	TT_EV_FREE = 2,  /* free(ptr) entered with ptr != NULL */
+};
+
+/* Limits */
+#define TT_MAX_THREADS 65536 /* in-flight calls tracked at once */
+
+struct tt_event_hdr {
+	__u32 type; /* enum tt_event_type */
+	__u32 tid;  /* kernel thread id of the caller */
+	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+};
+
+/*
+ * One logical allocating call, emitted at its return. realloc-style calls
+ * carry the block they were given in old_ptr. entry_ns lets userspace tell a
+ * block that another thread got at old_ptr after this realloc released it.
+ */
+struct tt_alloc_event {
+	struct tt_event_hdr hdr;
+	__u32 fn;     /* enum tt_fn of the outermost call */
+	__u32 failed; /* 1: returned NULL / non-zero; nothing became live */
+	__u64 ptr;    /* returned block (0 when failed) */
+	__u64 size;   /* requested bytes (nmemb * size for calloc) */
+	__u64 old_ptr; /* realloc/reallocarray input block, else 0 */
+	__u64 entry_ns; /* when the outermost call was entered */
+};
+
+struct tt_free_event {
+	struct tt_event_hdr hdr;
+	__u64 ptr;
+};
+
+/* Counters kept by the BPF side, read by userspace at the end. */
+enum tt_counter {
+	TT_CNT_LOST_EVENTS = 0,   /* ring buffer full: record not reserved */
+	TT_CNT_INFLIGHT_FULL,     /* per-thread in-flight table full */
+	TT_CNT_NUM,
+};
+
+#endif /* TTBPF_H */

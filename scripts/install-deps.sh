@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs every Debian package that building, demoing and testing ttbpf needs.
+# Idempotent: does nothing (and needs no network) when all are present.
+set -euo pipefail
+
+PKGS=(
+	make gcc clang llvm pkg-config          # build; llvm-strip for the BPF object
+	bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev   # BPF loader, ELF/DWARF
+	libcairo2-dev fonts-dejavu-core         # dashboard (issue 5)
+	libcriterion-dev libjansson-dev         # unit tests; JSON parsing in tests
+	bpftrace valgrind python3 sqlite3       # independent references in tests
+	binutils systemtap-sdt-dev              # readelf; <sys/sdt.h> for comparisons
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages: ${missing[*]}" >&2
+	echo "install-deps: run as root (sudo make ...) to install them" >&2
+	exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

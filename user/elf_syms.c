@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <string.h>
+#include <unistd.h>
+#include "elf_syms.h"
+
+/* Files come from the target and may be hostile: libelf bounds-checks the
+ * section data it returns, and every index below is checked against it. */
+static int open_elf(const char *path, int *fd, Elf **elf)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	*elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	if (!*elf || elf_kind(*elf) != ELF_K_ELF) {
+		if (*elf)
+			elf_end(*elf);
+		close(*fd);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+/* vaddr → file offset through the PT_LOAD segment that maps it */
+static uint64_t vaddr_to_offset(Elf *elf, uint64_t vaddr)
+{
+	size_t n, i;
+	GElf_Phdr ph;
+
+	if (elf_getphdrnum(elf, &n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_filesz)
+			return vaddr - ph.p_vaddr + ph.p_offset;
+	}
+	return 0;
+}
+
+static void scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const char *const *names,
+			size_t cnt, uint64_t *offsets)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t nsyms, i, k;
+	GElf_Sym sym;
+
+	if (!data || !sh->sh_entsize)
+		return;
+	nsyms = data->d_size / sh->sh_entsize;
+	for (i = 0; i < nsyms; i++) {
+		const char *name;
+		int type;
+
+		if (!gelf_getsym(data, (int)i, &sym))
+			break;
+		type = GELF_ST_TYPE(sym.st_info);
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
+		    !sym.st_value)
+			continue;
+		name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (!name)
+			continue;
+		for (k = 0; k < cnt; k++)
+			if (!offsets[k] && !strcmp(name, names[k]))
+				offsets[k] = vaddr_to_offset(elf, sym.st_value);
+	}
+}
+
+int elf_syms__func_offsets(const char *path, const char *const *names, size_t cnt,
+			   uint64_t *offsets)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	Elf *elf;
+	int fd, err;
+
+	memset(offsets, 0, cnt * sizeof(*offsets));
+	err = open_elf(path, &fd, &elf);
+	if (err)
+		return err;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
+			scan_symtab(elf, scn, &sh, names, cnt, offsets);
+	}
+	elf_end(elf);
+	close(fd);
+	return 0;
+}
+
+int elf_syms__is_static(const char *path)
+{
+	size_t n, i;
+	GElf_Phdr ph;
+	Elf *elf;
+	int fd, err, ret = 1;
+
+	err = open_elf(path, &fd, &elf);
+	if (err)
+		return err;
+	if (elf_getphdrnum(elf, &n)) {
+		ret = -ENOEXEC;
+		n = 0;
+	}
+	for (i = 0; i < n; i++)
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_INTERP)
+			ret = 0;
+	elf_end(elf);
+	close(fd);
+	return ret;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The ring-buffer reader: decodes records and feeds the heap model. */
+#ifndef TT_EVENTS_H
+#define TT_EVENTS_H
+
+#include <stdint.h>
+
+struct events;
+struct heap;
+
+struct events_stats {
+	uint64_t records;     /* records decoded */
+	uint64_t bad_records; /* unknown type or wrong size: a bug, reported */
+	uint64_t model_errors; /* the model could not take a record (out of memory) */
+};
+
+int events__new(struct events **out, int ringbuf_fd, struct heap *heap);
+/* Consumes what is pending, waiting up to timeout_ms for more. Returns the
+ * number of records, or a negative errno (-EINTR on a signal). */
+int events__poll(struct events *ev, int timeout_ms);
+/* Consumes everything pending without waiting. */
+int events__drain(struct events *ev);
+const struct events_stats *events__stats(const struct events *ev);
+void events__free(struct events *ev);
+
+#endif /* TT_EVENTS_H */

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "heap.h"
+
+/*
+ * Live blocks live in an open-addressing table (linear probing, backward-shift
+ * deletion, no tombstones) keyed by address; ptr == 0 marks an empty slot, as
+ * no live block starts at 0. 32-byte slots at a load factor of at most 3/4
+ * keep the model under 90 bytes per live allocation.
+ */
+#define MIN_SLOTS 1024
+
+struct heap {
+	struct heap_block *slots;
+	size_t mask; /* slot count - 1 */
+	struct heap_stats st;
+
+	struct heap_thread *threads; /* unsorted, small */
+	size_t thread_cnt, thread_cap, last_thread;
+	bool threads_sorted;
+};
+
+static size_t slot_of(const struct heap *h, uint64_t ptr)
+{
+	/* Fibonacci hashing: allocator addresses share their low bits */
+	return (size_t)((ptr * 0x9E3779B97F4A7C15ULL) >> 17) & h->mask;
+}
+
+struct heap *heap__new(void)
+{
+	struct heap *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->slots = calloc(MIN_SLOTS, sizeof(*h->slots));
+	if (!h->slots) {
+		free(h);
+		return NULL;
+	}
+	h->mask = MIN_SLOTS - 1;
+	return h;
+}
+
+void heap__free(struct heap *h)
+{
+	if (!h)
+		return;
+	free(h->slots);
+	free(h->threads);
+	free(h);
+}
+
+static struct heap_block *lookup(const struct heap *h, uint64_t ptr)
+{
+	size_t i = slot_of(h, ptr);
+
+	while (h->slots[i].ptr) {
+		if (h->slots[i].ptr == ptr)
+			return &h->slots[i];
+		i = (i + 1) & h->mask;
+	}
+	return NULL;
+}
+
+static void place(struct heap *h, const struct heap_block *b)
+{
+	size_t i = slot_of(h, b->ptr);
+
+	while (h->slots[i].ptr)
+		i = (i + 1) & h->mask;
+	h->slots[i] = *b;
+}
+
+static int grow(struct heap *h)
+{
+	size_t old_cnt = h->mask + 1, i;
+	struct heap_block *old = h->slots, *slots;
+
+	slots = calloc(old_cnt * 2, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	h->slots = slots;
+	h->mask = old_cnt * 2 - 1;
+	for (i = 0; i < old_cnt; i++)
+		if (old[i].ptr)
+			place(h, &old[i]);
+	free(old);
+	return 0;
+}
+
+static void remove_slot(struct heap *h, struct heap_block *b)
+{
+	size_t i = (size_t)(b - h->slots), j = i, home;
+
+	/* shift later members of the probe run back so lookups never stop early */
+	for (;;) {
+		j = (j + 1) & h->mask;
+		if (!h->slots[j].ptr)
+			break;
+		home = slot_of(h, h->slots[j].ptr);
+		if (((j - home) & h->mask) >= ((j - i) & h->mask)) {
+			h->slots[i] = h->slots[j];
+			i = j;
+		}
+	}
+	h->slots[i].ptr = 0;
+}
+
+static struct heap_thread *thread_of(struct heap *h, uint32_t tid)
+{
+	struct heap_thread *t;
+	size_t i;
+
+	/* consecutive records mostly come from one thread */
+	if (h->last_thread < h->thread_cnt && h->threads[h->last_thread].tid == tid)
+		return &h->threads[h->last_thread];
+	for (i = h->thread_cnt; i-- > 0;)
+		if (h->threads[i].tid == tid) {
+			h->last_thread = i;
+			return &h->threads[i];
+		}
+	if (h->thread_cnt == h->thread_cap) {
+		size_t cap = h->thread_cap ? h->thread_cap * 2 : 16;
+
+		t = realloc(h->threads, cap * sizeof(*t));
+		if (!t)
+			return NULL;
+		h->threads = t;
+		h->thread_cap = cap;
+	}
+	t = &h->threads[h->thread_cnt++];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	h->threads_sorted = false;
+	return t;
+}
+
+static void touch(struct heap *h, uint64_t ts_ns)
+{
+	if (!h->st.first_ns || ts_ns < h->st.first_ns)
+		h->st.first_ns = ts_ns;
+	if (ts_ns > h->st.last_ns)
+		h->st.last_ns = ts_ns;
+}
+
+static void release(struct heap *h, struct heap_block *b, struct heap_thread *t)
+{
+	h->st.total_frees++;
+	h->st.total_freed_bytes += b->size;
+	h->st.live_cnt--;
+	h->st.live_bytes -= b->size;
+	t->frees++;
+	t->freed_bytes += b->size;
+	remove_slot(h, b);
+}
+
+static void note_peak(struct heap *h, uint64_t ts_ns)
+{
+	if (h->st.live_bytes > h->st.peak_bytes) {
+		h->st.peak_bytes = h->st.live_bytes;
+		h->st.peak_cnt = h->st.live_cnt;
+		h->st.peak_ns = ts_ns;
+	}
+}
+
+static int insert(struct heap *h, const struct tt_alloc_event *e)
+{
+	struct heap_block *b = lookup(h, e->ptr);
+	struct heap_block nb = {
+		.ptr = e->ptr, .size = e->size, .ts_ns = e->hdr.ts_ns, .tid = e->hdr.tid,
+	};
+
+	if (b) {
+		/* the free of this block was lost or reordered: the new one wins */
+		h->st.dup_allocs++;
+		h->st.live_bytes -= b->size;
+		*b = nb;
+	} else {
+		if ((h->st.live_cnt + 1) * 4 > (h->mask + 1) * 3 && grow(h))
+			return -ENOMEM;
+		place(h, &nb);
+		h->st.live_cnt++;
+	}
+	h->st.live_bytes += e->size;
+	note_peak(h, e->hdr.ts_ns);
+	return 0;
+}
+
+static bool is_realloc(uint32_t fn)
+{
+	return fn == TT_FN_REALLOC || fn == TT_FN_REALLOCARRAY;
+}
+
+int heap__on_alloc(struct heap *h, const struct tt_alloc_event *e)
+{
+	struct heap_thread *t = thread_of(h, e->hdr.tid);
+	struct heap_block *old = NULL;
+	int err;
+
+	if (!t)
+		return -ENOMEM;
+	touch(h, e->hdr.ts_ns);
+
+	if (is_realloc(e->fn) && e->old_ptr) {
+		old = lookup(h, e->old_ptr);
+		/*
+		 * Another thread may have been handed old_ptr between this
+		 * realloc releasing it and our return probe: that block is
+		 * younger than the call and is not ours to touch.
+		 */
+		if (old && old->ts_ns > e->entry_ns)
+			old = NULL;
+	}
+
+	if (e->failed) {
+		/* glibc's realloc(p, 0) frees p and returns NULL: not a failure */
+		if (e->fn == TT_FN_REALLOC && e->old_ptr && e->size == 0) {
+			if (old)
+				release(h, old, t);
+			else
+				h->st.unknown_frees++;
+			return 0;
+		}
+		h->st.failed_allocs++;
+		t->failed++;
+		return 0;
+	}
+
+	if (e->old_ptr && is_realloc(e->fn)) {
+		if (e->ptr == e->old_ptr)
+			h->st.reallocs_in_place++;
+		else
+			h->st.reallocs_moved++;
+		if (old)
+			release(h, old, t);
+		else
+			h->st.unknown_frees++;
+	}
+
+	err = insert(h, e);
+	if (err)
+		return err;
+	h->st.total_allocs++;
+	h->st.total_alloc_bytes += e->size;
+	t->allocs++;
+	t->alloc_bytes += e->size;
+	return 0;
+}
+
+int heap__on_free(struct heap *h, const struct tt_free_event *e)
+{
+	struct heap_thread *t = thread_of(h, e->hdr.tid);
+	struct heap_block *b;
+
+	if (!t)
+		return -ENOMEM;
+	touch(h, e->hdr.ts_ns);
+	if (!e->ptr)
+		return 0;
+	b = lookup(h, e->ptr);
+	if (b)
+		release(h, b, t);
+	else
+		h->st.unknown_frees++;
+	return 0;
+}
+
+const struct heap_stats *heap__stats(const struct heap *h)
+{
+	return &h->st;
+}
+
+const struct heap_block *heap__find(const struct heap *h, uint64_t ptr)
+{
+	return ptr ? lookup(h, ptr) : NULL;
+}
+
+const struct heap_block *heap__next(const struct heap *h, size_t *it)
+{
+	while (*it <= h->mask) {
+		const struct heap_block *b = &h->slots[(*it)++];
+
+		if (b->ptr)
+			return b;
+	}
+	return NULL;
+}
+
+static int cmp_tid(const void *a, const void *b)
+{
+	const struct heap_thread *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+const struct heap_thread *heap__threads(struct heap *h, size_t *cnt)
+{
+	if (!h->threads_sorted && h->thread_cnt) {
+		qsort(h->threads, h->thread_cnt, sizeof(*h->threads), cmp_tid);
+		h->threads_sorted = true;
+	}
+	*cnt = h->thread_cnt;
+	return h->threads;
+}
+
+size_t heap__table_bytes(const struct heap *h)
+{
+	return (h->mask + 1) * sizeof(*h->slots);
+}

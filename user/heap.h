@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The heap model: every live allocation of the target and the running
+ * figures, fed by decoded allocator records. It knows nothing of BPF or of
+ * reports; its rules are documented in docs/semantics.md.
+ */
+#ifndef TT_HEAP_H
+#define TT_HEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "ttbpf.h"
+
+struct heap;
+
+struct heap_block {
+	uint64_t ptr;
+	uint64_t size;
+	uint64_t ts_ns; /* when it became live at this size */
+	uint32_t tid;
+	uint32_t aux; /* reserved for stack and variable ids */
+};
+
+struct heap_stats {
+	uint64_t total_allocs;       /* successful allocating calls, realloc included */
+	uint64_t total_alloc_bytes;  /* bytes requested by them */
+	uint64_t total_frees;        /* known blocks released: free, realloc's old block */
+	uint64_t total_freed_bytes;
+	uint64_t failed_allocs;      /* NULL / non-zero return; nothing became live */
+	uint64_t unknown_frees;      /* blocks released that were allocated before attach */
+	uint64_t reallocs_in_place;  /* realloc returned its input block */
+	uint64_t reallocs_moved;     /* realloc returned a different block */
+	uint64_t dup_allocs;         /* an address returned while already live (lost free) */
+	uint64_t live_cnt;
+	uint64_t live_bytes;
+	uint64_t peak_bytes;         /* highest live_bytes seen */
+	uint64_t peak_cnt;           /* live_cnt at that moment */
+	uint64_t peak_ns;            /* when (0 when nothing was ever live) */
+	uint64_t first_ns, last_ns;  /* time of the first and last record */
+};
+
+struct heap_thread {
+	uint32_t tid;
+	uint64_t allocs, alloc_bytes;
+	uint64_t frees, freed_bytes; /* blocks this thread released */
+	uint64_t failed;
+};
+
+struct heap *heap__new(void);
+void heap__free(struct heap *h);
+
+/* Returns 0, or -ENOMEM (the model is then unchanged). */
+int heap__on_alloc(struct heap *h, const struct tt_alloc_event *e);
+int heap__on_free(struct heap *h, const struct tt_free_event *e);
+
+const struct heap_stats *heap__stats(const struct heap *h);
+const struct heap_block *heap__find(const struct heap *h, uint64_t ptr);
+
+/* Iterates live blocks in table order: `size_t it = 0; while ((b = heap__next(h, &it)))` */
+const struct heap_block *heap__next(const struct heap *h, size_t *it);
+
+/* Per-thread figures, sorted by tid; valid until the next heap__on_* call. */
+const struct heap_thread *heap__threads(struct heap *h, size_t *cnt);
+
+/* Bytes the model holds for its live-block table (for the overhead figures). */
+size_t heap__table_bytes(const struct heap *h);
+
+#endif /* TT_HEAP_H */

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "options.h"
+
+#define TT_VERSION "0.1.0"
+
+static const char usage_text[] =
+	"Usage: ttbpf [OPTIONS] -p PID\n"
+	"       ttbpf [OPTIONS] -- COMMAND [ARGS...]\n"
+	"\n"
+	"Trace the heap of a process with eBPF uprobes on its allocator.\n"
+	"\n"
+	"  -p, --pid PID           attach to a running process\n"
+	"  -j, --json FILE         write the JSON report to FILE\n"
+	"  -o, --output DIR        write DIR/ttbpf.json\n"
+	"  -d, --duration SECONDS  stop tracing after SECONDS\n"
+	"  -l, --lib PATH          probe the allocator in PATH (jemalloc, tcmalloc,\n"
+	"                          a static binary) instead of the target's libc\n"
+	"  -b, --ringbuf-size N    ring buffer bytes (power of two, K/M suffix;\n"
+	"                          default 16M)\n"
+	"      --wakeup-bytes N    wake the reader when N bytes are pending (0: on\n"
+	"                          every record; default 256K)\n"
+	"  -q, --quiet             no summary on stderr\n"
+	"  -v, --verbose           say where probes go; libbpf messages\n"
+	"  -h, --help              this text\n"
+	"  -V, --version           print the version\n"
+	"\n"
+	"Ends on Ctrl-C, SIGTERM, --duration or target exit; then writes the summary\n"
+	"and reports. In launch mode ttbpf exits with the command's status.\n";
+
+static void usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "ttbpf: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'ttbpf --help' for more information.\n");
+}
+
+/* "16M", "64K", "4096": a byte count that fits 32 bits */
+static int parse_bytes(const char *s, uint32_t *out)
+{
+	unsigned long long v, mult = 1;
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		mult = 1ULL << 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		mult = 1ULL << 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		mult = 1ULL << 30, end++;
+	if (*end || v > UINT32_MAX / mult)
+		return -EINVAL;
+	*out = (uint32_t)(v * mult);
+	return 0;
+}
+
+enum { OPT_WAKEUP = 256 };
+
+enum options_result options__parse(struct options *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "lib", required_argument, NULL, 'l' },
+		{ "ringbuf-size", required_argument, NULL, 'b' },
+		{ "wakeup-bytes", required_argument, NULL, OPT_WAKEUP },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	char *end;
+	long pid;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->ringbuf_bytes = TT_DEFAULT_RINGBUF_BYTES;
+	o->wakeup_bytes = TT_DEFAULT_WAKEUP_BYTES;
+	opterr = 0;
+	optind = 1;
+	/* '+': stop at the first non-option, so COMMAND's own options are its own */
+	while ((c = getopt_long(argc, argv, "+:p:j:o:d:l:b:qvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			errno = 0;
+			pid = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || pid <= 0 || pid > INT_MAX) {
+				usage_error("invalid PID '%s'", optarg);
+				return OPTIONS_EXIT_USAGE;
+			}
+			o->pid = (int)pid;
+			break;
+		case 'j':
+			o->json_path = optarg;
+			break;
+		case 'o':
+			o->out_dir = optarg;
+			break;
+		case 'd':
+			errno = 0;
+			o->duration_s = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !isfinite(o->duration_s) ||
+			    o->duration_s <= 0 || o->duration_s > 1e9) {
+				usage_error("invalid duration '%s' (seconds, > 0)", optarg);
+				return OPTIONS_EXIT_USAGE;
+			}
+			break;
+		case 'l':
+			o->lib_path = optarg;
+			break;
+		case 'b':
+			if (parse_bytes(optarg, &o->ringbuf_bytes) || o->ringbuf_bytes < 4096 ||
+			    (o->ringbuf_bytes & (o->ringbuf_bytes - 1))) {
+				usage_error("invalid ring buffer size '%s' (a power of two >= 4K)", optarg);
+				return OPTIONS_EXIT_USAGE;
+			}
+			break;
+		case OPT_WAKEUP:
+			if (parse_bytes(optarg, &o->wakeup_bytes)) {
+				usage_error("invalid --wakeup-bytes '%s'", optarg);
+				return OPTIONS_EXIT_USAGE;
+			}
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return OPTIONS_EXIT_OK;
+		case 'V':
+			printf("ttbpf %s\n", TT_VERSION);
+			return OPTIONS_EXIT_OK;
+		case ':':
+			usage_error("option '%s' needs an argument", argv[optind - 1]);
+			return OPTIONS_EXIT_USAGE;
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+			return OPTIONS_EXIT_USAGE;
+		}
+	}
+
+	if (optind < argc)
+		o->argv = &argv[optind];
+	if (o->pid && o->argv) {
+		usage_error("%s", "give either -p PID or a command, not both");
+		return OPTIONS_EXIT_USAGE;
+	}
+	if (!o->pid && !o->argv) {
+		usage_error("%s", "nothing to trace: give -p PID or -- COMMAND");
+		return OPTIONS_EXIT_USAGE;
+	}
+	if (o->wakeup_bytes >= o->ringbuf_bytes) {
+		usage_error("%s", "--wakeup-bytes must be below the ring buffer size");
+		return OPTIONS_EXIT_USAGE;
+	}
+	return OPTIONS_RUN;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Command-line parsing into one options struct; no other logic. */
+#ifndef TT_OPTIONS_H
+#define TT_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TT_DEFAULT_RINGBUF_BYTES (16u << 20)
+#define TT_DEFAULT_WAKEUP_BYTES (256u << 10)
+
+struct options {
+	int pid;              /* -p: attach to this process; 0 when launching */
+	char **argv;          /* -- CMD ARGS: NULL-terminated, or NULL in pid mode */
+	const char *json_path; /* -j/--json FILE */
+	const char *out_dir;   /* -o DIR: DIR/ttbpf.json */
+	const char *lib_path;  /* -l/--lib: allocator library or binary to probe */
+	double duration_s;     /* -d: 0 = until Ctrl-C or target exit */
+	uint32_t ringbuf_bytes;
+	uint32_t wakeup_bytes;
+	int verbose;
+	bool quiet;
+};
+
+enum options_result {
+	OPTIONS_RUN = 0,
+	OPTIONS_EXIT_OK,    /* --help, --version: done */
+	OPTIONS_EXIT_USAGE, /* bad usage: message printed, exit 2 */
+};
+
+enum options_result options__parse(struct options *o, int argc, char **argv);
+
+#endif /* TT_OPTIONS_H */

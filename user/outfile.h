@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Report files written atomically: a temporary file created exclusively next
+ * to the destination (never through a planted symlink), renamed over it when
+ * complete, owned by the invoking user under sudo.
+ */
+#ifndef TT_OUTFILE_H
+#define TT_OUTFILE_H
+
+#include <stdio.h>
+
+struct outfile {
+	FILE *f;
+	char *path;
+	char *tmp;
+};
+
+int outfile__open(struct outfile *o, const char *path);
+/* Flushes, syncs and renames; on failure removes the temporary. 0 or -errno. */
+int outfile__commit(struct outfile *o);
+void outfile__abort(struct outfile *o);
+/* Checks, before tracing starts, that path can be created: its directory
+ * exists and is writable, and path is not a directory. Prints why not. */
+int outfile__check(const char *path);
+
+#endif /* TT_OUTFILE_H */

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "elf_syms.h"
+#include "probes.h"
+#include "ttbpf.skel.h"
+
+/* What we probe. An allocating function gets an entry and a return probe;
+ * free gets an entry probe only. */
+static const struct alloc_fn {
+	const char *name;
+	enum tt_fn fn;
+	bool required;
+} alloc_fns[] = {
+	{ "malloc", TT_FN_MALLOC, .required = true },
+	{ "free", TT_FN_FREE, .required = true },
+	{ "calloc", TT_FN_CALLOC },
+	{ "realloc", TT_FN_REALLOC },
+	{ "reallocarray", TT_FN_REALLOCARRAY },
+	{ "posix_memalign", TT_FN_POSIX_MEMALIGN },
+	{ "aligned_alloc", TT_FN_ALIGNED_ALLOC },
+	{ "memalign", TT_FN_MEMALIGN },
+	{ "valloc", TT_FN_VALLOC },
+	{ "pvalloc", TT_FN_PVALLOC },
+};
+#define ALLOC_FN_CNT (sizeof(alloc_fns) / sizeof(alloc_fns[0]))
+/* entry + return per function */
+#define MAX_LINKS (2 * ALLOC_FN_CNT)
+
+struct probes {
+	struct ttbpf_bpf *skel;
+	struct bpf_link *links[MAX_LINKS];
+	int link_cnt;
+	int verbose;
+};
+
+static int verbose_level;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && verbose_level < 2)
+		return 0;
+	if (!verbose_level)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void explain_load_error(int err)
+{
+	if (err == -EPERM || err == -EACCES) {
+		if (geteuid())
+			fprintf(stderr, "ttbpf: loading BPF programs needs root or CAP_BPF and "
+					"CAP_PERFMON; try sudo\n");
+		else
+			fprintf(stderr, "ttbpf: the kernel refused the BPF programs (%s); "
+					"is BPF restricted by lockdown or a security module?\n",
+				strerror(-err));
+	} else if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "ttbpf: this kernel has no BTF (/sys/kernel/btf/vmlinux); "
+				"ttbpf needs a kernel built with CONFIG_DEBUG_INFO_BTF=y\n");
+	} else {
+		fprintf(stderr, "ttbpf: cannot load the BPF programs: %s (run with -v for "
+				"libbpf's log)\n", strerror(-err));
+	}
+}
+
+int probes__load(struct probes **out, const struct probes_opts *opts)
+{
+	struct probes *p;
+	int err;
+
+	verbose_level = opts->verbose;
+	libbpf_set_print(libbpf_print);
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->verbose = opts->verbose;
+	p->skel = ttbpf_bpf__open();
+	if (!p->skel) {
+		err = -errno;
+		fprintf(stderr, "ttbpf: cannot open the BPF object: %s\n", strerror(-err));
+		goto err_free;
+	}
+	p->skel->rodata->wakeup_bytes = opts->wakeup_bytes;
+	err = bpf_map__set_max_entries(p->skel->maps.events, opts->ringbuf_bytes);
+	if (err) {
+		fprintf(stderr, "ttbpf: invalid ring buffer size %u\n", opts->ringbuf_bytes);
+		goto err_destroy;
+	}
+	err = ttbpf_bpf__load(p->skel);
+	if (err) {
+		explain_load_error(err);
+		goto err_destroy;
+	}
+	*out = p;
+	return 0;
+
+err_destroy:
+	ttbpf_bpf__destroy(p->skel);
+err_free:
+	free(p);
+	return err;
+}
+
+static int attach_one(struct probes *p, struct bpf_program *prog, int pid, const char *path,
+		      uint64_t offset, enum tt_fn fn, bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = fn, .retprobe = retprobe);
+	struct bpf_link *link;
+
+	link = bpf_program__attach_uprobe_opts(prog, pid, path, (size_t)offset, &uo);
+	if (!link)
+		return -errno;
+	p->links[p->link_cnt++] = link;
+	return 0;
+}
+
+static void explain_attach_error(const char *name, const char *path, int err)
+{
+	if (err == -ENOENT || err == -EINVAL)
+		fprintf(stderr, "ttbpf: cannot attach a uprobe to %s in %s: %s; is this kernel "
+				"built with CONFIG_UPROBES=y?\n", name, path, strerror(-err));
+	else
+		fprintf(stderr, "ttbpf: cannot attach a uprobe to %s in %s: %s\n", name, path,
+			strerror(-err));
+}
+
+int probes__attach(struct probes *p, int pid, const char *lib_path)
+{
+	const char *names[ALLOC_FN_CNT];
+	uint64_t offs[ALLOC_FN_CNT];
+	size_t i, j;
+	int err;
+
+	for (i = 0; i < ALLOC_FN_CNT; i++)
+		names[i] = alloc_fns[i].name;
+	err = elf_syms__func_offsets(lib_path, names, ALLOC_FN_CNT, offs);
+	if (err) {
+		fprintf(stderr, "ttbpf: cannot read symbols of %s: %s\n", lib_path, strerror(-err));
+		return err;
+	}
+
+	for (i = 0; i < ALLOC_FN_CNT; i++) {
+		const struct alloc_fn *f = &alloc_fns[i];
+		bool dup = false;
+
+		if (!offs[i]) {
+			if (f->required) {
+				fprintf(stderr, "ttbpf: %s has no symbol '%s': is it an allocator? "
+						"(a stripped static binary cannot be traced)\n",
+					lib_path, f->name);
+				return -ENOENT;
+			}
+			if (p->verbose)
+				fprintf(stderr, "ttbpf: %s: no %s, skipped\n", lib_path, f->name);
+			continue;
+		}
+		/* Aliases (glibc's memalign is aligned_alloc) share one address:
+		 * two probes there would report every call twice. */
+		for (j = 0; j < i; j++)
+			if (offs[j] == offs[i])
+				dup = true;
+		if (dup) {
+			if (p->verbose)
+				fprintf(stderr, "ttbpf: %s: %s is an alias of an already probed "
+						"function, skipped\n", lib_path, f->name);
+			continue;
+		}
+
+		if (f->fn == TT_FN_FREE) {
+			err = attach_one(p, p->skel->progs.free_enter, pid, lib_path, offs[i], f->fn, false);
+		} else {
+			err = attach_one(p, p->skel->progs.alloc_enter, pid, lib_path, offs[i], f->fn, false);
+			if (!err)
+				err = attach_one(p, p->skel->progs.alloc_exit, pid, lib_path, offs[i], f->fn,
+						 true);
+		}
+		if (err) {
+			explain_attach_error(f->name, lib_path, err);
+			return err;
+		}
+		if (p->verbose)
+			fprintf(stderr, "ttbpf: probing %s at %s+0x%llx\n", f->name, lib_path,
+				(unsigned long long)offs[i]);
+	}
+	return 0;
+}
+
+int probes__events_fd(const struct probes *p)
+{
+	return bpf_map__fd(p->skel->maps.events);
+}
+
+uint64_t probes__counter(const struct probes *p, enum tt_counter c)
+{
+	return __atomic_load_n(&p->skel->bss->counters[c], __ATOMIC_RELAXED);
+}
+
+int probes__attached_cnt(const struct probes *p)
+{
+	return p->link_cnt;
+}
+
+void probes__detach(struct probes *p)
+{
+	int i;
+
+	for (i = 0; i < p->link_cnt; i++)
+		bpf_link__destroy(p->links[i]);
+	p->link_cnt = 0;
+}
+
+void probes__free(struct probes *p)
+{
+	if (!p)
+		return;
+	probes__detach(p);
+	ttbpf_bpf__destroy(p->skel);
+	free(p);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The BPF side: skeleton open → configure → load → attach, from a table of
+ * allocator functions. */
+#ifndef TT_PROBES_H
+#define TT_PROBES_H
+
+#include <stdint.h>
+#include "ttbpf.h"
+
+struct probes;
+
+struct probes_opts {
+	uint32_t ringbuf_bytes;
+	uint32_t wakeup_bytes; /* 0: wake the reader on every record */
+	int verbose;
+};
+
+/* Opens and loads the BPF object. Prints what failed and what to do. */
+int probes__load(struct probes **out, const struct probes_opts *opts);
+/* Attaches to the allocator functions in lib_path for process pid. */
+int probes__attach(struct probes *p, int pid, const char *lib_path);
+int probes__events_fd(const struct probes *p);
+uint64_t probes__counter(const struct probes *p, enum tt_counter c);
+/* Number of uprobes attached (entry and return probes counted apart). */
+int probes__attached_cnt(const struct probes *p);
+/* Removes the probes; counters and the ring buffer stay readable. */
+void probes__detach(struct probes *p);
+void probes__free(struct probes *p);
+
+#endif /* TT_PROBES_H */

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What every report needs besides the heap model: the run it describes. */
+#ifndef TT_REPORT_H
+#define TT_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TT_TOOL_VERSION "0.1.0"
+#define TT_FORMAT_VERSION 1
+
+struct report_meta {
+	int pid;
+	const char *command;
+	const char *allocator; /* the library or binary probed */
+	bool launched;
+	int exit_code;          /* launched command's status; -1 unknown */
+	uint64_t start_ns;      /* CLOCK_MONOTONIC, as record timestamps */
+	uint64_t end_ns;
+	int64_t wall_minus_mono_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
+	uint64_t lost_events;   /* records the BPF side could not reserve */
+	uint64_t inflight_dropped; /* calls not followed: per-thread table full */
+	uint64_t bad_records;
+	uint64_t records;
+};
+
+#endif /* TT_REPORT_H */

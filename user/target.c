@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "elf_syms.h"
+#include "target.h"
+
+#define CMDLINE_MAX 4096
+
+struct target {
+	pid_t pid;
+	bool launched;
+	bool exited;
+	int status;     /* waitpid status, when launched and exited */
+	int go_fd;      /* launch: write end the child waits on */
+	int exec_fd;    /* launch: read end; carries errno if execvp failed */
+	int pidfd;      /* attach: readable once the process exits */
+	char *argv0;    /* launch: the command as given */
+	char command[CMDLINE_MAX];
+};
+
+static struct target *target_alloc(void)
+{
+	struct target *t = calloc(1, sizeof(*t));
+
+	if (t)
+		t->go_fd = t->exec_fd = t->pidfd = -1;
+	return t;
+}
+
+static void join_args(char *buf, size_t len, char **argv)
+{
+	size_t off = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; argv[i] && off + 1 < len; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s", i ? " " : "", argv[i]);
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+int target__launch(struct target **out, char **argv)
+{
+	int go[2], ex[2], err;
+	struct target *t;
+	char c;
+
+	t = target_alloc();
+	if (!t)
+		return -ENOMEM;
+	if (pipe2(go, O_CLOEXEC) || pipe2(ex, O_CLOEXEC)) {
+		err = -errno;
+		free(t);
+		return err;
+	}
+	t->pid = fork();
+	if (t->pid < 0) {
+		err = -errno;
+		close(go[0]), close(go[1]), close(ex[0]), close(ex[1]);
+		free(t);
+		return err;
+	}
+	if (t->pid == 0) {
+		/* nothing here may allocate: the probes may already count us */
+		close(go[1]);
+		close(ex[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1); /* ttbpf gave up before attaching */
+		execvp(argv[0], argv);
+		err = errno;
+		if (write(ex[1], &err, sizeof(err)) < 0)
+			_exit(TT_EXIT_NOT_EXEC);
+		_exit(err == ENOENT ? TT_EXIT_NOT_FOUND : TT_EXIT_NOT_EXEC);
+	}
+	close(go[0]);
+	close(ex[1]);
+	t->go_fd = go[1];
+	t->exec_fd = ex[0];
+	t->launched = true;
+	t->argv0 = argv[0];
+	join_args(t->command, sizeof(t->command), argv);
+	*out = t;
+	return 0;
+}
+
+static void read_cmdline(struct target *t)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", t->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, t->command, sizeof(t->command) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	t->command[n] = '\0';
+	while (n > 0 && t->command[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (t->command[i] == '\0')
+			t->command[i] = ' ';
+}
+
+int target__attach(struct target **out, int pid)
+{
+	char path[64], exe[PATH_MAX];
+	struct target *t;
+
+	if (pid == getpid()) {
+		fprintf(stderr, "ttbpf: refusing to trace itself (pid %d)\n", pid);
+		return -EINVAL;
+	}
+	if (kill(pid, 0) && errno == ESRCH) {
+		fprintf(stderr, "ttbpf: no such process: %d\n", pid);
+		return -ESRCH;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (readlink(path, exe, sizeof(exe)) < 0) {
+		if (errno == ENOENT) {
+			snprintf(path, sizeof(path), "/proc/%d", pid);
+			if (access(path, F_OK)) {
+				fprintf(stderr, "ttbpf: no such process: %d\n", pid);
+				return -ESRCH;
+			}
+			fprintf(stderr, "ttbpf: pid %d is a kernel thread: it has no user-space heap\n", pid);
+			return -EINVAL;
+		}
+		fprintf(stderr, "ttbpf: cannot inspect pid %d: %s (needs root; try sudo)\n", pid,
+			strerror(errno));
+		return -errno;
+	}
+	t = target_alloc();
+	if (!t)
+		return -ENOMEM;
+	t->pid = pid;
+	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	read_cmdline(t);
+	*out = t;
+	return 0;
+}
+
+void target__free(struct target *t)
+{
+	if (!t)
+		return;
+	if (t->go_fd >= 0)
+		close(t->go_fd); /* a held child sees EOF and exits */
+	if (t->launched && !t->exited)
+		waitpid(t->pid, &t->status, 0);
+	if (t->exec_fd >= 0)
+		close(t->exec_fd);
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	free(t);
+}
+
+int target__pid(const struct target *t)
+{
+	return t->pid;
+}
+
+bool target__launched(const struct target *t)
+{
+	return t->launched;
+}
+
+const char *target__command(const struct target *t)
+{
+	return t->command;
+}
+
+/* PATH lookup as execvp does it, to find out what the child will run */
+static int resolve_command(const char *cmd, char *buf, size_t len)
+{
+	const char *path = getenv("PATH"), *p, *end;
+
+	if (strchr(cmd, '/')) {
+		snprintf(buf, len, "%s", cmd);
+		return access(buf, X_OK) ? -errno : 0;
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; *p; p = *end ? end + 1 : end) {
+		struct stat st;
+
+		end = strchrnul(p, ':');
+		snprintf(buf, len, "%.*s%s%s", (int)(end - p), p, end == p ? "" : "/", cmd);
+		if (!stat(buf, &st) && S_ISREG(st.st_mode) && !access(buf, X_OK))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+static bool is_libc(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5) ||
+	       !strncmp(base, "ld-musl-", 8);
+}
+
+/* The libc mapped by pid, as a path we can open (through its root). */
+static int find_mapped_libc(int pid, char *buf, size_t len)
+{
+	char maps[64], *line = NULL;
+	size_t cap = 0;
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned long lo, hi;
+		char *path, *nl;
+		int off = 0;
+
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &off) < 2 || !off)
+			continue;
+		path = line + off;
+		if ((nl = strchr(path, '\n')))
+			*nl = '\0';
+		if (path[0] != '/' || !is_libc(path))
+			continue;
+		if (strstr(path, " (deleted)"))
+			/* replaced on disk: the mapping itself still names the inode */
+			snprintf(buf, len, "/proc/%d/map_files/%lx-%lx", pid, lo, hi);
+		else
+			snprintf(buf, len, "/proc/%d/root%s", pid, path);
+		err = 0;
+		break;
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+int target__allocator(const struct target *t, const char *lib_path, char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	int err;
+
+	if (lib_path) {
+		if (!access(lib_path, R_OK)) {
+			snprintf(buf, len, "%s", lib_path);
+			return 0;
+		}
+		if (!t->launched) {
+			/* a path inside the target's mount namespace */
+			snprintf(buf, len, "/proc/%d/root%s", t->pid, lib_path);
+			if (!access(buf, R_OK))
+				return 0;
+		}
+		fprintf(stderr, "ttbpf: cannot read --lib %s: %s\n", lib_path, strerror(errno));
+		return -ENOENT;
+	}
+
+	if (t->launched) {
+		/* A static command carries its own malloc; a dynamic one gets the
+		 * libc we map ourselves, from the same root. */
+		if (!resolve_command(t->argv0, exe, sizeof(exe)) && elf_syms__is_static(exe) == 1) {
+			snprintf(buf, len, "%s", exe);
+			return 0;
+		}
+		err = find_mapped_libc(getpid(), buf, len);
+	} else {
+		err = find_mapped_libc(t->pid, buf, len);
+		if (err == -ENOENT) {
+			snprintf(buf, len, "/proc/%d/exe", t->pid);
+			return elf_syms__is_static(buf) == 1 ? 0 : -ENOENT;
+		}
+	}
+	if (err)
+		fprintf(stderr, "ttbpf: cannot find the libc of pid %d: %s; name the allocator with --lib\n",
+			t->pid, strerror(-err));
+	return err;
+}
+
+int target__release(struct target *t)
+{
+	ssize_t n;
+	int err = 0;
+
+	if (!t->launched)
+		return 0;
+	if (write(t->go_fd, "g", 1) != 1)
+		return TT_EXIT_NOT_EXEC;
+	close(t->go_fd);
+	t->go_fd = -1;
+	/* EOF: the exec closed the pipe (O_CLOEXEC); data: execvp's errno */
+	do
+		n = read(t->exec_fd, &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(t->exec_fd);
+	t->exec_fd = -1;
+	if (n != sizeof(err))
+		return 0;
+	if (err == ENOENT) {
+		fprintf(stderr, "ttbpf: %s: command not found\n", t->argv0);
+		target__wait(t);
+		return TT_EXIT_NOT_FOUND;
+	}
+	fprintf(stderr, "ttbpf: cannot execute %s: %s\n", t->argv0, strerror(err));
+	target__wait(t);
+	return TT_EXIT_NOT_EXEC;
+}
+
+bool target__exited(struct target *t)
+{
+	struct pollfd p;
+
+	if (t->exited)
+		return true;
+	if (t->launched) {
+		if (waitpid(t->pid, &t->status, WNOHANG) == t->pid)
+			t->exited = true;
+	} else if (t->pidfd >= 0) {
+		p.fd = t->pidfd;
+		p.events = POLLIN;
+		if (poll(&p, 1, 0) == 1)
+			t->exited = true;
+	} else if (kill(t->pid, 0) && errno == ESRCH) {
+		t->exited = true;
+	}
+	return t->exited;
+}
+
+void target__wait(struct target *t)
+{
+	if (!t->launched || t->exited)
+		return;
+	while (waitpid(t->pid, &t->status, 0) < 0 && errno == EINTR)
+		;
+	t->exited = true;
+}
+
+int target__exit_code(const struct target *t)
+{
+	if (!t->launched || !t->exited)
+		return -1;
+	if (WIFEXITED(t->status))
+		return WEXITSTATUS(t->status);
+	if (WIFSIGNALED(t->status))
+		return 128 + WTERMSIG(t->status);
+	return -1;
+}
+
+void target__signal(const struct target *t, int sig)
+{
+	if (t && t->launched && !t->exited && t->pid > 0)
+		kill(t->pid, sig);
+}

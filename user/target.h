@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The traced process: launched (fork, held until probes are attached, then
+ * execvp) or attached by PID; which allocator it maps; how it ended.
+ */
+#ifndef TT_TARGET_H
+#define TT_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct target;
+
+/* Exit codes of launch mode when the command cannot run, as shells use. */
+#define TT_EXIT_NOT_FOUND 127
+#define TT_EXIT_NOT_EXEC 126
+
+/* Forks a child that waits for target__release() before execvp(argv). */
+int target__launch(struct target **out, char **argv);
+/* Checks that pid is a live user-space process. */
+int target__attach(struct target **out, int pid);
+void target__free(struct target *t);
+
+int target__pid(const struct target *t);
+bool target__launched(const struct target *t);
+/* Command line, for reports: argv joined by spaces (read from /proc in pid mode). */
+const char *target__command(const struct target *t);
+
+/*
+ * Path of the allocator to probe, usable from our mount namespace: lib_path
+ * when given, else the libc the target maps (the executable itself when it is
+ * statically linked). Returns 0 or a negative errno with a message printed.
+ */
+int target__allocator(const struct target *t, const char *lib_path, char *buf, size_t len);
+
+/*
+ * Lets a launched child exec. Returns 0 once exec succeeded, or the exit code
+ * ttbpf should return (127 not found, 126 not executable) with a message
+ * printed.
+ */
+int target__release(struct target *t);
+
+/* Non-blocking: true once the target has exited (status then known). */
+bool target__exited(struct target *t);
+/* Blocks until a launched child exits. */
+void target__wait(struct target *t);
+/* Exit status as a shell reports it: code, or 128 + signal. -1 if unknown. */
+int target__exit_code(const struct target *t);
+/* Forwards a signal to a launched child. Async-signal-safe. */
+void target__signal(const struct target *t, int sig);
+
+#endif /* TT_TARGET_H */

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <stdio.h>
+#include "units.h"
+
+const char *units__bytes(char *buf, size_t len, uint64_t bytes)
+{
+	static const char *const unit[] = { "B", "KB", "MB", "GB", "TB", "PB", "EB" };
+	double v = (double)bytes;
+	int i = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
+		return buf;
+	}
+	while (v >= 1024 && i < 6) {
+		v /= 1024;
+		i++;
+	}
+	/* 1023.96 KB would print as "1024.0 KB": move up a unit instead */
+	if (v >= 1023.95 && i < 6) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, len, "%.1f %s", v, unit[i]);
+	return buf;
+}
+
+const char *units__count(char *buf, size_t len, uint64_t cnt)
+{
+	static const char *const unit[] = { "", "K", "M", "G", "T", "P", "E" };
+	double v = (double)cnt;
+	int i = 0;
+
+	if (cnt < 1000) {
+		snprintf(buf, len, "%llu", (unsigned long long)cnt);
+		return buf;
+	}
+	while (v >= 1000 && i < 6) {
+		v /= 1000;
+		i++;
+	}
+	if (v >= 999.95 && i < 6) {
+		v /= 1000;
+		i++;
+	}
+	snprintf(buf, len, "%.1f%s", v, unit[i]);
+	return buf;
+}
+
+const char *units__duration(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.1f us", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.2f ms", ns / 1e6);
+	else if (ns < 60000000000ULL)
+		snprintf(buf, len, "%.2f s", ns / 1e9);
+	else
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)(ns / 60000000000ULL),
+			 (unsigned long long)(ns / 1000000000ULL % 60));
+	return buf;
+}
