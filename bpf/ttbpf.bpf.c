@@ -19,6 +19,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by userspace before load. */
 const volatile __u64 wakeup_bytes = 0; /* 0: wake the reader on every record */
+/* Link-time addresses in the allocator's file: the free probe, and the
+ * executable segment. The load bias cancels out, so no maps are needed. */
+const volatile __u64 free_probe_vaddr = 0;
+const volatile __u64 lib_text_lo = 0, lib_text_hi = 0;
 
 struct inflight {
 	__u64 entry_ns;
@@ -172,6 +176,7 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tt_free_event *e;
+	__u64 ret, caller;
 
 	if (!ptr)
 		return 0;
@@ -187,6 +192,14 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 	e->hdr.tid = (__u32)id;
 	e->hdr.ts_ns = bpf_ktime_get_ns();
 	e->ptr = ptr;
+	e->flags = 0;
+	e->reserved = 0;
+	/* at entry the return address sits at the stack pointer */
+	if (lib_text_hi && !bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx))) {
+		caller = ret - PT_REGS_IP(ctx) + free_probe_vaddr;
+		if (caller >= lib_text_lo && caller < lib_text_hi)
+			e->flags = TT_FREE_FROM_ALLOCATOR;
+	}
 	bpf_ringbuf_submit(e, wake_flags());
 	return 0;
 }

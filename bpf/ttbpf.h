@@ -52,9 +52,15 @@ struct tt_alloc_event {
 	__u64 entry_ns; /* when the outermost call was entered */
 };
 
+/* free() was called from the allocator's own code (glibc returning its
+ * per-thread cache at thread exit, fclose, ...), not by the program. */
+#define TT_FREE_FROM_ALLOCATOR 0x1
+
 struct tt_free_event {
 	struct tt_event_hdr hdr;
 	__u64 ptr;
+	__u32 flags; /* TT_FREE_* */
+	__u32 reserved;
 };
 
 /* Counters kept by the BPF side, read by userspace at the end. */

@@ -44,7 +44,7 @@ static uint64_t vaddr_to_offset(Elf *elf, uint64_t vaddr)
 }
 
 static void scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const char *const *names,
-			size_t cnt, uint64_t *offsets)
+			size_t cnt, struct elf_func *funcs)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
 	size_t nsyms, i, k;
@@ -67,20 +67,22 @@ static void scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const char 
 		if (!name)
 			continue;
 		for (k = 0; k < cnt; k++)
-			if (!offsets[k] && !strcmp(name, names[k]))
-				offsets[k] = vaddr_to_offset(elf, sym.st_value);
+			if (!funcs[k].offset && !strcmp(name, names[k])) {
+				funcs[k].offset = vaddr_to_offset(elf, sym.st_value);
+				funcs[k].vaddr = sym.st_value;
+			}
 	}
 }
 
-int elf_syms__func_offsets(const char *path, const char *const *names, size_t cnt,
-			   uint64_t *offsets)
+int elf_syms__funcs(const char *path, const char *const *names, size_t cnt,
+		    struct elf_func *funcs)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 	Elf *elf;
 	int fd, err;
 
-	memset(offsets, 0, cnt * sizeof(*offsets));
+	memset(funcs, 0, cnt * sizeof(*funcs));
 	err = open_elf(path, &fd, &elf);
 	if (err)
 		return err;
@@ -88,7 +90,7 @@ int elf_syms__func_offsets(const char *path, const char *const *names, size_t cn
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
-			scan_symtab(elf, scn, &sh, names, cnt, offsets);
+			scan_symtab(elf, scn, &sh, names, cnt, funcs);
 	}
 	elf_end(elf);
 	close(fd);
@@ -115,4 +117,33 @@ int elf_syms__is_static(const char *path)
 	elf_end(elf);
 	close(fd);
 	return ret;
+}
+
+int elf_syms__text_range(const char *path, uint64_t *lo, uint64_t *hi)
+{
+	size_t n, i;
+	GElf_Phdr ph;
+	Elf *elf;
+	int fd, err;
+
+	err = open_elf(path, &fd, &elf);
+	if (err)
+		return err;
+	*lo = UINT64_MAX;
+	*hi = 0;
+	if (elf_getphdrnum(elf, &n))
+		n = 0;
+	for (i = 0; i < n; i++) {
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+			continue;
+		if (ph.p_vaddr < *lo)
+			*lo = ph.p_vaddr;
+		if (ph.p_vaddr + ph.p_memsz > *hi)
+			*hi = ph.p_vaddr + ph.p_memsz;
+	}
+	elf_end(elf);
+	close(fd);
+	if (*hi <= *lo)
+		return -ENOEXEC;
+	return 0;
 }

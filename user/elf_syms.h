@@ -6,13 +6,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct elf_func {
+	uint64_t offset; /* file offset, what uprobes take; 0: not found */
+	uint64_t vaddr;  /* link-time address */
+};
+
 /*
- * For each of names[0..cnt), sets offsets[i] to the file offset of the defined
- * function of that name (from .symtab and .dynsym), or 0 when there is none.
+ * For each of names[0..cnt), finds the defined function of that name (from
+ * .symtab and .dynsym); funcs[i].offset stays 0 when there is none.
  * Returns 0, or a negative errno when the file cannot be read as ELF.
  */
-int elf_syms__func_offsets(const char *path, const char *const *names, size_t cnt,
-			   uint64_t *offsets);
+int elf_syms__funcs(const char *path, const char *const *names, size_t cnt,
+		    struct elf_func *funcs);
+
+/* The link-time address range [lo, hi) of the executable segments. */
+int elf_syms__text_range(const char *path, uint64_t *lo, uint64_t *hi);
 
 /* 1 when path is an ELF file without PT_INTERP (statically linked), 0 when it
  * has one, negative errno when it cannot be read as ELF. */

@@ -7,7 +7,7 @@
 
 _Static_assert(sizeof(struct tt_event_hdr) == 16, "tt_event_hdr layout");
 _Static_assert(sizeof(struct tt_alloc_event) == 56, "tt_alloc_event layout");
-_Static_assert(sizeof(struct tt_free_event) == 24, "tt_free_event layout");
+_Static_assert(sizeof(struct tt_free_event) == 32, "tt_free_event layout");
 
 struct events {
 	struct ring_buffer *rb;

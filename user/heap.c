@@ -262,6 +262,8 @@ int heap__on_free(struct heap *h, const struct tt_free_event *e)
 	b = lookup(h, e->ptr);
 	if (b)
 		release(h, b, t);
+	else if (e->flags & TT_FREE_FROM_ALLOCATOR)
+		h->st.internal_frees++;
 	else
 		h->st.unknown_frees++;
 	return 0;

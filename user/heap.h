@@ -30,6 +30,8 @@ struct heap_stats {
 	uint64_t total_freed_bytes;
 	uint64_t failed_allocs;      /* NULL / non-zero return; nothing became live */
 	uint64_t unknown_frees;      /* blocks released that were allocated before attach */
+	uint64_t internal_frees;     /* frees of unseen blocks from the allocator's own
+				      * code: glibc's thread-exit cache flush */
 	uint64_t reallocs_in_place;  /* realloc returned its input block */
 	uint64_t reallocs_moved;     /* realloc returned a different block */
 	uint64_t dup_allocs;         /* an address returned while already live (lost free) */

@@ -121,13 +121,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ttbpf: out of memory\n");
 		return 1;
 	}
-	popts.ringbuf_bytes = o.ringbuf_bytes;
-	popts.wakeup_bytes = o.wakeup_bytes;
-	popts.verbose = o.verbose;
-	err = probes__load(&probes, &popts);
-	if (err)
-		goto cleanup;
-
 	err = o.argv ? target__launch(&t, o.argv) : target__attach(&t, o.pid);
 	if (err) {
 		if (o.argv)
@@ -138,9 +131,17 @@ int main(int argc, char **argv)
 	if (err)
 		goto cleanup;
 
+	popts.lib_path = lib;
+	popts.ringbuf_bytes = o.ringbuf_bytes;
+	popts.wakeup_bytes = o.wakeup_bytes;
+	popts.verbose = o.verbose;
+	err = probes__load(&probes, &popts);
+	if (err)
+		goto cleanup;
+
 	meta.start_ns = now_ns(CLOCK_MONOTONIC);
 	meta.wall_minus_mono_ns = (int64_t)(now_ns(CLOCK_REALTIME) - meta.start_ns);
-	err = probes__attach(probes, target__pid(t), lib);
+	err = probes__attach(probes, target__pid(t));
 	if (err)
 		goto cleanup;
 	err = events__new(&ev, probes__events_fd(probes), heap);
@@ -158,9 +159,9 @@ int main(int argc, char **argv)
 			goto cleanup; /* 127/126: the command never ran */
 		}
 	}
-	if (o.verbose)
-		fprintf(stderr, "ttbpf: tracing pid %d (%d probes)\n", target__pid(t),
-			probes__attached_cnt(probes));
+	if (!o.quiet)
+		fprintf(stderr, "ttbpf: tracing pid %d (%d probes on %s); Ctrl-C to stop\n",
+			target__pid(t), probes__attached_cnt(probes), lib);
 
 	err = trace_loop(ev, t, &o, meta.start_ns);
 	meta.end_ns = now_ns(CLOCK_MONOTONIC);

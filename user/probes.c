@@ -33,14 +33,18 @@ static const struct alloc_fn {
 #define ALLOC_FN_CNT (sizeof(alloc_fns) / sizeof(alloc_fns[0]))
 /* entry + return per function */
 #define MAX_LINKS (2 * ALLOC_FN_CNT)
+#define FREE_IDX 1 /* alloc_fns[FREE_IDX] is free */
 
 struct probes {
 	struct ttbpf_bpf *skel;
+	const char *lib_path;
+	struct elf_func funcs[ALLOC_FN_CNT];
 	struct bpf_link *links[MAX_LINKS];
 	int link_cnt;
 	int verbose;
 };
 
+static int resolve_funcs(struct probes *p);
 static int verbose_level;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -73,6 +77,7 @@ static void explain_load_error(int err)
 
 int probes__load(struct probes **out, const struct probes_opts *opts)
 {
+	uint64_t text_lo, text_hi;
 	struct probes *p;
 	int err;
 
@@ -83,6 +88,10 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 	if (!p)
 		return -ENOMEM;
 	p->verbose = opts->verbose;
+	p->lib_path = opts->lib_path;
+	err = resolve_funcs(p);
+	if (err)
+		goto err_free;
 	p->skel = ttbpf_bpf__open();
 	if (!p->skel) {
 		err = -errno;
@@ -90,6 +99,11 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 		goto err_free;
 	}
 	p->skel->rodata->wakeup_bytes = opts->wakeup_bytes;
+	p->skel->rodata->free_probe_vaddr = p->funcs[FREE_IDX].vaddr;
+	if (!elf_syms__text_range(p->lib_path, &text_lo, &text_hi)) {
+		p->skel->rodata->lib_text_lo = text_lo;
+		p->skel->rodata->lib_text_hi = text_hi;
+	} /* else cannot tell: every free counts as the program's */
 	err = bpf_map__set_max_entries(p->skel->maps.events, opts->ringbuf_bytes);
 	if (err) {
 		fprintf(stderr, "ttbpf: invalid ring buffer size %u\n", opts->ringbuf_bytes);
@@ -133,63 +147,72 @@ static void explain_attach_error(const char *name, const char *path, int err)
 			strerror(-err));
 }
 
-int probes__attach(struct probes *p, int pid, const char *lib_path)
+/* Symbols of the allocator, and the aliases among them. */
+static int resolve_funcs(struct probes *p)
 {
 	const char *names[ALLOC_FN_CNT];
-	uint64_t offs[ALLOC_FN_CNT];
-	size_t i, j;
+	size_t i;
 	int err;
 
 	for (i = 0; i < ALLOC_FN_CNT; i++)
 		names[i] = alloc_fns[i].name;
-	err = elf_syms__func_offsets(lib_path, names, ALLOC_FN_CNT, offs);
+	err = elf_syms__funcs(p->lib_path, names, ALLOC_FN_CNT, p->funcs);
 	if (err) {
-		fprintf(stderr, "ttbpf: cannot read symbols of %s: %s\n", lib_path, strerror(-err));
+		fprintf(stderr, "ttbpf: cannot read symbols of %s: %s\n", p->lib_path, strerror(-err));
 		return err;
 	}
+	for (i = 0; i < ALLOC_FN_CNT; i++) {
+		if (p->funcs[i].offset || !alloc_fns[i].required)
+			continue;
+		fprintf(stderr, "ttbpf: %s has no symbol '%s': is it an allocator? (a stripped "
+				"static binary cannot be traced)\n", p->lib_path, alloc_fns[i].name);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int probes__attach(struct probes *p, int pid)
+{
+	const char *path = p->lib_path;
+	size_t i, j;
+	int err;
 
 	for (i = 0; i < ALLOC_FN_CNT; i++) {
 		const struct alloc_fn *f = &alloc_fns[i];
+		uint64_t off = p->funcs[i].offset;
 		bool dup = false;
 
-		if (!offs[i]) {
-			if (f->required) {
-				fprintf(stderr, "ttbpf: %s has no symbol '%s': is it an allocator? "
-						"(a stripped static binary cannot be traced)\n",
-					lib_path, f->name);
-				return -ENOENT;
-			}
+		if (!off) {
 			if (p->verbose)
-				fprintf(stderr, "ttbpf: %s: no %s, skipped\n", lib_path, f->name);
+				fprintf(stderr, "ttbpf: %s: no %s, skipped\n", path, f->name);
 			continue;
 		}
 		/* Aliases (glibc's memalign is aligned_alloc) share one address:
 		 * two probes there would report every call twice. */
 		for (j = 0; j < i; j++)
-			if (offs[j] == offs[i])
+			if (p->funcs[j].offset == off)
 				dup = true;
 		if (dup) {
 			if (p->verbose)
 				fprintf(stderr, "ttbpf: %s: %s is an alias of an already probed "
-						"function, skipped\n", lib_path, f->name);
+						"function, skipped\n", path, f->name);
 			continue;
 		}
 
 		if (f->fn == TT_FN_FREE) {
-			err = attach_one(p, p->skel->progs.free_enter, pid, lib_path, offs[i], f->fn, false);
+			err = attach_one(p, p->skel->progs.free_enter, pid, path, off, f->fn, false);
 		} else {
-			err = attach_one(p, p->skel->progs.alloc_enter, pid, lib_path, offs[i], f->fn, false);
+			err = attach_one(p, p->skel->progs.alloc_enter, pid, path, off, f->fn, false);
 			if (!err)
-				err = attach_one(p, p->skel->progs.alloc_exit, pid, lib_path, offs[i], f->fn,
-						 true);
+				err = attach_one(p, p->skel->progs.alloc_exit, pid, path, off, f->fn, true);
 		}
 		if (err) {
-			explain_attach_error(f->name, lib_path, err);
+			explain_attach_error(f->name, path, err);
 			return err;
 		}
 		if (p->verbose)
-			fprintf(stderr, "ttbpf: probing %s at %s+0x%llx\n", f->name, lib_path,
-				(unsigned long long)offs[i]);
+			fprintf(stderr, "ttbpf: probing %s at %s+0x%llx\n", f->name, path,
+				(unsigned long long)off);
 	}
 	return 0;
 }

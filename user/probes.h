@@ -10,15 +10,17 @@
 struct probes;
 
 struct probes_opts {
+	const char *lib_path; /* allocator library or binary; must outlive probes */
 	uint32_t ringbuf_bytes;
 	uint32_t wakeup_bytes; /* 0: wake the reader on every record */
 	int verbose;
 };
 
-/* Opens and loads the BPF object. Prints what failed and what to do. */
+/* Finds the allocator's functions, opens and loads the BPF object. Prints
+ * what failed and what to do. */
 int probes__load(struct probes **out, const struct probes_opts *opts);
-/* Attaches to the allocator functions in lib_path for process pid. */
-int probes__attach(struct probes *p, int pid, const char *lib_path);
+/* Attaches to the allocator functions for process pid. */
+int probes__attach(struct probes *p, int pid);
 int probes__events_fd(const struct probes *p);
 uint64_t probes__counter(const struct probes *p, enum tt_counter c);
 /* Number of uprobes attached (entry and return probes counted apart). */

@@ -82,6 +82,7 @@ static void write_stats(struct json_writer *w, const struct heap_stats *st,
 	jsonw_u64_field(w, "total_freed", st->total_freed_bytes);
 	jsonw_u64_field(w, "failed_allocations", st->failed_allocs);
 	jsonw_u64_field(w, "unknown_frees", st->unknown_frees);
+	jsonw_u64_field(w, "allocator_internal_frees", st->internal_frees);
 	jsonw_u64_field(w, "reallocs_in_place", st->reallocs_in_place);
 	jsonw_u64_field(w, "reallocs_moved", st->reallocs_moved);
 	jsonw_u64_field(w, "duplicate_allocations", st->dup_allocs);
