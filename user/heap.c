@@ -244,6 +244,8 @@ int heap__on_alloc(struct heap *h, const struct tt_alloc_event *e)
 		return err;
 	h->st.total_allocs++;
 	h->st.total_alloc_bytes += e->size;
+	if (e->fn < TT_FN_CNT)
+		h->st.fn_allocs[e->fn]++;
 	t->allocs++;
 	t->alloc_bytes += e->size;
 	return 0;

@@ -41,6 +41,7 @@ struct heap_stats {
 	uint64_t peak_cnt;           /* live_cnt at that moment */
 	uint64_t peak_ns;            /* when (0 when nothing was ever live) */
 	uint64_t first_ns, last_ns;  /* time of the first and last record */
+	uint64_t fn_allocs[TT_FN_CNT]; /* successful calls by outermost function */
 };
 
 struct heap_thread {

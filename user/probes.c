@@ -8,32 +8,16 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "alloc_fns.h"
 #include "elf_syms.h"
 #include "probes.h"
 #include "ttbpf.skel.h"
 
-/* What we probe. An allocating function gets an entry and a return probe;
- * free gets an entry probe only. */
-static const struct alloc_fn {
-	const char *name;
-	enum tt_fn fn;
-	bool required;
-} alloc_fns[] = {
-	{ "malloc", TT_FN_MALLOC, .required = true },
-	{ "free", TT_FN_FREE, .required = true },
-	{ "calloc", TT_FN_CALLOC },
-	{ "realloc", TT_FN_REALLOC },
-	{ "reallocarray", TT_FN_REALLOCARRAY },
-	{ "posix_memalign", TT_FN_POSIX_MEMALIGN },
-	{ "aligned_alloc", TT_FN_ALIGNED_ALLOC },
-	{ "memalign", TT_FN_MEMALIGN },
-	{ "valloc", TT_FN_VALLOC },
-	{ "pvalloc", TT_FN_PVALLOC },
-};
-#define ALLOC_FN_CNT (sizeof(alloc_fns) / sizeof(alloc_fns[0]))
+/* An allocating function gets an entry and a return probe; free gets an
+ * entry probe only. */
+#define ALLOC_FN_CNT TT_FN_CNT
 /* entry + return per function */
 #define MAX_LINKS (2 * ALLOC_FN_CNT)
-#define FREE_IDX 1 /* alloc_fns[FREE_IDX] is free */
 
 struct probes {
 	struct ttbpf_bpf *skel;
@@ -99,7 +83,7 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 		goto err_free;
 	}
 	p->skel->rodata->wakeup_bytes = opts->wakeup_bytes;
-	p->skel->rodata->free_probe_vaddr = p->funcs[FREE_IDX].vaddr;
+	p->skel->rodata->free_probe_vaddr = p->funcs[TT_FN_FREE].vaddr;
 	if (!elf_syms__text_range(p->lib_path, &text_lo, &text_hi)) {
 		p->skel->rodata->lib_text_lo = text_lo;
 		p->skel->rodata->lib_text_hi = text_hi;

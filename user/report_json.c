@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "alloc_fns.h"
 #include "heap.h"
 #include "json_writer.h"
 #include "outfile.h"
@@ -66,6 +67,8 @@ static int write_active(struct json_writer *w, struct heap *h, const struct repo
 static void write_stats(struct json_writer *w, const struct heap_stats *st,
 			const struct report_meta *m)
 {
+	int i;
+
 	jsonw_name(w, "stats");
 	jsonw_start_object(w);
 	jsonw_u64_field(w, "total_allocations", st->total_allocs);
@@ -90,6 +93,11 @@ static void write_stats(struct json_writer *w, const struct heap_stats *st,
 	jsonw_u64_field(w, "inflight_dropped", m->inflight_dropped);
 	jsonw_u64_field(w, "bad_records", m->bad_records);
 	jsonw_u64_field(w, "records", m->records);
+	jsonw_name(w, "allocations_by_function");
+	jsonw_start_object(w);
+	for (i = 0; i < TT_FN_CNT; i++)
+		jsonw_u64_field(w, tt_fn_name(i), st->fn_allocs[i]);
+	jsonw_end_object(w);
 	jsonw_end_object(w);
 }
 

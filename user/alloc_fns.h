@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The allocator functions ttbpf knows: one table for probing and naming. */
+#ifndef TT_ALLOC_FNS_H
+#define TT_ALLOC_FNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "ttbpf.h"
+
+struct alloc_fn {
+	const char *name;
+	enum tt_fn fn;
+	bool required; /* a library without it is not an allocator */
+};
+
+/* Indexed by enum tt_fn. */
+extern const struct alloc_fn alloc_fns[TT_FN_CNT];
+
+/* "malloc", ...; "unknown" out of range */
+const char *tt_fn_name(unsigned int fn);
+
+#endif /* TT_ALLOC_FNS_H */
