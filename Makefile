@@ -109,7 +109,7 @@ unit: deps $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 e2e: deps $(OUT)/ttbpf $(E2E_BINS) $(FIXTURES)
-	$(Q)set -e; for t in $(E2E_BINS); do echo "== $$t"; TTBPF=$(OUT)/ttbpf FIXTURES=$(OUT)/fixtures $$t; done
+	$(Q)set -e; for t in $(E2E_BINS); do echo "== $$t"; TTBPF=$(OUT)/ttbpf FIXTURES=$(OUT)/fixtures $$t --jobs 1; done
 
 # Installs first, then re-enters make so that pkg-config sees the packages.
 test:

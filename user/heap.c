@@ -201,6 +201,10 @@ int heap__on_alloc(struct heap *h, const struct tt_alloc_event *e)
 
 	if (!t)
 		return -ENOMEM;
+	/* make room first: growing moves slots, and failing later would leave
+	 * the model half-updated */
+	if (!e->failed && (h->st.live_cnt + 1) * 4 > (h->mask + 1) * 3 && grow(h))
+		return -ENOMEM;
 	touch(h, e->hdr.ts_ns);
 
 	if (is_realloc(e->fn) && e->old_ptr) {
@@ -253,14 +257,15 @@ int heap__on_alloc(struct heap *h, const struct tt_alloc_event *e)
 
 int heap__on_free(struct heap *h, const struct tt_free_event *e)
 {
-	struct heap_thread *t = thread_of(h, e->hdr.tid);
+	struct heap_thread *t;
 	struct heap_block *b;
 
+	if (!e->ptr)
+		return 0;
+	t = thread_of(h, e->hdr.tid);
 	if (!t)
 		return -ENOMEM;
 	touch(h, e->hdr.ts_ns);
-	if (!e->ptr)
-		return 0;
 	b = lookup(h, e->ptr);
 	if (b)
 		release(h, b, t);

@@ -83,6 +83,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{},
 	};
+	bool wakeup_given = false;
 	char *end;
 	long pid;
 	int c;
@@ -91,7 +92,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	o->ringbuf_bytes = TT_DEFAULT_RINGBUF_BYTES;
 	o->wakeup_bytes = TT_DEFAULT_WAKEUP_BYTES;
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* 0, not 1: also forgets a half-parsed group like -hq */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own */
 	while ((c = getopt_long(argc, argv, "+:p:j:o:d:l:b:qvhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -134,6 +135,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 				usage_error("invalid --wakeup-bytes '%s'", optarg);
 				return OPTIONS_EXIT_USAGE;
 			}
+			wakeup_given = true;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -166,6 +168,9 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		usage_error("%s", "nothing to trace: give -p PID or -- COMMAND");
 		return OPTIONS_EXIT_USAGE;
 	}
+	/* a small ring buffer keeps the default batching in proportion */
+	if (!wakeup_given && o->wakeup_bytes > o->ringbuf_bytes / 4)
+		o->wakeup_bytes = o->ringbuf_bytes / 4;
 	if (o->wakeup_bytes >= o->ringbuf_bytes) {
 		usage_error("%s", "--wakeup-bytes must be below the ring buffer size");
 		return OPTIONS_EXIT_USAGE;

@@ -49,16 +49,20 @@ const char *units__count(char *buf, size_t len, uint64_t cnt)
 
 const char *units__duration(char *buf, size_t len, uint64_t ns)
 {
+	/* switch units where the rounded value would print as "1000.0 us" */
 	if (ns < 1000)
 		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
-	else if (ns < 1000000)
+	else if (ns < 999950)
 		snprintf(buf, len, "%.1f us", ns / 1e3);
-	else if (ns < 1000000000)
+	else if (ns < 999995000)
 		snprintf(buf, len, "%.2f ms", ns / 1e6);
-	else if (ns < 60000000000ULL)
+	else if (ns < 59995000000ULL)
 		snprintf(buf, len, "%.2f s", ns / 1e9);
-	else
-		snprintf(buf, len, "%llum%02llus", (unsigned long long)(ns / 60000000000ULL),
-			 (unsigned long long)(ns / 1000000000ULL % 60));
+	else {
+		uint64_t s = (ns + 500000000ULL) / 1000000000ULL;
+
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)(s / 60),
+			 (unsigned long long)(s % 60));
+	}
 	return buf;
 }

@@ -929,12 +929,13 @@ static void ref_release(struct ref *r, size_t k, struct heap_thread *t)
 
 static void ref_free(struct ref *r, uint32_t tid, uint64_t ts, uint64_t ptr)
 {
-	struct heap_thread *t = ref_thread(r, tid);
+	struct heap_thread *t;
 	long k;
 
-	ref_touch(r, ts);
 	if (!ptr)
-		return;
+		return; /* free(NULL) is no event at all */
+	t = ref_thread(r, tid);
+	ref_touch(r, ts);
 	k = ref_index(r, ptr);
 	if (k >= 0 && r->b[k].live)
 		ref_release(r, (size_t)k, t);

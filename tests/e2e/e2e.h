@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Helpers for end-to-end tests: run build/ttbpf against real processes,
+ * capture their output, load the JSON report with jansson.
+ *
+ * Environment: TTBPF (path of the tool), FIXTURES (directory of fixture
+ * binaries), both set by `make e2e`. Without root the tests skip, except under
+ * CI=true, where they fail: CI must run them.
+ */
+#ifndef TT_E2E_H
+#define TT_E2E_H
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define E2E_OUT_MAX (1 << 20)
+
+struct proc {
+	pid_t pid;
+	int in_fd;  /* write end of the child's stdin, or -1 */
+	int out_fd; /* read end of its stdout */
+	int err_fd; /* read end of its stderr */
+	char *out, *err; /* captured so far, NUL-terminated */
+	size_t out_len, err_len;
+	int status; /* waitpid status once reaped */
+	bool reaped;
+};
+
+static inline const char *e2e_tool(void)
+{
+	const char *t = getenv("TTBPF");
+
+	return t ? t : "build/ttbpf";
+}
+
+static inline const char *e2e_fixture(const char *name)
+{
+	static char buf[4][512];
+	static int i;
+	const char *dir = getenv("FIXTURES");
+	char *b = buf[i++ % 4];
+
+	snprintf(b, sizeof(buf[0]), "%s/%s", dir ? dir : "build/fixtures", name);
+	return b;
+}
+
+static inline void e2e_require_root(void)
+{
+	const char *ci = getenv("CI");
+
+	if (geteuid() == 0 && !access("/sys/kernel/btf/vmlinux", R_OK))
+		return;
+	if (ci && !strcmp(ci, "true"))
+		cr_fail("BPF tests need root and a BTF kernel; under CI=true they must run");
+	cr_skip("needs root (BPF and uprobes): run `sudo make test`");
+}
+
+static inline uint64_t e2e_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Starts argv with piped stdin/stdout/stderr (stdin from /dev/null unless
+ * want_stdin). */
+static inline void proc_start(struct proc *p, char *const argv[], bool want_stdin)
+{
+	int in[2] = { -1, -1 }, out[2], err[2];
+
+	memset(p, 0, sizeof(*p));
+	cr_assert(pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0);
+	if (want_stdin)
+		cr_assert(pipe2(in, O_CLOEXEC) == 0);
+	p->out = calloc(1, E2E_OUT_MAX + 1);
+	p->err = calloc(1, E2E_OUT_MAX + 1);
+	cr_assert(p->out && p->err);
+	p->pid = fork();
+	cr_assert(p->pid >= 0);
+	if (p->pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+
+		dup2(want_stdin ? in[0] : devnull, 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		execvp(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(126);
+	}
+	close(out[1]);
+	close(err[1]);
+	p->out_fd = out[0];
+	p->err_fd = err[0];
+	p->in_fd = -1;
+	if (want_stdin) {
+		close(in[0]);
+		p->in_fd = in[1];
+	}
+}
+
+/* Reads what is available from stdout/stderr for up to ms milliseconds. */
+static inline void proc_pump(struct proc *p, int ms)
+{
+	struct pollfd fds[2] = { { p->out_fd, POLLIN, 0 }, { p->err_fd, POLLIN, 0 } };
+	char buf[65536];
+	ssize_t n;
+	int i;
+
+	if (poll(fds, 2, ms) <= 0)
+		return;
+	for (i = 0; i < 2; i++) {
+		char *dst = i ? p->err : p->out;
+		size_t *len = i ? &p->err_len : &p->out_len;
+
+		if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
+			continue;
+		n = read(fds[i].fd, buf, sizeof(buf));
+		if (n <= 0) {
+			close(fds[i].fd);
+			if (i)
+				p->err_fd = -1;
+			else
+				p->out_fd = -1;
+			continue;
+		}
+		if (*len + (size_t)n > E2E_OUT_MAX)
+			n = (ssize_t)(E2E_OUT_MAX - *len);
+		memcpy(dst + *len, buf, (size_t)n);
+		*len += (size_t)n;
+		dst[*len] = '\0';
+	}
+}
+
+/* Waits until needle shows up on stdout (or stderr when on_err). */
+static inline bool proc_wait_for(struct proc *p, const char *needle, bool on_err, int timeout_ms)
+{
+	uint64_t end = e2e_now_ms() + (uint64_t)timeout_ms;
+
+	while (e2e_now_ms() < end) {
+		if (strstr(on_err ? p->err : p->out, needle))
+			return true;
+		if (p->out_fd < 0 && p->err_fd < 0)
+			break;
+		proc_pump(p, 50);
+	}
+	return strstr(on_err ? p->err : p->out, needle) != NULL;
+}
+
+/* Reaps the process, collecting its output; kills it after timeout_ms.
+ * Returns the exit status as a shell shows it (128 + signal). */
+static inline int proc_finish(struct proc *p, int timeout_ms)
+{
+	uint64_t end = e2e_now_ms() + (uint64_t)timeout_ms;
+	pid_t r;
+
+	if (p->in_fd >= 0) {
+		close(p->in_fd);
+		p->in_fd = -1;
+	}
+	for (;;) {
+		proc_pump(p, 20);
+		r = waitpid(p->pid, &p->status, WNOHANG);
+		if (r == p->pid)
+			break;
+		if (e2e_now_ms() > end) {
+			kill(p->pid, SIGKILL);
+			waitpid(p->pid, &p->status, 0);
+			cr_fail("process %d did not finish within %d ms; stderr:\n%s", p->pid,
+				timeout_ms, p->err);
+			break;
+		}
+	}
+	p->reaped = true;
+	while (p->out_fd >= 0 || p->err_fd >= 0)
+		proc_pump(p, 100);
+	if (WIFEXITED(p->status))
+		return WEXITSTATUS(p->status);
+	return 128 + WTERMSIG(p->status);
+}
+
+static inline void proc_free(struct proc *p)
+{
+	if (p->in_fd >= 0)
+		close(p->in_fd);
+	if (p->out_fd >= 0)
+		close(p->out_fd);
+	if (p->err_fd >= 0)
+		close(p->err_fd);
+	if (!p->reaped && p->pid > 0) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+	}
+	free(p->out);
+	free(p->err);
+}
+
+/* Runs argv to completion; returns the exit status. */
+static inline int run(struct proc *p, char *const argv[], int timeout_ms)
+{
+	proc_start(p, argv, false);
+	return proc_finish(p, timeout_ms);
+}
+
+/* A private temporary directory for one test's files. */
+static inline const char *e2e_tmpdir(void)
+{
+	static char dir[64];
+
+	snprintf(dir, sizeof(dir), "/tmp/ttbpf-e2e.XXXXXX");
+	cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	chmod(dir, 0755);
+	return dir;
+}
+
+static inline json_t *load_json(const char *path)
+{
+	json_error_t jerr;
+	json_t *j = json_load_file(path, 0, &jerr);
+
+	cr_assert(j, "%s: invalid JSON at line %d: %s", path, jerr.line, jerr.text);
+	return j;
+}
+
+/* Integer at a '.'-separated path of object keys, e.g. "stats.lost_events". */
+static inline long long jint(json_t *root, const char *path)
+{
+	char key[128], *dot, *k = key;
+	json_t *v = root;
+
+	snprintf(key, sizeof(key), "%s", path);
+	while (v && k) {
+		dot = strchr(k, '.');
+		if (dot)
+			*dot = '\0';
+		v = json_object_get(v, k);
+		k = dot ? dot + 1 : NULL;
+	}
+	cr_assert(v && json_is_integer(v), "JSON field %s missing or not an integer", path);
+	return json_integer_value(v);
+}
+
+/* "key value" lines printed by the fixtures. */
+static inline long long truth(const char *out, const char *key)
+{
+	char pat[64];
+	const char *s;
+
+	snprintf(pat, sizeof(pat), "\n%s ", key);
+	if (!strncmp(out, pat + 1, strlen(pat + 1)))
+		s = out + strlen(pat + 1);
+	else if ((s = strstr(out, pat)))
+		s += strlen(pat);
+	else
+		cr_assert_fail("fixture printed no '%s'; output:\n%s", key, out);
+	return strtoll(s, NULL, 10);
+}
+
+#endif /* TT_E2E_H */

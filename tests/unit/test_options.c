@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "options.h"
+
+/*
+ * A NULL-terminated argv that outlives the parse (o->argv points into it),
+ * with stdout and stderr captured so the usage text can be checked.
+ */
+struct run {
+	int argc;
+	char *argv[32];
+	char out[8192], err[8192];
+	enum options_result res;
+	struct options o;
+};
+
+static void slurp(FILE *f, char *buf, size_t len)
+{
+	size_t n;
+
+	rewind(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* Parses "ttbpf" followed by the given arguments (NULL-terminated). */
+static void parse_(struct run *r, ...)
+{
+	FILE *out = tmpfile(), *err = tmpfile();
+	int save_out, save_err;
+	const char *a;
+	va_list ap;
+
+	memset(r, 0, sizeof(*r));
+	r->argv[r->argc++] = "ttbpf";
+	va_start(ap, r);
+	while ((a = va_arg(ap, const char *))) {
+		cr_assert_lt(r->argc, 31);
+		r->argv[r->argc++] = (char *)a;
+	}
+	va_end(ap);
+	r->argv[r->argc] = NULL;
+
+	cr_assert(out && err);
+	fflush(stdout);
+	fflush(stderr);
+	save_out = dup(1);
+	save_err = dup(2);
+	dup2(fileno(out), 1);
+	dup2(fileno(err), 2);
+	r->res = options__parse(&r->o, r->argc, r->argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(save_out, 1);
+	dup2(save_err, 2);
+	close(save_out);
+	close(save_err);
+	slurp(out, r->out, sizeof(r->out));
+	slurp(err, r->err, sizeof(r->err));
+}
+
+#define parse(r, ...) parse_(r, __VA_ARGS__, (const char *)NULL)
+
+#define assert_result(r, want)                                                          \
+	cr_assert_eq((r)->res, want, "result %d, want %d; stderr: %s", (int)(r)->res,    \
+		     (int)(want), (r)->err)
+
+static void assert_usage(const struct run *r, const char *msg)
+{
+	assert_result(r, OPTIONS_EXIT_USAGE);
+	cr_assert_not_null(strstr(r->err, "ttbpf: "), "stderr: %s", r->err);
+	if (msg)
+		cr_assert_not_null(strstr(r->err, msg), "want \"%s\" in stderr: %s", msg, r->err);
+	cr_assert_str_eq(r->out, "", "usage errors print nothing on stdout");
+}
+
+Test(options, pid_mode_defaults)
+{
+	struct run r;
+
+	parse(&r, "-p", "1234");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.pid, 1234);
+	cr_assert_null(r.o.argv);
+	cr_assert_null(r.o.json_path);
+	cr_assert_null(r.o.out_dir);
+	cr_assert_null(r.o.lib_path);
+	cr_assert_eq(r.o.duration_s, 0.0);
+	cr_assert_eq(r.o.ringbuf_bytes, TT_DEFAULT_RINGBUF_BYTES);
+	cr_assert_eq(r.o.wakeup_bytes, TT_DEFAULT_WAKEUP_BYTES);
+	cr_assert_eq(r.o.verbose, 0);
+	cr_assert_not(r.o.quiet);
+	cr_assert_str_eq(r.err, "");
+	cr_assert_str_eq(r.out, "");
+}
+
+Test(options, pid_forms)
+{
+	struct run r;
+
+	parse(&r, "--pid", "42");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.pid, 42);
+	parse(&r, "--pid=43");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.pid, 43);
+	parse(&r, "-p44");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.pid, 44);
+	parse(&r, "-p", "2147483647");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.pid, 2147483647);
+	/* the last -p wins */
+	parse(&r, "-p", "1", "-p", "2");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.pid, 2);
+}
+
+Test(options, pid_invalid)
+{
+	static const char *const bad[] = {
+		"0", "-1", "abc", "12x", "", "2147483648", "99999999999999999999", "1.5", "0x",
+	};
+	struct run r;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse(&r, "-p", bad[i]);
+		assert_usage(&r, "invalid PID");
+		cr_assert_not_null(strstr(r.err, "--help"), "stderr: %s", r.err);
+	}
+	parse(&r, "-p");
+	assert_usage(&r, "needs an argument");
+	parse(&r, "--pid");
+	assert_usage(&r, "needs an argument");
+}
+
+Test(options, pid_and_command)
+{
+	struct run r;
+
+	parse(&r, "-p", "1", "--", "ls");
+	assert_usage(&r, "not both");
+	parse(&r, "-p", "1", "ls", "-l");
+	assert_usage(&r, "not both");
+	parse(&r, "--", "ls", "-p", "1");
+	assert_result(&r, OPTIONS_RUN); /* -p 1 is ls's */
+	cr_assert_eq(r.o.pid, 0);
+}
+
+Test(options, nothing_to_trace)
+{
+	struct run r;
+
+	parse(&r, "-q");
+	assert_usage(&r, "nothing to trace");
+	parse(&r, "--");
+	assert_usage(&r, "nothing to trace");
+	/* argc 1: no arguments at all */
+	parse_(&r, (const char *)NULL);
+	assert_usage(&r, "nothing to trace");
+}
+
+Test(options, command_keeps_its_options)
+{
+	struct run r;
+
+	parse(&r, "--", "cmd", "-x");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.pid, 0);
+	cr_assert_not_null(r.o.argv);
+	cr_assert_str_eq(r.o.argv[0], "cmd");
+	cr_assert_str_eq(r.o.argv[1], "-x");
+	cr_assert_null(r.o.argv[2]);
+	cr_assert_eq(r.o.argv, &r.argv[2]);
+	cr_assert_not(r.o.quiet);
+
+	/* stops at the first non-option even without "--" */
+	parse(&r, "-q", "-j", "out.json", "cmd", "-q", "--json", "x", "--", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert(r.o.quiet);
+	cr_assert_str_eq(r.o.json_path, "out.json");
+	cr_assert_eq(r.o.pid, 0);
+	cr_assert_str_eq(r.o.argv[0], "cmd");
+	cr_assert_str_eq(r.o.argv[1], "-q");
+	cr_assert_str_eq(r.o.argv[2], "--json");
+	cr_assert_str_eq(r.o.argv[3], "x");
+	cr_assert_str_eq(r.o.argv[4], "--");
+	cr_assert_str_eq(r.o.argv[5], "-p");
+	cr_assert_str_eq(r.o.argv[6], "1");
+	cr_assert_null(r.o.argv[7]);
+
+	/* a second "--" belongs to the command */
+	parse(&r, "--", "--", "x");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_str_eq(r.o.argv[0], "--");
+	cr_assert_str_eq(r.o.argv[1], "x");
+}
+
+Test(options, other_options)
+{
+	struct run r;
+
+	parse(&r, "-j", "a.json", "-o", "dir", "-l", "/lib/libjemalloc.so.2", "-v", "-v",
+	      "--quiet", "-d", "2.5", "--", "true");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_str_eq(r.o.json_path, "a.json");
+	cr_assert_str_eq(r.o.out_dir, "dir");
+	cr_assert_str_eq(r.o.lib_path, "/lib/libjemalloc.so.2");
+	cr_assert_eq(r.o.verbose, 2);
+	cr_assert(r.o.quiet);
+	cr_assert_eq(r.o.duration_s, 2.5);
+
+	parse(&r, "--json=b.json", "--output", "d2", "--lib=x", "--verbose", "--duration=1e9",
+	      "-p", "7");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_str_eq(r.o.json_path, "b.json");
+	cr_assert_str_eq(r.o.out_dir, "d2");
+	cr_assert_str_eq(r.o.lib_path, "x");
+	cr_assert_eq(r.o.verbose, 1);
+	cr_assert_eq(r.o.duration_s, 1e9);
+	cr_assert_eq(r.o.pid, 7);
+}
+
+Test(options, duration_invalid)
+{
+	static const char *const bad[] = {
+		"0", "abc", "-1", "", "1s", "nan", "inf", "1e10", "0.0", "-0",
+	};
+	struct run r;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse(&r, "-d", bad[i], "-p", "1");
+		assert_usage(&r, "invalid duration");
+	}
+	parse(&r, "-d", "0.001", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.duration_s, 0.001);
+}
+
+Test(options, ringbuf_size)
+{
+	struct run r;
+
+	parse(&r, "--ringbuf-size", "64K", "--wakeup-bytes", "16K", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.ringbuf_bytes, 64u << 10);
+	cr_assert_eq(r.o.wakeup_bytes, 16u << 10);
+
+	parse(&r, "-b", "1M", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.ringbuf_bytes, 1u << 20);
+	cr_assert_eq(r.o.wakeup_bytes, TT_DEFAULT_WAKEUP_BYTES);
+
+	parse(&r, "--ringbuf-size=1g", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.ringbuf_bytes, 1u << 30);
+
+	parse(&r, "-b", "4096", "--wakeup-bytes", "0", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.ringbuf_bytes, 4096);
+	cr_assert_eq(r.o.wakeup_bytes, 0);
+
+	parse(&r, "-b", "2097152", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.ringbuf_bytes, 2u << 20);
+}
+
+Test(options, ringbuf_size_invalid)
+{
+	static const char *const bad[] = {
+		"3000", "5M", "2048", "0", "-4K", "64KB", "", "K", "4G", "8G", "99999999999",
+		"12T", "3K",
+	};
+	struct run r;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse(&r, "--ringbuf-size", bad[i], "-p", "1");
+		assert_usage(&r, "invalid ring buffer size");
+	}
+}
+
+Test(options, wakeup_bytes)
+{
+	struct run r;
+
+	parse(&r, "--wakeup-bytes", "16M", "-p", "1"); /* == default ring buffer */
+	assert_usage(&r, "below the ring buffer size");
+	parse(&r, "--wakeup-bytes", "1M", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.wakeup_bytes, 1u << 20);
+	parse(&r, "--wakeup-bytes", "abc", "-p", "1");
+	assert_usage(&r, "invalid --wakeup-bytes");
+	parse(&r, "--wakeup-bytes", "-1", "-p", "1");
+	assert_usage(&r, "invalid --wakeup-bytes");
+}
+
+/*
+ * Regression: "--ringbuf-size 64K" alone was refused, because the default
+ * --wakeup-bytes (256K) was not below it.
+ */
+Test(options, ringbuf_size_small_keeps_default_wakeup_valid)
+{
+	struct run r;
+
+	parse(&r, "--ringbuf-size", "64K", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.ringbuf_bytes, 64u << 10);
+	cr_assert_lt(r.o.wakeup_bytes, r.o.ringbuf_bytes);
+}
+
+Test(options, help_and_version)
+{
+	struct run r;
+
+	parse(&r, "--help");
+	assert_result(&r, OPTIONS_EXIT_OK);
+	cr_assert_not_null(strstr(r.out, "Usage: ttbpf"), "stdout: %s", r.out);
+	cr_assert_not_null(strstr(r.out, "--ringbuf-size"));
+	cr_assert_str_eq(r.err, "");
+
+	parse(&r, "-h");
+	assert_result(&r, OPTIONS_EXIT_OK);
+	cr_assert_not_null(strstr(r.out, "Usage: ttbpf"));
+
+	/* --help wins over what follows, even a bad value */
+	parse(&r, "--help", "-p", "abc");
+	assert_result(&r, OPTIONS_EXIT_OK);
+
+	parse(&r, "--version");
+	assert_result(&r, OPTIONS_EXIT_OK);
+	cr_assert_eq(strncmp(r.out, "ttbpf ", 6), 0, "stdout: %s", r.out);
+	parse(&r, "-V");
+	assert_result(&r, OPTIONS_EXIT_OK);
+}
+
+Test(options, unknown_option)
+{
+	struct run r;
+
+	parse(&r, "--bogus", "-p", "1");
+	assert_usage(&r, "unknown option");
+	parse(&r, "-Z", "-p", "1");
+	assert_usage(&r, "unknown option");
+	parse(&r, "--pid=1", "--json");
+	assert_usage(&r, "needs an argument");
+}
+
+Test(options, parses_again)
+{
+	struct run r1, r2;
+
+	/* each call starts over: nothing carried from the previous argv */
+	parse(&r1, "-q", "-v", "-p", "5");
+	assert_result(&r1, OPTIONS_RUN);
+	parse(&r2, "--", "ls");
+	assert_result(&r2, OPTIONS_RUN);
+	cr_assert_eq(r2.o.pid, 0);
+	cr_assert_not(r2.o.quiet);
+	cr_assert_eq(r2.o.verbose, 0);
+	cr_assert_str_eq(r2.o.argv[0], "ls");
+	parse(&r1, "-p", "6");
+	assert_result(&r1, OPTIONS_RUN);
+	cr_assert_eq(r1.o.pid, 6);
+	cr_assert_null(r1.o.argv);
+}
+
+/*
+ * After a parse that returned in the middle of grouped short options
+ * ("-hq": --help returns at 'h'), glibc's getopt still holds "q" of the old
+ * argv; resetting optind to 1 does not clear it (optind = 0 does). The next
+ * parse then reads that stale "q" and skips an argument.
+ */
+Test(options, parses_again_after_grouped_return)
+{
+	struct run r1, r2;
+
+	parse(&r1, "-hq");
+	assert_result(&r1, OPTIONS_EXIT_OK);
+	parse(&r2, "-p", "5");
+	assert_result(&r2, OPTIONS_RUN);
+	cr_assert_eq(r2.o.pid, 5);
+	cr_assert_not(r2.o.quiet);
+	cr_assert_null(r2.o.argv);
+}
