@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,8 @@ static inline void e2e_require_root(void)
 	if (geteuid() == 0 && !access("/sys/kernel/btf/vmlinux", R_OK))
 		return;
 	if (ci && !strcmp(ci, "true"))
-		cr_fail("BPF tests need root and a BTF kernel; under CI=true they must run");
-	cr_skip("needs root (BPF and uprobes): run `sudo make test`");
+		cr_assert_fail("BPF tests need root and a BTF kernel; under CI=true they must run");
+	cr_skip_test("needs root (BPF and uprobes): run `sudo make test`");
 }
 
 static inline uint64_t e2e_now_ms(void)
@@ -179,7 +180,7 @@ static inline int proc_finish(struct proc *p, int timeout_ms)
 		if (e2e_now_ms() > end) {
 			kill(p->pid, SIGKILL);
 			waitpid(p->pid, &p->status, 0);
-			cr_fail("process %d did not finish within %d ms; stderr:\n%s", p->pid,
+			cr_assert_fail("process %d did not finish within %d ms; stderr:\n%s", p->pid,
 				timeout_ms, p->err);
 			break;
 		}
