@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: Apache-2.0
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Allocator probes. One generic entry and one generic return program serve
  * every allocating function; the attach cookie says which function it is
@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 #include "ttbpf.h"
 
+/* GPL-compatible, as the kernel requires for bpf_probe_read_user and friends */
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by userspace before load. */

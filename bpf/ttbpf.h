@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The one header shared by the BPF programs and userspace: ring-buffer
  * records, allocator kinds and limits. Only fixed-size __u32/__u64 fields, so

@@ -11,6 +11,7 @@ PKGS=(
 	libcriterion-dev libjansson-dev         # unit tests; JSON parsing in tests
 	bpftrace valgrind python3 sqlite3       # independent references in tests
 	binutils systemtap-sdt-dev              # readelf; <sys/sdt.h> for comparisons
+	sudo                                    # the README says `sudo make ...`
 )
 
 missing=()

@@ -46,7 +46,7 @@ static json_t *parse(const struct mem *m)
 	json_error_t err;
 	json_t *j = json_loadb(m->data, m->len, JSON_ALLOW_NUL | JSON_DECODE_ANY, &err);
 
-	cr_assert_not_null(j, "jansson: %s in <%s>", err.text, m->data);
+	cr_assert_not_null(j, "jansson: %s at %d in <%.200s>", err.text, err.position, m->data);
 	return j;
 }
 
