@@ -311,41 +311,20 @@ void jsonw_double(struct json_writer *w, double v)
 void jsonw_bool(struct json_writer *w, bool v) { put_raw(w, v ? "true" : "false"); }
 void jsonw_null(struct json_writer *w) { put_raw(w, "null"); }
 
-void jsonw_string_field(struct json_writer *w, const char *name, const char *s)
-{
-	jsonw_name(w, name);
-	jsonw_string(w, s);
-}
-
-void jsonw_u64_field(struct json_writer *w, const char *name, uint64_t v)
-{
-	jsonw_name(w, name);
-	jsonw_u64(w, v);
-}
-
-void jsonw_i64_field(struct json_writer *w, const char *name, int64_t v)
-{
-	jsonw_name(w, name);
-	jsonw_i64(w, v);
-}
-
-void jsonw_double_field(struct json_writer *w, const char *name, double v)
-{
-	jsonw_name(w, name);
-	jsonw_double(w, v);
-}
-
-void jsonw_bool_field(struct json_writer *w, const char *name, bool v)
-{
-	jsonw_name(w, name);
-	jsonw_bool(w, v);
-}
-
-void jsonw_hex_field(struct json_writer *w, const char *name, uint64_t v)
-{
-	jsonw_name(w, name);
-	jsonw_hex(w, v);
-}
+/* The name-plus-value pairs differ only in the value's type. */
+#define FIELD(kind, type)                                                    \
+	void jsonw_##kind##_field(struct json_writer *w, const char *name,   \
+				  type v)                                    \
+	{                                                                    \
+		jsonw_name(w, name);                                         \
+		jsonw_##kind(w, v);                                          \
+	}
+FIELD(string, const char *)
+FIELD(u64, uint64_t)
+FIELD(i64, int64_t)
+FIELD(double, double)
+FIELD(bool, bool)
+FIELD(hex, uint64_t)
 
 void jsonw_null_field(struct json_writer *w, const char *name)
 {
