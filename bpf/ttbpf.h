@@ -30,6 +30,18 @@ enum tt_event_type {
 
 /* Limits */
 #define TT_MAX_THREADS 65536 /* in-flight calls tracked at once */
+#define TT_MAX_FRAMES 128    /* deepest user stack an allocation record carries */
+#define TT_DEFAULT_FRAMES 64
+
+/* Why a captured stack ends where it does. */
+enum tt_stack_end {
+	TT_STACK_END_ROOT = 0,  /* frame pointer 0: the outermost frame */
+	TT_STACK_END_CUT,       /* a frame without a frame pointer (or garbage in
+				 * rbp): the rest of the stack is unknown */
+	TT_STACK_END_DEPTH,     /* the depth limit */
+	TT_STACK_END_FAULT,     /* the stack memory could not be read */
+	TT_STACK_END_OFF,       /* stacks not captured */
+};
 
 struct tt_event_hdr {
 	__u32 type; /* enum tt_event_type */
@@ -50,6 +62,14 @@ struct tt_alloc_event {
 	__u64 size;   /* requested bytes (nmemb * size for calloc) */
 	__u64 old_ptr; /* realloc/reallocarray input block, else 0 */
 	__u64 entry_ns; /* when the outermost call was entered */
+	__u32 nr_frames; /* valid entries of frames[] */
+	__u32 stack_end; /* enum tt_stack_end */
+	/*
+	 * User stack, innermost first: frames[0] is the return address into
+	 * the allocator's immediate caller. Records are variable-length: only
+	 * nr_frames entries are sent.
+	 */
+	__u64 frames[TT_MAX_FRAMES];
 };
 
 /* free() was called from the allocator's own code (glibc returning its

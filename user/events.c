@@ -1,19 +1,44 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <bpf/libbpf.h>
 #include "events.h"
 #include "heap.h"
+#include "stacks.h"
 
 _Static_assert(sizeof(struct tt_event_hdr) == 16, "tt_event_hdr layout");
-_Static_assert(sizeof(struct tt_alloc_event) == 56, "tt_alloc_event layout");
+_Static_assert(offsetof(struct tt_alloc_event, frames) == 64, "tt_alloc_event layout");
+_Static_assert(sizeof(struct tt_alloc_event) == 64 + 8 * TT_MAX_FRAMES, "tt_alloc_event layout");
 _Static_assert(sizeof(struct tt_free_event) == 32, "tt_free_event layout");
 
 struct events {
 	struct ring_buffer *rb;
 	struct heap *heap;
+	struct stacks *stacks;
 	struct events_stats st;
 };
+
+static int on_alloc(struct events *ev, const struct tt_alloc_event *e)
+{
+	uint32_t stack_id = 0;
+	int err;
+
+	if (ev->stacks && !e->failed && e->stack_end != TT_STACK_END_OFF)
+		stack_id = stacks__intern(ev->stacks, (const uint64_t *)e->frames, e->nr_frames, e->stack_end);
+	err = heap__on_alloc_tagged(ev->heap, e, stack_id);
+	if (!err && !e->failed && ev->stacks)
+		stacks__on_alloc(ev->stacks, stack_id, e->size);
+	return err;
+}
+
+static void on_released(void *ctx, const struct heap_block *b, uint64_t ts_ns, uint64_t moved_to)
+{
+	struct events *ev = ctx;
+
+	if (ev->stacks)
+		stacks__on_release(ev->stacks, b->aux, b->size);
+}
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -27,9 +52,12 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	switch (hdr->type) {
 	case TT_EV_ALLOC:
-		if (size < sizeof(struct tt_alloc_event))
+		if (size < offsetof(struct tt_alloc_event, frames) ||
+		    ((const struct tt_alloc_event *)data)->nr_frames > TT_MAX_FRAMES ||
+		    size < offsetof(struct tt_alloc_event, frames) +
+				   ((const struct tt_alloc_event *)data)->nr_frames * sizeof(__u64))
 			goto bad;
-		err = heap__on_alloc(ev->heap, data);
+		err = on_alloc(ev, data);
 		break;
 	case TT_EV_FREE:
 		if (size < sizeof(struct tt_free_event))
@@ -48,13 +76,17 @@ bad:
 	return 0;
 }
 
-int events__new(struct events **out, int ringbuf_fd, struct heap *heap)
+int events__new(struct events **out, int ringbuf_fd, struct heap *heap, struct stacks *stacks)
 {
 	struct events *ev = calloc(1, sizeof(*ev));
+	struct heap_observer obs = { .released = on_released };
 
 	if (!ev)
 		return -ENOMEM;
 	ev->heap = heap;
+	ev->stacks = stacks;
+	obs.ctx = ev;
+	heap__set_observer(heap, &obs);
 	ev->rb = ring_buffer__new(ringbuf_fd, on_record, ev, NULL);
 	if (!ev->rb) {
 		int err = -errno;

@@ -7,6 +7,7 @@
 
 struct events;
 struct heap;
+struct stacks;
 
 struct events_stats {
 	uint64_t records;     /* records decoded */
@@ -14,7 +15,8 @@ struct events_stats {
 	uint64_t model_errors; /* the model could not take a record (out of memory) */
 };
 
-int events__new(struct events **out, int ringbuf_fd, struct heap *heap);
+/* stacks may be NULL: allocation stacks are then ignored. */
+int events__new(struct events **out, int ringbuf_fd, struct heap *heap, struct stacks *stacks);
 /* Consumes what is pending, waiting up to timeout_ms for more. Returns the
  * number of records, or a negative errno (-EINTR on a signal). */
 int events__poll(struct events *ev, int timeout_ms);

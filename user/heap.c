@@ -17,6 +17,8 @@ struct heap {
 	size_t mask; /* slot count - 1 */
 	struct heap_stats st;
 
+	struct heap_observer obs;
+
 	struct heap_thread *threads; /* unsorted, small */
 	size_t thread_cnt, thread_cap, last_thread;
 	bool threads_sorted;
@@ -41,6 +43,18 @@ struct heap *heap__new(void)
 	}
 	h->mask = MIN_SLOTS - 1;
 	return h;
+}
+
+void heap__set_observer(struct heap *h, const struct heap_observer *obs)
+{
+	h->obs = *obs;
+}
+
+static void tell_released(struct heap *h, const struct heap_block *b, uint64_t ts_ns,
+			  uint64_t moved_to)
+{
+	if (h->obs.released)
+		h->obs.released(h->obs.ctx, b, ts_ns, moved_to);
 }
 
 void heap__free(struct heap *h)
@@ -145,8 +159,10 @@ static void touch(struct heap *h, uint64_t ts_ns)
 		h->st.last_ns = ts_ns;
 }
 
-static void release(struct heap *h, struct heap_block *b, struct heap_thread *t)
+static void release(struct heap *h, struct heap_block *b, struct heap_thread *t, uint64_t ts_ns,
+		    uint64_t moved_to)
 {
+	tell_released(h, b, ts_ns, moved_to);
 	h->st.total_frees++;
 	h->st.total_freed_bytes += b->size;
 	h->st.live_cnt--;
@@ -165,15 +181,16 @@ static void note_peak(struct heap *h, uint64_t ts_ns)
 	}
 }
 
-static int insert(struct heap *h, const struct tt_alloc_event *e)
+static int insert(struct heap *h, const struct tt_alloc_event *e, uint32_t aux)
 {
 	struct heap_block *b = lookup(h, e->ptr);
 	struct heap_block nb = {
-		.ptr = e->ptr, .size = e->size, .ts_ns = e->hdr.ts_ns, .tid = e->hdr.tid,
+		.ptr = e->ptr, .size = e->size, .ts_ns = e->hdr.ts_ns, .tid = e->hdr.tid, .aux = aux,
 	};
 
 	if (b) {
 		/* the free of this block was lost or reordered: the new one wins */
+		tell_released(h, b, e->hdr.ts_ns, 0);
 		h->st.dup_allocs++;
 		h->st.live_bytes -= b->size;
 		*b = nb;
@@ -194,6 +211,11 @@ static bool is_realloc(uint32_t fn)
 }
 
 int heap__on_alloc(struct heap *h, const struct tt_alloc_event *e)
+{
+	return heap__on_alloc_tagged(h, e, 0);
+}
+
+int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32_t aux)
 {
 	struct heap_thread *t = thread_of(h, e->hdr.tid);
 	struct heap_block *old = NULL;
@@ -222,7 +244,7 @@ int heap__on_alloc(struct heap *h, const struct tt_alloc_event *e)
 		/* glibc's realloc(p, 0) frees p and returns NULL: not a failure */
 		if (e->fn == TT_FN_REALLOC && e->old_ptr && e->size == 0) {
 			if (old)
-				release(h, old, t);
+				release(h, old, t, e->hdr.ts_ns, 0);
 			else
 				h->st.unknown_frees++;
 			return 0;
@@ -238,12 +260,12 @@ int heap__on_alloc(struct heap *h, const struct tt_alloc_event *e)
 		else
 			h->st.reallocs_moved++;
 		if (old)
-			release(h, old, t);
+			release(h, old, t, e->hdr.ts_ns, e->ptr);
 		else
 			h->st.unknown_frees++;
 	}
 
-	err = insert(h, e);
+	err = insert(h, e, aux);
 	if (err)
 		return err;
 	h->st.total_allocs++;
@@ -268,7 +290,7 @@ int heap__on_free(struct heap *h, const struct tt_free_event *e)
 	touch(h, e->hdr.ts_ns);
 	b = lookup(h, e->ptr);
 	if (b)
-		release(h, b, t);
+		release(h, b, t, e->hdr.ts_ns, 0);
 	else if (e->flags & TT_FREE_FROM_ALLOCATOR)
 		h->st.internal_frees++;
 	else

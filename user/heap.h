@@ -51,10 +51,23 @@ struct heap_thread {
 	uint64_t failed;
 };
 
+/*
+ * Told of every block that stops being live: freed, released by a realloc
+ * (moved_to: the block realloc returned, the same address when resized in
+ * place), or replaced by an allocation at its address (moved_to 0).
+ */
+struct heap_observer {
+	void (*released)(void *ctx, const struct heap_block *b, uint64_t ts_ns, uint64_t moved_to);
+	void *ctx;
+};
+
 struct heap *heap__new(void);
 void heap__free(struct heap *h);
+void heap__set_observer(struct heap *h, const struct heap_observer *obs);
 
-/* Returns 0, or -ENOMEM (the model is then unchanged). */
+/* Returns 0, or -ENOMEM (the model is then unchanged). The new block's aux
+ * is set to aux (a stack id). */
+int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32_t aux);
 int heap__on_alloc(struct heap *h, const struct tt_alloc_event *e);
 int heap__on_free(struct heap *h, const struct tt_free_event *e);
 

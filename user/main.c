@@ -14,8 +14,10 @@
 #include "probes.h"
 #include "report_json.h"
 #include "report_text.h"
+#include "stacks.h"
 #include "target.h"
 
+#define TT_MAX_STACKS (1u << 20) /* distinct stacks kept */
 #define POLL_MS 50 /* also bounds how long a record waits without a wake-up */
 
 static volatile sig_atomic_t stop_signal;
@@ -100,6 +102,7 @@ int main(int argc, char **argv)
 	struct events *ev = NULL;
 	struct target *t = NULL;
 	struct heap *heap = NULL;
+	struct stacks *stacks = NULL;
 	struct outputs outs;
 	struct options o;
 	char lib[PATH_MAX];
@@ -134,6 +137,7 @@ int main(int argc, char **argv)
 	popts.lib_path = lib;
 	popts.ringbuf_bytes = o.ringbuf_bytes;
 	popts.wakeup_bytes = o.wakeup_bytes;
+	popts.max_frames = o.stack_depth;
 	popts.verbose = o.verbose;
 	err = probes__load(&probes, &popts);
 	if (err)
@@ -144,7 +148,10 @@ int main(int argc, char **argv)
 	err = probes__attach(probes, target__pid(t));
 	if (err)
 		goto cleanup;
-	err = events__new(&ev, probes__events_fd(probes), heap);
+	err = stacks__new(&stacks, TT_MAX_STACKS);
+	if (err)
+		goto cleanup;
+	err = events__new(&ev, probes__events_fd(probes), heap, stacks);
 	if (err) {
 		fprintf(stderr, "ttbpf: cannot read the ring buffer: %s\n", strerror(-err));
 		goto cleanup;
@@ -205,6 +212,7 @@ cleanup:
 	probes__free(probes);
 	signal_target = NULL;
 	target__free(t);
+	stacks__free(stacks);
 	heap__free(heap);
 	return rc;
 }

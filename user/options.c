@@ -26,6 +26,8 @@ static const char usage_text[] =
 	"                          default 16M)\n"
 	"      --wakeup-bytes N    wake the reader when N bytes are pending (0: on\n"
 	"                          every record; default 256K)\n"
+	"      --stack-depth N     user stack frames kept per allocation (0: none;\n"
+	"                          default 64, at most 128)\n"
 	"  -q, --quiet             no summary on stderr\n"
 	"  -v, --verbose           say where probes go; libbpf messages\n"
 	"  -h, --help              this text\n"
@@ -65,7 +67,7 @@ static int parse_bytes(const char *s, uint32_t *out)
 	return 0;
 }
 
-enum { OPT_WAKEUP = 256 };
+enum { OPT_WAKEUP = 256, OPT_STACK_DEPTH };
 
 enum options_result options__parse(struct options *o, int argc, char **argv)
 {
@@ -77,6 +79,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "lib", required_argument, NULL, 'l' },
 		{ "ringbuf-size", required_argument, NULL, 'b' },
 		{ "wakeup-bytes", required_argument, NULL, OPT_WAKEUP },
+		{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -91,6 +94,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	o->ringbuf_bytes = TT_DEFAULT_RINGBUF_BYTES;
 	o->wakeup_bytes = TT_DEFAULT_WAKEUP_BYTES;
+	o->stack_depth = TT_DEFAULT_FRAMES;
 	opterr = 0;
 	optind = 0; /* 0, not 1: also forgets a half-parsed group like -hq */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own */
@@ -136,6 +140,15 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 				return OPTIONS_EXIT_USAGE;
 			}
 			wakeup_given = true;
+			break;
+		case OPT_STACK_DEPTH:
+			errno = 0;
+			pid = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || pid < 0 || pid > TT_MAX_FRAMES) {
+				usage_error("invalid --stack-depth '%s' (0 to 128)", optarg);
+				return OPTIONS_EXIT_USAGE;
+			}
+			o->stack_depth = (uint32_t)pid;
 			break;
 		case 'q':
 			o->quiet = true;

@@ -5,9 +5,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/types.h>
+#include "ttbpf.h"
 
 #define TT_DEFAULT_RINGBUF_BYTES (16u << 20)
 #define TT_DEFAULT_WAKEUP_BYTES (256u << 10)
+
 
 struct options {
 	int pid;              /* -p: attach to this process; 0 when launching */
@@ -18,6 +21,7 @@ struct options {
 	double duration_s;     /* -d: 0 = until Ctrl-C or target exit */
 	uint32_t ringbuf_bytes;
 	uint32_t wakeup_bytes;
+	uint32_t stack_depth;  /* frames per allocation; 0: no stacks */
 	int verbose;
 	bool quiet;
 };

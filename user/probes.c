@@ -83,6 +83,7 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 		goto err_free;
 	}
 	p->skel->rodata->wakeup_bytes = opts->wakeup_bytes;
+	p->skel->rodata->max_frames = opts->max_frames;
 	p->skel->rodata->free_probe_vaddr = p->funcs[TT_FN_FREE].vaddr;
 	if (!elf_syms__text_range(p->lib_path, &text_lo, &text_hi)) {
 		p->skel->rodata->lib_text_lo = text_lo;

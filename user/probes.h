@@ -13,6 +13,7 @@ struct probes_opts {
 	const char *lib_path; /* allocator library or binary; must outlive probes */
 	uint32_t ringbuf_bytes;
 	uint32_t wakeup_bytes; /* 0: wake the reader on every record */
+	uint32_t max_frames;   /* stack depth; 0: no stacks */
 	int verbose;
 };
 

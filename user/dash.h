@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Everything the dashboard draws, as plain data. Built from the live model at
+ * the end of a run, or from a saved JSON report (`ttbpf report`), so that the
+ * drawing code knows nothing of either. All strings are owned by whoever
+ * built the struct and may hold any bytes (they come from the target).
+ */
+#ifndef TT_DASH_H
+#define TT_DASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Allocation sizes in 20 log-scaled buckets: bucket 0 holds sizes up to 16
+ * bytes, bucket k (1..18) sizes in (16 << (k-1), 16 << k], bucket 19 all
+ * sizes above 4 MiB.
+ */
+#define DASH_SIZE_BUCKETS 20
+
+static inline unsigned int dash_size_bucket(uint64_t size)
+{
+	unsigned int k = 0;
+
+	while (k < DASH_SIZE_BUCKETS - 1 && size > (16ULL << k))
+		k++;
+	return k;
+}
+
+/* Small/medium/large classes of the size histogram's colours. */
+#define DASH_SMALL_MAX 256ULL     /* <= 256 B: small */
+#define DASH_MEDIUM_MAX 65536ULL  /* <= 64 KB: medium; above: large */
+
+struct dash_point {
+	uint64_t t_ns;       /* end of the interval, since the start of tracing */
+	uint64_t live_bytes; /* at the end of the interval */
+	uint64_t live_cnt;
+	uint64_t allocs;     /* in the interval */
+	uint64_t frees;
+};
+
+struct dash_named {
+	const char *name; /* type name or category */
+	uint64_t bytes;
+	uint64_t count;
+};
+
+/* One node of the call-site tree. Roots (parent -1) are call sites (the
+ * first frame outside the allocator); a child is a caller of its parent. */
+struct dash_site {
+	int parent;
+	const char *function; /* may be NULL: unknown */
+	const char *file;     /* may be NULL */
+	int line;             /* 0: unknown */
+	uint64_t bytes;       /* allocated through this path */
+	uint64_t count;
+};
+
+struct dash_var {
+	const char *name;
+	const char *type_name;
+	uint64_t size;
+	uint64_t created_ns; /* since the start of tracing */
+	uint64_t freed_ns;   /* 0: still alive at the end */
+};
+
+struct dash {
+	const char *target; /* "pid 4242 (./server -c x)" */
+	uint64_t duration_ns;
+	uint64_t active_allocs;
+	uint64_t current_bytes;
+	uint64_t peak_bytes;
+	uint64_t peak_ns; /* since the start; meaningful when peak_bytes > 0 */
+	uint64_t total_allocs;
+	uint64_t total_allocated;
+	uint64_t total_frees;
+	uint64_t lost_events;
+
+	const struct dash_point *timeline; /* in time order */
+	size_t timeline_cnt;
+
+	/* heat[row * heat_cols + col]: allocations of size bucket `row` in time
+	 * slice `col` (slices of equal length over duration_ns). */
+	const uint64_t *heat;
+	unsigned int heat_cols; /* 0: no heatmap */
+
+	uint64_t size_hist[DASH_SIZE_BUCKETS]; /* allocations per size bucket */
+
+	const struct dash_named *types; /* memory by type of tracked variable */
+	size_t type_cnt;
+	const struct dash_named *categories;
+	size_t category_cnt;
+	const struct dash_site *sites;
+	size_t site_cnt;
+	const struct dash_var *vars;
+	size_t var_cnt;
+};
+
+#endif /* TT_DASH_H */
