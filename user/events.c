@@ -6,6 +6,7 @@
 #include "events.h"
 #include "heap.h"
 #include "stacks.h"
+#include "timeline.h"
 
 _Static_assert(sizeof(struct tt_event_hdr) == 16, "tt_event_hdr layout");
 _Static_assert(offsetof(struct tt_alloc_event, frames) == 64, "tt_alloc_event layout");
@@ -16,6 +17,7 @@ struct events {
 	struct ring_buffer *rb;
 	struct heap *heap;
 	struct stacks *stacks;
+	struct timeline *timeline;
 	struct events_stats st;
 };
 
@@ -27,9 +29,20 @@ static int on_alloc(struct events *ev, const struct tt_alloc_event *e)
 	if (ev->stacks && !e->failed && e->stack_end != TT_STACK_END_OFF)
 		stack_id = stacks__intern(ev->stacks, (const uint64_t *)e->frames, e->nr_frames, e->stack_end);
 	err = heap__on_alloc_tagged(ev->heap, e, stack_id);
-	if (!err && !e->failed && ev->stacks)
+	if (err)
+		return err;
+	if (!e->failed && ev->stacks)
 		stacks__on_alloc(ev->stacks, stack_id, e->size);
-	return err;
+	if (ev->timeline) {
+		const struct heap_stats *st = heap__stats(ev->heap);
+
+		if (!e->failed)
+			timeline__on_alloc(ev->timeline, e->hdr.ts_ns, e->size, st->live_bytes,
+					   st->live_cnt);
+		else if (e->fn == TT_FN_REALLOC && e->old_ptr && !e->size)
+			timeline__on_free(ev->timeline, e->hdr.ts_ns, st->live_bytes, st->live_cnt);
+	}
+	return 0;
 }
 
 static void on_released(void *ctx, const struct heap_block *b, uint64_t ts_ns, uint64_t moved_to)
@@ -63,6 +76,9 @@ static int on_record(void *ctx, void *data, size_t size)
 		if (size < sizeof(struct tt_free_event))
 			goto bad;
 		err = heap__on_free(ev->heap, data);
+		if (!err && ev->timeline)
+			timeline__on_free(ev->timeline, hdr->ts_ns, heap__stats(ev->heap)->live_bytes,
+					  heap__stats(ev->heap)->live_cnt);
 		break;
 	default:
 		goto bad;
@@ -76,17 +92,18 @@ bad:
 	return 0;
 }
 
-int events__new(struct events **out, int ringbuf_fd, struct heap *heap, struct stacks *stacks)
+int events__new(struct events **out, int ringbuf_fd, const struct events_sinks *sinks)
 {
 	struct events *ev = calloc(1, sizeof(*ev));
 	struct heap_observer obs = { .released = on_released };
 
 	if (!ev)
 		return -ENOMEM;
-	ev->heap = heap;
-	ev->stacks = stacks;
+	ev->heap = sinks->heap;
+	ev->stacks = sinks->stacks;
+	ev->timeline = sinks->timeline;
 	obs.ctx = ev;
-	heap__set_observer(heap, &obs);
+	heap__set_observer(ev->heap, &obs);
 	ev->rb = ring_buffer__new(ringbuf_fd, on_record, ev, NULL);
 	if (!ev->rb) {
 		int err = -errno;

@@ -8,6 +8,7 @@
 struct events;
 struct heap;
 struct stacks;
+struct timeline;
 
 struct events_stats {
 	uint64_t records;     /* records decoded */
@@ -15,8 +16,14 @@ struct events_stats {
 	uint64_t model_errors; /* the model could not take a record (out of memory) */
 };
 
-/* stacks may be NULL: allocation stacks are then ignored. */
-int events__new(struct events **out, int ringbuf_fd, struct heap *heap, struct stacks *stacks);
+/* What the records feed; only heap is required. */
+struct events_sinks {
+	struct heap *heap;
+	struct stacks *stacks;     /* allocation stacks */
+	struct timeline *timeline; /* the heap over time */
+};
+
+int events__new(struct events **out, int ringbuf_fd, const struct events_sinks *sinks);
 /* Consumes what is pending, waiting up to timeout_ms for more. Returns the
  * number of records, or a negative errno (-EINTR on a signal). */
 int events__poll(struct events *ev, int timeout_ms);

@@ -16,6 +16,7 @@
 #include "report_text.h"
 #include "stacks.h"
 #include "target.h"
+#include "timeline.h"
 
 #define TT_MAX_STACKS (1u << 20) /* distinct stacks kept */
 #define POLL_MS 50 /* also bounds how long a record waits without a wake-up */
@@ -103,6 +104,8 @@ int main(int argc, char **argv)
 	struct target *t = NULL;
 	struct heap *heap = NULL;
 	struct stacks *stacks = NULL;
+	struct timeline *timeline = NULL;
+	struct events_sinks sinks = {};
 	struct outputs outs;
 	struct options o;
 	char lib[PATH_MAX];
@@ -151,7 +154,13 @@ int main(int argc, char **argv)
 	err = stacks__new(&stacks, TT_MAX_STACKS);
 	if (err)
 		goto cleanup;
-	err = events__new(&ev, probes__events_fd(probes), heap, stacks);
+	err = timeline__new(&timeline, meta.start_ns);
+	if (err)
+		goto cleanup;
+	sinks.heap = heap;
+	sinks.stacks = stacks;
+	sinks.timeline = timeline;
+	err = events__new(&ev, probes__events_fd(probes), &sinks);
 	if (err) {
 		fprintf(stderr, "ttbpf: cannot read the ring buffer: %s\n", strerror(-err));
 		goto cleanup;
@@ -212,6 +221,7 @@ cleanup:
 	probes__free(probes);
 	signal_target = NULL;
 	target__free(t);
+	timeline__free(timeline);
 	stacks__free(stacks);
 	heap__free(heap);
 	return rc;

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "timeline.h"
+
+struct timeline {
+	uint64_t start_ns;
+	uint64_t interval_ns;
+	size_t cnt; /* intervals in use: the last one is the current one */
+	struct timeline_point pts[TIMELINE_MAX_POINTS];
+	uint64_t size_hist[DASH_SIZE_BUCKETS];
+	uint64_t size_hist_bytes[DASH_SIZE_BUCKETS];
+	uint64_t last_live_bytes, last_live_cnt;
+};
+
+int timeline__new(struct timeline **out, uint64_t start_ns)
+{
+	struct timeline *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->start_ns = start_ns;
+	t->interval_ns = TIMELINE_FIRST_INTERVAL_NS;
+	*out = t;
+	return 0;
+}
+
+void timeline__free(struct timeline *t)
+{
+	free(t);
+}
+
+static void merge(struct timeline_point *dst, const struct timeline_point *a,
+		  const struct timeline_point *b)
+{
+	struct timeline_point m = *a;
+	unsigned int k;
+
+	if (b->used) {
+		m.live_bytes = b->live_bytes;
+		m.live_cnt = b->live_cnt;
+		if (b->max_live_bytes > m.max_live_bytes || !m.used)
+			m.max_live_bytes = b->max_live_bytes;
+		m.allocs += b->allocs;
+		m.frees += b->frees;
+		m.alloc_bytes += b->alloc_bytes;
+		for (k = 0; k < DASH_SIZE_BUCKETS; k++)
+			m.heat[k] += b->heat[k];
+		m.used = 1;
+	}
+	*dst = m;
+}
+
+/* Halves the resolution: pairs of intervals become one. */
+static void compact(struct timeline *t)
+{
+	size_t i;
+
+	for (i = 0; i < TIMELINE_MAX_POINTS / 2; i++)
+		merge(&t->pts[i], &t->pts[2 * i], &t->pts[2 * i + 1]);
+	memset(&t->pts[TIMELINE_MAX_POINTS / 2], 0,
+	       sizeof(t->pts[0]) * (TIMELINE_MAX_POINTS - TIMELINE_MAX_POINTS / 2));
+	t->interval_ns *= 2;
+	t->cnt = (t->cnt + 1) / 2;
+}
+
+static struct timeline_point *point_at(struct timeline *t, uint64_t ts_ns)
+{
+	uint64_t rel = ts_ns > t->start_ns ? ts_ns - t->start_ns : 0;
+	size_t i;
+
+	while (rel / t->interval_ns >= TIMELINE_MAX_POINTS)
+		compact(t);
+	i = (size_t)(rel / t->interval_ns);
+	/* records may come slightly out of order across CPUs: never go back */
+	if (t->cnt && i < t->cnt - 1)
+		i = t->cnt - 1;
+	/* intervals without records carry the live figures forward */
+	while (t->cnt <= i) {
+		struct timeline_point *p = &t->pts[t->cnt++];
+
+		p->live_bytes = p->max_live_bytes = t->last_live_bytes;
+		p->live_cnt = t->last_live_cnt;
+	}
+	return &t->pts[i];
+}
+
+static void note_live(struct timeline *t, struct timeline_point *p, uint64_t live_bytes,
+		      uint64_t live_cnt)
+{
+	p->live_bytes = live_bytes;
+	p->live_cnt = live_cnt;
+	if (live_bytes > p->max_live_bytes)
+		p->max_live_bytes = live_bytes;
+	p->used = 1;
+	t->last_live_bytes = live_bytes;
+	t->last_live_cnt = live_cnt;
+}
+
+void timeline__on_alloc(struct timeline *t, uint64_t ts_ns, uint64_t size, uint64_t live_bytes,
+			uint64_t live_cnt)
+{
+	struct timeline_point *p = point_at(t, ts_ns);
+	unsigned int k = dash_size_bucket(size);
+
+	p->allocs++;
+	p->alloc_bytes += size;
+	if (p->heat[k] < UINT32_MAX)
+		p->heat[k]++;
+	t->size_hist[k]++;
+	t->size_hist_bytes[k] += size;
+	note_live(t, p, live_bytes, live_cnt);
+}
+
+void timeline__on_free(struct timeline *t, uint64_t ts_ns, uint64_t live_bytes, uint64_t live_cnt)
+{
+	struct timeline_point *p = point_at(t, ts_ns);
+
+	p->frees++;
+	note_live(t, p, live_bytes, live_cnt);
+}
+
+uint64_t timeline__interval_ns(const struct timeline *t)
+{
+	return t->interval_ns;
+}
+
+const struct timeline_point *timeline__points(const struct timeline *t, size_t *cnt)
+{
+	*cnt = t->cnt;
+	return t->pts;
+}
+
+const uint64_t *timeline__size_hist(const struct timeline *t)
+{
+	return t->size_hist;
+}
+
+const uint64_t *timeline__size_hist_bytes(const struct timeline *t)
+{
+	return t->size_hist_bytes;
+}
