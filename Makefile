@@ -33,7 +33,9 @@ CFLAGS    += -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
 endif
 
-BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
+MULTIARCH := $(shell $(CC) -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
+# usdt.bpf.h includes <linux/errno.h>, which wants the multiarch asm/ headers
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -idirafter /usr/include/$(MULTIARCH) \
 	-Ivmlinux/$(ARCH) -Ibpf -MMD -MP
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

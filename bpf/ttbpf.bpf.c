@@ -13,6 +13,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
 #include "ttbpf.h"
 
 /* GPL-compatible, as the kernel requires for bpf_probe_read_user and friends */
@@ -266,6 +267,80 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 		if (caller >= lib_text_lo && caller < lib_text_hi)
 			e->flags = TT_FREE_FROM_ALLOCATOR;
 	}
+	bpf_ringbuf_submit(e, wake_flags());
+	return 0;
+}
+
+/* include/tt.h's struct tt_var_site, as the target lays it out */
+struct var_site_v1 {
+	__u64 name, type_name, category, file, function;
+	__s32 line, version;
+};
+
+static __always_inline struct tt_var_event *var_event(__u64 ptr, __u64 site_ip, __u32 flags)
+{
+	struct tt_var_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TT_CNT_LOST_EVENTS);
+		return NULL;
+	}
+	e->hdr.type = TT_EV_VAR;
+	e->hdr.tid = (__u32)bpf_get_current_pid_tgid();
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->ptr = ptr;
+	e->site_ip = site_ip;
+	e->line = 0;
+	e->flags = flags;
+	e->name[0] = e->type_name[0] = e->category[0] = e->file[0] = e->function[0] = 0;
+	return e;
+}
+
+/* The target's strings: bounded, and a NULL or unreadable one stays "". */
+static __always_inline void read_str(char *dst, __u32 len, __u64 src)
+{
+	if (!src || bpf_probe_read_user_str(dst, len, (const void *)src) < 0)
+		dst[0] = 0;
+}
+
+SEC("usdt")
+int BPF_USDT(track_var_usdt, __u64 ptr, __u64 site_addr)
+{
+	struct var_site_v1 site;
+	struct tt_var_event *e;
+
+	e = var_event(ptr, PT_REGS_IP(ctx), 0);
+	if (!e)
+		return 0;
+	if (bpf_probe_read_user(&site, sizeof(site), (const void *)site_addr) || site.version != 1) {
+		e->flags |= TT_VAR_BAD_SITE;
+	} else {
+		read_str(e->name, sizeof(e->name), site.name);
+		read_str(e->type_name, sizeof(e->type_name), site.type_name);
+		read_str(e->category, sizeof(e->category), site.category);
+		read_str(e->file, sizeof(e->file), site.file);
+		read_str(e->function, sizeof(e->function), site.function);
+		e->line = site.line;
+	}
+	bpf_ringbuf_submit(e, wake_flags());
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(track_var_fn, __u64 ptr, __u64 name, __u64 type_name, __u64 category)
+{
+	struct tt_var_event *e;
+	__u64 ret = 0;
+
+	/* at entry the return address sits at the stack pointer */
+	bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx));
+	e = var_event(ptr, ret, TT_VAR_FROM_FUNCTION);
+	if (!e)
+		return 0;
+	read_str(e->name, sizeof(e->name), name);
+	read_str(e->type_name, sizeof(e->type_name), type_name);
+	read_str(e->category, sizeof(e->category), category);
 	bpf_ringbuf_submit(e, wake_flags());
 	return 0;
 }

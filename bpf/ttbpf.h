@@ -26,6 +26,7 @@ enum tt_fn {
 enum tt_event_type {
 	TT_EV_ALLOC = 1, /* an allocating call returned (success or failure) */
 	TT_EV_FREE = 2,  /* free(ptr) entered with ptr != NULL */
+	TT_EV_VAR = 3,   /* a TT_TRACK_VAR marker or tt_track_var() call */
 };
 
 /* Limits */
@@ -81,6 +82,33 @@ struct tt_free_event {
 	__u64 ptr;
 	__u32 flags; /* TT_FREE_* */
 	__u32 reserved;
+};
+
+/*
+ * A variable marker. Strings are copied from the target with bounded reads
+ * and always NUL-terminated (cut when longer). The site layout read from the
+ * target is include/tt.h's struct tt_var_site, version 1.
+ */
+#define TT_VAR_NAME_LEN 64
+#define TT_VAR_TYPE_LEN 96
+#define TT_VAR_CATEGORY_LEN 32
+#define TT_VAR_FILE_LEN 160
+#define TT_VAR_FUNC_LEN 64
+
+#define TT_VAR_FROM_FUNCTION 0x1 /* tt_track_var(): no file, line or function */
+#define TT_VAR_BAD_SITE 0x2      /* the site descriptor could not be read */
+
+struct tt_var_event {
+	struct tt_event_hdr hdr;
+	__u64 ptr;     /* the address the variable points to */
+	__u64 site_ip; /* marker address, or tt_track_var()'s return address */
+	__s32 line;
+	__u32 flags;   /* TT_VAR_* */
+	char name[TT_VAR_NAME_LEN];
+	char type_name[TT_VAR_TYPE_LEN];
+	char category[TT_VAR_CATEGORY_LEN]; /* "" when not given */
+	char file[TT_VAR_FILE_LEN];
+	char function[TT_VAR_FUNC_LEN];
 };
 
 /* Counters kept by the BPF side, read by userspace at the end. */

@@ -7,6 +7,7 @@
 #include "heap.h"
 #include "stacks.h"
 #include "timeline.h"
+#include "vars.h"
 
 _Static_assert(sizeof(struct tt_event_hdr) == 16, "tt_event_hdr layout");
 _Static_assert(offsetof(struct tt_alloc_event, frames) == 64, "tt_alloc_event layout");
@@ -18,6 +19,7 @@ struct events {
 	struct heap *heap;
 	struct stacks *stacks;
 	struct timeline *timeline;
+	struct vars *vars;
 	struct events_stats st;
 };
 
@@ -51,6 +53,8 @@ static void on_released(void *ctx, const struct heap_block *b, uint64_t ts_ns, u
 
 	if (ev->stacks)
 		stacks__on_release(ev->stacks, b->aux, b->size);
+	if (ev->vars)
+		vars__on_released(ev->vars, b, ts_ns, moved_to);
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -80,6 +84,12 @@ static int on_record(void *ctx, void *data, size_t size)
 			timeline__on_free(ev->timeline, hdr->ts_ns, heap__stats(ev->heap)->live_bytes,
 					  heap__stats(ev->heap)->live_cnt);
 		break;
+	case TT_EV_VAR:
+		if (size < sizeof(struct tt_var_event))
+			goto bad;
+		if (ev->vars)
+			err = vars__on_track(ev->vars, data);
+		break;
 	default:
 		goto bad;
 	}
@@ -92,16 +102,17 @@ bad:
 	return 0;
 }
 
-int events__new(struct events **out, int ringbuf_fd, const struct events_sinks *sinks)
+int events__new(struct events **out, int ringbuf_fd, const struct model *m)
 {
 	struct events *ev = calloc(1, sizeof(*ev));
 	struct heap_observer obs = { .released = on_released };
 
 	if (!ev)
 		return -ENOMEM;
-	ev->heap = sinks->heap;
-	ev->stacks = sinks->stacks;
-	ev->timeline = sinks->timeline;
+	ev->heap = m->heap;
+	ev->stacks = m->stacks;
+	ev->timeline = m->timeline;
+	ev->vars = m->vars;
 	obs.ctx = ev;
 	heap__set_observer(ev->heap, &obs);
 	ev->rb = ring_buffer__new(ringbuf_fd, on_record, ev, NULL);

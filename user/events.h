@@ -5,10 +5,9 @@
 
 #include <stdint.h>
 
+#include "model.h"
+
 struct events;
-struct heap;
-struct stacks;
-struct timeline;
 
 struct events_stats {
 	uint64_t records;     /* records decoded */
@@ -16,14 +15,8 @@ struct events_stats {
 	uint64_t model_errors; /* the model could not take a record (out of memory) */
 };
 
-/* What the records feed; only heap is required. */
-struct events_sinks {
-	struct heap *heap;
-	struct stacks *stacks;     /* allocation stacks */
-	struct timeline *timeline; /* the heap over time */
-};
-
-int events__new(struct events **out, int ringbuf_fd, const struct events_sinks *sinks);
+/* Records feed the model's heap, stacks, timeline and variables. */
+int events__new(struct events **out, int ringbuf_fd, const struct model *m);
 /* Consumes what is pending, waiting up to timeout_ms for more. Returns the
  * number of records, or a negative errno (-EINTR on a signal). */
 int events__poll(struct events *ev, int timeout_ms);

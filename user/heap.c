@@ -308,6 +308,21 @@ const struct heap_block *heap__find(const struct heap *h, uint64_t ptr)
 	return ptr ? lookup(h, ptr) : NULL;
 }
 
+const struct heap_block *heap__containing(const struct heap *h, uint64_t addr)
+{
+	const struct heap_block *b = heap__find(h, addr);
+	size_t i;
+
+	if (b || !addr)
+		return b;
+	for (i = 0; i <= h->mask; i++) {
+		b = &h->slots[i];
+		if (b->ptr && addr > b->ptr && addr - b->ptr < b->size)
+			return b;
+	}
+	return NULL;
+}
+
 const struct heap_block *heap__next(const struct heap *h, size_t *it)
 {
 	while (*it <= h->mask) {

@@ -73,6 +73,9 @@ int heap__on_free(struct heap *h, const struct tt_free_event *e);
 
 const struct heap_stats *heap__stats(const struct heap *h);
 const struct heap_block *heap__find(const struct heap *h, uint64_t ptr);
+/* The live block holding addr: its start, or inside it. Exact starts are a
+ * hash lookup; an interior address scans the live blocks (markers are rare). */
+const struct heap_block *heap__containing(const struct heap *h, uint64_t addr);
 
 /* Iterates live blocks in table order: `size_t it = 0; while ((b = heap__next(h, &it)))` */
 const struct heap_block *heap__next(const struct heap *h, size_t *it);

@@ -17,6 +17,7 @@
 #include "stacks.h"
 #include "target.h"
 #include "timeline.h"
+#include "vars.h"
 
 #define TT_MAX_STACKS (1u << 20) /* distinct stacks kept */
 #define POLL_MS 50 /* also bounds how long a record waits without a wake-up */
@@ -95,6 +96,24 @@ static int trace_loop(struct events *ev, struct target *t, const struct options 
 	return 0;
 }
 
+/* Variable markers, unless the target opted out. */
+static int attach_markers(struct probes *probes, const struct target *t, const struct options *o)
+{
+	char exe[PATH_MAX];
+	int n;
+
+	if (target__tools_disabled(t)) {
+		if (!o->quiet)
+			fprintf(stderr, "ttbpf: TRACE_TOOLS_DISABLED=1 in the target's environment: "
+					"variable markers are left alone\n");
+		return 0;
+	}
+	if (target__exe(t, exe, sizeof(exe)))
+		return 0; /* the command will not run: launch reports it */
+	n = probes__attach_vars(probes, target__pid(t), exe);
+	return n < 0 ? n : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct probes_opts popts = {};
@@ -105,7 +124,8 @@ int main(int argc, char **argv)
 	struct heap *heap = NULL;
 	struct stacks *stacks = NULL;
 	struct timeline *timeline = NULL;
-	struct events_sinks sinks = {};
+	struct vars *vars = NULL;
+	struct model model = {};
 	struct outputs outs;
 	struct options o;
 	char lib[PATH_MAX];
@@ -151,16 +171,23 @@ int main(int argc, char **argv)
 	err = probes__attach(probes, target__pid(t));
 	if (err)
 		goto cleanup;
+	err = attach_markers(probes, t, &o);
+	if (err)
+		goto cleanup;
 	err = stacks__new(&stacks, TT_MAX_STACKS);
 	if (err)
 		goto cleanup;
 	err = timeline__new(&timeline, meta.start_ns);
 	if (err)
 		goto cleanup;
-	sinks.heap = heap;
-	sinks.stacks = stacks;
-	sinks.timeline = timeline;
-	err = events__new(&ev, probes__events_fd(probes), &sinks);
+	err = vars__new(&vars, heap);
+	if (err)
+		goto cleanup;
+	model.vars = vars;
+	model.heap = heap;
+	model.stacks = stacks;
+	model.timeline = timeline;
+	err = events__new(&ev, probes__events_fd(probes), &model);
 	if (err) {
 		fprintf(stderr, "ttbpf: cannot read the ring buffer: %s\n", strerror(-err));
 		goto cleanup;
@@ -199,7 +226,7 @@ int main(int argc, char **argv)
 
 	if (!o.quiet)
 		report_text__write(stderr, heap, &meta);
-	if (outs.json && report_json__write(outs.json, heap, &meta))
+	if (outs.json && report_json__write(outs.json, &model, &meta))
 		err = -EIO;
 
 	if (target__launched(t)) {
@@ -221,6 +248,7 @@ cleanup:
 	probes__free(probes);
 	signal_target = NULL;
 	target__free(t);
+	vars__free(vars);
 	timeline__free(timeline);
 	stacks__free(stacks);
 	heap__free(heap);

@@ -16,8 +16,8 @@
 /* An allocating function gets an entry and a return probe; free gets an
  * entry probe only. */
 #define ALLOC_FN_CNT TT_FN_CNT
-/* entry + return per function */
-#define MAX_LINKS (2 * ALLOC_FN_CNT)
+/* entry + return per function, and the two variable markers */
+#define MAX_LINKS (2 * ALLOC_FN_CNT + 2)
 
 struct probes {
 	struct ttbpf_bpf *skel;
@@ -200,6 +200,46 @@ int probes__attach(struct probes *p, int pid)
 				(unsigned long long)off);
 	}
 	return 0;
+}
+
+int probes__attach_vars(struct probes *p, int pid, const char *exe)
+{
+	static const char *const fn_name[] = { "tt_track_var" };
+	struct elf_func fn;
+	struct bpf_link *link;
+	int kinds = 0, err;
+
+	if (p->link_cnt + 2 > MAX_LINKS)
+		return -E2BIG;
+	link = bpf_program__attach_usdt(p->skel->progs.track_var_usdt, pid, exe, "tt", "track_var",
+					NULL);
+	if (link) {
+		p->links[p->link_cnt++] = link;
+		kinds++;
+		if (p->verbose)
+			fprintf(stderr, "ttbpf: variable markers (USDT tt:track_var) in %s\n", exe);
+	} else if (p->verbose) {
+		fprintf(stderr, "ttbpf: no TT_TRACK_VAR markers in %s\n", exe);
+	}
+
+	err = elf_syms__funcs(exe, fn_name, 1, &fn);
+	if (!err && fn.offset) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo);
+
+		link = bpf_program__attach_uprobe_opts(p->skel->progs.track_var_fn, pid, exe,
+						       (size_t)fn.offset, &uo);
+		if (!link) {
+			err = -errno;
+			fprintf(stderr, "ttbpf: cannot attach to tt_track_var in %s: %s\n", exe,
+				strerror(-err));
+			return err;
+		}
+		p->links[p->link_cnt++] = link;
+		kinds++;
+		if (p->verbose)
+			fprintf(stderr, "ttbpf: variable marker function tt_track_var in %s\n", exe);
+	}
+	return kinds;
 }
 
 int probes__events_fd(const struct probes *p)

@@ -22,6 +22,10 @@ struct probes_opts {
 int probes__load(struct probes **out, const struct probes_opts *opts);
 /* Attaches to the allocator functions for process pid. */
 int probes__attach(struct probes *p, int pid);
+/* Attaches to the variable markers in exe (TT_TRACK_VAR's USDT sites and the
+ * tt_track_var function); an executable without markers is not an error.
+ * Returns the number of marker kinds attached (0, 1 or 2) or a negative errno. */
+int probes__attach_vars(struct probes *p, int pid, const char *exe);
 int probes__events_fd(const struct probes *p);
 uint64_t probes__counter(const struct probes *p, enum tt_counter c);
 /* Number of uprobes attached (entry and return probes counted apart). */

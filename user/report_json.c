@@ -8,6 +8,9 @@
 #include "json_writer.h"
 #include "outfile.h"
 #include "report_json.h"
+#include "stacks.h"
+#include "timeline.h"
+#include "vars.h"
 
 static void iso8601(char *buf, size_t len, int64_t wall_ns)
 {
@@ -35,10 +38,12 @@ static int cmp_block(const void *a, const void *b)
 	return (x->ptr > y->ptr) - (x->ptr < y->ptr);
 }
 
-static int write_active(struct json_writer *w, struct heap *h, const struct report_meta *m)
+static int write_active(struct json_writer *w, const struct model *mo, const struct report_meta *m)
 {
+	struct heap *h = mo->heap;
 	const struct heap_stats *st = heap__stats(h);
 	const struct heap_block **v, *b;
+	const struct var *var;
 	size_t n = 0, it = 0, i;
 
 	/* oldest first, so the output does not depend on the table's layout */
@@ -57,6 +62,13 @@ static int write_active(struct json_writer *w, struct heap *h, const struct repo
 		jsonw_u64_field(w, "size", v[i]->size);
 		jsonw_i64_field(w, "timestamp_alloc", rel_ns(m, v[i]->ts_ns));
 		jsonw_u64_field(w, "thread_id", v[i]->tid);
+		if (mo->stacks && v[i]->aux)
+			jsonw_u64_field(w, "stack_id", v[i]->aux);
+		var = mo->vars ? vars__of_block(mo->vars, v[i]->ptr) : NULL;
+		if (var) {
+			jsonw_string_field(w, "var_name", var->name);
+			jsonw_string_field(w, "type_name", var->type_name);
+		}
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);
@@ -122,8 +134,135 @@ static void write_threads(struct json_writer *w, struct heap *h)
 	jsonw_end_array(w);
 }
 
-int report_json__emit(FILE *f, struct heap *h, const struct report_meta *m)
+static int write_groups(struct json_writer *w, struct vars *vars, bool by_category)
 {
+	struct var_group *g = NULL;
+	size_t n = 0, i;
+	int err;
+
+	jsonw_name(w, by_category ? "memory_by_category" : "memory_by_type");
+	jsonw_start_array(w);
+	err = vars ? vars__group(vars, by_category, &g, &n) : 0;
+	for (i = 0; i < n; i++) {
+		jsonw_start_object(w);
+		jsonw_string_field(w, by_category ? "category" : "type_name", g[i].name);
+		jsonw_u64_field(w, "total_size", g[i].bytes);
+		jsonw_u64_field(w, "allocation_count", g[i].count);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+	free(g);
+	return err;
+}
+
+static void write_variables(struct json_writer *w, struct vars *vars, const struct report_meta *m)
+{
+	size_t i, n = vars ? vars__count(vars) : 0;
+
+	jsonw_name(w, "variables");
+	jsonw_start_array(w);
+	for (i = 0; i < n; i++) {
+		const struct var *x = vars__get(vars, i);
+
+		jsonw_start_object(w);
+		jsonw_string_field(w, "name", x->name);
+		jsonw_string_field(w, "type_name", x->type_name);
+		jsonw_string_field(w, "category", x->category);
+		jsonw_hex_field(w, "ptr", x->ptr);
+		jsonw_u64_field(w, "size", x->size);
+		jsonw_u64_field(w, "thread_id", x->tid);
+		jsonw_i64_field(w, "created_ns", rel_ns(m, x->created_ns));
+		if (x->freed_ns)
+			jsonw_i64_field(w, "freed_ns", rel_ns(m, x->freed_ns));
+		else
+			jsonw_null_field(w, "freed_ns");
+		jsonw_string_field(w, "file", x->file);
+		jsonw_i64_field(w, "line", x->line);
+		jsonw_string_field(w, "function", x->function);
+		jsonw_bool_field(w, "heap", x->heap);
+		if (x->block)
+			jsonw_hex_field(w, "block", x->block);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+}
+
+#define HEAT_COLS 32
+
+static void write_time_series(struct json_writer *w, struct timeline *t, const struct report_meta *m)
+{
+	uint64_t heat[DASH_SIZE_BUCKETS * HEAT_COLS], interval, dur = m->end_ns - m->start_ns;
+	const struct timeline_point *p;
+	const uint64_t *hist, *hist_bytes;
+	size_t cnt, i;
+	unsigned int k, c;
+
+	if (!t)
+		return;
+	interval = timeline__interval_ns(t);
+	p = timeline__points(t, &cnt);
+	jsonw_name(w, "timeline");
+	jsonw_start_object(w);
+	jsonw_u64_field(w, "interval_ns", interval);
+	jsonw_name(w, "points");
+	jsonw_start_array(w);
+	for (i = 0; i < cnt; i++) {
+		jsonw_start_object(w);
+		jsonw_u64_field(w, "t_ns", (i + 1) * interval);
+		jsonw_u64_field(w, "live_bytes", p[i].live_bytes);
+		jsonw_u64_field(w, "live_count", p[i].live_cnt);
+		jsonw_u64_field(w, "max_live_bytes", p[i].max_live_bytes);
+		jsonw_u64_field(w, "allocations", p[i].allocs);
+		jsonw_u64_field(w, "allocated", p[i].alloc_bytes);
+		jsonw_u64_field(w, "frees", p[i].frees);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+	jsonw_end_object(w);
+
+	timeline__heat(t, dur, HEAT_COLS, heat);
+	jsonw_name(w, "heatmap");
+	jsonw_start_object(w);
+	jsonw_u64_field(w, "slices", HEAT_COLS);
+	jsonw_u64_field(w, "slice_ns", dur / HEAT_COLS);
+	jsonw_name(w, "rows");
+	jsonw_start_array(w);
+	for (k = 0; k < DASH_SIZE_BUCKETS; k++) {
+		jsonw_start_object(w);
+		if (k < DASH_SIZE_BUCKETS - 1)
+			jsonw_u64_field(w, "max_size", 16ULL << k);
+		else
+			jsonw_null_field(w, "max_size");
+		jsonw_name(w, "counts");
+		jsonw_start_array(w);
+		for (c = 0; c < HEAT_COLS; c++)
+			jsonw_u64(w, heat[k * HEAT_COLS + c]);
+		jsonw_end_array(w);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+	jsonw_end_object(w);
+
+	hist = timeline__size_hist(t);
+	hist_bytes = timeline__size_hist_bytes(t);
+	jsonw_name(w, "size_histogram");
+	jsonw_start_array(w);
+	for (k = 0; k < DASH_SIZE_BUCKETS; k++) {
+		jsonw_start_object(w);
+		if (k < DASH_SIZE_BUCKETS - 1)
+			jsonw_u64_field(w, "max_size", 16ULL << k);
+		else
+			jsonw_null_field(w, "max_size");
+		jsonw_u64_field(w, "allocations", hist[k]);
+		jsonw_u64_field(w, "bytes", hist_bytes[k]);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+}
+
+int report_json__emit(FILE *f, const struct model *mo, const struct report_meta *m)
+{
+	struct heap *h = mo->heap;
 	const struct heap_stats *st = heap__stats(h);
 	struct json_writer *w;
 	char when[80];
@@ -157,10 +296,13 @@ int report_json__emit(FILE *f, struct heap *h, const struct report_meta *m)
 	jsonw_u64_field(w, "total_allocated", st->total_alloc_bytes);
 	write_stats(w, st, m);
 	write_threads(w, h);
-	jsonw_name(w, "memory_by_type");
-	jsonw_start_array(w);
-	jsonw_end_array(w);
-	err = write_active(w, h, m);
+	err = write_groups(w, mo->vars, false);
+	if (!err)
+		err = write_groups(w, mo->vars, true);
+	write_variables(w, mo->vars, m);
+	write_time_series(w, mo->timeline, m);
+	if (!err)
+		err = write_active(w, mo, m);
 	jsonw_end_object(w);
 	if (!err)
 		err = jsonw_finish(w);
@@ -168,7 +310,7 @@ int report_json__emit(FILE *f, struct heap *h, const struct report_meta *m)
 	return err;
 }
 
-int report_json__write(const char *path, struct heap *h, const struct report_meta *m)
+int report_json__write(const char *path, const struct model *mo, const struct report_meta *m)
 {
 	struct outfile o;
 	int err;
@@ -178,7 +320,7 @@ int report_json__write(const char *path, struct heap *h, const struct report_met
 		fprintf(stderr, "ttbpf: cannot create %s: %s\n", path, strerror(-err));
 		return err;
 	}
-	err = report_json__emit(o.f, h, m);
+	err = report_json__emit(o.f, mo, m);
 	if (err) {
 		outfile__abort(&o);
 		fprintf(stderr, "ttbpf: cannot write %s: %s\n", path, strerror(-err));

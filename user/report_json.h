@@ -4,13 +4,12 @@
 #define TT_REPORT_JSON_H
 
 #include <stdio.h>
+#include "model.h"
 #include "report.h"
 
-struct heap;
-
 /* Writes the report to f. 0, or a negative errno. */
-int report_json__emit(FILE *f, struct heap *h, const struct report_meta *m);
+int report_json__emit(FILE *f, const struct model *mo, const struct report_meta *m);
 /* Writes the report to path atomically. 0, or a negative errno (printed). */
-int report_json__write(const char *path, struct heap *h, const struct report_meta *m);
+int report_json__write(const char *path, const struct model *mo, const struct report_meta *m);
 
 #endif /* TT_REPORT_JSON_H */

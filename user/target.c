@@ -254,6 +254,40 @@ static int find_mapped_libc(int pid, char *buf, size_t len)
 	return err;
 }
 
+int target__exe(const struct target *t, char *buf, size_t len)
+{
+	if (t->launched)
+		return resolve_command(t->argv0, buf, len);
+	snprintf(buf, len, "/proc/%d/exe", t->pid);
+	return 0;
+}
+
+bool target__tools_disabled(const struct target *t)
+{
+	static const char key[] = "TRACE_TOOLS_DISABLED=1";
+	char path[64], buf[65536];
+	const char *v;
+	ssize_t n, i;
+	int fd;
+
+	if (t->launched) {
+		v = getenv("TRACE_TOOLS_DISABLED");
+		return v && !strcmp(v, "1");
+	}
+	snprintf(path, sizeof(path), "/proc/%d/environ", t->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	/* a bounded read: an environment larger than this is not searched further */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	for (i = 0; n > 0 && i < n; i += (ssize_t)strnlen(buf + i, (size_t)(n - i)) + 1)
+		if ((size_t)(n - i) >= sizeof(key) - 1 && !memcmp(buf + i, key, sizeof(key) - 1) &&
+		    (i + (ssize_t)sizeof(key) - 1 == n || buf[i + sizeof(key) - 1] == '\0'))
+			return true;
+	return false;
+}
+
 int target__allocator(const struct target *t, const char *lib_path, char *buf, size_t len)
 {
 	char exe[PATH_MAX];

@@ -26,6 +26,14 @@ bool target__launched(const struct target *t);
 /* Command line, for reports: argv joined by spaces (read from /proc in pid mode). */
 const char *target__command(const struct target *t);
 
+/* Path of the target's executable, usable from our mount namespace (the
+ * command as execvp will find it; /proc/PID/exe when attached). */
+int target__exe(const struct target *t, char *buf, size_t len);
+
+/* Whether TRACE_TOOLS_DISABLED=1 is in the target's environment (ours, which
+ * the command inherits, in launch mode). Read once. */
+bool target__tools_disabled(const struct target *t);
+
 /*
  * Path of the allocator to probe, usable from our mount namespace: lib_path
  * when given, else the libc the target maps (the executable itself when it is

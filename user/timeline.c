@@ -141,3 +141,26 @@ const uint64_t *timeline__size_hist_bytes(const struct timeline *t)
 {
 	return t->size_hist_bytes;
 }
+
+void timeline__heat(const struct timeline *t, uint64_t duration_ns, unsigned int cols,
+		    uint64_t *out)
+{
+	size_t i;
+	unsigned int k, col;
+
+	memset(out, 0, sizeof(*out) * DASH_SIZE_BUCKETS * cols);
+	if (!cols)
+		return;
+	if (!duration_ns)
+		duration_ns = 1;
+	for (i = 0; i < t->cnt; i++) {
+		/* an interval goes to the slice its start falls in */
+		uint64_t start = (uint64_t)i * t->interval_ns;
+
+		col = start >= duration_ns ? cols - 1 : (unsigned int)((double)start / duration_ns * cols);
+		if (col >= cols)
+			col = cols - 1;
+		for (k = 0; k < DASH_SIZE_BUCKETS; k++)
+			out[k * cols + col] += t->pts[i].heat[k];
+	}
+}

@@ -38,6 +38,12 @@ void timeline__on_free(struct timeline *t, uint64_t ts_ns, uint64_t live_bytes, 
 uint64_t timeline__interval_ns(const struct timeline *t);
 /* Intervals 0..cnt-1 (interval i ends at start + (i+1) * interval_ns). */
 const struct timeline_point *timeline__points(const struct timeline *t, size_t *cnt);
+/*
+ * The heatmap: allocations per size bucket (row) and time slice (column),
+ * cols equal slices over [0, duration_ns), into out[row * cols + col].
+ */
+void timeline__heat(const struct timeline *t, uint64_t duration_ns, unsigned int cols,
+		    uint64_t *out);
 /* Allocations per size bucket over the whole run. */
 const uint64_t *timeline__size_hist(const struct timeline *t);
 const uint64_t *timeline__size_hist_bytes(const struct timeline *t);

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Addresses of a process, possibly exited by the time reports are written, to
+ * module, symbol and file:line.
+ *
+ * The files the target maps are opened while it runs and the descriptors kept,
+ * so that they resolve after it is gone, or after the files were deleted or
+ * replaced. Symbols and DWARF are loaded on first use, once per module (two
+ * mappings of one file, or two files of one build-id, share them). Separate
+ * debug files are found by build-id and by .gnu_debuglink.
+ *
+ * Every file read comes from the target and may be hostile: nothing in it is
+ * trusted for a size, an index or a string termination.
+ *
+ * Not thread-safe: one symbolizer is used by one thread at a time.
+ */
+#ifndef TT_SYMBOLIZE_H
+#define TT_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct symbolizer;
+
+struct sym_frame {
+	uint64_t ip;
+	/* path of the ELF file as the target maps it, without the " (deleted)"
+	 * the kernel appends; NULL if ip is in no known mapping */
+	const char *module;
+	/* ip in the file's link-time address space (what addr2line takes); the
+	 * file offset when the file is not ELF or could not be read */
+	uint64_t module_offset;
+	const char *symbol;   /* function name, demangled if C++; NULL if unknown */
+	uint64_t sym_offset;  /* ip - symbol start */
+	const char *file;     /* source file from DWARF, NULL if none */
+	int line;             /* 0 if none */
+};
+
+/*
+ * pid: the target, for /proc/PID/maps, /proc/PID/map_files, /proc/PID/root;
+ * 0 for a symbolizer that only serves symbolizer__resolve_file(). Returns 0 or
+ * -errno (-ESRCH when there is no such process).
+ */
+int symbolizer__new(struct symbolizer **out, int pid);
+void symbolizer__free(struct symbolizer *s);
+
+/*
+ * Where /usr/lib/debug is looked for on our side: DIR/usr/lib/debug instead
+ * of /usr/lib/debug (tests, sysroots). NULL restores the default. Applies to
+ * modules whose symbols are not loaded yet.
+ */
+void symbolizer__set_debug_root(struct symbolizer *s, const char *dir);
+
+/* Cheap (binary search, no syscalls): is ip inside an executable mapping
+ * already known? */
+bool symbolizer__knows(const struct symbolizer *s, uint64_t ip);
+
+/*
+ * Re-reads /proc/PID/maps and keeps every mapping seen before, so that what a
+ * process dlclosed, or everything once it exited, still resolves; when a new
+ * mapping overlaps an old one, the new one wins over the overlap. Each new
+ * file-backed executable mapping has its file opened right away (through
+ * /proc/PID/map_files, else /proc/PID/root/PATH) and the descriptor kept.
+ * Returns 0 or -errno: -ESRCH when the process is gone (what is known stays).
+ */
+int symbolizer__refresh(struct symbolizer *s);
+
+/*
+ * Fills *out; its strings are owned by s and valid until symbolizer__free().
+ * Never fails on bad or missing debug data: unknown parts are NULL/0. Returns
+ * 0, or -ENOENT when ip is in no known mapping (*out then has only ip).
+ */
+int symbolizer__resolve(struct symbolizer *s, uint64_t ip, struct sym_frame *out);
+
+/*
+ * Testing and offline use: symbolizes a link-time address of an ELF file on
+ * our side. out->module is path, out->module_offset is vaddr. Returns 0, or
+ * -errno when path cannot be opened, -ENOEXEC when it is not ELF.
+ */
+int symbolizer__resolve_file(struct symbolizer *s, const char *path, uint64_t vaddr,
+			     struct sym_frame *out);
+
+#endif /* TT_SYMBOLIZE_H */
