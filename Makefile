@@ -14,7 +14,7 @@ CLANG     ?= clang
 CC        ?= cc
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 ARCH      := x86
-PKGS      := libbpf libelf zlib
+PKGS      := libbpf libelf libdw zlib cairo
 
 ifeq ($(V),1)
 Q :=
@@ -26,8 +26,10 @@ endif
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -fno-omit-frame-pointer
-CPPFLAGS  += -I$(OUT) -Ibpf -Iuser -MMD -MP -D_GNU_SOURCE
-LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz) -lm
+CPPFLAGS  += -I$(OUT) -Ibpf -Iuser -MMD -MP -D_GNU_SOURCE \
+	     $(shell pkg-config --cflags cairo 2>/dev/null)
+# libstdc++ for __cxa_demangle (C++ names in stacks)
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ldw -lelf -lz -lcairo) -lstdc++ -lm
 ifeq ($(SANITIZE),1)
 CFLAGS    += -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
