@@ -7,6 +7,7 @@
 #include "heap.h"
 #include "stacks.h"
 #include "timeline.h"
+#include "symbolize.h"
 #include "vars.h"
 
 _Static_assert(sizeof(struct tt_event_hdr) == 16, "tt_event_hdr layout");
@@ -20,16 +21,42 @@ struct events {
 	struct stacks *stacks;
 	struct timeline *timeline;
 	struct vars *vars;
+	struct symbolizer *sym;
+	uint32_t stacks_seen; /* stack ids below this were checked for mappings */
 	struct events_stats st;
 };
+
+/*
+ * A new stack may go through code mapped since we last looked (dlopen): read
+ * the target's mappings now, while it is alive, so that the addresses can be
+ * symbolized at the end even if it has exited by then.
+ */
+static void note_mappings(struct events *ev, const struct tt_alloc_event *e)
+{
+	uint32_t i;
+
+	if (!ev->sym)
+		return;
+	for (i = 0; i < e->nr_frames && i < TT_MAX_FRAMES; i++)
+		if (!symbolizer__knows(ev->sym, e->frames[i])) {
+			symbolizer__refresh(ev->sym);
+			return;
+		}
+}
 
 static int on_alloc(struct events *ev, const struct tt_alloc_event *e)
 {
 	uint32_t stack_id = 0;
 	int err;
 
-	if (ev->stacks && !e->failed && e->stack_end != TT_STACK_END_OFF)
-		stack_id = stacks__intern(ev->stacks, (const uint64_t *)e->frames, e->nr_frames, e->stack_end);
+	if (ev->stacks && !e->failed && e->stack_end != TT_STACK_END_OFF) {
+		stack_id = stacks__intern(ev->stacks, (const uint64_t *)e->frames, e->nr_frames,
+					  e->stack_end);
+		if (stack_id > ev->stacks_seen) {
+			ev->stacks_seen = stack_id;
+			note_mappings(ev, e);
+		}
+	}
 	err = heap__on_alloc_tagged(ev->heap, e, stack_id);
 	if (err)
 		return err;
@@ -113,6 +140,7 @@ int events__new(struct events **out, int ringbuf_fd, const struct model *m)
 	ev->stacks = m->stacks;
 	ev->timeline = m->timeline;
 	ev->vars = m->vars;
+	ev->sym = m->sym;
 	obs.ctx = ev;
 	heap__set_observer(ev->heap, &obs);
 	ev->rb = ring_buffer__new(ringbuf_fd, on_record, ev, NULL);

@@ -406,7 +406,9 @@ static uint32_t parse_value(struct parser *p, int depth, bool keep)
 					return 0;
 				}
 				p->s++;
-				keep_member = keep && !skipped_key(p, key);
+				/* only the root's members are skipped: "active_allocations" is also a
+				 * count inside "stats" */
+				keep_member = keep && !(depth == 0 && skipped_key(p, key));
 				v = parse_value(p, depth + 1, keep_member);
 				if (!keep)
 					p->d->str_len = key; /* drop the key again */

@@ -19,8 +19,8 @@ struct jnode;
 struct json_doc;
 
 /*
- * Parses text[0..len). skip_keys: NULL-terminated list of object keys whose
- * values are checked for syntax but not kept (they read as null). On error
+ * Parses text[0..len). skip_keys: NULL-terminated list of keys of the root
+ * object whose values are checked for syntax but not kept (they read as null). On error
  * returns NULL and writes a message with the byte offset into err.
  */
 struct json_doc *json_doc__parse(const char *text, size_t len, const char *const *skip_keys,

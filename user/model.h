@@ -6,11 +6,15 @@
 #ifndef TT_MODEL_H
 #define TT_MODEL_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct heap;
 struct stacks;
 struct timeline;
 struct vars;
 struct symbolizer;
+struct callsites;
 
 struct model {
 	struct heap *heap;
@@ -18,6 +22,15 @@ struct model {
 	struct timeline *timeline;   /* the heap over time */
 	struct vars *vars;           /* tracked variables */
 	struct symbolizer *sym;      /* addresses to names; reports only */
+	struct callsites *sites;     /* built from stacks at report time */
 };
+
+/* Creates the parts a trace needs; pid names the target for symbolization
+ * (0: none); map_now: read its mappings at once (not for a command that has
+ * yet to exec). 0 or -ENOMEM. */
+int model__init(struct model *m, uint64_t start_ns, int pid, bool map_now);
+/* Once tracing is over: groups stacks into call sites (symbolizing them). */
+int model__finish(struct model *m, const char *allocator);
+void model__fini(struct model *m);
 
 #endif /* TT_MODEL_H */

@@ -13,12 +13,18 @@
 static const char usage_text[] =
 	"Usage: ttbpf [OPTIONS] -p PID\n"
 	"       ttbpf [OPTIONS] -- COMMAND [ARGS...]\n"
+	"       ttbpf report FILE.json [--svg FILE] [--png FILE]\n"
 	"\n"
 	"Trace the heap of a process with eBPF uprobes on its allocator.\n"
 	"\n"
 	"  -p, --pid PID           attach to a running process\n"
 	"  -j, --json FILE         write the JSON report to FILE\n"
-	"  -o, --output DIR        write DIR/ttbpf.json\n"
+	"  -o, --output DIR        write DIR/ttbpf.json, DIR/ttbpf.svg, DIR/ttbpf.png\n"
+	"      --svg FILE          write the dashboard as SVG\n"
+	"      --png FILE          write the dashboard as PNG\n"
+	"      --folded FILE       write folded stacks for flame graphs\n"
+	"      --folded-weight W   live (bytes still held; default), bytes\n"
+	"                          (allocated) or count (allocations)\n"
 	"  -d, --duration SECONDS  stop tracing after SECONDS\n"
 	"  -l, --lib PATH          probe the allocator in PATH (jemalloc, tcmalloc,\n"
 	"                          a static binary) instead of the target's libc\n"
@@ -67,7 +73,55 @@ static int parse_bytes(const char *s, uint32_t *out)
 	return 0;
 }
 
-enum { OPT_WAKEUP = 256, OPT_STACK_DEPTH };
+enum { OPT_WAKEUP = 256, OPT_STACK_DEPTH, OPT_SVG, OPT_PNG, OPT_FOLDED, OPT_FOLDED_WEIGHT };
+
+/* `ttbpf report FILE.json [--svg F] [--png F]` */
+static enum options_result parse_report(struct options *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "svg", required_argument, NULL, 's' },
+		{ "png", required_argument, NULL, 'g' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->svg_path = optarg;
+			break;
+		case 'g':
+			o->png_path = optarg;
+			break;
+		case 'o':
+			o->out_dir = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return OPTIONS_EXIT_OK;
+		case ':':
+			usage_error("option '%s' needs an argument", argv[optind - 1]);
+			return OPTIONS_EXIT_USAGE;
+		default:
+			usage_error("unknown option '%s' for report", argv[optind - 1]);
+			return OPTIONS_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		usage_error("%s", "report takes one FILE.json");
+		return OPTIONS_EXIT_USAGE;
+	}
+	o->report_in = argv[optind];
+	if (!o->svg_path && !o->png_path && !o->out_dir) {
+		usage_error("%s", "report: give --svg FILE, --png FILE or -o DIR");
+		return OPTIONS_EXIT_USAGE;
+	}
+	return OPTIONS_RUN;
+}
 
 enum options_result options__parse(struct options *o, int argc, char **argv)
 {
@@ -80,6 +134,10 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "ringbuf-size", required_argument, NULL, 'b' },
 		{ "wakeup-bytes", required_argument, NULL, OPT_WAKEUP },
 		{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
+		{ "svg", required_argument, NULL, OPT_SVG },
+		{ "png", required_argument, NULL, OPT_PNG },
+		{ "folded", required_argument, NULL, OPT_FOLDED },
+		{ "folded-weight", required_argument, NULL, OPT_FOLDED_WEIGHT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -92,6 +150,8 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	if (argc >= 2 && !strcmp(argv[1], "report"))
+		return parse_report(o, argc - 1, argv + 1);
 	o->ringbuf_bytes = TT_DEFAULT_RINGBUF_BYTES;
 	o->wakeup_bytes = TT_DEFAULT_WAKEUP_BYTES;
 	o->stack_depth = TT_DEFAULT_FRAMES;
@@ -149,6 +209,27 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 				return OPTIONS_EXIT_USAGE;
 			}
 			o->stack_depth = (uint32_t)pid;
+			break;
+		case OPT_SVG:
+			o->svg_path = optarg;
+			break;
+		case OPT_PNG:
+			o->png_path = optarg;
+			break;
+		case OPT_FOLDED:
+			o->folded_path = optarg;
+			break;
+		case OPT_FOLDED_WEIGHT:
+			if (!strcmp(optarg, "live"))
+				o->folded_weight = FOLDED_LIVE_BYTES;
+			else if (!strcmp(optarg, "bytes"))
+				o->folded_weight = FOLDED_ALLOC_BYTES;
+			else if (!strcmp(optarg, "count"))
+				o->folded_weight = FOLDED_ALLOC_COUNT;
+			else {
+				usage_error("invalid --folded-weight '%s' (live, bytes or count)", optarg);
+				return OPTIONS_EXIT_USAGE;
+			}
 			break;
 		case 'q':
 			o->quiet = true;

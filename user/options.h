@@ -11,12 +11,23 @@
 #define TT_DEFAULT_RINGBUF_BYTES (16u << 20)
 #define TT_DEFAULT_WAKEUP_BYTES (256u << 10)
 
+/* What --folded weighs each stack by. */
+enum folded_weight {
+	FOLDED_LIVE_BYTES = 0, /* default: what is still held */
+	FOLDED_ALLOC_BYTES,
+	FOLDED_ALLOC_COUNT,
+};
 
 struct options {
+	const char *report_in; /* `ttbpf report FILE.json`: draw again, no tracing */
 	int pid;              /* -p: attach to this process; 0 when launching */
 	char **argv;          /* -- CMD ARGS: NULL-terminated, or NULL in pid mode */
 	const char *json_path; /* -j/--json FILE */
-	const char *out_dir;   /* -o DIR: DIR/ttbpf.json */
+	const char *out_dir;   /* -o DIR: DIR/ttbpf.{json,svg,png} */
+	const char *svg_path;
+	const char *png_path;
+	const char *folded_path;
+	enum folded_weight folded_weight;
 	const char *lib_path;  /* -l/--lib: allocator library or binary to probe */
 	double duration_s;     /* -d: 0 = until Ctrl-C or target exit */
 	uint32_t ringbuf_bytes;

@@ -105,10 +105,30 @@ static void give_to_sudo_user(int fd)
 		return; /* best effort: root still owns a complete report */
 }
 
+void outfile__release_file(struct outfile *o)
+{
+	if (o->f)
+		fclose(o->f);
+	o->f = NULL;
+}
+
 int outfile__commit(struct outfile *o)
 {
 	int err = 0;
 
+	if (!o->f) {
+		/* written by path: reopen to sync it and hand it over */
+		int fd = open(o->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		o->f = fd < 0 ? NULL : fdopen(fd, "r");
+		if (!o->f) {
+			err = fd < 0 ? -errno : -ENOMEM;
+			if (fd >= 0)
+				close(fd);
+			unlink(o->tmp);
+			goto out;
+		}
+	}
 	if (fflush(o->f) || ferror(o->f))
 		err = errno ? -errno : -EIO;
 	if (!err && fsync(fileno(o->f)))
@@ -122,6 +142,7 @@ int outfile__commit(struct outfile *o)
 		err = -errno;
 	if (err)
 		unlink(o->tmp);
+out:
 	free(o->path);
 	free(o->tmp);
 	memset(o, 0, sizeof(*o));

@@ -19,6 +19,9 @@ int outfile__open(struct outfile *o, const char *path);
 /* Flushes, syncs and renames; on failure removes the temporary. 0 or -errno. */
 int outfile__commit(struct outfile *o);
 void outfile__abort(struct outfile *o);
+/* For writers that want a path, not a FILE (cairo): closes the FILE and
+ * leaves o->tmp for them to write; outfile__commit then publishes it. */
+void outfile__release_file(struct outfile *o);
 /* Checks, before tracing starts, that path can be created: its directory
  * exists and is writable, and path is not a directory. Prints why not. */
 int outfile__check(const char *path);

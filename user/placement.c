@@ -12,6 +12,8 @@
  * one byte 50-57 or as 41 50-57. Everything else is single-stepped, and
  * uprobe_init_insn() refuses cs/ds/es/ss and lock prefixes outright (so the
  * 9- to 11-byte nops, which carry a cs prefix, cannot be probed at all).
+ * 6.19 swaps the nop patterns for insn_is_nop(), which takes more nops and
+ * all of these, so what is emulated here is emulated there too.
  *
  * Mistakes do not cost the same: calling an instruction emulated when it is
  * not only makes the probe slower, but skipping an instruction that writes a
@@ -38,7 +40,7 @@ struct insn {
 	unsigned int len;
 	uint32_t writes;  /* PLACEMENT_REG() mask */
 	bool rsp_store;   /* stores to memory addressed off rsp */
-	char name[24];
+	char name[20];
 };
 
 struct prefixes {
@@ -360,7 +362,7 @@ static const char *lowest_reg(uint32_t mask)
 void placement__choose(const uint8_t *code, size_t len, uint32_t keep_regs,
 		       struct placement *out)
 {
-	char skipped[96] = "";
+	char skipped[64] = "";
 	size_t used = 0;
 	unsigned int off = 0, n;
 	struct insn in;
@@ -373,13 +375,14 @@ void placement__choose(const uint8_t *code, size_t len, uint32_t keep_regs,
 	for (n = 0;; n++) {
 		if (off >= len || off >= PLACEMENT_CODE_MAX || n >= MAX_INSNS) {
 			snprintf(out->why, sizeof(out->why),
-				 "+0: single-stepped; no emulated instruction in the first %u instructions (%u bytes)",
-				 n, off);
+				 "+0: single-stepped; no emulated instruction in the first "
+				 "%u instructions (%u bytes)", n, off);
 			return;
 		}
 		if (insn__decode(code + off, len - off, &in) < 0) {
 			snprintf(out->why, sizeof(out->why),
-				 "+0: single-stepped; code ends inside the instruction at +%u", off);
+				 "+0: single-stepped; the code given ends inside the "
+				 "instruction at +%u", off);
 			return;
 		}
 		if (in.kind == INSN_EMULATED)

@@ -11,7 +11,7 @@
 
 /* Canvas, in pixels (PNG) and user units (SVG; no unit suffix). */
 #define REPORT_DRAW_WIDTH 1600
-#define REPORT_DRAW_HEIGHT 2760
+#define REPORT_DRAW_HEIGHT 2796
 
 /* Width of the variable name column of the lifecycle panel: longer names
  * are cut with an ellipsis to fit. */

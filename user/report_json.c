@@ -4,7 +4,9 @@
 #include <string.h>
 #include <time.h>
 #include "alloc_fns.h"
+#include "callsites.h"
 #include "heap.h"
+#include "leaks.h"
 #include "json_writer.h"
 #include "outfile.h"
 #include "report_json.h"
@@ -260,6 +262,117 @@ static void write_time_series(struct json_writer *w, struct timeline *t, const s
 	jsonw_end_array(w);
 }
 
+static const char *const stack_end_names[] = {
+	[TT_STACK_END_ROOT] = "root", [TT_STACK_END_CUT] = "cut",
+	[TT_STACK_END_DEPTH] = "depth", [TT_STACK_END_FAULT] = "fault",
+	[TT_STACK_END_OFF] = "off",
+};
+
+static void write_frame(struct json_writer *w, const struct sym_frame *f)
+{
+	jsonw_start_object(w);
+	jsonw_hex_field(w, "ip", f->ip);
+	jsonw_string_field(w, "symbol", f->symbol);
+	jsonw_u64_field(w, "offset", f->symbol ? f->sym_offset : f->module_offset);
+	jsonw_string_field(w, "module", f->module);
+	jsonw_string_field(w, "file", f->file);
+	jsonw_i64_field(w, "line", f->line);
+	jsonw_end_object(w);
+}
+
+static void write_stacks(struct json_writer *w, const struct model *mo)
+{
+	size_t n = stacks__count(mo->stacks), i, k;
+	struct sym_frame f;
+
+	jsonw_name(w, "stacks");
+	jsonw_start_array(w);
+	for (i = 1; i <= n; i++) {
+		const struct stack_info *st = stacks__get(mo->stacks, (uint32_t)i);
+		uint32_t fi = 0;
+
+		callsites__of_stack(mo->sites, (uint32_t)i, &fi);
+		jsonw_start_object(w);
+		jsonw_u64_field(w, "id", st->id);
+		jsonw_string_field(w, "end", st->end <= TT_STACK_END_OFF ? stack_end_names[st->end] : "?");
+		jsonw_u64_field(w, "call_site", fi);
+		jsonw_u64_field(w, "allocations", st->allocs);
+		jsonw_u64_field(w, "bytes", st->bytes);
+		jsonw_u64_field(w, "live_count", st->live_cnt);
+		jsonw_u64_field(w, "live_bytes", st->live_bytes);
+		jsonw_u64_field(w, "peak_live_bytes", st->peak_live_bytes);
+		jsonw_name(w, "frames");
+		jsonw_start_array(w);
+		for (k = 0; k < st->nr; k++) {
+			callsites__frame(mo->sites, st->ips[k], &f);
+			write_frame(w, &f);
+		}
+		jsonw_end_array(w);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+	jsonw_u64_field(w, "stacks_dropped", stacks__dropped(mo->stacks));
+}
+
+static void write_call_sites(struct json_writer *w, const struct model *mo)
+{
+	size_t n = callsites__count(mo->sites), i;
+
+	jsonw_name(w, "call_sites");
+	jsonw_start_array(w);
+	for (i = 0; i < n; i++) {
+		const struct callsite *c = callsites__get(mo->sites, i);
+
+		jsonw_start_object(w);
+		jsonw_u64_field(w, "stack_id", c->rep_stack);
+		jsonw_hex_field(w, "ip", c->ip);
+		jsonw_string_field(w, "function", c->frame.symbol);
+		jsonw_string_field(w, "file", c->frame.file);
+		jsonw_i64_field(w, "line", c->frame.line);
+		jsonw_string_field(w, "module", c->frame.module);
+		jsonw_u64_field(w, "stacks", c->stack_cnt);
+		jsonw_u64_field(w, "allocations", c->allocs);
+		jsonw_u64_field(w, "bytes", c->bytes);
+		jsonw_u64_field(w, "live_count", c->live_cnt);
+		jsonw_u64_field(w, "live_bytes", c->live_bytes);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+}
+
+static int write_leaks(struct json_writer *w, const struct model *mo, const struct report_meta *m)
+{
+	struct leak *l;
+	size_t n, i;
+	int err;
+
+	err = leaks__build(mo, &l, &n);
+	if (err)
+		return err;
+	jsonw_name(w, "leaks");
+	jsonw_start_array(w);
+	for (i = 0; i < n; i++) {
+		const struct callsite *c = callsites__of_stack(mo->sites, l[i].stack_id, NULL);
+
+		jsonw_start_object(w);
+		if (l[i].stack_id)
+			jsonw_u64_field(w, "stack_id", l[i].stack_id);
+		else
+			jsonw_null_field(w, "stack_id");
+		jsonw_string_field(w, "function", c ? c->frame.symbol : NULL);
+		jsonw_string_field(w, "file", c ? c->frame.file : NULL);
+		jsonw_i64_field(w, "line", c ? c->frame.line : 0);
+		jsonw_u64_field(w, "live_count", l[i].live_cnt);
+		jsonw_u64_field(w, "live_bytes", l[i].live_bytes);
+		jsonw_i64_field(w, "oldest_age_ns", (int64_t)(m->end_ns - l[i].oldest_ns));
+		jsonw_i64_field(w, "newest_age_ns", (int64_t)(m->end_ns - l[i].newest_ns));
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+	free(l);
+	return 0;
+}
+
 int report_json__emit(FILE *f, const struct model *mo, const struct report_meta *m)
 {
 	struct heap *h = mo->heap;
@@ -301,6 +414,12 @@ int report_json__emit(FILE *f, const struct model *mo, const struct report_meta 
 		err = write_groups(w, mo->vars, true);
 	write_variables(w, mo->vars, m);
 	write_time_series(w, mo->timeline, m);
+	if (mo->stacks && mo->sites) {
+		write_stacks(w, mo);
+		write_call_sites(w, mo);
+		if (!err)
+			err = write_leaks(w, mo, m);
+	}
 	if (!err)
 		err = write_active(w, mo, m);
 	jsonw_end_object(w);

@@ -3,8 +3,9 @@
 #include "report_text.h"
 #include "units.h"
 
-void report_text__write(FILE *f, struct heap *h, const struct report_meta *m)
+void report_text__write(FILE *f, const struct model *mo, const struct report_meta *m)
 {
+	struct heap *h = mo->heap;
 	const struct heap_stats *st = heap__stats(h);
 	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
 	size_t threads;

@@ -4,10 +4,9 @@
 #define TT_REPORT_TEXT_H
 
 #include <stdio.h>
+#include "model.h"
 #include "report.h"
 
-struct heap;
-
-void report_text__write(FILE *f, struct heap *h, const struct report_meta *m);
+void report_text__write(FILE *f, const struct model *mo, const struct report_meta *m);
 
 #endif /* TT_REPORT_TEXT_H */

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <string.h>
+#include "callsites.h"
+#include "heap.h"
+#include "model.h"
+#include "stacks.h"
+#include "symbolize.h"
+#include "timeline.h"
+#include "vars.h"
+
+#define MAX_STACKS (1u << 20) /* distinct stacks kept; more are counted, not kept */
+
+int model__init(struct model *m, uint64_t start_ns, int pid, bool map_now)
+{
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->heap = heap__new();
+	if (!m->heap)
+		return -ENOMEM;
+	err = stacks__new(&m->stacks, MAX_STACKS);
+	err = err ?: timeline__new(&m->timeline, start_ns);
+	err = err ?: vars__new(&m->vars, m->heap);
+	if (!err && pid) {
+		/* a target we cannot read maps of still gets traced, unsymbolized */
+		if (!symbolizer__new(&m->sym, pid) && map_now)
+			symbolizer__refresh(m->sym);
+	}
+	if (err)
+		model__fini(m);
+	return err;
+}
+
+int model__finish(struct model *m, const char *allocator)
+{
+	/* what was mapped last, if the target is still there to ask */
+	if (m->sym)
+		symbolizer__refresh(m->sym);
+	return callsites__build(&m->sites, m, allocator);
+}
+
+void model__fini(struct model *m)
+{
+	callsites__free(m->sites);
+	symbolizer__free(m->sym);
+	vars__free(m->vars);
+	timeline__free(m->timeline);
+	stacks__free(m->stacks);
+	heap__free(m->heap);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,1626 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The dashboard, drawn with cairo onto a fixed canvas: an SVG surface for the
+ * scalable report, an image surface for the PNG. One drawing routine serves
+ * both, so the two cannot drift apart.
+ *
+ * Text goes through cairo's toy text API with "DejaVu Sans" (Debian/Ubuntu:
+ * fonts-dejavu-core). No Pango: no shaping, but one font, and nothing that
+ * makes the layout depend on the host's configuration. Hinting is off so that
+ * the widths measured to fit labels are the same on both surfaces.
+ *
+ * Every label goes through draw__label(), which cleans the bytes (target
+ * strings may hold anything, cairo accepts only valid UTF-8), cuts what does
+ * not fit with an ellipsis, and reports the box to the test hook.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cairo.h>
+#include <cairo-svg.h>
+#include "report_draw.h"
+#include "units.h"
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+#define FONT "DejaVu Sans"
+#define ELLIPSIS "\xe2\x80\xa6"    /* … */
+#define EM_DASH " \xe2\x80\x94 "   /* " — " */
+#define LE "\xe2\x89\xa4"          /* ≤ */
+#define TIMES "\xc3\x97"           /* × */
+
+/* Bytes of one label looked at: far more than the widest panel shows, so
+ * only ever hit by strings that are cut anyway. */
+#define LABEL_MAX 4096
+
+/* Layout, in user units (= PNG pixels). Panels are stacked top to bottom;
+ * two-column rows split the width in halves. */
+#define MARGIN 24
+#define GAP 16
+#define PAD 16
+#define TITLE_H 44 /* a panel's title row: content starts this far down */
+#define CONTENT_W (REPORT_DRAW_WIDTH - 2 * MARGIN)
+#define HALF_W ((CONTENT_W - GAP) / 2)
+
+#define HEADER_Y MARGIN
+#define HEADER_H 148
+#define GAUGES_Y (HEADER_Y + HEADER_H + GAP)
+#define GAUGES_H 236
+#define HEAT_ROW_H 19
+#define HEAT_Y (GAUGES_Y + GAUGES_H + GAP)
+#define HEAT_H (TITLE_H + DASH_SIZE_BUCKETS * HEAT_ROW_H + 28 + PAD)
+#define MID1_Y (HEAT_Y + HEAT_H + GAP)
+#define MID1_H 340
+#define MID2_Y (MID1_Y + MID1_H + GAP)
+#define MID2_H 372
+#define GROWTH_Y (MID2_Y + MID2_H + GAP)
+#define GROWTH_H 320
+#define VAR_ROWS 20
+#define VAR_ROW_H 21
+#define VARS_Y (GROWTH_Y + GROWTH_H + GAP)
+#define VARS_H (TITLE_H + 20 + VAR_ROWS * VAR_ROW_H + 24 + 20 + PAD)
+#define SUM_LINES 6
+#define SUM_Y (VARS_Y + VARS_H + GAP)
+#define SUM_H (TITLE_H + SUM_LINES * 20 + 28 + PAD)
+
+_Static_assert(SUM_Y + SUM_H + MARGIN == REPORT_DRAW_HEIGHT,
+	       "REPORT_DRAW_HEIGHT must match the panels");
+
+/* Heatmap: more time slices than this are merged, so cells stay >= 4 px. */
+#define HEAT_MAX_COLS 360
+/* Call-site tree: nodes shown at most (and so the deepest path followed). */
+#define SITE_ROWS 12
+/* Categories: legend entries, the last one "other" when there are more. */
+#define CAT_ROWS 12
+
+struct rgb {
+	double r, g, b;
+};
+
+static const struct rgb INK = { 0.12, 0.16, 0.22 };
+static const struct rgb MUTED = { 0.42, 0.45, 0.50 };
+static const struct rgb ALERT = { 0.80, 0.11, 0.11 };
+static const struct rgb CANVAS = { 0.95, 0.96, 0.97 };
+static const struct rgb FRAME = { 0.85, 0.87, 0.90 };
+static const struct rgb TRACK = { 0.90, 0.91, 0.93 };
+static const struct rgb GRID = { 0.92, 0.93, 0.95 };
+static const struct rgb EMPTY_CELL = { 0.94, 0.95, 0.97 };
+static const struct rgb SMALL = { 0.30, 0.66, 0.62 };
+static const struct rgb MEDIUM = { 0.27, 0.47, 0.74 };
+static const struct rgb LARGE = { 0.89, 0.40, 0.25 };
+static const struct rgb FREED = { 0.45, 0.56, 0.72 };
+static const struct rgb ALIVE = { 0.93, 0.55, 0.15 };
+static const struct rgb LINE = { 0.16, 0.42, 0.75 };
+
+static const struct rgb PALETTE[] = {
+	{ 0.31, 0.47, 0.65 }, { 0.95, 0.56, 0.17 }, { 0.88, 0.34, 0.35 }, { 0.46, 0.72, 0.70 },
+	{ 0.35, 0.63, 0.31 }, { 0.93, 0.79, 0.28 }, { 0.69, 0.48, 0.63 }, { 1.00, 0.62, 0.66 },
+	{ 0.61, 0.46, 0.37 }, { 0.73, 0.69, 0.67 },
+};
+#define PALETTE_N (sizeof(PALETTE) / sizeof(PALETTE[0]))
+
+static report_draw_label_fn label_hook;
+static void *label_ctx;
+
+void report_draw__set_label_hook(report_draw_label_fn fn, void *ctx)
+{
+	label_hook = fn;
+	label_ctx = ctx;
+}
+
+enum align { AL_LEFT, AL_CENTER, AL_RIGHT };
+
+/* draw__label() flags */
+#define LBL_WHOLE 1 /* draw only if it fits whole: a cut number would mislead */
+
+struct draw {
+	cairo_t *cr;
+	const char *panel;  /* for the label hook */
+	double asc, desc;   /* of the current font */
+};
+
+struct box {
+	double x, y, w, h;
+};
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Saturating: converting 2^64 or more is undefined, and UINT64_MAX as a
+ * double is 2^64. */
+static uint64_t u64__from(double v)
+{
+	if (!(v > 0))
+		return 0;
+	if (v >= 18446744073709551616.0)
+		return UINT64_MAX;
+	return (uint64_t)v;
+}
+
+static double clamp01(double v)
+{
+	return v < 0 || v != v ? 0 : v > 1 ? 1 : v;
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at p, 0 if there is none. Never reads
+ * past a NUL: a NUL fails every continuation test. */
+static size_t utf8__len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] < 0xc2)
+		return 0;
+	if (p[0] < 0xe0)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (p[0] < 0xf0) {
+		if (p[0] == 0xe0)
+			lo = 0xa0; /* overlong */
+		if (p[0] == 0xed)
+			hi = 0x9f; /* surrogates */
+		if (p[1] < lo || p[1] > hi || (p[2] & 0xc0) != 0x80)
+			return 0;
+		return 3;
+	}
+	if (p[0] < 0xf5) {
+		if (p[0] == 0xf0)
+			lo = 0x90; /* overlong */
+		if (p[0] == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+		if (p[1] < lo || p[1] > hi || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * Copies at most max bytes of s into out (which holds max + 1) as valid UTF-8
+ * without control characters: a byte outside any valid sequence, and a C0 or
+ * C1 control, becomes '?'. cairo refuses invalid UTF-8 (and then stops
+ * drawing altogether); controls would draw as boxes or not at all. Returns
+ * true if s did not fit whole.
+ */
+static bool text__clean(char *out, size_t max, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t o = 0, n;
+
+	while (*p) {
+		n = utf8__len(p);
+		if (o + (n ? n : 1) > max)
+			break;
+		if (!n || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
+		    (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+			out[o++] = '?';
+			p += n ? n : 1;
+			continue;
+		}
+		memcpy(out + o, p, n);
+		o += n;
+		p += n;
+	}
+	out[o] = '\0';
+	return *p != '\0';
+}
+
+/* Advance width of clean text in the current font. */
+static double draw__width(struct draw *dr, const char *s)
+{
+	cairo_text_extents_t te;
+
+	cairo_text_extents(dr->cr, s, &te);
+	return te.x_advance;
+}
+
+static double draw__text_h(const struct draw *dr)
+{
+	return dr->asc + dr->desc;
+}
+
+/*
+ * Cuts buf (clean UTF-8 with room for 4 more bytes) to fit max_w with an
+ * ellipsis, at a character boundary. Binary search on the bytes kept, each
+ * candidate moved back to the start of its character: width grows with the
+ * prefix, so the search finds the longest prefix that fits. cut: buf is a
+ * truncated copy and needs the ellipsis even if it fits. Returns the width,
+ * or -1 (buf emptied) when not even the ellipsis fits.
+ */
+static double draw__fit(struct draw *dr, char *buf, bool cut, double max_w)
+{
+	char tmp[2 * LABEL_MAX + 8];
+	size_t len = strlen(buf), lo = 0, hi = len, mid, keep;
+	double w = draw__width(dr, buf);
+
+	if (!cut && w <= max_w)
+		return w;
+	if (draw__width(dr, ELLIPSIS) > max_w) {
+		buf[0] = '\0';
+		return -1;
+	}
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		keep = mid;
+		while (keep > 0 && ((unsigned char)buf[keep] & 0xc0) == 0x80)
+			keep--;
+		memcpy(tmp, buf, keep);
+		memcpy(tmp + keep, ELLIPSIS, sizeof(ELLIPSIS));
+		if (draw__width(dr, tmp) <= max_w)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	keep = lo;
+	while (keep > 0 && ((unsigned char)buf[keep] & 0xc0) == 0x80)
+		keep--;
+	while (keep > 0 && buf[keep - 1] == ' ')
+		keep--; /* "foo …" reads as a separate word */
+	memcpy(buf + keep, ELLIPSIS, sizeof(ELLIPSIS));
+	return draw__width(dr, buf);
+}
+
+/*
+ * The one way text reaches the canvas: cleans s, fits it into max_w, draws it
+ * with its box's top at `top` and x at its left, centre or right, and reports
+ * it to the label hook. Uses the current font and source. Returns the width
+ * drawn, 0 if nothing was.
+ */
+static double draw__label(struct draw *dr, const char *s, double x, double top, double max_w,
+			  enum align al, unsigned int flags)
+{
+	char buf[2 * LABEL_MAX + 8];
+	bool cut = text__clean(buf, 2 * LABEL_MAX, s);
+	double w;
+
+	if (!buf[0] || !(max_w > 0))
+		return 0;
+	w = draw__width(dr, buf);
+	if (cut || w > max_w) {
+		if (flags & LBL_WHOLE)
+			return 0;
+		w = draw__fit(dr, buf, cut, max_w);
+		if (w < 0)
+			return 0;
+	}
+	if (al == AL_CENTER)
+		x -= w / 2;
+	else if (al == AL_RIGHT)
+		x -= w;
+	cairo_move_to(dr->cr, x, top + dr->asc);
+	cairo_show_text(dr->cr, buf);
+	cairo_new_path(dr->cr);
+	if (label_hook)
+		label_hook(label_ctx, dr->panel, buf, x, top, w, draw__text_h(dr));
+	return w;
+}
+
+/*
+ * head + tail into out, head cut so that the whole fits max_w: a long name
+ * must not push the numbers after it out of sight.
+ */
+static void draw__compose(struct draw *dr, char *out, size_t cap, const char *head,
+			  const char *tail, double max_w)
+{
+	char h[LABEL_MAX + 8], t[LABEL_MAX + 8];
+	bool cut = text__clean(h, LABEL_MAX, head);
+	size_t hl, tl;
+	double tw;
+
+	text__clean(t, LABEL_MAX, tail);
+	tw = draw__width(dr, t);
+	if (cut || draw__width(dr, h) + tw > max_w)
+		draw__fit(dr, h, cut, max_w - tw);
+	/* callers give room for both; a cut here is cleaned by draw__label() */
+	hl = strlen(h);
+	tl = strlen(t);
+	if (hl >= cap)
+		hl = cap - 1;
+	if (hl + tl >= cap)
+		tl = cap - 1 - hl;
+	memcpy(out, h, hl);
+	memcpy(out + hl, t, tl);
+	out[hl + tl] = '\0';
+}
+
+static void draw__font(struct draw *dr, double size, bool bold)
+{
+	cairo_font_extents_t fe;
+
+	cairo_select_font_face(dr->cr, FONT, CAIRO_FONT_SLANT_NORMAL,
+			       bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+	cairo_set_font_size(dr->cr, size);
+	cairo_font_extents(dr->cr, &fe);
+	dr->asc = fe.ascent;
+	dr->desc = fe.descent;
+}
+
+static void draw__rgb(struct draw *dr, struct rgb c)
+{
+	cairo_set_source_rgb(dr->cr, c.r, c.g, c.b);
+}
+
+static void draw__rect(struct draw *dr, double x, double y, double w, double h, struct rgb c)
+{
+	draw__rgb(dr, c);
+	cairo_rectangle(dr->cr, x, y, w, h);
+	cairo_fill(dr->cr);
+}
+
+/* A panel that has nothing to show says why, instead of an empty frame. */
+static void draw__empty(struct draw *dr, double cx, double cy, double max_w, const char *msg)
+{
+	draw__font(dr, 13, false);
+	draw__rgb(dr, MUTED);
+	draw__label(dr, msg, cx, cy - draw__text_h(dr) / 2, max_w, AL_CENTER, 0);
+}
+
+/* A legend entry ending at *xr, laid out right to left; skipped, and the
+ * row closed, once it would cross xmin. */
+static void legend__right(struct draw *dr, double *xr, double xmin, double cy, struct rgb c,
+			  const char *text)
+{
+	double w, x;
+
+	draw__font(dr, 10, false);
+	w = draw__width(dr, text);
+	x = *xr - w;
+	if (x - 16 < xmin) {
+		*xr = xmin;
+		return;
+	}
+	draw__rect(dr, x - 16, cy - 5, 11, 11, c);
+	draw__rgb(dr, MUTED);
+	draw__label(dr, text, x, cy - draw__text_h(dr) / 2, w, AL_LEFT, LBL_WHOLE);
+	*xr = x - 16 - 16;
+}
+
+/* The same, left to right from *xl up to xmax. */
+static void legend__left(struct draw *dr, double *xl, double xmax, double cy, struct rgb c,
+			 const char *text)
+{
+	double w;
+
+	draw__font(dr, 11, false);
+	w = draw__width(dr, text);
+	if (*xl + 16 + w > xmax) {
+		*xl = xmax;
+		return;
+	}
+	draw__rect(dr, *xl, cy - 5, 11, 11, c);
+	draw__rgb(dr, INK);
+	draw__label(dr, text, *xl + 16, cy - draw__text_h(dr) / 2, w, AL_LEFT, LBL_WHOLE);
+	*xl += 16 + w + 20;
+}
+
+/* ---- panels ---------------------------------------------------------------- */
+
+static void path__round_rect(cairo_t *cr, double x, double y, double w, double h, double r)
+{
+	cairo_new_sub_path(cr);
+	cairo_arc(cr, x + w - r, y + r, r, -M_PI / 2, 0);
+	cairo_arc(cr, x + w - r, y + h - r, r, 0, M_PI / 2);
+	cairo_arc(cr, x + r, y + h - r, r, M_PI / 2, M_PI);
+	cairo_arc(cr, x + r, y + r, r, M_PI, 1.5 * M_PI);
+	cairo_close_path(cr);
+}
+
+/* Frame and title; returns the x where the title ends, for what shares its row. */
+static double panel__begin(struct draw *dr, const char *name, const char *title, struct box b)
+{
+	cairo_t *cr = dr->cr;
+
+	dr->panel = name;
+	path__round_rect(cr, b.x + 0.5, b.y + 0.5, b.w - 1, b.h - 1, 8);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_fill_preserve(cr);
+	draw__rgb(dr, FRAME);
+	cairo_set_line_width(cr, 1);
+	cairo_stroke(cr);
+	if (!title)
+		return b.x + PAD;
+	draw__font(dr, 15, true);
+	draw__rgb(dr, INK);
+	return b.x + PAD + draw__label(dr, title, b.x + PAD, b.y + 14, b.w - 2 * PAD, AL_LEFT, 0);
+}
+
+/* Vertical centre of a panel's title row, for legends sharing it. */
+static double panel__title_cy(struct box b)
+{
+	return b.y + 14 + 9;
+}
+
+/*
+ * Time labels under a horizontal axis running from x0 (time 0) to x1 (t_max):
+ * as many as fit with room between them, the first and last flush with the
+ * ends.
+ */
+static void axis__time(struct draw *dr, double x0, double x1, double top, double t_max)
+{
+	char buf[UNITS_BUF];
+	int n, i;
+
+	draw__font(dr, 10, false);
+	/* no more ticks than nanoseconds: "0 ns" twice says nothing */
+	for (n = t_max < 10 ? (t_max >= 1 ? (int)t_max : 1) : 10; n > 1; n--) {
+		double widest = 0;
+
+		for (i = 0; i <= n; i++) {
+			double w = draw__width(dr, units__duration(buf, sizeof(buf),
+								   u64__from(t_max * i / n)));
+
+			if (w > widest)
+				widest = w;
+		}
+		if ((x1 - x0) / n >= widest + 16)
+			break;
+	}
+	for (i = 0; i <= n; i++) {
+		double x = x0 + (x1 - x0) * i / n;
+		enum align al = i == 0 ? AL_LEFT : i == n ? AL_RIGHT : AL_CENTER;
+
+		draw__rgb(dr, FRAME);
+		cairo_rectangle(dr->cr, x - 0.5, top - 5, 1, 4);
+		cairo_fill(dr->cr);
+		draw__rgb(dr, MUTED);
+		units__duration(buf, sizeof(buf), u64__from(t_max * i / n));
+		draw__label(dr, buf, x, top, (x1 - x0) / n, al, LBL_WHOLE);
+	}
+}
+
+/* ---- ordering ------------------------------------------------------------- */
+
+typedef uint64_t (*key_fn)(const void *base, size_t i);
+
+/*
+ * The k largest of n entries by key into out, largest first, ties in index
+ * order (so the same dash always picks the same). O(n * k), no allocation:
+ * k is what fits on screen, n may be thousands.
+ */
+static size_t top__pick(const void *base, size_t n, key_fn key, size_t *out, size_t k)
+{
+	size_t cnt = 0, i, j;
+
+	if (!base || !k)
+		return 0;
+	for (i = 0; i < n; i++) {
+		uint64_t v = key(base, i);
+
+		if (cnt == k && v <= key(base, out[k - 1]))
+			continue;
+		j = cnt < k ? cnt++ : k - 1;
+		while (j > 0 && key(base, out[j - 1]) < v) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = i;
+	}
+	return cnt;
+}
+
+static uint64_t key__named(const void *base, size_t i)
+{
+	return ((const struct dash_named *)base)[i].bytes;
+}
+
+static uint64_t key__var(const void *base, size_t i)
+{
+	return ((const struct dash_var *)base)[i].size;
+}
+
+/* ---- header ---------------------------------------------------------------- */
+
+static void header__stat(struct draw *dr, double x, double y, double w, const char *caption,
+			 const char *value, const char *sub, struct rgb c)
+{
+	draw__font(dr, 11, false);
+	draw__rgb(dr, MUTED);
+	draw__label(dr, caption, x, y, w, AL_LEFT, 0);
+	draw__font(dr, 20, true);
+	draw__rgb(dr, c);
+	draw__label(dr, value, x, y + 16, w, AL_LEFT, 0);
+	if (sub && *sub) {
+		draw__font(dr, 11, false);
+		draw__rgb(dr, c.r == ALERT.r ? ALERT : MUTED);
+		draw__label(dr, sub, x, y + 42, w, AL_LEFT, 0);
+	}
+}
+
+static void panel__header(struct draw *dr, const struct dash *d)
+{
+	struct box b = { MARGIN, HEADER_Y, CONTENT_W, HEADER_H };
+	double x = b.x + PAD, y = b.y + 76, col = (b.w - 2 * PAD) / 6, w = col - 16;
+	char v[UNITS_BUF], t[UNITS_BUF], sub[64];
+
+	panel__begin(dr, "header", NULL, b);
+	draw__font(dr, 24, true);
+	draw__rgb(dr, INK);
+	draw__label(dr, "ttbpf heap report", x, b.y + 12, b.w - 2 * PAD, AL_LEFT, 0);
+	draw__font(dr, 13, false);
+	draw__rgb(dr, MUTED);
+	draw__label(dr, d->target && *d->target ? d->target : "unknown target", x, b.y + 48,
+		    b.w - 2 * PAD, AL_LEFT, 0);
+
+	header__stat(dr, x, y, w, "Duration", units__duration(v, sizeof(v), d->duration_ns), NULL,
+		     INK);
+	header__stat(dr, x + col, y, w, "Active allocations",
+		     units__count(v, sizeof(v), d->active_allocs), "live at the end", INK);
+	header__stat(dr, x + 2 * col, y, w, "Current memory",
+		     units__bytes(v, sizeof(v), d->current_bytes), "live at the end", INK);
+	snprintf(sub, sizeof(sub), "at +%s", units__duration(t, sizeof(t), d->peak_ns));
+	header__stat(dr, x + 3 * col, y, w, "Peak memory", units__bytes(v, sizeof(v), d->peak_bytes),
+		     d->peak_bytes ? sub : "", INK);
+	snprintf(sub, sizeof(sub), "%s allocated", units__bytes(t, sizeof(t), d->total_allocated));
+	header__stat(dr, x + 4 * col, y, w, "Total allocations",
+		     units__count(v, sizeof(v), d->total_allocs), sub, INK);
+	header__stat(dr, x + 5 * col, y, w, "Lost events", units__count(v, sizeof(v), d->lost_events),
+		     d->lost_events ? "figures are incomplete" : "none", d->lost_events ? ALERT : INK);
+}
+
+/* ---- gauges ---------------------------------------------------------------- */
+
+struct gauge {
+	const char *caption;
+	const char *value;
+	const char *sub;
+	double frac; /* of the arc filled; NAN: no value */
+	struct rgb c;
+};
+
+static void gauge__draw(struct draw *dr, double cx, double cy, double slot_w, const struct gauge *g)
+{
+	static const double sizes[] = { 24, 18, 14, 11 };
+	const double r = 70, a0 = 0.75 * M_PI, sweep = 1.5 * M_PI;
+	cairo_t *cr = dr->cr;
+	size_t i;
+
+	cairo_set_line_width(cr, 14);
+	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+	draw__rgb(dr, TRACK);
+	cairo_arc(cr, cx, cy, r, a0, a0 + sweep);
+	cairo_stroke(cr);
+	if (clamp01(g->frac) > 0) {
+		draw__rgb(dr, g->c);
+		cairo_arc(cr, cx, cy, r, a0, a0 + sweep * clamp01(g->frac));
+		cairo_stroke(cr);
+	}
+	cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+
+	/* the value in the largest size that fits inside the ring */
+	draw__rgb(dr, INK);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		draw__font(dr, sizes[i], true);
+		if (draw__label(dr, g->value, cx, cy - draw__text_h(dr) / 2, 2 * (r - 14), AL_CENTER,
+				LBL_WHOLE) > 0)
+			break;
+	}
+	draw__font(dr, 13, true);
+	draw__rgb(dr, INK);
+	draw__label(dr, g->caption, cx, cy + 62, slot_w - 16, AL_CENTER, 0);
+	draw__font(dr, 11, false);
+	draw__rgb(dr, MUTED);
+	draw__label(dr, g->sub, cx, cy + 82, slot_w - 16, AL_CENTER, 0);
+}
+
+static void panel__gauges(struct draw *dr, const struct dash *d)
+{
+	struct box b = { MARGIN, GAUGES_Y, CONTENT_W, GAUGES_H };
+	char v[4][UNITS_BUF + 8], sub[4][96], x[UNITS_BUF], y[UNITS_BUF];
+	double slot = (b.w - 2 * PAD) / 4, cy = b.y + TITLE_H + 84;
+	struct gauge g[4];
+	uint64_t avg = d->total_allocs ? d->total_allocated / d->total_allocs : 0;
+	int i;
+
+	panel__begin(dr, "gauges", "Key metrics", b);
+
+	/* frees of blocks from before tracing can make this exceed 100 % */
+	g[0] = (struct gauge){ "Memory efficiency", v[0], sub[0], NAN, SMALL };
+	if (d->total_allocs) {
+		g[0].frac = (double)d->total_frees / d->total_allocs;
+		snprintf(v[0], sizeof(v[0]), "%.1f%%", 100.0 * g[0].frac);
+	} else {
+		snprintf(v[0], sizeof(v[0]), "n/a");
+	}
+	snprintf(sub[0], sizeof(sub[0]), "%s of %s allocations freed",
+		 units__count(x, sizeof(x), d->total_frees), units__count(y, sizeof(y), d->total_allocs));
+
+	/* log scale up to the largest bucket boundary: sizes span 6 decades */
+	g[1] = (struct gauge){ "Average allocation", v[1], sub[1], NAN, PALETTE[6] };
+	if (d->total_allocs)
+		units__bytes(v[1], sizeof(v[1]), avg);
+	else
+		snprintf(v[1], sizeof(v[1]), "n/a");
+	if (d->total_allocs)
+		g[1].frac = log1p((double)avg) / log1p((double)(16ULL << (DASH_SIZE_BUCKETS - 2)));
+	snprintf(sub[1], sizeof(sub[1]), "%s over %s allocations",
+		 units__bytes(x, sizeof(x), d->total_allocated),
+		 units__count(y, sizeof(y), d->total_allocs));
+
+	g[2] = (struct gauge){ "Utilisation of peak", v[2], sub[2], NAN, ALIVE };
+	if (d->peak_bytes) {
+		g[2].frac = (double)d->current_bytes / d->peak_bytes;
+		snprintf(v[2], sizeof(v[2]), "%.1f%%", 100.0 * g[2].frac);
+	} else {
+		snprintf(v[2], sizeof(v[2]), "n/a");
+	}
+	snprintf(sub[2], sizeof(sub[2]), "%s now, %s at peak",
+		 units__bytes(x, sizeof(x), d->current_bytes), units__bytes(y, sizeof(y), d->peak_bytes));
+
+	g[3] = (struct gauge){ "Active allocations", v[3], sub[3], NAN, MEDIUM };
+	units__count(v[3], sizeof(v[3]), d->active_allocs);
+	if (d->total_allocs)
+		g[3].frac = (double)d->active_allocs / d->total_allocs;
+	snprintf(sub[3], sizeof(sub[3]), "still live, of %s allocated",
+		 units__count(x, sizeof(x), d->total_allocs));
+
+	for (i = 0; i < 4; i++)
+		gauge__draw(dr, b.x + PAD + slot * i + slot / 2, cy, slot, &g[i]);
+}
+
+/* ---- heatmap --------------------------------------------------------------- */
+
+/* Cold to hot: dark blue, teal, yellow, red. */
+static struct rgb heat__colour(double t)
+{
+	static const struct {
+		double t;
+		struct rgb c;
+	} stop[] = {
+		{ 0.00, { 0.12, 0.16, 0.44 } },
+		{ 0.33, { 0.13, 0.50, 0.62 } },
+		{ 0.66, { 0.98, 0.82, 0.25 } },
+		{ 1.00, { 0.84, 0.12, 0.10 } },
+	};
+	size_t i;
+	double f;
+
+	t = clamp01(t);
+	for (i = 1; i < sizeof(stop) / sizeof(stop[0]) - 1 && t > stop[i].t; i++)
+		;
+	f = (t - stop[i - 1].t) / (stop[i].t - stop[i - 1].t);
+	return (struct rgb){ stop[i - 1].c.r + f * (stop[i].c.r - stop[i - 1].c.r),
+			     stop[i - 1].c.g + f * (stop[i].c.g - stop[i - 1].c.g),
+			     stop[i - 1].c.b + f * (stop[i].c.b - stop[i - 1].c.b) };
+}
+
+/* Allocations of size bucket `row` in display column c of n: time slices
+ * are merged when there are more of them than fit. */
+static uint64_t heat__cell(const struct dash *d, unsigned int row, unsigned int c, unsigned int n)
+{
+	uint64_t lo = (uint64_t)c * d->heat_cols / n, hi = (uint64_t)(c + 1) * d->heat_cols / n;
+	uint64_t v = 0;
+
+	for (; lo < hi; lo++)
+		v = sat_add(v, d->heat[(size_t)row * d->heat_cols + lo]);
+	return v;
+}
+
+static const char *bucket__label(char *buf, size_t len, unsigned int k)
+{
+	char b[UNITS_BUF];
+
+	if (k == 0)
+		snprintf(buf, len, LE "%s", units__bytes(b, sizeof(b), 16));
+	else if (k == DASH_SIZE_BUCKETS - 1)
+		snprintf(buf, len, "> %s", units__bytes(b, sizeof(b), 16ULL << (k - 1)));
+	else
+		snprintf(buf, len, "%s", units__bytes(b, sizeof(b), 16ULL << k));
+	return buf;
+}
+
+static void heat__scale(struct draw *dr, struct box b, double xmin, uint64_t max)
+{
+	char buf[UNITS_BUF];
+	double cy = panel__title_cy(b), xr = b.x + b.w - PAD, w;
+	cairo_pattern_t *p;
+	int i;
+
+	draw__font(dr, 10, false);
+	draw__rgb(dr, MUTED);
+	units__count(buf, sizeof(buf), max);
+	w = draw__width(dr, buf) + draw__width(dr, "1") + draw__width(dr, "allocations per cell (log)") +
+	    120 + 3 * 8;
+	if (xr - w < xmin + 16)
+		return;
+	xr -= draw__label(dr, buf, xr, cy - draw__text_h(dr) / 2, 80, AL_RIGHT, LBL_WHOLE) + 8;
+	p = cairo_pattern_create_linear(xr - 120, 0, xr, 0);
+	for (i = 0; i <= 8; i++) {
+		struct rgb c = heat__colour(i / 8.0);
+
+		cairo_pattern_add_color_stop_rgb(p, i / 8.0, c.r, c.g, c.b);
+	}
+	cairo_set_source(dr->cr, p);
+	cairo_rectangle(dr->cr, xr - 120, cy - 5, 120, 10);
+	cairo_fill(dr->cr);
+	cairo_pattern_destroy(p);
+	xr -= 120 + 8;
+	draw__rgb(dr, MUTED);
+	xr -= draw__label(dr, "1", xr, cy - draw__text_h(dr) / 2, 40, AL_RIGHT, LBL_WHOLE) + 8;
+	draw__label(dr, "allocations per cell (log)", xr, cy - draw__text_h(dr) / 2, xr - xmin - 16,
+		    AL_RIGHT, 0);
+}
+
+static void panel__heatmap(struct draw *dr, const struct dash *d)
+{
+	struct box b = { MARGIN, HEAT_Y, CONTENT_W, HEAT_H };
+	double gx0 = b.x + PAD + 84, gx1 = b.x + b.w - PAD, gy0 = b.y + TITLE_H;
+	double gy1 = gy0 + DASH_SIZE_BUCKETS * HEAT_ROW_H, title_end, cw, lmax;
+	unsigned int n, r, c;
+	uint64_t max = 0;
+	char buf[UNITS_BUF];
+
+	title_end = panel__begin(dr, "heatmap", "Allocation heatmap (size " TIMES " time)", b);
+	n = d->heat && d->heat_cols ? d->heat_cols : 0;
+	if (n > HEAT_MAX_COLS)
+		n = HEAT_MAX_COLS;
+	for (r = 0; r < DASH_SIZE_BUCKETS; r++)
+		for (c = 0; c < n; c++) {
+			uint64_t v = heat__cell(d, r, c, n);
+
+			if (v > max)
+				max = v;
+		}
+	if (!max) {
+		draw__empty(dr, b.x + b.w / 2, (gy0 + gy1) / 2, b.w - 2 * PAD, "no allocations");
+		return;
+	}
+	heat__scale(dr, b, title_end, max);
+
+	cw = (gx1 - gx0) / n;
+	lmax = log1p((double)max);
+	for (r = 0; r < DASH_SIZE_BUCKETS; r++) {
+		/* the smallest sizes at the bottom, like a y axis */
+		double y = gy1 - (r + 1) * HEAT_ROW_H;
+
+		draw__font(dr, 10, false);
+		draw__rgb(dr, MUTED);
+		draw__label(dr, bucket__label(buf, sizeof(buf), r), gx0 - 8,
+			    y + (HEAT_ROW_H - draw__text_h(dr)) / 2, 76, AL_RIGHT, 0);
+		draw__font(dr, 9, false);
+		for (c = 0; c < n; c++) {
+			uint64_t v = heat__cell(d, r, c, n);
+			double x = gx0 + c * cw, inset = cw >= 4 ? 0.5 : 0;
+			struct rgb col = v ? heat__colour(log1p((double)v) / lmax) : EMPTY_CELL;
+
+			draw__rect(dr, x + inset, y + 0.5, cw - 2 * inset, HEAT_ROW_H - 1, col);
+			if (!v || cw < 16)
+				continue;
+			/* dark text on the light middle of the scale */
+			if (0.299 * col.r + 0.587 * col.g + 0.114 * col.b > 0.55)
+				draw__rgb(dr, INK);
+			else
+				cairo_set_source_rgb(dr->cr, 1, 1, 1);
+			draw__label(dr, units__count(buf, sizeof(buf), v), x + cw / 2,
+				    y + (HEAT_ROW_H - draw__text_h(dr)) / 2, cw - 4, AL_CENTER,
+				    LBL_WHOLE);
+		}
+	}
+	axis__time(dr, gx0, gx1, gy1 + 8, (double)d->duration_ns);
+}
+
+/* ---- memory by type, size histogram ----------------------------------------- */
+
+static void named__label(struct draw *dr, char *out, size_t cap, const struct dash_named *e,
+			 const char *fallback, double max_w)
+{
+	char tail[96], b[UNITS_BUF], c[UNITS_BUF];
+
+	snprintf(tail, sizeof(tail), EM_DASH "%s (%s)", units__bytes(b, sizeof(b), e->bytes),
+		 units__count(c, sizeof(c), e->count));
+	draw__compose(dr, out, cap, e->name && *e->name ? e->name : fallback, tail, max_w);
+}
+
+static void panel__types(struct draw *dr, const struct dash *d)
+{
+	struct box b = { MARGIN, MID1_Y, HALF_W, MID1_H };
+	double x = b.x + PAD, w = b.w - 2 * PAD, y = b.y + TITLE_H, row = 32;
+	size_t n = d->types ? d->type_cnt : 0, rows = (size_t)((b.h - TITLE_H - PAD) / row);
+	size_t idx[16], shown, i;
+	char label[2 * LABEL_MAX + 8], more[64];
+	uint64_t max;
+
+	panel__begin(dr, "types", "Memory by type", b);
+	if (!n) {
+		draw__empty(dr, b.x + b.w / 2, b.y + b.h / 2, w,
+			    "no tracked variables " "\xe2\x80\x94" " add TT_TRACK_VAR");
+		return;
+	}
+	if (rows > 16)
+		rows = 16;
+	shown = top__pick(d->types, n, key__named, idx, n > rows ? rows - 1 : rows);
+	max = d->types[idx[0]].bytes;
+	for (i = 0; i < shown; i++, y += row) {
+		const struct dash_named *e = &d->types[idx[i]];
+		double bw = max ? w * ((double)e->bytes / max) : 0;
+
+		draw__font(dr, 11, false);
+		named__label(dr, label, sizeof(label), e, "(unnamed)", w);
+		draw__rgb(dr, INK);
+		draw__label(dr, label, x, y, w, AL_LEFT, 0);
+		draw__rect(dr, x, y + 16, w, 10, GRID);
+		draw__rect(dr, x, y + 16, bw < 2 && e->bytes ? 2 : bw, 10,
+			   PALETTE[i % PALETTE_N]);
+	}
+	if (shown < n) {
+		char c[UNITS_BUF];
+
+		snprintf(more, sizeof(more), "+%s more types", units__count(c, sizeof(c), n - shown));
+		draw__font(dr, 11, false);
+		draw__rgb(dr, MUTED);
+		draw__label(dr, more, x, y + 4, w, AL_LEFT, 0);
+	}
+}
+
+static struct rgb bucket__class(unsigned int k)
+{
+	/* a bucket's upper bound decides its class; the last has none */
+	uint64_t top = k == DASH_SIZE_BUCKETS - 1 ? UINT64_MAX : 16ULL << k;
+
+	return top <= DASH_SMALL_MAX ? SMALL : top <= DASH_MEDIUM_MAX ? MEDIUM : LARGE;
+}
+
+static void panel__sizes(struct draw *dr, const struct dash *d)
+{
+	struct box b = { MARGIN + HALF_W + GAP, MID1_Y, HALF_W, MID1_H };
+	double x0 = b.x + PAD + 8, x1 = b.x + b.w - PAD - 8, slot = (x1 - x0) / DASH_SIZE_BUCKETS;
+	double base = b.y + b.h - PAD - 2 * 14 - 8, top = b.y + TITLE_H + 16, xr, title_end;
+	char buf[UNITS_BUF], legend[64];
+	uint64_t max = 0;
+	unsigned int k;
+
+	title_end = panel__begin(dr, "sizes", "Allocation sizes", b);
+	for (k = 0; k < DASH_SIZE_BUCKETS; k++)
+		if (d->size_hist[k] > max)
+			max = d->size_hist[k];
+	if (!max) {
+		draw__empty(dr, b.x + b.w / 2, b.y + b.h / 2, b.w - 2 * PAD, "no allocations");
+		return;
+	}
+
+	xr = b.x + b.w - PAD;
+	snprintf(legend, sizeof(legend), "large > %s", units__bytes(buf, sizeof(buf), DASH_MEDIUM_MAX));
+	legend__right(dr, &xr, title_end + 16, panel__title_cy(b), LARGE, legend);
+	snprintf(legend, sizeof(legend), "medium " LE " %s",
+		 units__bytes(buf, sizeof(buf), DASH_MEDIUM_MAX));
+	legend__right(dr, &xr, title_end + 16, panel__title_cy(b), MEDIUM, legend);
+	snprintf(legend, sizeof(legend), "small " LE " %s", units__bytes(buf, sizeof(buf), DASH_SMALL_MAX));
+	legend__right(dr, &xr, title_end + 16, panel__title_cy(b), SMALL, legend);
+
+	draw__rect(dr, x0, base, x1 - x0, 1, FRAME);
+	for (k = 0; k < DASH_SIZE_BUCKETS; k++) {
+		uint64_t v = d->size_hist[k];
+		double cx = x0 + slot * (k + 0.5), h = (base - top) * ((double)v / max);
+
+		if (v && h < 1)
+			h = 1;
+		draw__rect(dr, cx - slot * 0.4, base - h, slot * 0.8, h, bucket__class(k));
+		draw__font(dr, 9, false);
+		draw__rgb(dr, INK);
+		if (v)
+			draw__label(dr, units__count(buf, sizeof(buf), v), cx,
+				    base - h - 2 - draw__text_h(dr), slot - 2, AL_CENTER, LBL_WHOLE);
+		/* staggered on two rows, so that every bucket gets its label */
+		draw__font(dr, 10, false);
+		draw__rgb(dr, MUTED);
+		draw__label(dr, bucket__label(buf, sizeof(buf), k), cx, base + 6 + (k % 2) * 14,
+			    2 * slot - 6, AL_CENTER, LBL_WHOLE);
+	}
+}
+
+/* ---- categories, call-site tree ------------------------------------------------ */
+
+static void panel__categories(struct draw *dr, const struct dash *d)
+{
+	struct box b = { MARGIN, MID2_Y, HALF_W, MID2_H };
+	double cx = b.x + PAD + 140, cy = b.y + TITLE_H + (b.h - TITLE_H - PAD) / 2;
+	double ro = 130, ri = 78, lx = b.x + PAD + 300, lw = b.x + b.w - PAD - lx, ly, a, total = 0;
+	size_t n = d->categories ? d->category_cnt : 0, idx[CAT_ROWS], shown, i;
+	struct dash_named other = { "other", 0, 0 };
+	char label[2 * LABEL_MAX + 8], buf[UNITS_BUF], name[48];
+	bool by_count = false;
+	uint64_t sum_bytes = 0, sum_count = 0;
+
+	panel__begin(dr, "categories", "Allocations by category", b);
+	if (!n) {
+		draw__empty(dr, b.x + b.w / 2, b.y + b.h / 2, b.w - 2 * PAD,
+			    "no tracked variables " "\xe2\x80\x94" " add TT_TRACK_VAR");
+		return;
+	}
+	shown = top__pick(d->categories, n, key__named, idx, n > CAT_ROWS ? CAT_ROWS - 1 : CAT_ROWS);
+	for (i = 0; i < n; i++) {
+		sum_bytes = sat_add(sum_bytes, d->categories[i].bytes);
+		sum_count = sat_add(sum_count, d->categories[i].count);
+		total += (double)d->categories[i].bytes;
+	}
+	if (total <= 0) {
+		/* nothing measured in bytes: share by count rather than nothing */
+		by_count = true;
+		for (i = 0; i < n; i++)
+			total += (double)d->categories[i].count;
+	}
+	if (shown < n) {
+		/* what is not among the picked few goes to "other" */
+		for (i = 0; i < n; i++) {
+			size_t j;
+
+			for (j = 0; j < shown && idx[j] != i; j++)
+				;
+			if (j < shown)
+				continue;
+			other.bytes = sat_add(other.bytes, d->categories[i].bytes);
+			other.count = sat_add(other.count, d->categories[i].count);
+		}
+	}
+
+	/* the ring */
+	draw__rgb(dr, TRACK);
+	cairo_arc(dr->cr, cx, cy, ro, 0, 2 * M_PI);
+	cairo_arc_negative(dr->cr, cx, cy, ri, 2 * M_PI, 0);
+	cairo_fill(dr->cr);
+	a = -M_PI / 2;
+	for (i = 0; i <= shown && total > 0; i++) {
+		const struct dash_named *e = i < shown ? &d->categories[idx[i]] : &other;
+		double v = by_count ? (double)e->count : (double)e->bytes, s = 2 * M_PI * v / total;
+
+		if (i == shown && shown == n)
+			break;
+		if (s <= 0)
+			continue;
+		draw__rgb(dr, i < shown ? PALETTE[i % PALETTE_N] : TRACK);
+		cairo_arc(dr->cr, cx, cy, ro, a, a + s);
+		cairo_arc_negative(dr->cr, cx, cy, ri, a + s, a);
+		cairo_close_path(dr->cr);
+		cairo_fill_preserve(dr->cr);
+		cairo_set_source_rgb(dr->cr, 1, 1, 1);
+		cairo_set_line_width(dr->cr, 1.5);
+		cairo_stroke(dr->cr);
+		a += s;
+	}
+	draw__font(dr, 18, true);
+	draw__rgb(dr, INK);
+	draw__label(dr, units__bytes(buf, sizeof(buf), sum_bytes), cx, cy - 4 - draw__text_h(dr),
+		    2 * ri - 12, AL_CENTER, 0);
+	draw__font(dr, 11, false);
+	draw__rgb(dr, MUTED);
+	snprintf(label, sizeof(label), "%s allocations", units__count(buf, sizeof(buf), sum_count));
+	draw__label(dr, label, cx, cy + 4, 2 * ri - 12, AL_CENTER, 0);
+
+	/* the legend */
+	ly = b.y + TITLE_H + 4;
+	for (i = 0; i <= shown; i++, ly += 22) {
+		const struct dash_named *e = i < shown ? &d->categories[idx[i]] : &other;
+
+		if (i == shown) {
+			if (shown == n)
+				break;
+			snprintf(name, sizeof(name), "other (%s more)",
+				 units__count(buf, sizeof(buf), n - shown));
+			other.name = name;
+		}
+		draw__rect(dr, lx, ly + 2, 11, 11, i < shown ? PALETTE[i % PALETTE_N] : TRACK);
+		draw__font(dr, 11, false);
+		named__label(dr, label, sizeof(label), e, "(unnamed)", lw - 18);
+		draw__rgb(dr, INK);
+		draw__label(dr, label, lx + 18, ly, lw - 18, AL_LEFT, 0);
+	}
+}
+
+/* Is site i a root? A parent out of range counts as none. */
+static bool site__is_root(const struct dash *d, size_t i)
+{
+	return d->sites[i].parent < 0 || (size_t)d->sites[i].parent >= d->site_cnt;
+}
+
+static bool site__before(const struct dash *d, size_t a, size_t b)
+{
+	return d->sites[a].bytes > d->sites[b].bytes ||
+	       (d->sites[a].bytes == d->sites[b].bytes && a < b);
+}
+
+/*
+ * The child of p (a root when p is SIZE_MAX) that follows `after` in order
+ * of bytes, SIZE_MAX for the first; SIZE_MAX when there is none. A scan per
+ * step keeps it allocation-free; only a dozen nodes are ever shown. A cycle
+ * of parents cannot be entered: none of its nodes descends from a root.
+ */
+static size_t site__next(const struct dash *d, size_t p, size_t after)
+{
+	size_t i, best = SIZE_MAX;
+
+	for (i = 0; i < d->site_cnt; i++) {
+		if (p == SIZE_MAX ? !site__is_root(d, i) :
+				    site__is_root(d, i) || (size_t)d->sites[i].parent != p)
+			continue;
+		if (after != SIZE_MAX && !site__before(d, after, i))
+			continue;
+		if (best == SIZE_MAX || site__before(d, i, best))
+			best = i;
+	}
+	return best;
+}
+
+static void site__label(struct draw *dr, char *out, size_t cap, const struct dash_site *s,
+			double max_w)
+{
+	char head[LABEL_MAX], tail[96], c[UNITS_BUF], b[UNITS_BUF];
+	const char *fn = s->function && *s->function ? s->function : "??";
+	const char *file = s->file && *s->file ? s->file : NULL, *slash;
+
+	/* the base name: directories would crowd out the function */
+	if (file && (slash = strrchr(file, '/')) && slash[1])
+		file = slash + 1;
+	if (file && s->line > 0)
+		snprintf(head, sizeof(head), "%.2000s (%.1000s:%d)", fn, file, s->line);
+	else if (file)
+		snprintf(head, sizeof(head), "%.2000s (%.1000s)", fn, file);
+	else if (s->line > 0)
+		snprintf(head, sizeof(head), "%.2000s (?:%d)", fn, s->line);
+	else
+		snprintf(head, sizeof(head), "%.2000s", fn);
+	snprintf(tail, sizeof(tail), EM_DASH "%s allocs, %s", units__count(c, sizeof(c), s->count),
+		 units__bytes(b, sizeof(b), s->bytes));
+	draw__compose(dr, out, cap, head, tail, max_w);
+}
+
+static void panel__sites(struct draw *dr, const struct dash *d)
+{
+	static const struct rgb depth_rgb[] = {
+		{ 0.74, 0.83, 0.96 }, { 0.78, 0.91, 0.80 }, { 0.99, 0.85, 0.70 },
+		{ 0.89, 0.80, 0.95 }, { 0.97, 0.82, 0.82 }, { 0.84, 0.88, 0.91 },
+	};
+	struct box b = { MARGIN + HALF_W + GAP, MID2_Y, HALF_W, MID2_H };
+	double x0 = b.x + PAD, w = b.w - 2 * PAD, y = b.y + TITLE_H, row = 24, max;
+	size_t path[SITE_ROWS + 1], dep = 0, shown = 0, rows, c;
+	char label[2 * LABEL_MAX + 8], buf[UNITS_BUF], more[64];
+
+	panel__begin(dr, "sites", "Call-site tree", b);
+	path[0] = d->sites ? site__next(d, SIZE_MAX, SIZE_MAX) : SIZE_MAX;
+	if (path[0] == SIZE_MAX) {
+		draw__empty(dr, b.x + b.w / 2, b.y + b.h / 2, w, "no call stacks recorded");
+		return;
+	}
+	rows = (size_t)((b.h - TITLE_H - PAD) / row);
+	if (rows > SITE_ROWS)
+		rows = SITE_ROWS;
+	if (d->site_cnt > rows)
+		rows--; /* room for "+N more" */
+	max = (double)d->sites[path[0]].bytes;
+
+	/* depth first, heaviest first: each call site followed by its callers */
+	while (path[0] != SIZE_MAX && shown < rows) {
+		const struct dash_site *s = &d->sites[path[dep]];
+		double indent = 16.0 * (dep < 8 ? dep : 8), bw;
+
+		bw = max > 0 ? (w - indent) * ((double)s->bytes / max) : 0;
+		if (bw > w - indent)
+			bw = w - indent;
+		if (bw < 3)
+			bw = 3;
+		draw__rect(dr, x0 + indent, y + 1, bw, row - 3,
+			   depth_rgb[dep % (sizeof(depth_rgb) / sizeof(depth_rgb[0]))]);
+		draw__font(dr, 11, false);
+		site__label(dr, label, sizeof(label), s, w - indent - 12);
+		draw__rgb(dr, INK);
+		draw__label(dr, label, x0 + indent + 6, y + (row - 2 - draw__text_h(dr)) / 2,
+			    w - indent - 12, AL_LEFT, 0);
+		y += row;
+		shown++;
+
+		c = dep + 1 < SITE_ROWS ? site__next(d, path[dep], SIZE_MAX) : SIZE_MAX;
+		if (c != SIZE_MAX) {
+			path[++dep] = c;
+			continue;
+		}
+		for (;;) {
+			c = site__next(d, dep ? path[dep - 1] : SIZE_MAX, path[dep]);
+			if (c != SIZE_MAX) {
+				path[dep] = c;
+				break;
+			}
+			if (!dep) {
+				path[0] = SIZE_MAX;
+				break;
+			}
+			dep--;
+		}
+	}
+	if (shown < d->site_cnt) {
+		snprintf(more, sizeof(more), "+%s more nodes",
+			 units__count(buf, sizeof(buf), d->site_cnt - shown));
+		draw__font(dr, 11, false);
+		draw__rgb(dr, MUTED);
+		draw__label(dr, more, x0, y + 4, w, AL_LEFT, 0);
+	}
+}
+
+/* ---- growth ------------------------------------------------------------------ */
+
+static void panel__growth(struct draw *dr, const struct dash *d)
+{
+	struct box b = { MARGIN, GROWTH_Y, CONTENT_W, GROWTH_H };
+	double x0 = b.x + PAD + 84, x1 = b.x + b.w - PAD - 8, y0 = b.y + TITLE_H + 8;
+	double y1 = b.y + b.h - PAD - 24, ymax = 0, tmax, px = -1, pmax = 0;
+	size_t n = d->timeline ? d->timeline_cnt : 0, i;
+	cairo_t *cr = dr->cr;
+	char buf[UNITS_BUF], t[UNITS_BUF], label[96];
+	int k;
+
+	panel__begin(dr, "growth", "Memory growth", b);
+	if (!n) {
+		draw__empty(dr, b.x + b.w / 2, b.y + b.h / 2, b.w - 2 * PAD, "no timeline");
+		return;
+	}
+	tmax = (double)d->duration_ns;
+	if ((double)d->timeline[n - 1].t_ns > tmax)
+		tmax = (double)d->timeline[n - 1].t_ns;
+	if (tmax <= 0)
+		tmax = 1;
+	for (i = 0; i < n; i++)
+		if ((double)d->timeline[i].live_bytes > ymax)
+			ymax = (double)d->timeline[i].live_bytes;
+	if ((double)d->peak_bytes > ymax)
+		ymax = (double)d->peak_bytes;
+	/* headroom for the peak's label above its line */
+	ymax = ymax > 0 ? ymax * 1.12 : 1;
+
+#define GX(t) (x0 + (x1 - x0) * clamp01((double)(t) / tmax))
+#define GY(v) (y1 - (y1 - y0) * clamp01((double)(v) / ymax))
+	for (k = 0; k <= 4; k++) {
+		double y = y1 - (y1 - y0) * k / 4;
+
+		draw__rect(dr, x0, y - 0.5, x1 - x0, 1, k ? GRID : FRAME);
+		draw__font(dr, 10, false);
+		draw__rgb(dr, MUTED);
+		draw__label(dr, units__bytes(buf, sizeof(buf), u64__from(ymax * k / 4)), x0 - 8,
+			    y - draw__text_h(dr) / 2, 76, AL_RIGHT, LBL_WHOLE);
+	}
+
+	/* tracing starts with nothing live; a pixel column keeps its highest
+	 * point only, so that huge timelines stay small and peaks stay */
+	cairo_move_to(cr, GX(0), GY(0));
+	for (i = 0; i < n; i++) {
+		double x = floor(GX(d->timeline[i].t_ns)), v = (double)d->timeline[i].live_bytes;
+
+		if (x != px && px >= 0)
+			cairo_line_to(cr, px, GY(pmax));
+		if (x != px)
+			pmax = 0;
+		if (v >= pmax)
+			pmax = v;
+		px = x;
+	}
+	cairo_line_to(cr, GX(d->timeline[n - 1].t_ns), GY(pmax));
+	{
+		cairo_path_t *line = cairo_copy_path(cr);
+
+		cairo_line_to(cr, GX(d->timeline[n - 1].t_ns), y1);
+		cairo_line_to(cr, GX(0), y1);
+		cairo_close_path(cr);
+		cairo_set_source_rgba(cr, LINE.r, LINE.g, LINE.b, 0.22);
+		cairo_fill(cr);
+		cairo_new_path(cr);
+		cairo_append_path(cr, line);
+		cairo_path_destroy(line);
+	}
+	draw__rgb(dr, LINE);
+	cairo_set_line_width(cr, 2);
+	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+	cairo_stroke(cr);
+
+	if (d->peak_bytes) {
+		double dash[] = { 6, 4 }, yp = GY(d->peak_bytes);
+
+		draw__rgb(dr, ALERT);
+		cairo_set_line_width(cr, 1.2);
+		cairo_set_dash(cr, dash, 2, 0);
+		cairo_move_to(cr, x0, yp);
+		cairo_line_to(cr, x1, yp);
+		cairo_stroke(cr);
+		cairo_set_dash(cr, NULL, 0, 0);
+		cairo_arc(cr, GX(d->peak_ns), yp, 4, 0, 2 * M_PI);
+		cairo_fill(cr);
+		snprintf(label, sizeof(label), "peak %s at +%s",
+			 units__bytes(buf, sizeof(buf), d->peak_bytes),
+			 units__duration(t, sizeof(t), d->peak_ns));
+		draw__font(dr, 11, true);
+		draw__label(dr, label, x1 - 4, yp - 4 - draw__text_h(dr), (x1 - x0) / 2, AL_RIGHT, 0);
+	}
+#undef GX
+#undef GY
+	axis__time(dr, x0, x1, y1 + 8, tmax);
+}
+
+/* ---- variables ----------------------------------------------------------------- */
+
+static void panel__vars(struct draw *dr, const struct dash *d)
+{
+	struct box b = { MARGIN, VARS_Y, CONTENT_W, VARS_H };
+	double nx = b.x + PAD, tx = nx + REPORT_DRAW_VAR_NAME_W + 12, sx = tx + 150 + 12 + 80;
+	double bx0 = sx + 24, bx1 = b.x + b.w - PAD, y = b.y + TITLE_H + 20, tmax, xr;
+	size_t n = d->vars ? d->var_cnt : 0, idx[VAR_ROWS], shown, i;
+	char type[LABEL_MAX + 8], open[2048], buf[UNITS_BUF], more[64];
+	double title_end;
+
+	title_end = panel__begin(dr, "vars", "Variable lifecycle", b);
+	if (!n) {
+		draw__empty(dr, b.x + b.w / 2, b.y + b.h / 2, b.w - 2 * PAD,
+			    "no tracked variables " "\xe2\x80\x94" " add TT_TRACK_VAR");
+		return;
+	}
+	xr = b.x + b.w - PAD;
+	legend__right(dr, &xr, title_end + 16, panel__title_cy(b), ALIVE, "alive at the end");
+	legend__right(dr, &xr, title_end + 16, panel__title_cy(b), FREED, "freed");
+
+	shown = top__pick(d->vars, n, key__var, idx, VAR_ROWS);
+	tmax = (double)d->duration_ns;
+	for (i = 0; i < shown; i++) {
+		const struct dash_var *v = &d->vars[idx[i]];
+
+		if ((double)v->created_ns > tmax)
+			tmax = (double)v->created_ns;
+		if ((double)v->freed_ns > tmax)
+			tmax = (double)v->freed_ns;
+	}
+	if (tmax <= 0)
+		tmax = 1;
+
+	draw__font(dr, 10, false);
+	draw__rgb(dr, MUTED);
+	draw__label(dr, "variable", nx, y - 18, REPORT_DRAW_VAR_NAME_W, AL_LEFT, 0);
+	draw__label(dr, "type", tx, y - 18, 150, AL_LEFT, 0);
+	draw__label(dr, "size", sx, y - 18, 80, AL_RIGHT, 0);
+	draw__label(dr, "lifetime, from creation to free", bx0, y - 18, bx1 - bx0, AL_LEFT, 0);
+
+	for (i = 0; i < shown; i++, y += VAR_ROW_H) {
+		const struct dash_var *v = &d->vars[idx[i]];
+		double xa = bx0 + (bx1 - bx0) * clamp01((double)v->created_ns / tmax), xb;
+		double ty;
+
+		if (i % 2)
+			draw__rect(dr, b.x + 4, y, b.w - 8, VAR_ROW_H, GRID);
+		draw__font(dr, 11, false);
+		ty = y + (VAR_ROW_H - draw__text_h(dr)) / 2;
+		draw__rgb(dr, INK);
+		draw__label(dr, v->name && *v->name ? v->name : "(unnamed)", nx, ty,
+			    REPORT_DRAW_VAR_NAME_W, AL_LEFT, 0);
+		draw__rgb(dr, MUTED);
+		snprintf(open, sizeof(open), "(%.2000s",
+			 v->type_name && *v->type_name ? v->type_name : "?");
+		draw__compose(dr, type, sizeof(type), open, ")", 150);
+		draw__label(dr, type, tx, ty, 150, AL_LEFT, 0);
+		draw__rgb(dr, INK);
+		draw__label(dr, units__bytes(buf, sizeof(buf), v->size), sx, ty, 80, AL_RIGHT, 0);
+
+		if (v->freed_ns) {
+			xb = bx0 + (bx1 - bx0) * clamp01((double)v->freed_ns / tmax);
+			if (xb < xa + 2)
+				xb = xa + 2;
+			draw__rect(dr, xa, y + 5, xb - xa, VAR_ROW_H - 10, FREED);
+		} else {
+			/* still alive: open-ended, an arrow at the right edge */
+			xb = bx1 - 9;
+			if (xb < xa + 2)
+				xb = xa + 2;
+			draw__rect(dr, xa, y + 5, xb - xa, VAR_ROW_H - 10, ALIVE);
+			cairo_move_to(dr->cr, xb, y + 2);
+			cairo_line_to(dr->cr, bx1, y + VAR_ROW_H / 2.0);
+			cairo_line_to(dr->cr, xb, y + VAR_ROW_H - 2);
+			cairo_close_path(dr->cr);
+			cairo_fill(dr->cr);
+		}
+	}
+	/* right under the last row: a short list leaves the space below blank */
+	axis__time(dr, bx0, bx1, y + 8, tmax);
+	if (shown < n) {
+		snprintf(more, sizeof(more), "+%s more (smaller) variables",
+			 units__count(buf, sizeof(buf), n - shown));
+		draw__font(dr, 11, false);
+		draw__rgb(dr, MUTED);
+		draw__label(dr, more, nx, y + 8, bx0 - nx - 16, AL_LEFT, 0);
+	}
+}
+
+/* ---- summary ------------------------------------------------------------------- */
+
+static void summary__line(struct draw *dr, double x, double y, double w, const char *key,
+			  const char *value, struct rgb c)
+{
+	draw__font(dr, 12, true);
+	draw__rgb(dr, INK);
+	draw__label(dr, key, x, y, 150, AL_LEFT, 0);
+	draw__font(dr, 12, false);
+	draw__rgb(dr, c);
+	draw__label(dr, value, x + 160, y, w - 160, AL_LEFT, 0);
+}
+
+static void panel__summary(struct draw *dr, const struct dash *d)
+{
+	struct box b = { MARGIN, SUM_Y, CONTENT_W, SUM_H };
+	double x = b.x + PAD, w = b.w - 2 * PAD, y = b.y + TITLE_H, xl;
+	char line[2 * LABEL_MAX + 8], a[UNITS_BUF], c[UNITS_BUF], e[UNITS_BUF], f[UNITS_BUF];
+	char g[UNITS_BUF], h[UNITS_BUF];
+	size_t top, root;
+
+	panel__begin(dr, "summary", "Legend and summary", b);
+
+	/* one buffer per number: all are formatted before printing */
+	snprintf(line, sizeof(line), "%s allocations (%s), %s frees, %s still live (%s) after %s",
+		 units__count(a, sizeof(a), d->total_allocs),
+		 units__bytes(c, sizeof(c), d->total_allocated),
+		 units__count(e, sizeof(e), d->total_frees),
+		 units__count(f, sizeof(f), d->active_allocs),
+		 units__bytes(g, sizeof(g), d->current_bytes),
+		 units__duration(h, sizeof(h), d->duration_ns));
+	summary__line(dr, x, y, w, "Totals", line, INK);
+	y += 20;
+
+	if (d->peak_bytes)
+		snprintf(line, sizeof(line), "%s at +%s", units__bytes(a, sizeof(a), d->peak_bytes),
+			 units__duration(c, sizeof(c), d->peak_ns));
+	else
+		snprintf(line, sizeof(line), "none recorded");
+	summary__line(dr, x, y, w, "Peak memory", line, INK);
+	y += 20;
+
+	draw__font(dr, 12, false);
+	if (top__pick(d->types, d->types ? d->type_cnt : 0, key__named, &top, 1))
+		named__label(dr, line, sizeof(line), &d->types[top], "(unnamed)", w - 160);
+	else
+		snprintf(line, sizeof(line), "none " "\xe2\x80\x94" " no tracked variables");
+	summary__line(dr, x, y, w, "Top type", line, INK);
+	y += 20;
+
+	root = d->sites ? site__next(d, SIZE_MAX, SIZE_MAX) : SIZE_MAX;
+	draw__font(dr, 12, false);
+	if (root != SIZE_MAX)
+		site__label(dr, line, sizeof(line), &d->sites[root], w - 160);
+	else
+		snprintf(line, sizeof(line), "none " "\xe2\x80\x94" " no call stacks recorded");
+	summary__line(dr, x, y, w, "Top call site", line, INK);
+	y += 20;
+
+	draw__font(dr, 12, false);
+	if (top__pick(d->vars, d->vars ? d->var_cnt : 0, key__var, &top, 1)) {
+		const struct dash_var *v = &d->vars[top];
+		char tail[LABEL_MAX + 128], state[64];
+
+		if (v->freed_ns)
+			snprintf(state, sizeof(state), "freed at +%s",
+				 units__duration(c, sizeof(c), v->freed_ns));
+		else
+			snprintf(state, sizeof(state), "alive at the end");
+		snprintf(tail, sizeof(tail), " (%.1000s) %s, created at +%s, %s",
+			 v->type_name && *v->type_name ? v->type_name : "?",
+			 units__bytes(a, sizeof(a), v->size),
+			 units__duration(e, sizeof(e), v->created_ns), state);
+		draw__compose(dr, line, sizeof(line), v->name && *v->name ? v->name : "(unnamed)",
+			      tail, w - 160);
+	} else {
+		snprintf(line, sizeof(line), "none " "\xe2\x80\x94" " add TT_TRACK_VAR");
+	}
+	summary__line(dr, x, y, w, "Largest variable", line, INK);
+	y += 20;
+
+	if (d->lost_events)
+		snprintf(line, sizeof(line),
+			 "%s " "\xe2\x80\x94" " the ring buffer was full: figures are incomplete",
+			 units__count(a, sizeof(a), d->lost_events));
+	else
+		snprintf(line, sizeof(line), "none");
+	summary__line(dr, x, y, w, "Lost events", line, d->lost_events ? ALERT : INK);
+	y += 28;
+
+	xl = x;
+	snprintf(line, sizeof(line), "small " LE " %s", units__bytes(a, sizeof(a), DASH_SMALL_MAX));
+	legend__left(dr, &xl, x + w, y + 7, SMALL, line);
+	snprintf(line, sizeof(line), "medium " LE " %s", units__bytes(a, sizeof(a), DASH_MEDIUM_MAX));
+	legend__left(dr, &xl, x + w, y + 7, MEDIUM, line);
+	snprintf(line, sizeof(line), "large > %s", units__bytes(a, sizeof(a), DASH_MEDIUM_MAX));
+	legend__left(dr, &xl, x + w, y + 7, LARGE, line);
+	legend__left(dr, &xl, x + w, y + 7, LINE, "live bytes");
+	legend__left(dr, &xl, x + w, y + 7, FREED, "freed variable");
+	legend__left(dr, &xl, x + w, y + 7, ALIVE, "alive at the end");
+	legend__left(dr, &xl, x + w, y + 7, ALERT, "peak, lost events");
+}
+
+/* ---- surfaces ------------------------------------------------------------------ */
+
+static int status__err(cairo_status_t st)
+{
+	switch (st) {
+	case CAIRO_STATUS_SUCCESS:
+		return 0;
+	case CAIRO_STATUS_NO_MEMORY:
+		return -ENOMEM;
+	default:
+		return -EIO;
+	}
+}
+
+static int report_draw__render(cairo_surface_t *s, const struct dash *d)
+{
+	cairo_font_options_t *fo;
+	struct draw dr = { 0 };
+	int err;
+
+	dr.cr = cairo_create(s);
+	/* no hinting: text widths, and so the layout, equal on both surfaces */
+	fo = cairo_font_options_create();
+	cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+	cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
+	cairo_set_font_options(dr.cr, fo);
+	cairo_font_options_destroy(fo);
+
+	draw__rect(&dr, 0, 0, REPORT_DRAW_WIDTH, REPORT_DRAW_HEIGHT, CANVAS);
+	panel__header(&dr, d);
+	panel__gauges(&dr, d);
+	panel__heatmap(&dr, d);
+	panel__types(&dr, d);
+	panel__sizes(&dr, d);
+	panel__categories(&dr, d);
+	panel__sites(&dr, d);
+	panel__growth(&dr, d);
+	panel__vars(&dr, d);
+	panel__summary(&dr, d);
+
+	err = status__err(cairo_status(dr.cr));
+	cairo_destroy(dr.cr);
+	return err;
+}
+
+/* Output through our own FILE, to report the real errno of a failed write. */
+struct sink {
+	FILE *f;
+	int err;
+};
+
+static cairo_status_t sink__write(void *closure, const unsigned char *data, unsigned int len)
+{
+	struct sink *sk = closure;
+
+	if (sk->err)
+		return CAIRO_STATUS_WRITE_ERROR;
+	errno = 0;
+	if (fwrite(data, 1, len, sk->f) != len) {
+		sk->err = errno ? errno : EIO;
+		return CAIRO_STATUS_WRITE_ERROR;
+	}
+	return CAIRO_STATUS_SUCCESS;
+}
+
+static int sink__close(struct sink *sk, int err)
+{
+	errno = 0;
+	if (fclose(sk->f) && !sk->err)
+		sk->err = errno ? errno : EIO;
+	return sk->err ? -sk->err : err;
+}
+
+/* The SVG, whole in memory: it needs one fix before it is written. */
+struct membuf {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+
+static cairo_status_t membuf__write(void *closure, const unsigned char *data, unsigned int len)
+{
+	struct membuf *m = closure;
+
+	if (m->oom)
+		return CAIRO_STATUS_NO_MEMORY;
+	if (len > m->cap - m->len) {
+		size_t cap = m->cap ? m->cap : 1 << 20;
+		char *p;
+
+		while (len > cap - m->len)
+			cap *= 2;
+		p = realloc(m->buf, cap);
+		if (!p) {
+			m->oom = true;
+			return CAIRO_STATUS_NO_MEMORY;
+		}
+		m->buf = p;
+		m->cap = cap;
+	}
+	memcpy(m->buf + m->len, data, len);
+	m->len += len;
+	return CAIRO_STATUS_SUCCESS;
+}
+
+/*
+ * cairo names the root group after the surface's serial number, a counter
+ * shared by every surface the process ever made: the second report of a run
+ * would differ from the first. Nothing refers to that id (the drawing uses
+ * no groups nor source surfaces), so it is made constant.
+ */
+static void svg__fix_ids(struct membuf *m)
+{
+	static const char tag[] = "<g id=\"surface";
+	char *p = memmem(m->buf, m->len, tag, sizeof(tag) - 1), *q;
+
+	if (!p)
+		return;
+	p += sizeof(tag) - 1;
+	for (q = p; q < m->buf + m->len && *q >= '0' && *q <= '9'; q++)
+		;
+	if (q == p || q == m->buf + m->len || *q != '"')
+		return;
+	*p++ = '1';
+	memmove(p, q, m->buf + m->len - q);
+	m->len -= q - p;
+}
+
+int report_draw__svg(const struct dash *d, const char *path)
+{
+	struct membuf m = { 0 };
+	struct sink sk = { 0 };
+	cairo_surface_t *s;
+	int err;
+
+	if (!d || !path)
+		return -EINVAL;
+	sk.f = fopen(path, "we");
+	if (!sk.f)
+		return -errno;
+	s = cairo_svg_surface_create_for_stream(membuf__write, &m, REPORT_DRAW_WIDTH,
+						REPORT_DRAW_HEIGHT);
+#if CAIRO_VERSION >= CAIRO_VERSION_ENCODE(1, 16, 0)
+	/* width="1600", not "1600pt": the same size as the PNG in a browser */
+	cairo_svg_surface_set_document_unit(s, CAIRO_SVG_UNIT_USER);
+#endif
+	err = report_draw__render(s, d);
+	cairo_surface_finish(s);
+	if (!err)
+		err = status__err(cairo_surface_status(s));
+	cairo_surface_destroy(s);
+	if (!err && m.oom)
+		err = -ENOMEM;
+	if (!err) {
+		svg__fix_ids(&m);
+		errno = 0;
+		if (m.len && fwrite(m.buf, 1, m.len, sk.f) != m.len)
+			sk.err = errno ? errno : EIO;
+	}
+	free(m.buf);
+	return sink__close(&sk, err);
+}
+
+int report_draw__png(const struct dash *d, const char *path)
+{
+	struct sink sk = { 0 };
+	cairo_surface_t *s;
+	int err;
+
+	if (!d || !path)
+		return -EINVAL;
+	s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, REPORT_DRAW_WIDTH, REPORT_DRAW_HEIGHT);
+	err = status__err(cairo_surface_status(s));
+	if (!err)
+		err = report_draw__render(s, d);
+	if (err) {
+		cairo_surface_destroy(s);
+		return err;
+	}
+	cairo_surface_flush(s);
+	sk.f = fopen(path, "we");
+	if (!sk.f) {
+		err = -errno;
+		cairo_surface_destroy(s);
+		return err;
+	}
+	err = status__err(cairo_surface_write_to_png_stream(s, sink__write, &sk));
+	cairo_surface_destroy(s);
+	return sink__close(&sk, err);
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <string.h>
+#include "callsites.h"
+#include "outfile.h"
+#include "report_folded.h"
+#include "stacks.h"
+
+/* ';' separates frames and the weight follows the last space: names from the
+ * target must hold neither, nor anything that breaks a line. */
+static void put_name(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		fputc(c == ';' || c == ' ' || c < 0x20 || c == 0x7f ? '_' : c, f);
+	}
+}
+
+static void put_frame(FILE *f, const struct sym_frame *fr)
+{
+	const char *mod;
+
+	if (fr->symbol) {
+		put_name(f, fr->symbol);
+	} else if (fr->module) {
+		mod = strrchr(fr->module, '/');
+		put_name(f, mod ? mod + 1 : fr->module);
+		fprintf(f, "+0x%llx", (unsigned long long)fr->module_offset);
+	} else {
+		fprintf(f, "0x%llx", (unsigned long long)fr->ip);
+	}
+}
+
+int report_folded__emit(FILE *f, const struct model *m, enum folded_weight weight)
+{
+	size_t n = m->stacks ? stacks__count(m->stacks) : 0, i;
+	struct sym_frame fr;
+	uint32_t k;
+
+	for (i = 1; i <= n; i++) {
+		const struct stack_info *st = stacks__get(m->stacks, (uint32_t)i);
+		uint64_t w = weight == FOLDED_ALLOC_COUNT ? st->allocs :
+			     weight == FOLDED_ALLOC_BYTES ? st->bytes : st->live_bytes;
+
+		if (!w || !st->nr)
+			continue;
+		/* say where a stack was cut instead of pretending it is whole */
+		if (st->end == TT_STACK_END_CUT || st->end == TT_STACK_END_FAULT)
+			fputs("[partial stack];", f);
+		else if (st->end == TT_STACK_END_DEPTH)
+			fputs("[depth limit];", f);
+		for (k = st->nr; k-- > 0;) {
+			callsites__frame(m->sites, st->ips[k], &fr);
+			put_frame(f, &fr);
+			if (k)
+				fputc(';', f);
+		}
+		fprintf(f, " %llu\n", (unsigned long long)w);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int report_folded__write(const char *path, const struct model *m, enum folded_weight weight)
+{
+	struct outfile o;
+	int err;
+
+	err = outfile__open(&o, path);
+	if (err) {
+		fprintf(stderr, "ttbpf: cannot create %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	err = report_folded__emit(o.f, m, weight);
+	if (err) {
+		outfile__abort(&o);
+		fprintf(stderr, "ttbpf: cannot write %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	err = outfile__commit(&o);
+	if (err)
+		fprintf(stderr, "ttbpf: cannot write %s: %s\n", path, strerror(-err));
+	return err;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Which reports a run writes and where: the JSON first, then the dashboard
+ * drawn from that JSON (so `ttbpf report` on it draws the same), folded
+ * stacks, and the text summary. Paths are checked before tracing starts.
+ */
+#ifndef TT_REPORTS_H
+#define TT_REPORTS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include "model.h"
+#include "options.h"
+#include "report.h"
+
+struct report_plan {
+	char json[PATH_MAX];   /* "" when none */
+	bool json_is_temp;     /* only for drawing: removed afterwards */
+	char svg[PATH_MAX];
+	char png[PATH_MAX];
+	char folded[PATH_MAX];
+	enum folded_weight folded_weight;
+	bool quiet;
+};
+
+/* Fills the plan from the options; checks every output can be created.
+ * Prints what is wrong; returns 0 or a negative errno. */
+int reports__plan(const struct options *o, struct report_plan *p);
+/* Writes everything planned. Returns 0 or the first negative errno. */
+int reports__write(const struct report_plan *p, const struct model *m, const struct report_meta *meta);
+/* `ttbpf report FILE.json`: draws the planned SVG/PNG from a saved report. */
+int reports__redraw(const char *json_path, const struct report_plan *p);
+
+#endif /* TT_REPORTS_H */
