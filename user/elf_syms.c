@@ -147,3 +147,17 @@ int elf_syms__text_range(const char *path, uint64_t *lo, uint64_t *hi)
 		return -ENOEXEC;
 	return 0;
 }
+
+int elf_syms__read(const char *path, uint64_t off, void *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, buf, len, (off_t)off);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return (int)n;
+}

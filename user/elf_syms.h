@@ -19,6 +19,9 @@ struct elf_func {
 int elf_syms__funcs(const char *path, const char *const *names, size_t cnt,
 		    struct elf_func *funcs);
 
+/* Reads up to len bytes of path at file offset off; returns the count or -errno. */
+int elf_syms__read(const char *path, uint64_t off, void *buf, size_t len);
+
 /* The link-time address range [lo, hi) of the executable segments. */
 int elf_syms__text_range(const char *path, uint64_t *lo, uint64_t *hi);
 

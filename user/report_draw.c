@@ -520,18 +520,19 @@ static uint64_t key__var(const void *base, size_t i)
 
 /* ---- header ---------------------------------------------------------------- */
 
+/* alert: the value and its note in red, as something went wrong */
 static void header__stat(struct draw *dr, double x, double y, double w, const char *caption,
-			 const char *value, const char *sub, struct rgb c)
+			 const char *value, const char *sub, bool alert)
 {
 	draw__font(dr, 11, false);
 	draw__rgb(dr, MUTED);
 	draw__label(dr, caption, x, y, w, AL_LEFT, 0);
 	draw__font(dr, 20, true);
-	draw__rgb(dr, c);
+	draw__rgb(dr, alert ? ALERT : INK);
 	draw__label(dr, value, x, y + 16, w, AL_LEFT, 0);
 	if (sub && *sub) {
 		draw__font(dr, 11, false);
-		draw__rgb(dr, c.r == ALERT.r ? ALERT : MUTED);
+		draw__rgb(dr, alert ? ALERT : MUTED);
 		draw__label(dr, sub, x, y + 42, w, AL_LEFT, 0);
 	}
 }
@@ -552,19 +553,19 @@ static void panel__header(struct draw *dr, const struct dash *d)
 		    b.w - 2 * PAD, AL_LEFT, 0);
 
 	header__stat(dr, x, y, w, "Duration", units__duration(v, sizeof(v), d->duration_ns), NULL,
-		     INK);
+		     false);
 	header__stat(dr, x + col, y, w, "Active allocations",
-		     units__count(v, sizeof(v), d->active_allocs), "live at the end", INK);
+		     units__count(v, sizeof(v), d->active_allocs), "live at the end", false);
 	header__stat(dr, x + 2 * col, y, w, "Current memory",
-		     units__bytes(v, sizeof(v), d->current_bytes), "live at the end", INK);
+		     units__bytes(v, sizeof(v), d->current_bytes), "live at the end", false);
 	snprintf(sub, sizeof(sub), "at +%s", units__duration(t, sizeof(t), d->peak_ns));
 	header__stat(dr, x + 3 * col, y, w, "Peak memory", units__bytes(v, sizeof(v), d->peak_bytes),
-		     d->peak_bytes ? sub : "", INK);
+		     d->peak_bytes ? sub : "", false);
 	snprintf(sub, sizeof(sub), "%s allocated", units__bytes(t, sizeof(t), d->total_allocated));
 	header__stat(dr, x + 4 * col, y, w, "Total allocations",
-		     units__count(v, sizeof(v), d->total_allocs), sub, INK);
+		     units__count(v, sizeof(v), d->total_allocs), sub, false);
 	header__stat(dr, x + 5 * col, y, w, "Lost events", units__count(v, sizeof(v), d->lost_events),
-		     d->lost_events ? "figures are incomplete" : "none", d->lost_events ? ALERT : INK);
+		     d->lost_events ? "figures are incomplete" : "none", d->lost_events > 0);
 }
 
 /* ---- gauges ---------------------------------------------------------------- */
@@ -980,6 +981,11 @@ static void panel__categories(struct draw *dr, const struct dash *d)
 		cairo_arc(dr->cr, cx, cy, ro, a, a + s);
 		cairo_arc_negative(dr->cr, cx, cy, ri, a + s, a);
 		cairo_close_path(dr->cr);
+		if (s > 2 * M_PI - 1e-6) {
+			/* the whole ring: a separator would be a stray seam */
+			cairo_fill(dr->cr);
+			break;
+		}
 		cairo_fill_preserve(dr->cr);
 		cairo_set_source_rgb(dr->cr, 1, 1, 1);
 		cairo_set_line_width(dr->cr, 1.5);

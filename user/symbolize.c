@@ -384,34 +384,51 @@ static bool has_dwarf(Elf *elf)
 }
 
 /*
- * libdw inflates compressed debug sections to whatever size their header
- * claims: refuse DWARF whose sections claim more than MAX_DEBUG_SECTION.
+ * Makes a file's DWARF safe to hand to libdw, or says it is not:
+ *  - libdw inflates compressed sections to whatever size their header claims:
+ *    refuse more than MAX_DEBUG_SECTION, and inflate them here first (libdw
+ *    then finds them inflated) so that the checks below see the real bytes;
+ *  - GNU-style .zdebug sections cannot be told inflated from not: refused;
+ *  - libdw takes the string sections to be NUL-terminated (strlen on
+ *    DW_FORM_strp/line_strp): refuse them when they are not;
+ *  - from .gnu_debugaltlink libdw would open() a path the file names (a FIFO
+ *    there blocks for ever, a device may act on open): hide the section from
+ *    it (dwz "alt" files are not supported). The header is only changed in
+ *    memory: the descriptor is read-only and elf_update() is never called.
  */
-static bool debug_sections_sane(Elf *elf)
+static bool prepare_dwarf(Elf *elf)
 {
 	size_t shstrndx = shstrndx_of(elf);
 	Elf_Scn *scn = NULL;
+	Elf_Data *data;
+	const char *name;
 	GElf_Shdr sh;
 	GElf_Chdr ch;
-	Elf_Data *raw;
-	const char *name;
 
 	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+		if (!gelf_getshdr(scn, &sh) || !(name = section_name(elf, shstrndx, &sh)))
 			continue;
-		name = section_name(elf, shstrndx, &sh);
-		if (!name)
+		if (!strncmp(name, ".zdebug", 7))
+			return false;
+		if (!strcmp(name, ".gnu_debugaltlink")) {
+			sh.sh_type = SHT_NOBITS;
+			if (!gelf_update_shdr(scn, &sh))
+				return false;
+			continue;
+		}
+		if (strncmp(name, ".debug_", 7) || sh.sh_type == SHT_NOBITS)
 			continue;
 		if (sh.sh_flags & SHF_COMPRESSED) {
-			if (!gelf_getchdr(scn, &ch) || ch.ch_size > MAX_DEBUG_SECTION)
-				return false;
-		} else if (!strncmp(name, ".zdebug", 7)) {
-			/* GNU style: "ZLIB", then the size as 8 bytes big-endian */
-			raw = elf_rawdata(scn, NULL);
-			if (!raw || raw->d_size < 12 || memcmp(raw->d_buf, "ZLIB", 4) ||
-			    get_uint((unsigned char *)raw->d_buf + 4, 8, true) > MAX_DEBUG_SECTION)
+			if (!gelf_getchdr(scn, &ch) || ch.ch_size > MAX_DEBUG_SECTION ||
+			    elf_compress(scn, 0, 0) < 0)
 				return false;
 		}
+		if (strcmp(name, ".debug_str") && strcmp(name, ".debug_line_str"))
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (data && data->d_size &&
+		    (!data->d_buf || ((const char *)data->d_buf)[data->d_size - 1]))
+			return false;
 	}
 	return true;
 }
@@ -830,11 +847,14 @@ static int cu_cmp(const void *a, const void *b)
  * Address ranges of every compile unit, from the units themselves: GCC's
  * .debug_aranges is optional (clang does not emit it) and libdw before 0.191
  * relies on it in dwarf_addrdie().
+ *
+ * Only DW_UT_compile units: for a skeleton unit libdw would look for its
+ * split unit, opening the .dwo path the file names (see prepare_dwarf).
  */
 static void build_cu_table(struct module *m)
 {
 	Dwarf_CU *cu = NULL;
-	Dwarf_Die cudie, subdie;
+	Dwarf_Die cudie;
 	Dwarf_Addr base, lo, hi;
 	uint8_t unit_type;
 	size_t units = 0, cap = 0, n;
@@ -842,8 +862,8 @@ static void build_cu_table(struct module *m)
 
 	m->cus_built = true;
 	while (units++ < MAX_UNITS &&
-	       !dwarf_get_units(m->dw, cu, &cu, NULL, &unit_type, &cudie, &subdie)) {
-		if (unit_type != DW_UT_compile && unit_type != DW_UT_skeleton)
+	       !dwarf_get_units(m->dw, cu, &cu, NULL, &unit_type, &cudie, NULL)) {
+		if (unit_type != DW_UT_compile)
 			continue;
 		for (off = 0, n = 0; n < MAX_UNIT_RANGES && m->nr_cus < MAX_CU_RANGES; n++) {
 			off = dwarf_ranges(&cudie, off, &base, &lo, &hi);
@@ -874,6 +894,7 @@ out:
 static bool find_cu(struct module *m, uint64_t addr, Dwarf_Die *out)
 {
 	size_t lo = 0, hi, mid, i;
+	uint8_t unit_type;
 
 	if (!m->cus_built)
 		build_cu_table(m);
@@ -890,7 +911,10 @@ static bool find_cu(struct module *m, uint64_t addr, Dwarf_Die *out)
 			*out = m->cus[i - 1].cu;
 			return true;
 		}
-	return dwarf_addrdie(m->dw, addr, out) != NULL;
+	/* a unit without ranges of its own may still be in .debug_aranges */
+	return dwarf_addrdie(m->dw, addr, out) &&
+	       !dwarf_cu_info(out->cu, NULL, &unit_type, NULL, NULL, NULL, NULL, NULL) &&
+	       unit_type == DW_UT_compile;
 }
 
 static void dwarf_lookup(struct module *m, uint64_t addr, struct sym_frame *out)
@@ -1037,9 +1061,9 @@ static void module__load(struct symbolizer *s, struct module *m)
 		add_symtabs(m, m->dbg_elf, false, &ts);
 	build_symbols(m, &ts);
 	free(ts.v);
-	if (dwarf && debug_sections_sane(m->elf))
+	if (dwarf && prepare_dwarf(m->elf))
 		m->dw = dwarf_begin_elf(m->elf, DWARF_C_READ, NULL);
-	if (!m->dw && m->dbg_elf && has_dwarf(m->dbg_elf) && debug_sections_sane(m->dbg_elf))
+	if (!m->dw && m->dbg_elf && has_dwarf(m->dbg_elf) && prepare_dwarf(m->dbg_elf))
 		m->dw = dwarf_begin_elf(m->dbg_elf, DWARF_C_READ, NULL);
 }
 
