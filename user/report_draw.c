@@ -462,7 +462,9 @@ static void axis__time(struct draw *dr, double x0, double x1, double top, double
 			if (w > widest)
 				widest = w;
 		}
-		if ((x1 - x0) / n >= widest + 16)
+		/* the end labels sit flush with the ends, so a centred neighbour
+		 * needs one and a half widths of room */
+		if ((x1 - x0) / n >= 1.5 * widest + 8)
 			break;
 	}
 	for (i = 0; i <= n; i++) {

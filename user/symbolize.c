@@ -502,8 +502,8 @@ static bool read_debuglink(Elf *elf, char *name, size_t name_cap, uint32_t *crc)
 	p = data->d_buf;
 	len = strnlen((const char *)p, data->d_size);
 	crc_off = (len + 4) & ~(size_t)3;
-	if (len == data->d_size || !len || len >= name_cap || crc_off > data->d_size - 4 ||
-	    data->d_size < 4)
+	if (len == data->d_size || !len || len >= name_cap || data->d_size < 4 ||
+	    crc_off > data->d_size - 4)
 		return false;
 	memcpy(name, p, len + 1);
 	/* a bare file name: nothing that leaves the directories we look in */
@@ -525,7 +525,8 @@ static bool file_crc(int fd, uint64_t size, uint32_t *out)
 	if (size > MAX_CRC_BYTES || !(buf = malloc(bufsz)))
 		return false;
 	while (off < size) {
-		n = pread(fd, buf, bufsz, (off_t)off);
+		/* no further than the size we checked: the file may grow */
+		n = pread(fd, buf, size - off < bufsz ? (size_t)(size - off) : bufsz, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)

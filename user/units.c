@@ -59,10 +59,18 @@ const char *units__duration(char *buf, size_t len, uint64_t ns)
 	else if (ns < 59995000000ULL)
 		snprintf(buf, len, "%.2f s", ns / 1e9);
 	else {
-		uint64_t s = (ns + 500000000ULL) / 1000000000ULL;
+		/* rounded to the second without overflowing near UINT64_MAX */
+		uint64_t s = ns / 1000000000ULL + (ns % 1000000000ULL >= 500000000ULL);
 
-		snprintf(buf, len, "%llum%02llus", (unsigned long long)(s / 60),
-			 (unsigned long long)(s % 60));
+		if (s < 3600)
+			snprintf(buf, len, "%llum%02llus", (unsigned long long)(s / 60),
+				 (unsigned long long)(s % 60));
+		else if (s < 86400)
+			snprintf(buf, len, "%lluh%02llum", (unsigned long long)(s / 3600),
+				 (unsigned long long)(s / 60 % 60));
+		else
+			snprintf(buf, len, "%llud%02lluh", (unsigned long long)(s / 86400),
+				 (unsigned long long)(s / 3600 % 24));
 	}
 	return buf;
 }

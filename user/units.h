@@ -12,7 +12,7 @@
 const char *units__bytes(char *buf, size_t len, uint64_t bytes);
 /* Counts: "999", "25.0K", "1.5M", "2.0G". Returns buf. */
 const char *units__count(char *buf, size_t len, uint64_t cnt);
-/* Durations: "850 ns", "12.3 us", "4.56 ms", "1.23 s", "2m03s". Returns buf. */
+/* Durations: "850 ns", "12.3 us", "4.56 ms", "1.23 s", "2m03s", "3h07m", "2d04h". */
 const char *units__duration(char *buf, size_t len, uint64_t ns);
 
 #endif /* TT_UNITS_H */

@@ -183,7 +183,12 @@ Test(units, duration)
 	EXPECT(duration, 59000000000ULL, "59.00 s");
 	EXPECT(duration, 60000000000ULL, "1m00s");
 	EXPECT(duration, 123000000000ULL, "2m03s");
-	EXPECT(duration, 3600000000000ULL, "60m00s");
+	EXPECT(duration, 3599000000000ULL, "59m59s");
+	EXPECT(duration, 3600000000000ULL, "1h00m");
+	EXPECT(duration, 86399000000000ULL, "23h59m");
+	EXPECT(duration, 86400000000000ULL, "1d00h");
+	/* no wrap-around near the top: 584 years */
+	EXPECT(duration, UINT64_MAX, "213503d23h");
 }
 
 /*

@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <criterion/criterion.h>
+#include <cairo.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "report_draw.h"
+
+#define ELLIPSIS "\xe2\x80\xa6"
+#define NO_VARS "no tracked variables \xe2\x80\x94 add TT_TRACK_VAR"
+
+/* ---- recorded labels ---- */
+
+struct label {
+	char *panel;
+	char *text;
+	double x, y, w, h;
+};
+
+static struct label *labels;
+static size_t label_cnt, label_cap;
+
+static void labels__reset(void)
+{
+	size_t i;
+
+	for (i = 0; i < label_cnt; i++) {
+		free(labels[i].panel);
+		free(labels[i].text);
+	}
+	free(labels);
+	labels = NULL;
+	label_cnt = label_cap = 0;
+}
+
+static void labels__record(void *ctx, const char *panel, const char *text, double x, double y,
+			   double w, double h)
+{
+	(void)ctx;
+	if (label_cnt == label_cap) {
+		label_cap = label_cap ? 2 * label_cap : 256;
+		labels = realloc(labels, label_cap * sizeof(*labels));
+		cr_assert_not_null(labels);
+	}
+	labels[label_cnt++] = (struct label){ strdup(panel ? panel : "(null)"), strdup(text), x, y,
+					      w, h };
+}
+
+static void setup(void)
+{
+	report_draw__set_label_hook(labels__record, NULL);
+}
+
+static void teardown(void)
+{
+	report_draw__set_label_hook(NULL, NULL);
+	labels__reset();
+	/* cairo keeps the fonts it loaded for the life of the process: let
+	 * LeakSanitizer see only what the drawing itself would leak */
+	cairo_debug_reset_static_data();
+}
+
+static const struct label *label__find(const char *panel, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < label_cnt; i++)
+		if ((!panel || !strcmp(labels[i].panel, panel)) && !strcmp(labels[i].text, text))
+			return &labels[i];
+	return NULL;
+}
+
+static const struct label *label__find_sub(const char *panel, const char *sub)
+{
+	size_t i;
+
+	for (i = 0; i < label_cnt; i++)
+		if ((!panel || !strcmp(labels[i].panel, panel)) && strstr(labels[i].text, sub))
+			return &labels[i];
+	return NULL;
+}
+
+/* Touching edges are fine: rows and columns are laid out edge to edge. */
+static void labels__assert_no_overlap(void)
+{
+	const double eps = 0.01;
+	size_t i, j;
+
+	for (i = 0; i < label_cnt; i++) {
+		const struct label *a = &labels[i];
+
+		cr_assert(a->w > 0 && a->h > 0, "empty box for \"%s\"", a->text);
+		for (j = i + 1; j < label_cnt; j++) {
+			const struct label *b = &labels[j];
+
+			if (strcmp(a->panel, b->panel))
+				continue;
+			cr_assert(!(a->x < b->x + b->w - eps && b->x < a->x + a->w - eps &&
+				    a->y < b->y + b->h - eps && b->y < a->y + a->h - eps),
+				  "[%s] \"%s\" (%.1f,%.1f %.1fx%.1f) overlaps \"%s\" (%.1f,%.1f %.1fx%.1f)",
+				  a->panel, a->text, a->x, a->y, a->w, a->h, b->text, b->x, b->y, b->w,
+				  b->h);
+		}
+	}
+}
+
+/* Every label within the canvas. */
+static void labels__assert_on_canvas(void)
+{
+	size_t i;
+
+	for (i = 0; i < label_cnt; i++) {
+		const struct label *a = &labels[i];
+
+		cr_assert(a->x >= 0 && a->y >= 0 && a->x + a->w <= REPORT_DRAW_WIDTH &&
+				  a->y + a->h <= REPORT_DRAW_HEIGHT,
+			  "\"%s\" off the canvas", a->text);
+	}
+}
+
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n, i;
+		uint32_t cp;
+
+		if (*p < 0x80) {
+			if (*p < 0x20 || *p == 0x7f)
+				return false;
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			n = 2;
+			cp = *p & 0x1f;
+		} else if ((*p & 0xf0) == 0xe0) {
+			n = 3;
+			cp = *p & 0x0f;
+		} else if ((*p & 0xf8) == 0xf0) {
+			n = 4;
+			cp = *p & 0x07;
+		} else {
+			return false;
+		}
+		for (i = 1; i < n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+/* ---- a realistic dash ---- */
+
+#define DUR_NS 12500000000ULL
+#define TL_N 200
+#define HEAT_COLS 24
+#define N_VARS 25
+
+static char long_name[301];
+static struct dash_point timeline[TL_N];
+static uint64_t heat[DASH_SIZE_BUCKETS * HEAT_COLS];
+static const struct dash_named types[] = {
+	{ "struct request", 2400000, 1200 },
+	{ "char[]", 1300000, 9000 },
+	{ "struct conn", 820000, 64 },
+	{ "uint8_t *", 310000, 410 },
+	{ "struct cache_entry", 150000, 300 },
+};
+static const struct dash_named categories[] = {
+	{ "network", 2900000, 5200 },
+	{ "parser", 1400000, 12000 },
+	{ "cache", 700000, 3100 },
+	{ "logging", 90000, 4700 },
+};
+static const struct dash_site sites[] = {
+	{ -1, "xmalloc", "/src/server/util.c", 41, 3100000, 14000 },
+	{ 0, "parse_request", "/src/server/http.c", 210, 2000000, 9000 },
+	{ 1, "handle_conn", "/src/server/conn.c", 88, 2000000, 9000 },
+	{ 0, "cache_put", "/src/server/cache.c", 17, 1100000, 5000 },
+	{ -1, "json_new_node", "json.c", 302, 1400000, 8000 },
+	{ 4, NULL, NULL, 0, 1400000, 8000 },
+	{ -1, "log_line", "log.c", 12, 90000, 3000 },
+	{ 6, "main", "main.c", 77, 90000, 3000 },
+};
+static struct dash_var vars[N_VARS];
+static char var_names[N_VARS][32];
+
+static void dash__build(struct dash *d)
+{
+	static const char *const var_types[] = { "struct request", "char[]", "struct conn",
+						 "uint8_t *" };
+	unsigned int r, c, i;
+
+	memset(d, 0, sizeof(*d));
+	d->target = "pid 4242 (./server -c config.toml)";
+	d->duration_ns = DUR_NS;
+	d->active_allocs = 1234;
+	d->current_bytes = 3250000;
+	d->peak_bytes = 5662310; /* "5.4 MB" */
+	d->peak_ns = 7300000000ULL;
+	d->total_allocs = 25000;
+	d->total_allocated = 126000000;
+	d->total_frees = 23766;
+
+	for (i = 0; i < TL_N; i++) {
+		uint64_t t = (uint64_t)(i + 1) * (DUR_NS / TL_N);
+		double up = i < 117 ? (double)(i + 1) / 117 : 1.0 - 0.45 * (i - 116) / 83.0;
+
+		timeline[i] = (struct dash_point){ t, (uint64_t)(5662310 * up * (0.9 + 0.1 * (i % 7) / 6.0)),
+						   100 + i * 5, 125, 118 };
+	}
+	timeline[116].live_bytes = 5662310;
+	d->timeline = timeline;
+	d->timeline_cnt = TL_N;
+
+	for (r = 0; r < DASH_SIZE_BUCKETS; r++)
+		for (c = 0; c < HEAT_COLS; c++) {
+			/* most allocations small, a burst in the middle */
+			uint64_t v = r < 12 ? (uint64_t)(4000 >> (r / 2)) / (1 + (c % 5)) : 0;
+
+			if (c >= 10 && c <= 13 && r < 16)
+				v = v * 3 + 40;
+			if (r == 19 && c % 8 == 0)
+				v = 1;
+			heat[r * HEAT_COLS + c] = v;
+			d->size_hist[r] += v;
+		}
+	d->heat = heat;
+	d->heat_cols = HEAT_COLS;
+
+	d->types = types;
+	d->type_cnt = sizeof(types) / sizeof(types[0]);
+	d->categories = categories;
+	d->category_cnt = sizeof(categories) / sizeof(categories[0]);
+	d->sites = sites;
+	d->site_cnt = sizeof(sites) / sizeof(sites[0]);
+
+	memset(long_name, 'v', 300);
+	memcpy(long_name, "very_long_name_", 15);
+	long_name[300] = '\0';
+	for (i = 0; i < N_VARS; i++) {
+		snprintf(var_names[i], sizeof(var_names[i]), "buf_%u", i);
+		vars[i] = (struct dash_var){ var_names[i], var_types[i % 4], 4096 * (N_VARS - i) + 100,
+					     (uint64_t)i * 400000000ULL,
+					     i % 3 ? (uint64_t)i * 400000000ULL + 2000000000ULL : 0 };
+	}
+	vars[0].name = long_name;
+	d->vars = vars;
+	d->var_cnt = N_VARS;
+}
+
+/* ---- files ---- */
+
+static char *tmp_path(const char *suffix)
+{
+	char *p;
+	int fd;
+
+	cr_assert(asprintf(&p, "/tmp/ttbpf-draw-XXXXXX%s", suffix) > 0);
+	fd = mkstemps(p, (int)strlen(suffix));
+	cr_assert(fd >= 0);
+	close(fd);
+	return p;
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+	long n;
+
+	cr_assert_not_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc(n ? n : 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, n, f), (size_t)n);
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+/* Well-formed XML whose root is <svg> of the canvas' size (libxml2 is not
+ * available: python's parser does it). */
+static void assert_svg_ok(const char *path)
+{
+	char cmd[1024];
+	int st;
+
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c \"import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
+		 "sys.exit(0 if r.tag == '{http://www.w3.org/2000/svg}svg' and r.get('width') == sys.argv[2] "
+		 "and r.get('height') == sys.argv[3] else 3)\" '%s' %d %d",
+		 path, REPORT_DRAW_WIDTH, REPORT_DRAW_HEIGHT);
+	st = system(cmd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: not a well-formed <svg> (status %d)",
+		  path, st);
+}
+
+static const char *const titles[][2] = {
+	{ "header", "ttbpf heap report" },
+	{ "gauges", "Key metrics" },
+	{ "heatmap", "Allocation heatmap (size \xc3\x97 time)" },
+	{ "types", "Memory by type" },
+	{ "sizes", "Allocation sizes" },
+	{ "categories", "Allocations by category" },
+	{ "sites", "Call-site tree" },
+	{ "growth", "Memory growth" },
+	{ "vars", "Variable lifecycle" },
+	{ "summary", "Legend and summary" },
+};
+#define N_PANELS (sizeof(titles) / sizeof(titles[0]))
+
+TestSuite(report_draw, .init = setup, .fini = teardown);
+
+Test(report_draw, svg_is_well_formed)
+{
+	struct dash d;
+	char *p = tmp_path(".svg");
+
+	dash__build(&d);
+	cr_assert_eq(report_draw__svg(&d, p), 0);
+	assert_svg_ok(p);
+	unlink(p);
+	free(p);
+}
+
+Test(report_draw, png_reads_back_and_every_panel_is_drawn)
+{
+	struct dash d;
+	char *p = tmp_path(".png");
+	cairo_surface_t *s;
+	unsigned char *px;
+	int stride, i;
+	size_t k;
+
+	dash__build(&d);
+	cr_assert_eq(report_draw__png(&d, p), 0);
+	s = cairo_image_surface_create_from_png(p);
+	cr_assert_eq(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+	cr_assert_eq(cairo_image_surface_get_width(s), REPORT_DRAW_WIDTH);
+	cr_assert_eq(cairo_image_surface_get_height(s), REPORT_DRAW_HEIGHT);
+	px = cairo_image_surface_get_data(s);
+	stride = cairo_image_surface_get_stride(s);
+
+	/* each panel's region (the span of its labels) holds ink, and the
+	 * charts colour besides */
+	for (i = 0; i < (int)N_PANELS; i++) {
+		double x0 = REPORT_DRAW_WIDTH, y0 = REPORT_DRAW_HEIGHT, x1 = 0, y1 = 0;
+		long ink = 0, colour = 0;
+		int x, y;
+
+		for (k = 0; k < label_cnt; k++) {
+			const struct label *l = &labels[k];
+
+			if (strcmp(l->panel, titles[i][0]))
+				continue;
+			x0 = l->x < x0 ? l->x : x0;
+			y0 = l->y < y0 ? l->y : y0;
+			x1 = l->x + l->w > x1 ? l->x + l->w : x1;
+			y1 = l->y + l->h > y1 ? l->y + l->h : y1;
+		}
+		cr_assert(x1 > x0 && y1 > y0, "no labels in panel %s", titles[i][0]);
+		for (y = (int)y0; y < (int)y1; y++)
+			for (x = (int)x0; x < (int)x1; x++) {
+				uint32_t v = *(uint32_t *)(px + (size_t)y * stride + 4 * x);
+				int r = v >> 16 & 0xff, g = v >> 8 & 0xff, b = v & 0xff;
+				int hi = r > g ? (r > b ? r : b) : (g > b ? g : b);
+				int lo = r < g ? (r < b ? r : b) : (g < b ? g : b);
+
+				if (hi < 200)
+					ink++;
+				if (hi - lo > 40)
+					colour++;
+			}
+		cr_assert(ink > 200, "panel %s: only %ld dark pixels", titles[i][0], ink);
+		if (strcmp(titles[i][0], "header") && strcmp(titles[i][0], "summary"))
+			cr_assert(colour > 200, "panel %s: only %ld coloured pixels", titles[i][0],
+				  colour);
+	}
+	cairo_surface_destroy(s);
+	unlink(p);
+	free(p);
+}
+
+Test(report_draw, labels)
+{
+	struct dash d;
+	char *p = tmp_path(".png");
+	const struct label *l;
+	size_t i;
+
+	dash__build(&d);
+	cr_assert_eq(report_draw__png(&d, p), 0);
+	for (i = 0; i < N_PANELS; i++)
+		cr_assert_not_null(label__find(titles[i][0], titles[i][1]), "no title in %s",
+				   titles[i][0]);
+	cr_assert_not_null(label__find("header", "pid 4242 (./server -c config.toml)"));
+	cr_assert_not_null(label__find("header", "5.4 MB"));
+	cr_assert_not_null(label__find("header", "12.50 s"));
+	cr_assert_not_null(label__find("growth", "peak 5.4 MB at +7.30 s"));
+
+	/* units everywhere */
+	cr_assert_not_null(label__find("gauges", "95.1%"));
+	cr_assert_not_null(label__find("gauges", "4.9 KB"));
+	cr_assert_not_null(label__find("types", "struct request \xe2\x80\x94 2.3 MB (1.2K)"));
+	cr_assert_not_null(label__find("sizes", "\xe2\x89\xa4" "16 B"));
+	cr_assert_not_null(label__find("sizes", "> 4.0 MB"));
+	cr_assert_not_null(label__find("heatmap", "4.0 MB"));
+	cr_assert_not_null(label__find_sub("summary", "25.0K allocations (120.2 MB)"));
+
+	/* the tree: heaviest call site first, its callers below, "??" unknown */
+	cr_assert_not_null(
+		l = label__find("sites", "xmalloc (util.c:41) \xe2\x80\x94 14.0K allocs, 3.0 MB"));
+	cr_assert_not_null(label__find_sub("sites", "?? \xe2\x80\x94 8.0K allocs"));
+	cr_assert(label__find_sub("sites", "parse_request")->y > l->y);
+	cr_assert(label__find_sub("sites", "parse_request")->x > l->x);
+
+	/* the 300-character name, cut to its column */
+	l = label__find_sub("vars", "very_long_name_");
+	cr_assert_not_null(l);
+	cr_assert(strlen(l->text) > 3 && !strcmp(l->text + strlen(l->text) - 3, ELLIPSIS),
+		  "not ellipsized: %s", l->text);
+	cr_assert(l->w <= REPORT_DRAW_VAR_NAME_W, "%.1f wide", l->w);
+	cr_assert_not_null(label__find("vars", "+5 more (smaller) variables"));
+	/* top 20 by size: the smallest ones are left out */
+	cr_assert_not_null(label__find("vars", "buf_19"));
+	cr_assert_null(label__find("vars", "buf_20"));
+
+	labels__assert_no_overlap();
+	labels__assert_on_canvas();
+	unlink(p);
+	free(p);
+}
+
+Test(report_draw, empty_dash)
+{
+	struct dash d;
+	char *svg = tmp_path(".svg"), *png = tmp_path(".png");
+
+	memset(&d, 0, sizeof(d));
+	cr_assert_eq(report_draw__svg(&d, svg), 0);
+	assert_svg_ok(svg);
+	labels__reset();
+	cr_assert_eq(report_draw__png(&d, png), 0);
+	cr_assert_not_null(label__find("vars", NO_VARS));
+	cr_assert_not_null(label__find("types", NO_VARS));
+	cr_assert_not_null(label__find("categories", NO_VARS));
+	cr_assert_not_null(label__find("sites", "no call stacks recorded"));
+	cr_assert_not_null(label__find("growth", "no timeline"));
+	cr_assert_not_null(label__find("heatmap", "no allocations"));
+	cr_assert_not_null(label__find("sizes", "no allocations"));
+	cr_assert_not_null(label__find("header", "unknown target"));
+	labels__assert_no_overlap();
+	labels__assert_on_canvas();
+	unlink(svg);
+	unlink(png);
+	free(svg);
+	free(png);
+}
+
+Test(report_draw, hostile_strings)
+{
+	static const char *const bad[] = {
+		"<script>alert(\"x\")</script>",
+		"bad \xff\xfe utf8 \xc0\xaf overlong \xed\xa0\x80 surrogate",
+		"ctl\x01\x02\t\n\r\x1b[31m\x7f end",
+		"trunc \xe2\x82",
+		"quote ' \" & amp; ]]> <!-- -->",
+		"c1 \xc2\x85 \xc2\x9b",
+		"",
+	};
+	struct dash_named t[7], cats[7];
+	struct dash_site s[7];
+	struct dash_var v[7];
+	struct dash d;
+	char *svg = tmp_path(".svg"), *png = tmp_path(".png");
+	size_t i;
+
+	dash__build(&d);
+	for (i = 0; i < 7; i++) {
+		t[i] = (struct dash_named){ bad[i], 1000 * (i + 1), i };
+		cats[i] = (struct dash_named){ bad[6 - i], 1000 * (i + 1), i };
+		s[i] = (struct dash_site){ i ? (int)i - 1 : -1, bad[i], bad[6 - i], (int)i, 100, 1 };
+		v[i] = (struct dash_var){ bad[i], bad[6 - i], 64 * (i + 1), i * 1000, 0 };
+	}
+	d.target = bad[1];
+	d.types = t;
+	d.type_cnt = 7;
+	d.categories = cats;
+	d.category_cnt = 7;
+	d.sites = s;
+	d.site_cnt = 7;
+	d.vars = v;
+	d.var_cnt = 7;
+	d.lost_events = 17;
+	cr_assert_eq(report_draw__svg(&d, svg), 0);
+	assert_svg_ok(svg);
+	cr_assert_eq(report_draw__png(&d, png), 0);
+	for (i = 0; i < label_cnt; i++)
+		cr_assert(utf8_valid(labels[i].text), "label not clean UTF-8: %s", labels[i].text);
+	cr_assert_not_null(label__find_sub("vars", "<script>"));
+	cr_assert_not_null(label__find("header", "17"));
+	labels__reset();
+	cr_assert_eq(report_draw__png(&d, png), 0);
+	labels__assert_no_overlap();
+	unlink(svg);
+	unlink(png);
+	free(svg);
+	free(png);
+}
+
+Test(report_draw, deterministic)
+{
+	struct dash d;
+	char *p1 = tmp_path(".svg"), *p2 = tmp_path(".svg");
+	char *q1 = tmp_path(".png"), *q2 = tmp_path(".png");
+	unsigned char *a, *b;
+	size_t la, lb;
+
+	report_draw__set_label_hook(NULL, NULL);
+	dash__build(&d);
+	cr_assert_eq(report_draw__svg(&d, p1), 0);
+	cr_assert_eq(report_draw__png(&d, q1), 0);
+	cr_assert_eq(report_draw__svg(&d, p2), 0);
+	cr_assert_eq(report_draw__png(&d, q2), 0);
+
+	a = slurp(p1, &la);
+	b = slurp(p2, &lb);
+	cr_assert(la > 1000 && la == lb && !memcmp(a, b, la), "SVG differs between renders");
+	free(a);
+	free(b);
+	a = slurp(q1, &la);
+	b = slurp(q2, &lb);
+	cr_assert(la > 1000 && la == lb && !memcmp(a, b, la), "PNG differs between renders");
+	free(a);
+	free(b);
+	unlink(p1);
+	unlink(p2);
+	unlink(q1);
+	unlink(q2);
+	free(p1);
+	free(p2);
+	free(q1);
+	free(q2);
+}
+
+Test(report_draw, extreme_input)
+{
+	static struct dash_site many_sites[5000];
+	static struct dash_var many_vars[5000];
+	static uint64_t big_heat[DASH_SIZE_BUCKETS * 256];
+	struct dash_point one = { 0, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
+	struct dash_named huge = { "huge", UINT64_MAX, UINT64_MAX };
+	struct dash d;
+	char *png = tmp_path(".png"), *svg = tmp_path(".svg");
+	size_t i;
+
+	memset(&d, 0, sizeof(d));
+	d.target = "x";
+	d.duration_ns = 0;
+	d.active_allocs = d.current_bytes = d.peak_bytes = UINT64_MAX;
+	d.total_allocs = d.total_allocated = d.total_frees = d.lost_events = UINT64_MAX;
+	d.peak_ns = UINT64_MAX;
+	d.timeline = &one;
+	d.timeline_cnt = 1;
+	for (i = 0; i < DASH_SIZE_BUCKETS * 256; i++)
+		big_heat[i] = i % 3 ? UINT64_MAX / 2 : i;
+	d.heat = big_heat;
+	d.heat_cols = 256;
+	for (i = 0; i < DASH_SIZE_BUCKETS; i++)
+		d.size_hist[i] = UINT64_MAX;
+	d.types = &huge;
+	d.type_cnt = 1;
+	d.categories = &huge;
+	d.category_cnt = 1;
+	for (i = 0; i < 5000; i++) {
+		/* a long chain, a self-loop and out-of-range parents among them */
+		many_sites[i] = (struct dash_site){ (int)i - 1, "f", "f.c", (int)i, UINT64_MAX - i,
+						    i };
+		many_vars[i] = (struct dash_var){ "v", "t", UINT64_MAX - i, UINT64_MAX, i % 2 ? UINT64_MAX : 0 };
+	}
+	many_sites[7].parent = 7;
+	many_sites[9].parent = 100000;
+	d.sites = many_sites;
+	d.site_cnt = 5000;
+	d.vars = many_vars;
+	d.var_cnt = 5000;
+	cr_assert_eq(report_draw__png(&d, png), 0);
+	labels__assert_no_overlap();
+	labels__assert_on_canvas();
+	cr_assert_not_null(label__find("header", "16.0 EB"));
+	cr_assert_not_null(label__find_sub("sites", "more nodes"));
+	cr_assert_not_null(label__find_sub("vars", "5.0K more"));
+	labels__reset();
+	cr_assert_eq(report_draw__svg(&d, svg), 0);
+	assert_svg_ok(svg);
+
+	/* peak 0 with live bytes, and a timeline whose points all sit at 0 */
+	d.peak_bytes = 0;
+	d.total_allocs = 0;
+	one.live_bytes = 5;
+	d.heat = NULL;
+	cr_assert_eq(report_draw__png(&d, png), 0);
+	unlink(png);
+	unlink(svg);
+	free(png);
+	free(svg);
+}
+
+/* More time slices than pixels to show them: merged, counts summed. */
+Test(report_draw, many_time_slices)
+{
+	static uint64_t wide[DASH_SIZE_BUCKETS * 5000];
+	struct dash d;
+	char *png = tmp_path(".png");
+	size_t i;
+
+	dash__build(&d);
+	for (i = 0; i < DASH_SIZE_BUCKETS * 5000; i++)
+		wide[i] = i % 5000 == 4999 ? 1000000 : 1;
+	d.heat = wide;
+	d.heat_cols = 5000;
+	cr_assert_eq(report_draw__png(&d, png), 0);
+	labels__assert_no_overlap();
+	/* the scale's top is a merged cell: the burst plus its 13 neighbours */
+	cr_assert_not_null(label__find("heatmap", "1.0M"));
+	unlink(png);
+	free(png);
+}
+
+Test(report_draw, errors)
+{
+	struct dash d;
+
+	memset(&d, 0, sizeof(d));
+	cr_assert_eq(report_draw__svg(NULL, "/tmp/x.svg"), -EINVAL);
+	cr_assert_eq(report_draw__png(&d, NULL), -EINVAL);
+	cr_assert_eq(report_draw__svg(&d, "/nonexistent-dir/x.svg"), -ENOENT);
+	cr_assert_eq(report_draw__png(&d, "/nonexistent-dir/x.png"), -ENOENT);
+	if (access("/dev/full", W_OK) == 0) {
+		cr_assert_eq(report_draw__svg(&d, "/dev/full"), -ENOSPC);
+		cr_assert_eq(report_draw__png(&d, "/dev/full"), -ENOSPC);
+	}
+}
+
+/* TTBPF_DRAW_SAMPLE=path.png (or .svg) keeps a drawing of the test's dash to look at. */
+Test(report_draw, sample)
+{
+	const char *out = getenv("TTBPF_DRAW_SAMPLE");
+	struct dash d;
+	size_t n;
+
+	if (!out)
+		return;
+	dash__build(&d);
+	n = strlen(out);
+	if (n > 4 && !strcmp(out + n - 4, ".svg"))
+		cr_assert_eq(report_draw__svg(&d, out), 0);
+	else
+		cr_assert_eq(report_draw__png(&d, out), 0);
+}
