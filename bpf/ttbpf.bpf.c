@@ -293,15 +293,25 @@ static __always_inline struct tt_var_event *var_event(__u64 ptr, __u64 site_ip, 
 	e->site_ip = site_ip;
 	e->line = 0;
 	e->flags = flags;
+	e->site = 0;
+	e->str_addr[0] = e->str_addr[1] = e->str_addr[2] = e->str_addr[3] = e->str_addr[4] = 0;
 	e->name[0] = e->type_name[0] = e->category[0] = e->file[0] = e->function[0] = 0;
 	return e;
 }
 
-/* The target's strings: bounded, and a NULL or unreadable one stays "". */
-static __always_inline void read_str(char *dst, __u32 len, __u64 src)
+/* The target's strings, bounded. One in a page not yet faulted in is left
+ * for userspace: its address goes along with the record. */
+static __always_inline void read_str(struct tt_var_event *e, enum tt_var_str i, char *dst,
+				     __u32 len, __u64 src)
 {
-	if (!src || bpf_probe_read_user_str(dst, len, (const void *)src) < 0)
+	if (i < TT_VAR_STR_CNT)
+		e->str_addr[i] = src;
+	if (!src)
+		return;
+	if (bpf_probe_read_user_str(dst, len, (const void *)src) < 0) {
 		dst[0] = 0;
+		e->flags |= TT_VAR_STR_UNREAD(i);
+	}
 }
 
 SEC("usdt")
@@ -313,14 +323,17 @@ int BPF_USDT(track_var_usdt, __u64 ptr, __u64 site_addr)
 	e = var_event(ptr, PT_REGS_IP(ctx), 0);
 	if (!e)
 		return 0;
-	if (bpf_probe_read_user(&site, sizeof(site), (const void *)site_addr) || site.version != 1) {
+	e->site = site_addr;
+	if (bpf_probe_read_user(&site, sizeof(site), (const void *)site_addr)) {
+		e->flags |= TT_VAR_SITE_UNREAD;
+	} else if (site.version != 1) {
 		e->flags |= TT_VAR_BAD_SITE;
 	} else {
-		read_str(e->name, sizeof(e->name), site.name);
-		read_str(e->type_name, sizeof(e->type_name), site.type_name);
-		read_str(e->category, sizeof(e->category), site.category);
-		read_str(e->file, sizeof(e->file), site.file);
-		read_str(e->function, sizeof(e->function), site.function);
+		read_str(e, TT_VAR_STR_NAME, e->name, sizeof(e->name), site.name);
+		read_str(e, TT_VAR_STR_TYPE, e->type_name, sizeof(e->type_name), site.type_name);
+		read_str(e, TT_VAR_STR_CATEGORY, e->category, sizeof(e->category), site.category);
+		read_str(e, TT_VAR_STR_FILE, e->file, sizeof(e->file), site.file);
+		read_str(e, TT_VAR_STR_FUNCTION, e->function, sizeof(e->function), site.function);
 		e->line = site.line;
 	}
 	bpf_ringbuf_submit(e, wake_flags());
@@ -338,9 +351,9 @@ int BPF_KPROBE(track_var_fn, __u64 ptr, __u64 name, __u64 type_name, __u64 categ
 	e = var_event(ptr, ret, TT_VAR_FROM_FUNCTION);
 	if (!e)
 		return 0;
-	read_str(e->name, sizeof(e->name), name);
-	read_str(e->type_name, sizeof(e->type_name), type_name);
-	read_str(e->category, sizeof(e->category), category);
+	read_str(e, TT_VAR_STR_NAME, e->name, sizeof(e->name), name);
+	read_str(e, TT_VAR_STR_TYPE, e->type_name, sizeof(e->type_name), type_name);
+	read_str(e, TT_VAR_STR_CATEGORY, e->category, sizeof(e->category), category);
 	bpf_ringbuf_submit(e, wake_flags());
 	return 0;
 }

@@ -96,7 +96,23 @@ struct tt_free_event {
 #define TT_VAR_FUNC_LEN 64
 
 #define TT_VAR_FROM_FUNCTION 0x1 /* tt_track_var(): no file, line or function */
-#define TT_VAR_BAD_SITE 0x2      /* the site descriptor could not be read */
+#define TT_VAR_BAD_SITE 0x2      /* the site descriptor is not one we know */
+/*
+ * A probe cannot fault pages in: a string (or the site) in a page the target
+ * has not touched yet cannot be read from BPF. Its address is sent instead,
+ * with its bit set, for userspace to read from the target's memory.
+ */
+#define TT_VAR_SITE_UNREAD 0x4
+#define TT_VAR_STR_UNREAD(i) (0x100u << (i)) /* i: enum tt_var_str */
+
+enum tt_var_str {
+	TT_VAR_STR_NAME = 0,
+	TT_VAR_STR_TYPE,
+	TT_VAR_STR_CATEGORY,
+	TT_VAR_STR_FILE,
+	TT_VAR_STR_FUNCTION,
+	TT_VAR_STR_CNT,
+};
 
 struct tt_var_event {
 	struct tt_event_hdr hdr;
@@ -104,6 +120,8 @@ struct tt_var_event {
 	__u64 site_ip; /* marker address, or tt_track_var()'s return address */
 	__s32 line;
 	__u32 flags;   /* TT_VAR_* */
+	__u64 site;    /* address of the site descriptor (0: function marker) */
+	__u64 str_addr[TT_VAR_STR_CNT]; /* where each string is in the target */
 	char name[TT_VAR_NAME_LEN];
 	char type_name[TT_VAR_TYPE_LEN];
 	char category[TT_VAR_CATEGORY_LEN]; /* "" when not given */

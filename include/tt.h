@@ -6,6 +6,7 @@
  *     TT_TRACK_VAR(cfg);                        // "cfg", type "char *"
  *     TT_TRACK_VAR_T(sess, "struct session");   // explicit type name
  *     TT_TRACK_VAR_AS(buf, "network");          // explicit category
+ *     TT_TRACK_VAR_T_AS(c, "struct cache", "cache");  // both
  *
  * Each marker is a USDT probe site (provider "tt", probe "track_var"): a
  * 5-byte nop in the code plus a .note.stapsdt entry, readable by standard
@@ -202,5 +203,6 @@ template <typename T> inline const void *addr(T &&x) { return addr_(x, prio<3>{}
 #define TT_TRACK_VAR(var) TT__TRACK(var, TT_TYPE_NAME(var), 0)
 #define TT_TRACK_VAR_T(var, type_name) TT__TRACK(var, type_name, 0)
 #define TT_TRACK_VAR_AS(var, category) TT__TRACK(var, TT_TYPE_NAME(var), category)
+#define TT_TRACK_VAR_T_AS(var, type_name, category) TT__TRACK(var, type_name, category)
 
 #endif /* TT_H */

@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include "events.h"
 #include "heap.h"
+#include "procmem.h"
 #include "stacks.h"
 #include "timeline.h"
 #include "symbolize.h"
@@ -22,6 +23,7 @@ struct events {
 	struct timeline *timeline;
 	struct vars *vars;
 	struct symbolizer *sym;
+	int pid;
 	uint32_t stacks_seen; /* stack ids below this were checked for mappings */
 	struct events_stats st;
 };
@@ -84,6 +86,44 @@ static void on_released(void *ctx, const struct heap_block *b, uint64_t ts_ns, u
 		vars__on_released(ev->vars, b, ts_ns, moved_to);
 }
 
+/* include/tt.h's struct tt_var_site, version 1, as the target lays it out */
+struct var_site_v1 {
+	uint64_t str[TT_VAR_STR_CNT]; /* name, type_name, category, file, function */
+	int32_t line, version;
+};
+
+/*
+ * What BPF could not read (pages the target had not touched yet) is read
+ * here from the target's memory, bounded like the BPF copies.
+ */
+static int on_var(struct events *ev, const struct tt_var_event *in)
+{
+	struct tt_var_event e = *in;
+	char *dst[TT_VAR_STR_CNT] = { e.name, e.type_name, e.category, e.file, e.function };
+	const size_t len[TT_VAR_STR_CNT] = { sizeof(e.name), sizeof(e.type_name),
+					     sizeof(e.category), sizeof(e.file), sizeof(e.function) };
+	struct var_site_v1 site;
+	int i;
+
+	if (e.flags & TT_VAR_SITE_UNREAD) {
+		if (procmem__read(ev->pid, e.site, &site, sizeof(site)) || site.version != 1) {
+			e.flags |= TT_VAR_BAD_SITE;
+		} else {
+			for (i = 0; i < TT_VAR_STR_CNT; i++) {
+				e.str_addr[i] = site.str[i];
+				if (site.str[i])
+					e.flags |= TT_VAR_STR_UNREAD(i);
+			}
+			e.line = site.line;
+		}
+	}
+	for (i = 0; i < TT_VAR_STR_CNT; i++)
+		if ((e.flags & TT_VAR_STR_UNREAD(i)) &&
+		    procmem__read_str(ev->pid, e.str_addr[i], dst[i], len[i]))
+			ev->st.unreadable_strings++;
+	return vars__on_track(ev->vars, &e);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct events *ev = ctx;
@@ -115,7 +155,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		if (size < sizeof(struct tt_var_event))
 			goto bad;
 		if (ev->vars)
-			err = vars__on_track(ev->vars, data);
+			err = on_var(ev, data);
 		break;
 	default:
 		goto bad;
@@ -141,6 +181,7 @@ int events__new(struct events **out, int ringbuf_fd, const struct model *m)
 	ev->timeline = m->timeline;
 	ev->vars = m->vars;
 	ev->sym = m->sym;
+	ev->pid = m->pid;
 	obs.ctx = ev;
 	heap__set_observer(ev->heap, &obs);
 	ev->rb = ring_buffer__new(ringbuf_fd, on_record, ev, NULL);

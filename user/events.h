@@ -13,6 +13,7 @@ struct events_stats {
 	uint64_t records;     /* records decoded */
 	uint64_t bad_records; /* unknown type or wrong size: a bug, reported */
 	uint64_t model_errors; /* the model could not take a record (out of memory) */
+	uint64_t unreadable_strings; /* marker strings gone before we could read them */
 };
 
 /* Records feed the model's heap, stacks, timeline and variables. */

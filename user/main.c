@@ -95,6 +95,7 @@ static void describe_run(struct report_meta *meta, struct target *t, struct prob
 	meta->exit_code = target__exit_code(t);
 	meta->records = events__stats(ev)->records;
 	meta->bad_records = events__stats(ev)->bad_records;
+	meta->unreadable_strings = events__stats(ev)->unreadable_strings;
 }
 
 static int trace(const struct options *o, const struct report_plan *plan)

@@ -16,6 +16,7 @@ int model__init(struct model *m, uint64_t start_ns, int pid, bool map_now)
 	int err;
 
 	memset(m, 0, sizeof(*m));
+	m->pid = pid;
 	m->heap = heap__new();
 	if (!m->heap)
 		return -ENOMEM;

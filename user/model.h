@@ -17,6 +17,7 @@ struct symbolizer;
 struct callsites;
 
 struct model {
+	int pid;                     /* the target, for reading its memory */
 	struct heap *heap;
 	struct stacks *stacks;       /* allocation stacks */
 	struct timeline *timeline;   /* the heap over time */

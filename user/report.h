@@ -22,6 +22,7 @@ struct report_meta {
 	uint64_t inflight_dropped; /* calls not followed: per-thread table full */
 	uint64_t bad_records;
 	uint64_t records;
+	uint64_t unreadable_strings; /* marker strings the target unmapped first */
 };
 
 #endif /* TT_REPORT_H */

@@ -107,6 +107,7 @@ static void write_stats(struct json_writer *w, const struct heap_stats *st,
 	jsonw_u64_field(w, "inflight_dropped", m->inflight_dropped);
 	jsonw_u64_field(w, "bad_records", m->bad_records);
 	jsonw_u64_field(w, "records", m->records);
+	jsonw_u64_field(w, "unreadable_marker_strings", m->unreadable_strings);
 	jsonw_name(w, "allocations_by_function");
 	jsonw_start_object(w);
 	for (i = 0; i < TT_FN_CNT; i++)
@@ -413,6 +414,7 @@ int report_json__emit(FILE *f, const struct model *mo, const struct report_meta 
 	if (!err)
 		err = write_groups(w, mo->vars, true);
 	write_variables(w, mo->vars, m);
+	jsonw_u64_field(w, "bad_marker_sites", mo->vars ? vars__bad_sites(mo->vars) : 0);
 	write_time_series(w, mo->timeline, m);
 	if (mo->stacks && mo->sites) {
 		write_stacks(w, mo);
