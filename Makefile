@@ -57,7 +57,7 @@ EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLES  := $(patsubst examples/%.c,$(OUT)/examples/%,$(EXAMPLE_SRCS))
 TEST_LIBS := -lcriterion -ljansson
 
-.PHONY: all clean deps test unit e2e demo examples fixtures
+.PHONY: all clean deps test unit e2e demo examples fixtures bench
 
 all: $(OUT)/ttbpf
 
@@ -112,7 +112,7 @@ examples: $(EXAMPLES)
 unit: deps $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-e2e: deps $(OUT)/ttbpf $(E2E_BINS) $(FIXTURES)
+e2e: deps $(OUT)/ttbpf $(E2E_BINS) $(FIXTURES) $(EXTRA_FIXTURES)
 	$(Q)set -e; for t in $(E2E_BINS); do echo "== $$t"; TTBPF=$(OUT)/ttbpf FIXTURES=$(OUT)/fixtures $$t --jobs 1; done
 
 # Installs first, then re-enters make so that pkg-config sees the packages.
@@ -125,8 +125,18 @@ demo:
 	$(Q)$(MAKE) --no-print-directory $(OUT)/ttbpf examples
 	$(Q)scripts/demo.sh
 
+# Overhead and throughput against an untraced run, bpftrace and (optionally)
+# memleak: prints numbers, asserts nothing. Needs root.
+bench:
+	$(Q)scripts/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory $(OUT)/ttbpf
+	$(Q)scripts/bench.sh
+
 clean:
 	$(call msg,CLEAN,$(OUT))
 	$(Q)rm -rf $(OUT)
+
+# Fixtures that need more than one source file or special flags
+include $(wildcard tests/fixtures/*.mk)
 
 -include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d)

@@ -1,7 +1,75 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <stdlib.h>
+#include "callsites.h"
 #include "heap.h"
+#include "leaks.h"
+#include "vars.h"
 #include "report_text.h"
 #include "units.h"
+
+#define TOP_N 5
+
+static void put_site(FILE *f, const struct callsite *c)
+{
+	if (!c) {
+		fprintf(f, "(no stack)");
+		return;
+	}
+	fprintf(f, "%s", c->frame.symbol ? c->frame.symbol : "??");
+	if (c->frame.file)
+		fprintf(f, " (%s:%d)", c->frame.file, c->frame.line);
+}
+
+/* Where the memory still held was allocated, largest first. */
+static void write_leaks(FILE *f, const struct model *mo, const struct report_meta *m)
+{
+	char a[UNITS_BUF], b[UNITS_BUF];
+	struct leak *l;
+	size_t n, i;
+
+	if (!mo->sites || leaks__build(mo, &l, &n))
+		return;
+	if (n)
+		fprintf(f, "  still live, by allocation site:\n");
+	for (i = 0; i < n && i < TOP_N; i++) {
+		fprintf(f, "    %10s in %6llu blocks, oldest %s ago: ",
+			units__bytes(a, sizeof(a), l[i].live_bytes), (unsigned long long)l[i].live_cnt,
+			units__duration(b, sizeof(b), m->end_ns - l[i].oldest_ns));
+		put_site(f, callsites__of_stack(mo->sites, l[i].stack_id, NULL));
+		fputc('\n', f);
+	}
+	free(l);
+}
+
+static int cmp_var_size(const void *a, const void *b)
+{
+	const struct var *x = *(const struct var *const *)a, *y = *(const struct var *const *)b;
+
+	return (x->size < y->size) - (x->size > y->size);
+}
+
+static void write_vars(FILE *f, struct vars *vars)
+{
+	size_t n = vars ? vars__count(vars) : 0, k = 0, i;
+	const struct var **v;
+	char a[UNITS_BUF];
+
+	if (!n || !(v = calloc(n, sizeof(*v))))
+		return;
+	for (i = 0; i < n; i++) {
+		const struct var *x = vars__get(vars, i);
+
+		if (x->alive && x->heap)
+			v[k++] = x;
+	}
+	qsort(v, k, sizeof(*v), cmp_var_size);
+	if (k)
+		fprintf(f, "  largest tracked variables:\n");
+	for (i = 0; i < k && i < TOP_N; i++)
+		fprintf(f, "    %10s  %s (%s) %s:%d\n", units__bytes(a, sizeof(a), v[i]->size),
+			v[i]->name, v[i]->type_name, v[i]->file[0] ? v[i]->file : "?", v[i]->line);
+	free(v);
+}
 
 void report_text__write(FILE *f, const struct model *mo, const struct report_meta *m)
 {
@@ -47,4 +115,6 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 	if (m->bad_records)
 		fprintf(f, "  bad records    %llu (a ttbpf bug: please report)\n",
 			(unsigned long long)m->bad_records);
+	write_leaks(f, mo, m);
+	write_vars(f, mo->vars);
 }
