@@ -57,7 +57,7 @@ EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLES  := $(patsubst examples/%.c,$(OUT)/examples/%,$(EXAMPLE_SRCS))
 TEST_LIBS := -lcriterion -ljansson
 
-.PHONY: all clean deps test unit e2e demo examples fixtures bench
+.PHONY: all clean deps test unit e2e demo examples fixtures bench fuzz
 
 all: $(OUT)/ttbpf
 
@@ -131,6 +131,13 @@ bench:
 	$(Q)scripts/install-deps.sh
 	$(Q)$(MAKE) --no-print-directory $(OUT)/ttbpf
 	$(Q)scripts/bench.sh
+
+# Coverage-guided fuzzing (libFuzzer) of the code that reads untrusted input,
+# for a bounded time (FUZZ_SECONDS per target); crashes become regression
+# inputs under tests/fuzz/.
+fuzz:
+	$(Q)scripts/install-deps.sh
+	$(Q)scripts/fuzz.sh
 
 clean:
 	$(call msg,CLEAN,$(OUT))
