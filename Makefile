@@ -50,7 +50,7 @@ LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 E2E_SRCS  := $(wildcard tests/e2e/test_*.c)
-E2E_BINS  := $(patsubst tests/e2e/%.c,$(OUT)/tests/%,$(E2E_SRCS))
+E2E_BINS  := $(patsubst tests/e2e/%.c,$(OUT)/tests/e2e/%,$(E2E_SRCS))
 FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
 FIXTURES  := $(patsubst tests/fixtures/%.c,$(OUT)/fixtures/%,$(FIXTURE_SRCS))
 EXAMPLE_SRCS := $(wildcard examples/*.c)
@@ -64,7 +64,7 @@ all: $(OUT)/ttbpf
 deps:
 	$(Q)scripts/install-deps.sh
 
-$(OUT) $(OUT)/user $(OUT)/tests $(OUT)/fixtures $(OUT)/examples:
+$(OUT) $(OUT)/user $(OUT)/tests $(OUT)/tests/e2e $(OUT)/fixtures $(OUT)/examples:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.bpf.o: bpf/%.bpf.c | $(OUT)
@@ -90,6 +90,12 @@ $(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(LIB_OBJS) $(TEST_LIBS) $(LDLIBS) -o $@
 
+# e2e binaries have their own directory: a unit and an e2e test may share a name
+$(OUT)/tests/e2e/%: tests/e2e/%.c tests/e2e/e2e.h | $(OUT)/tests/e2e
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(TEST_LIBS) -lpthread -o $@
+
+# (the old place, for names no unit test uses)
 $(OUT)/tests/%: tests/e2e/%.c tests/e2e/e2e.h | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(TEST_LIBS) -lpthread -o $@
@@ -146,4 +152,4 @@ clean:
 # Fixtures that need more than one source file or special flags
 include $(wildcard tests/fixtures/*.mk)
 
--include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d $(OUT)/tests/e2e/*.d)

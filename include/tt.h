@@ -139,15 +139,21 @@ namespace detail {
 /* The real type name, from the compiler's description of this function. */
 template <typename T> inline const char *type_name()
 {
-	static std::string name = [] {
-		std::string f = __PRETTY_FUNCTION__;
+	/* taken here: inside the lambda below it would describe the lambda */
+	const char *pretty = __PRETTY_FUNCTION__;
+	static std::string name = [pretty] {
+		std::string f = pretty;
 		std::size_t b = f.find("T = "), e;
 
 		if (b == std::string::npos)
 			return std::string("unknown");
 		b += 4;
-		e = f.find_first_of(";]", b);
-		f = f.substr(b, e == std::string::npos ? std::string::npos : e - b);
+		/* GCC: "[with T = int*]" or "[with T = X; ...]"; an array type
+		 * holds its own ']' ("char [32]"), so cut at the last one */
+		e = f.find(';', b);
+		if (e == std::string::npos)
+			e = f.rfind(']');
+		f = f.substr(b, e == std::string::npos || e < b ? std::string::npos : e - b);
 		/* the one spelling everybody recognises */
 		static const char *const longs[][2] = {
 			{ "std::__cxx11::basic_string<char>", "std::string" },
@@ -168,7 +174,7 @@ template <int N> struct prio : prio<N - 1> {};
 template <> struct prio<0> {};
 
 template <typename T> inline const void *addr_(T *p, prio<3>) { return (const void *)p; }
-template <typename T, std::size_t N> inline const void *addr_(T (&a)[N], prio<3>) { return &a[0]; }
+template <typename T, std::size_t N> inline const void *addr_(T (&a)[N], prio<4>) { return &a[0]; }
 template <typename T, typename D>
 inline const void *addr_(const std::unique_ptr<T, D> &p, prio<3>) { return p.get(); }
 template <typename T> inline const void *addr_(const std::shared_ptr<T> &p, prio<3>) { return p.get(); }
@@ -178,7 +184,7 @@ inline auto addr_(const C &c, prio<2>) -> decltype((const void *)c.data()) { ret
 /* anything else: the object itself (named if it lives inside a heap block) */
 template <typename T> inline const void *addr_(const T &o, prio<1>) { return &o; }
 
-template <typename T> inline const void *addr(T &&x) { return addr_(x, prio<3>{}); }
+template <typename T> inline const void *addr(T &&x) { return addr_(x, prio<4>{}); }
 
 } /* namespace detail */
 } /* namespace tt */

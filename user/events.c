@@ -76,14 +76,15 @@ static int on_alloc(struct events *ev, const struct tt_alloc_event *e)
 	return 0;
 }
 
-static void on_released(void *ctx, const struct heap_block *b, uint64_t ts_ns, uint64_t moved_to)
+static void on_released(void *ctx, const struct heap_block *b, uint64_t ts_ns, uint64_t moved_to,
+			uint64_t new_size)
 {
 	struct events *ev = ctx;
 
 	if (ev->stacks)
 		stacks__on_release(ev->stacks, b->aux, b->size);
 	if (ev->vars)
-		vars__on_released(ev->vars, b, ts_ns, moved_to);
+		vars__on_released(ev->vars, b, ts_ns, moved_to, new_size);
 }
 
 /* include/tt.h's struct tt_var_site, version 1, as the target lays it out */

@@ -51,10 +51,10 @@ void heap__set_observer(struct heap *h, const struct heap_observer *obs)
 }
 
 static void tell_released(struct heap *h, const struct heap_block *b, uint64_t ts_ns,
-			  uint64_t moved_to)
+			  uint64_t moved_to, uint64_t new_size)
 {
 	if (h->obs.released)
-		h->obs.released(h->obs.ctx, b, ts_ns, moved_to);
+		h->obs.released(h->obs.ctx, b, ts_ns, moved_to, new_size);
 }
 
 void heap__free(struct heap *h)
@@ -160,9 +160,9 @@ static void touch(struct heap *h, uint64_t ts_ns)
 }
 
 static void release(struct heap *h, struct heap_block *b, struct heap_thread *t, uint64_t ts_ns,
-		    uint64_t moved_to)
+		    uint64_t moved_to, uint64_t new_size)
 {
-	tell_released(h, b, ts_ns, moved_to);
+	tell_released(h, b, ts_ns, moved_to, new_size);
 	h->st.total_frees++;
 	h->st.total_freed_bytes += b->size;
 	h->st.live_cnt--;
@@ -190,7 +190,7 @@ static int insert(struct heap *h, const struct tt_alloc_event *e, uint32_t aux)
 
 	if (b) {
 		/* the free of this block was lost or reordered: the new one wins */
-		tell_released(h, b, e->hdr.ts_ns, 0);
+		tell_released(h, b, e->hdr.ts_ns, 0, 0);
 		h->st.dup_allocs++;
 		h->st.live_bytes -= b->size;
 		*b = nb;
@@ -218,7 +218,7 @@ int heap__on_alloc(struct heap *h, const struct tt_alloc_event *e)
 int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32_t aux)
 {
 	struct heap_thread *t = thread_of(h, e->hdr.tid);
-	struct heap_block *old = NULL;
+	struct heap_block *old = NULL, *stale;
 	int err;
 
 	if (!t)
@@ -244,7 +244,7 @@ int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32
 		/* glibc's realloc(p, 0) frees p and returns NULL: not a failure */
 		if (e->fn == TT_FN_REALLOC && e->old_ptr && e->size == 0) {
 			if (old)
-				release(h, old, t, e->hdr.ts_ns, 0);
+				release(h, old, t, e->hdr.ts_ns, 0, 0);
 			else
 				h->st.unknown_frees++;
 			return 0;
@@ -254,13 +254,30 @@ int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32
 		return 0;
 	}
 
+	/*
+	 * A block still live at the returned address lost its free: drop it
+	 * before a realloc moves anything there, or what moves in would be
+	 * dropped with it.
+	 */
+	stale = lookup(h, e->ptr);
+	if (stale && stale != old) {
+		tell_released(h, stale, e->hdr.ts_ns, 0, 0);
+		h->st.dup_allocs++;
+		h->st.live_bytes -= stale->size;
+		h->st.live_cnt--;
+		remove_slot(h, stale);
+		/* removal shifts slots: find the realloc's block again */
+		if (old)
+			old = lookup(h, e->old_ptr);
+	}
+
 	if (e->old_ptr && is_realloc(e->fn)) {
 		if (e->ptr == e->old_ptr)
 			h->st.reallocs_in_place++;
 		else
 			h->st.reallocs_moved++;
 		if (old)
-			release(h, old, t, e->hdr.ts_ns, e->ptr);
+			release(h, old, t, e->hdr.ts_ns, e->ptr, e->size);
 		else
 			h->st.unknown_frees++;
 	}
@@ -290,7 +307,7 @@ int heap__on_free(struct heap *h, const struct tt_free_event *e)
 	touch(h, e->hdr.ts_ns);
 	b = lookup(h, e->ptr);
 	if (b)
-		release(h, b, t, e->hdr.ts_ns, 0);
+		release(h, b, t, e->hdr.ts_ns, 0, 0);
 	else if (e->flags & TT_FREE_FROM_ALLOCATOR)
 		h->st.internal_frees++;
 	else

@@ -54,10 +54,12 @@ struct heap_thread {
 /*
  * Told of every block that stops being live: freed, released by a realloc
  * (moved_to: the block realloc returned, the same address when resized in
- * place), or replaced by an allocation at its address (moved_to 0).
+ * place, and new_size its size), or replaced by an allocation at its address
+ * (moved_to 0).
  */
 struct heap_observer {
-	void (*released)(void *ctx, const struct heap_block *b, uint64_t ts_ns, uint64_t moved_to);
+	void (*released)(void *ctx, const struct heap_block *b, uint64_t ts_ns, uint64_t moved_to,
+			 uint64_t new_size);
 	void *ctx;
 };
 

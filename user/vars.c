@@ -163,51 +163,81 @@ static bool starts(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
-static bool has(const char *s, const char *part)
+
+/* Scalar element types: a pointer to one or an array of them is a buffer. */
+static const char *const scalars[] = {
+	"int", "unsigned", "unsigned int", "signed", "signed int", "short", "short int",
+	"unsigned short", "unsigned short int", "long", "long int", "unsigned long",
+	"unsigned long int", "long long", "long long int", "unsigned long long",
+	"unsigned long long int", "float", "double", "long double", "bool", "_Bool",
+	"unsigned char", "uint8_t", "int8_t", "uint16_t", "int16_t", "uint32_t", "int32_t",
+	"uint64_t", "int64_t", "size_t", "ssize_t", "ptrdiff_t", "intptr_t", "uintptr_t",
+	"char16_t", "char32_t", "std::byte", "std::uint8_t", "std::int32_t", "std::size_t",
+};
+/* Character types: a pointer to one or an array of them is text. */
+static const char *const chars[] = { "char", "signed char", "wchar_t", "char8_t" };
+
+static bool in_list(const char *s, size_t n, const char *const *list, size_t cnt)
 {
-	return strstr(s, part) != NULL;
+	size_t i;
+
+	for (i = 0; i < cnt; i++)
+		if (strlen(list[i]) == n && !strncmp(s, list[i], n))
+			return true;
+	return false;
 }
 
 const char *vars__category_of(const char *t)
 {
-	static const char *const scalars[] = {
-		"int", "unsigned", "signed", "short", "long", "float", "double", "bool", "_Bool",
-		"uint", "int8_t", "int16_t", "int32_t", "int64_t", "size_t", "ssize_t", "char16_t",
-		"char32_t", "wchar_t",
-	};
-	size_t i;
+	size_t n, stars = 0;
+	bool array;
+	const char *end;
 
 	while (*t == ' ')
 		t++;
-	if (starts(t, "const "))
-		t += 6;
+	while (!strncmp(t, "const ", 6) || !strncmp(t, "volatile ", 9))
+		t += t[0] == 'c' ? 6 : 9;
 	if (!*t || !strcmp(t, "unknown"))
 		return "other";
-	/* smart pointers and collections before anything else named std:: */
-	if (starts(t, "std::unique_ptr") || starts(t, "std::shared_ptr") || starts(t, "std::weak_ptr"))
+	/* smart pointers, strings and containers by their std:: template */
+	if (starts(t, "std::unique_ptr<") || starts(t, "std::shared_ptr<") || starts(t, "std::weak_ptr<"))
 		return "smart_pointer";
-	if (starts(t, "std::string") || starts(t, "std::basic_string") ||
-	    starts(t, "std::__cxx11::basic_string") || starts(t, "std::wstring") ||
-	    starts(t, "std::string_view"))
+	if (starts(t, "std::string") || starts(t, "std::basic_string<") ||
+	    starts(t, "std::__cxx11::basic_string<") || starts(t, "std::wstring") ||
+	    starts(t, "std::u16string") || starts(t, "std::u32string"))
 		return "text";
-	if (starts(t, "std::vector") || starts(t, "std::map") || starts(t, "std::unordered_") ||
-	    starts(t, "std::set") || starts(t, "std::multi") || starts(t, "std::list") ||
-	    starts(t, "std::forward_list") || starts(t, "std::deque") || starts(t, "std::array") ||
-	    starts(t, "std::queue") || starts(t, "std::stack") || starts(t, "std::priority_queue"))
+	if (starts(t, "std::vector<") || starts(t, "std::map<") || starts(t, "std::unordered_") ||
+	    starts(t, "std::set<") || starts(t, "std::multi") || starts(t, "std::list<") ||
+	    starts(t, "std::forward_list<") || starts(t, "std::deque<") || starts(t, "std::array<") ||
+	    starts(t, "std::queue<") || starts(t, "std::stack<") || starts(t, "std::priority_queue<"))
 		return "collection";
-	/* "char *", "char*", "char[32]", "signed char *": text; "unsigned char *": bytes */
-	if ((starts(t, "char") && (t[4] == ' ' || t[4] == '*' || t[4] == '[')) ||
-	    starts(t, "signed char") || starts(t, "wchar_t *") || starts(t, "wchar_t*"))
-		return "text";
-	if (starts(t, "void") && (has(t, "*")))
-		return has(t, "**") ? "other" : "raw";
+	if (!strcmp(t, "void *") || !strcmp(t, "void*"))
+		return "raw";
+
+	/* the element type: the name before any '*', '[' or "const" after it */
+	end = t + strcspn(t, "*[&");
+	array = strchr(t, '[') != NULL;
+	for (const char *c = t; *c; c++)
+		stars += *c == '*';
+	n = (size_t)(end - t);
+	while (n && t[n - 1] == ' ')
+		n--;
+	if (n >= 6 && !strncmp(t + n - 6, " const", 6))
+		n -= 6;
+	/* a pointer to pointers (argv, tables of records): not one kind of data */
+	if (stars + array > 1)
+		return "other";
+	if (in_list(t, n, chars, sizeof(chars) / sizeof(chars[0])))
+		return stars || array ? "text" : "other";
+	if (in_list(t, n, scalars, sizeof(scalars) / sizeof(scalars[0])))
+		return stars || array ? "buffer" : "other";
 	if (starts(t, "struct ") || starts(t, "class ") || starts(t, "union "))
 		return "record";
-	for (i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
-		if (starts(t, scalars[i]) && (has(t, "*") || has(t, "[")) && !has(t, "**"))
-			return "buffer";
-	/* a C++ type that is neither std:: nor a scalar: a user record */
-	if (!starts(t, "std::") && (has(t, "*") || has(t, "::")) && !has(t, "**"))
+	if (starts(t, "void"))
+		return "other";
+	/* any other named type, C++ class or typedef'd struct: a user record,
+	 * unless it is from the standard library */
+	if (!starts(t, "std::") && n && strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789:<>, ") >= n)
 		return "record";
 	return "other";
 }
@@ -262,6 +292,7 @@ static struct var *var_for(struct vars *v, const struct tt_var_event *e, bool *f
 {
 	uint64_t key = name_key(e->name, e->function);
 	uint32_t i = map_get(&v->by_name, key);
+	const struct heap_block *b;
 	struct var *x;
 
 	*fresh = false;
@@ -269,8 +300,8 @@ static struct var *var_for(struct vars *v, const struct tt_var_event *e, bool *f
 	    !strncmp(v->v[i - 1].function, e->function, TT_VAR_FUNC_LEN))
 		return &v->v[i - 1];
 	/* re-tracking an address: the live variable there takes the new name */
-	if (e->ptr) {
-		for (i = map_get(&v->by_block, e->ptr); i; i = v->v[i - 1].next_in_block)
+	if (e->ptr && (b = heap__containing(v->heap, e->ptr))) {
+		for (i = map_get(&v->by_block, b->ptr); i; i = v->v[i - 1].next_in_block)
 			if (v->v[i - 1].ptr == e->ptr)
 				return &v->v[i - 1];
 	}
@@ -295,11 +326,20 @@ static struct var *var_for(struct vars *v, const struct tt_var_event *e, bool *f
 	return x;
 }
 
-int vars__on_track(struct vars *v, const struct tt_var_event *e)
+int vars__on_track(struct vars *v, const struct tt_var_event *in)
 {
 	const struct heap_block *b;
+	struct tt_var_event cut, *e = &cut;
 	struct var *x;
 	bool fresh;
+
+	/* names are stored NUL-terminated: compare and hash them as stored */
+	cut = *in;
+	cut.name[sizeof(cut.name) - 1] = '\0';
+	cut.type_name[sizeof(cut.type_name) - 1] = '\0';
+	cut.category[sizeof(cut.category) - 1] = '\0';
+	cut.file[sizeof(cut.file) - 1] = '\0';
+	cut.function[sizeof(cut.function) - 1] = '\0';
 
 	if (e->flags & TT_VAR_BAD_SITE) {
 		v->bad_sites++;
@@ -346,7 +386,7 @@ int vars__on_track(struct vars *v, const struct tt_var_event *e)
 }
 
 void vars__on_released(struct vars *v, const struct heap_block *b, uint64_t ts_ns,
-		       uint64_t moved_to)
+		       uint64_t moved_to, uint64_t new_size)
 {
 	uint32_t i = map_get(&v->by_block, b->ptr), next;
 
@@ -358,12 +398,13 @@ void vars__on_released(struct vars *v, const struct heap_block *b, uint64_t ts_n
 
 		next = x->next_in_block;
 		x->next_in_block = 0;
-		if (moved_to) {
+		if (moved_to && (x->ptr == b->ptr || x->ptr - b->ptr < new_size)) {
 			/* realloc carries the variable, at the same offset */
 			x->ptr = moved_to + (x->ptr - b->ptr);
 			x->block = moved_to;
 			link_block(v, x);
 		} else {
+			/* freed, or a field a shrinking realloc cut off */
 			x->size = b->size;
 			x->freed_ns = ts_ns;
 			x->alive = false;
@@ -424,6 +465,9 @@ int vars__group(struct vars *v, bool by_category, struct var_group **out, size_t
 		const char *name = by_category ? x->category : x->type_name;
 
 		if (!x->alive || !x->heap)
+			continue;
+		/* a block named by several variables counts once, for its first */
+		if (x->block && vars__of_block(v, x->block) != x)
 			continue;
 		for (j = 0; j < n && strcmp(g[j].name, name); j++)
 			;

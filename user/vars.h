@@ -40,9 +40,10 @@ void vars__free(struct vars *v);
 
 /* A marker: joins it to the block that holds e->ptr. 0 or -ENOMEM. */
 int vars__on_track(struct vars *v, const struct tt_var_event *e);
-/* The heap released b: its variables end, or follow realloc to moved_to. */
+/* The heap released b: its variables end, or follow realloc to moved_to
+ * (new_size bytes; a variable past the new end ends). */
 void vars__on_released(struct vars *v, const struct heap_block *b, uint64_t ts_ns,
-		       uint64_t moved_to);
+		       uint64_t moved_to, uint64_t new_size);
 
 size_t vars__count(const struct vars *v);
 /* Variable i (0..count-1, in order of creation); size is current when alive. */

@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * End-to-end: variables named with include/tt.h (tests/fixtures/tracked_vars.c)
+ * are joined to the right heap blocks, with the right types, categories,
+ * sizes, threads and lifecycles, in attach and in launch mode; and
+ * TRACE_TOOLS_DISABLED=1 in the target's environment leaves them alone.
+ */
+#include "e2e.h"
+
+#define TRACE_TIMEOUT_MS 60000
+#define THREADS 4
+
+static char json_path[256];
+
+static void setup_dir(void)
+{
+	e2e_require_root();
+	snprintf(json_path, sizeof(json_path), "%s/out.json", e2e_tmpdir());
+}
+
+/* What the fixture says one variable must look like. */
+struct expect {
+	char name[16];
+	char function[16]; /* "" for tt_track_var() */
+	const char *type, *category;
+	long long size, ptr, block; /* block 0: no "block" field */
+	long long tid, line;        /* line 0: the function marker */
+	bool heap, freed;
+};
+
+/* The fixture's 6 variables of thread i, in the order it tracks them. */
+static size_t expected(const char *out, int i, struct expect e[6])
+{
+	char key[32];
+	long long tid, line, rec_ptr, grow_ptr;
+
+#define T(k) (snprintf(key, sizeof(key), "%s_%d", k, i), truth(out, key))
+	tid = T("tid");
+	line = T("line");
+	rec_ptr = T("rec_ptr");
+	grow_ptr = T("grow_ptr");
+	cr_assert_eq(T("grow_moved"), 1, "thread %d: realloc(64 -> 1 MiB) did not move", i);
+	cr_assert_neq(grow_ptr, T("grow_old"));
+
+	memset(e, 0, 6 * sizeof(*e));
+	for (int k = 0; k < 6; k++) {
+		snprintf(e[k].function, sizeof(e[k].function), "worker_%d", i);
+		e[k].tid = tid;
+		e[k].line = line;
+		e[k].heap = true;
+	}
+	snprintf(e[0].name, sizeof(e[0].name), "buf");
+	e[0].type = "char *";
+	e[0].category = "text";
+	e[0].size = T("buf_size");
+	e[0].ptr = e[0].block = T("buf_ptr");
+
+	/* an interior pointer names the whole block */
+	snprintf(e[1].name, sizeof(e[1].name), "field");
+	e[1].type = "struct rec";
+	e[1].category = "record";
+	e[1].size = truth(out, "rec_size");
+	e[1].ptr = rec_ptr + truth(out, "field_offset");
+	e[1].block = rec_ptr;
+
+	/* realloc moved the block: the variable followed */
+	snprintf(e[2].name, sizeof(e[2].name), "grow");
+	e[2].type = "char *";
+	e[2].category = "text";
+	e[2].size = truth(out, "grow_size");
+	e[2].ptr = e[2].block = grow_ptr;
+
+	/* a stack array: not heap, alive, no size */
+	snprintf(e[3].name, sizeof(e[3].name), "local");
+	e[3].type = "char *";
+	e[3].category = "text";
+	e[3].ptr = T("local_ptr");
+	e[3].heap = false;
+
+	/* TT_TRACK_VAR_AS, then freed: the size at its free */
+	snprintf(e[4].name, sizeof(e[4].name), "gone");
+	e[4].type = "int *";
+	e[4].category = "scratch";
+	e[4].size = T("gone_size");
+	e[4].ptr = T("gone_ptr");
+	e[4].freed = true;
+
+	/* tt_track_var(): no function, file or line */
+	snprintf(e[5].name, sizeof(e[5].name), "ffi_%d", i);
+	e[5].function[0] = '\0';
+	e[5].type = "double *";
+	e[5].category = "buffer";
+	e[5].size = T("ffi_size");
+	e[5].ptr = e[5].block = T("ffi_ptr");
+	e[5].line = 0;
+#undef T
+	return 6;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	json_t *s = json_object_get(o, k);
+
+	cr_assert(json_is_string(s), "field %s missing or not a string", k);
+	return json_string_value(s);
+}
+
+static long long num(json_t *o, const char *k)
+{
+	json_t *n = json_object_get(o, k);
+
+	cr_assert(json_is_integer(n), "field %s missing or not an integer", k);
+	return json_integer_value(n);
+}
+
+static long long addr(json_t *o, const char *k)
+{
+	const char *s = str(o, k);
+
+	cr_assert(!strncmp(s, "0x", 2), "%s: %s is not a hex string", k, s);
+	return (long long)strtoull(s, NULL, 16);
+}
+
+/* The active allocation starting at ptr, or NULL. */
+static json_t *active_at(json_t *j, long long ptr)
+{
+	json_t *a, *active = json_object_get(j, "active_allocations");
+	size_t i;
+
+	json_array_foreach(active, i, a)
+		if (addr(a, "ptr") == ptr)
+			return a;
+	return NULL;
+}
+
+static json_t *group_named(json_t *arr, const char *key, const char *name)
+{
+	json_t *g;
+	size_t i;
+
+	json_array_foreach(arr, i, g)
+		if (!strcmp(str(g, key), name))
+			return g;
+	return NULL;
+}
+
+static void check_group(json_t *j, const char *field, const char *key, const char *name,
+			long long bytes, long long count)
+{
+	json_t *g = group_named(json_object_get(j, field), key, name);
+
+	cr_assert(g, "%s has no %s \"%s\"", field, key, name);
+	cr_expect_eq(num(g, "total_size"), bytes, "%s \"%s\": %lld bytes, expected %lld", field,
+		     name, num(g, "total_size"), bytes);
+	cr_expect_eq(num(g, "allocation_count"), count, "%s \"%s\": %lld variables, expected %lld",
+		     field, name, num(g, "allocation_count"), count);
+}
+
+/* Every variable the fixture tracked, exactly once and exactly as it was. */
+static void check_variables(json_t *j, const char *out)
+{
+	json_t *vars = json_object_get(j, "variables"), *x, *a, *match;
+	long long text = 0, record = 0, buffer = 0, named = 0;
+	struct expect e[6];
+	size_t i, k, n;
+	int t;
+
+	cr_assert_eq(truth(out, "threads"), THREADS);
+	cr_assert(json_is_array(vars), "no variables array");
+	cr_expect_eq(json_array_size(vars), THREADS * truth(out, "vars_per_thread"),
+		     "%zu variables, expected %lld", json_array_size(vars),
+		     THREADS * truth(out, "vars_per_thread"));
+
+	for (t = 0; t < THREADS; t++) {
+		long long last_created = -1;
+
+		n = expected(out, t, e);
+		for (k = 0; k < n; k++) {
+			const struct expect *w = &e[k];
+			int found = 0;
+
+			match = NULL;
+			json_array_foreach(vars, i, x)
+				if (!strcmp(str(x, "name"), w->name) &&
+				    !strcmp(str(x, "function"), w->function)) {
+					found++;
+					match = x;
+				}
+			cr_expect_eq(found, 1, "variable %s in \"%s\": %d entries", w->name,
+				     w->function, found);
+			if (!match)
+				continue;
+			x = match;
+			cr_expect_str_eq(str(x, "type_name"), w->type, "%s/%s: type \"%s\", expected \"%s\"",
+					 w->function, w->name, str(x, "type_name"), w->type);
+			cr_expect_str_eq(str(x, "category"), w->category,
+					 "%s/%s: category \"%s\", expected \"%s\"", w->function, w->name,
+					 str(x, "category"), w->category);
+			cr_expect_eq(num(x, "size"), w->size, "%s/%s: size %lld, expected %lld",
+				     w->function, w->name, num(x, "size"), w->size);
+			cr_expect_eq(addr(x, "ptr"), w->ptr, "%s/%s: ptr %s, expected 0x%llx",
+				     w->function, w->name, str(x, "ptr"), w->ptr);
+			cr_expect_eq(num(x, "thread_id"), w->tid, "%s/%s: thread %lld, expected %lld",
+				     w->function, w->name, num(x, "thread_id"), w->tid);
+			cr_expect_eq(json_is_true(json_object_get(x, "heap")), w->heap, "%s/%s: heap",
+				     w->function, w->name);
+			cr_expect_eq(num(x, "line"), w->line, "%s/%s: line %lld, expected %lld",
+				     w->function, w->name, num(x, "line"), w->line);
+			if (w->line) {
+				const char *f = str(x, "file");
+				size_t fl = strlen(f);
+
+				cr_expect(fl >= 14 && !strcmp(f + fl - 14, "tracked_vars.c"),
+					  "%s/%s: file %s", w->function, w->name, f);
+			} else {
+				cr_expect_str_eq(str(x, "file"), "");
+			}
+			if (w->block)
+				cr_expect_eq(addr(x, "block"), w->block,
+					     "%s/%s: block %s, expected 0x%llx", w->function,
+					     w->name, str(x, "block"), w->block);
+			else
+				cr_expect_null(json_object_get(x, "block"),
+					       "%s/%s: a block and none expected", w->function,
+					       w->name);
+			/* in the order the thread tracked them */
+			cr_expect_gt(num(x, "created_ns"), last_created, "%s/%s: created_ns",
+				     w->function, w->name);
+			last_created = num(x, "created_ns");
+			if (w->freed) {
+				json_t *f = json_object_get(x, "freed_ns");
+
+				cr_expect(json_is_integer(f), "%s/%s: freed_ns is not set",
+					  w->function, w->name);
+				cr_expect_geq(json_integer_value(f), num(x, "created_ns"));
+			} else {
+				cr_expect(json_is_null(json_object_get(x, "freed_ns")),
+					  "%s/%s: freed_ns is not null", w->function, w->name);
+			}
+
+			/* the live heap ones name their block in active_allocations */
+			if (w->heap && !w->freed) {
+				a = active_at(j, w->block);
+				cr_expect(a, "%s/%s: its block 0x%llx is not live", w->function,
+					  w->name, w->block);
+				if (!a)
+					continue;
+				cr_expect_eq(num(a, "size"), w->size);
+				cr_expect_eq(num(a, "thread_id"), w->tid);
+				cr_expect(json_is_string(json_object_get(a, "var_name")),
+					  "block of %s/%s has no var_name", w->function, w->name);
+				if (json_is_string(json_object_get(a, "var_name"))) {
+					cr_expect_str_eq(str(a, "var_name"), w->name);
+					cr_expect_str_eq(str(a, "type_name"), w->type);
+				}
+			}
+			if (w->heap && !w->freed && !strcmp(w->category, "text"))
+				text += w->size;
+			else if (w->heap && !w->freed && !strcmp(w->category, "record"))
+				record += w->size;
+			else if (w->heap && !w->freed && !strcmp(w->category, "buffer"))
+				buffer += w->size;
+		}
+	}
+
+	/* only those blocks are named */
+	json_array_foreach(json_object_get(j, "active_allocations"), i, a)
+		if (json_object_get(a, "var_name")) {
+			named++;
+			cr_expect_str_neq(str(a, "var_name"), "gone");
+			cr_expect_str_neq(str(a, "var_name"), "local");
+		}
+	cr_expect_eq(named, THREADS * 4, "%lld named blocks, expected %d", named, THREADS * 4);
+
+	/* live heap variables only: local (stack) and gone (freed) are not there */
+	cr_expect_eq(json_array_size(json_object_get(j, "memory_by_category")), 3);
+	check_group(j, "memory_by_category", "category", "text", text, THREADS * 2);
+	check_group(j, "memory_by_category", "category", "record", record, THREADS);
+	check_group(j, "memory_by_category", "category", "buffer", buffer, THREADS);
+	cr_expect_null(group_named(json_object_get(j, "memory_by_category"), "category", "scratch"));
+	cr_expect_eq(json_array_size(json_object_get(j, "memory_by_type")), 3);
+	check_group(j, "memory_by_type", "type_name", "char *", text, THREADS * 2);
+	check_group(j, "memory_by_type", "type_name", "struct rec", record, THREADS);
+	check_group(j, "memory_by_type", "type_name", "double *", buffer, THREADS);
+	/* largest first */
+	x = json_array_get(json_object_get(j, "memory_by_type"), 0);
+	cr_expect(x && !strcmp(str(x, "type_name"), "char *"));
+	x = json_array_get(json_object_get(j, "memory_by_category"), 0);
+	cr_expect(x && !strcmp(str(x, "category"), "text"));
+}
+
+/* With markers left alone: no variables, but the heap is still traced. */
+static void check_no_variables(json_t *j, const char *out)
+{
+	json_t *a;
+	size_t i;
+	int t;
+
+	cr_expect_eq(json_array_size(json_object_get(j, "variables")), 0,
+		     "%zu variables with TRACE_TOOLS_DISABLED=1",
+		     json_array_size(json_object_get(j, "variables")));
+	cr_expect_eq(json_array_size(json_object_get(j, "memory_by_type")), 0);
+	cr_expect_eq(json_array_size(json_object_get(j, "memory_by_category")), 0);
+	json_array_foreach(json_object_get(j, "active_allocations"), i, a)
+		cr_expect_null(json_object_get(a, "var_name"));
+	cr_expect_geq(jint(j, "total_allocations"), THREADS * 6);
+	cr_expect_geq(jint(j, "stats.reallocs_moved"), THREADS);
+	for (t = 0; t < THREADS; t++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "buf_ptr_%d", t);
+		a = active_at(j, truth(out, key));
+		cr_expect(a, "thread %d: buf's block is not live", t);
+		snprintf(key, sizeof(key), "buf_size_%d", t);
+		if (a)
+			cr_expect_eq(num(a, "size"), truth(out, key));
+		snprintf(key, sizeof(key), "grow_ptr_%d", t);
+		a = active_at(j, truth(out, key));
+		cr_expect(a, "thread %d: grow's block is not live", t);
+		if (a)
+			cr_expect_eq(num(a, "size"), truth(out, "grow_size"));
+	}
+}
+
+/* Attach to the fixture waiting on its go byte; returns the JSON. */
+static json_t *trace_attached(struct proc *fx, struct proc *tt)
+{
+	char pidbuf[16], *fx_argv[] = { (char *)e2e_fixture("tracked_vars"), "-w", NULL };
+	char *tt_argv[] = { (char *)e2e_tool(), "-p", pidbuf, "--json", json_path, NULL };
+	int rc;
+
+	proc_start(fx, fx_argv, true);
+	cr_assert(proc_wait_for(fx, "ready ", false, 10000), "fixture not ready:\n%s", fx->err);
+	snprintf(pidbuf, sizeof(pidbuf), "%lld", truth(fx->out, "ready"));
+	/* TRACE_TOOLS_DISABLED is read from the target's environment, not ours */
+	unsetenv("TRACE_TOOLS_DISABLED");
+	proc_start(tt, tt_argv, false);
+	cr_assert(proc_wait_for(tt, "tracing pid", true, 30000), "ttbpf did not attach:\n%s", tt->err);
+	cr_assert(write(fx->in_fd, "g", 1) == 1);
+	cr_assert_eq(proc_finish(fx, TRACE_TIMEOUT_MS), 0, "fixture failed:\n%s", fx->err);
+	/* the target's exit ends tracing */
+	rc = proc_finish(tt, TRACE_TIMEOUT_MS);
+	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt->err);
+	return load_json(json_path);
+}
+
+static json_t *trace_launched(struct proc *tt)
+{
+	char *argv[] = { (char *)e2e_tool(), "--json", json_path, "--",
+			 (char *)e2e_fixture("tracked_vars"), NULL };
+	int rc;
+
+	rc = run(tt, argv, TRACE_TIMEOUT_MS);
+	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt->err);
+	return load_json(json_path);
+}
+
+Test(attach, variables_joined_to_their_blocks, .timeout = 120)
+{
+	struct proc fx, tt;
+	json_t *j;
+
+	setup_dir();
+	j = trace_attached(&fx, &tt);
+	check_variables(j, fx.out);
+	/* the fixture waited for us: the heap figures are exact too */
+	cr_expect_eq(jint(j, "total_allocations"), THREADS * 6);
+	cr_expect_eq(jint(j, "stats.reallocs_moved"), THREADS);
+	cr_expect_eq(jint(j, "stats.total_frees"), THREADS * 2);
+	cr_expect_eq(jint(j, "stats.active_allocations"), THREADS * 4);
+	cr_expect_eq(jint(j, "stats.lost_events"), 0);
+	cr_expect_eq(jint(j, "stats.bad_records"), 0);
+	json_decref(j);
+	proc_free(&fx);
+	proc_free(&tt);
+}
+
+Test(launch, variables_joined_to_their_blocks, .timeout = 120)
+{
+	struct proc tt;
+	json_t *j;
+
+	setup_dir();
+	unsetenv("TRACE_TOOLS_DISABLED");
+	j = trace_launched(&tt);
+	check_variables(j, tt.out);
+	cr_expect_eq(jint(j, "stats.lost_events"), 0);
+	json_decref(j);
+	proc_free(&tt);
+}
+
+Test(launch, tools_disabled_leaves_markers_alone, .timeout = 120)
+{
+	struct proc tt;
+	json_t *j;
+
+	setup_dir();
+	/* the launched command inherits ttbpf's environment */
+	cr_assert_eq(setenv("TRACE_TOOLS_DISABLED", "1", 1), 0);
+	j = trace_launched(&tt);
+	unsetenv("TRACE_TOOLS_DISABLED");
+	cr_expect(strstr(tt.err, "TRACE_TOOLS_DISABLED"), "ttbpf did not say so:\n%s", tt.err);
+	check_no_variables(j, tt.out);
+	json_decref(j);
+	proc_free(&tt);
+}
+
+Test(attach, tools_disabled_in_the_target_leaves_markers_alone, .timeout = 120)
+{
+	struct proc fx, tt;
+	json_t *j;
+
+	setup_dir();
+	/* in the fixture's environment only: trace_attached clears it for ttbpf */
+	cr_assert_eq(setenv("TRACE_TOOLS_DISABLED", "1", 1), 0);
+	j = trace_attached(&fx, &tt);
+	cr_expect(strstr(tt.err, "TRACE_TOOLS_DISABLED"), "ttbpf did not say so:\n%s", tt.err);
+	check_no_variables(j, fx.out);
+	cr_expect_eq(jint(j, "total_allocations"), THREADS * 6);
+	json_decref(j);
+	proc_free(&fx);
+	proc_free(&tt);
+}
+
+Test(launch, other_values_do_not_disable, .timeout = 120)
+{
+	struct proc tt;
+	json_t *j;
+
+	setup_dir();
+	/* only "1" opts out */
+	cr_assert_eq(setenv("TRACE_TOOLS_DISABLED", "0", 1), 0);
+	j = trace_launched(&tt);
+	unsetenv("TRACE_TOOLS_DISABLED");
+	cr_expect_eq(json_array_size(json_object_get(j, "variables")), THREADS * 6);
+	json_decref(j);
+	proc_free(&tt);
+}

@@ -1,0 +1,1043 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Tracked variables (user/vars.c) against a real heap model (user/heap.c),
+ * wired together the way user/events.c wires them: the heap's observer
+ * tells vars__on_released of every block that stops being live.
+ */
+#include <criterion/criterion.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "heap.h"
+#include "vars.h"
+#include "../../include/tt.h" /* TT_TYPE_NAME: the type names C markers send */
+
+static struct heap *h;
+static struct vars *v;
+static uint64_t now = 1000; /* record clock: every record is later than the last */
+
+/* ---- wiring, as user/events.c does it ------------------------------------ */
+
+static void on_released(void *ctx, const struct heap_block *b, uint64_t ts_ns, uint64_t moved_to,
+			uint64_t new_size)
+{
+	vars__on_released(ctx, b, ts_ns, moved_to, new_size);
+}
+
+static void setup(void)
+{
+	struct heap_observer obs = { .released = on_released };
+
+	h = heap__new();
+	cr_assert(h);
+	cr_assert_eq(vars__new(&v, h), 0);
+	obs.ctx = v;
+	heap__set_observer(h, &obs);
+	now = 1000;
+}
+
+static void teardown(void)
+{
+	vars__free(v);
+	heap__free(h);
+	v = NULL;
+	h = NULL;
+}
+
+TestSuite(vars, .init = setup, .fini = teardown);
+TestSuite(vars_category);
+
+/* ---- records -------------------------------------------------------------- */
+
+static uint64_t tick(void)
+{
+	return now += 10;
+}
+
+static void alloc_fn(uint32_t fn, uint64_t old_ptr, uint64_t ptr, uint64_t size)
+{
+	struct tt_alloc_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TT_EV_ALLOC;
+	e.hdr.tid = 7;
+	e.entry_ns = tick();
+	e.hdr.ts_ns = tick();
+	e.fn = fn;
+	e.failed = ptr == 0;
+	e.ptr = ptr;
+	e.size = size;
+	e.old_ptr = old_ptr;
+	e.stack_end = TT_STACK_END_OFF;
+	cr_assert_eq(heap__on_alloc(h, &e), 0);
+}
+
+static void do_malloc(uint64_t ptr, uint64_t size)
+{
+	alloc_fn(TT_FN_MALLOC, 0, ptr, size);
+}
+
+static void do_realloc(uint64_t old_ptr, uint64_t ptr, uint64_t size)
+{
+	alloc_fn(TT_FN_REALLOC, old_ptr, ptr, size);
+}
+
+static void do_free(uint64_t ptr)
+{
+	struct tt_free_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TT_EV_FREE;
+	e.hdr.tid = 7;
+	e.hdr.ts_ns = tick();
+	e.ptr = ptr;
+	cr_assert_eq(heap__on_free(h, &e), 0);
+}
+
+static struct tt_var_event mk_var(uint64_t ptr, const char *name, const char *type,
+				  const char *category, const char *function)
+{
+	struct tt_var_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TT_EV_VAR;
+	e.hdr.tid = 42;
+	e.hdr.ts_ns = tick();
+	e.ptr = ptr;
+	e.site_ip = 0x401000;
+	e.line = 17;
+	snprintf(e.name, sizeof(e.name), "%s", name);
+	snprintf(e.type_name, sizeof(e.type_name), "%s", type ? type : "");
+	snprintf(e.category, sizeof(e.category), "%s", category ? category : "");
+	snprintf(e.file, sizeof(e.file), "%s", "app.c");
+	snprintf(e.function, sizeof(e.function), "%s", function ? function : "");
+	return e;
+}
+
+static void track_in(uint64_t ptr, const char *name, const char *type, const char *function)
+{
+	struct tt_var_event e = mk_var(ptr, name, type, NULL, function);
+
+	cr_assert_eq(vars__on_track(v, &e), 0);
+}
+
+static void track(uint64_t ptr, const char *name, const char *type)
+{
+	track_in(ptr, name, type, "main");
+}
+
+/* The one variable (name, function); fails when there are several. */
+static const struct var *find_in(const char *name, const char *function)
+{
+	const struct var *x, *found = NULL;
+	size_t i;
+
+	for (i = 0; i < vars__count(v); i++) {
+		x = vars__get(v, i);
+		if (!strcmp(x->name, name) && !strcmp(x->function, function)) {
+			cr_assert_null(found, "two variables named %s in %s", name, function);
+			found = x;
+		}
+	}
+	cr_assert_not_null(found, "no variable %s in %s", name, function);
+	return found;
+}
+
+static const struct var *find(const char *name)
+{
+	return find_in(name, "main");
+}
+
+#define A 0x10000ULL
+#define B 0x20000ULL
+#define C 0x30000ULL
+#define STACK 0x7ffd00001000ULL
+
+/* ---- joining a marker to its block ------------------------------------------ */
+
+Test(vars, join_at_block_start)
+{
+	const struct var *x;
+
+	do_malloc(A, 100);
+	track(A, "buf", "char *");
+	cr_assert_eq(vars__count(v), 1);
+	x = find("buf");
+	cr_expect(x->heap);
+	cr_expect(x->alive);
+	cr_expect_eq(x->ptr, A);
+	cr_expect_eq(x->block, A);
+	cr_expect_eq(x->size, 100);
+	cr_expect_eq(x->freed_ns, 0);
+	cr_expect_eq(x->tid, 42);
+	cr_expect_gt(x->created_ns, 0);
+	cr_expect_str_eq(x->type_name, "char *");
+	cr_expect_str_eq(x->category, "text");
+	cr_expect_str_eq(x->file, "app.c");
+	cr_expect_str_eq(x->function, "main");
+	cr_expect_eq(x->line, 17);
+	cr_expect_eq(x->site_ip, 0x401000);
+}
+
+Test(vars, interior_pointer_names_the_whole_block)
+{
+	const struct var *x;
+
+	do_malloc(B, 50); /* a neighbour that must not be picked */
+	do_malloc(A, 256);
+	track(A + 40, "field", "struct rec");
+	x = find("field");
+	cr_expect(x->heap);
+	cr_expect_eq(x->ptr, A + 40);
+	cr_expect_eq(x->block, A);
+	cr_expect_eq(x->size, 256);
+	cr_expect_str_eq(x->category, "record");
+	/* the last byte is inside, one past the end is not */
+	track(A + 255, "last", "char *");
+	cr_expect_eq(find("last")->block, A);
+	track(A + 256, "past", "char *");
+	cr_expect_not(find("past")->heap);
+	cr_expect_eq(find("past")->size, 0);
+}
+
+Test(vars, stack_address_is_not_heap_and_stays_alive)
+{
+	const struct var *x;
+
+	do_malloc(A, 100);
+	track(STACK, "local", "char *");
+	x = find("local");
+	cr_expect_not(x->heap);
+	cr_expect(x->alive);
+	cr_expect_eq(x->block, 0);
+	cr_expect_eq(x->size, 0);
+	cr_expect_eq(x->freed_ns, 0);
+	cr_expect_eq(x->ptr, STACK);
+	/* heap activity elsewhere does not touch it */
+	do_free(A);
+	x = find("local");
+	cr_expect(x->alive);
+	cr_expect_eq(x->freed_ns, 0);
+}
+
+Test(vars, null_pointer_is_not_heap)
+{
+	const struct var *x;
+
+	track(0, "nothing", "char *");
+	x = find("nothing");
+	cr_expect_not(x->heap);
+	cr_expect(x->alive);
+	cr_expect_eq(x->size, 0);
+}
+
+Test(vars, marker_before_the_allocation_is_not_heap)
+{
+	/* the block the address will belong to does not exist yet */
+	track(A, "early", "char *");
+	do_malloc(A, 64);
+	cr_expect_not(find("early")->heap);
+	cr_expect_null(vars__of_block(v, A));
+}
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+Test(vars, free_ends_the_lifecycle_and_keeps_the_size)
+{
+	const struct var *x;
+	uint64_t freed_at;
+
+	do_malloc(A, 100);
+	track(A, "buf", "char *");
+	do_free(A);
+	freed_at = now;
+	x = find("buf");
+	cr_expect_not(x->alive);
+	cr_expect_eq(x->freed_ns, freed_at);
+	cr_expect_gt(x->freed_ns, x->created_ns);
+	cr_expect_eq(x->size, 100);
+	cr_expect(x->heap, "it was a heap variable");
+	cr_expect_null(vars__of_block(v, A));
+	/* the address given back and reused: the dead variable does not name it */
+	do_malloc(A, 300);
+	x = find("buf");
+	cr_expect_not(x->alive);
+	cr_expect_eq(x->size, 100);
+	cr_expect_null(vars__of_block(v, A));
+}
+
+Test(vars, interior_variable_ends_when_its_block_is_freed)
+{
+	do_malloc(A, 256);
+	track(A + 8, "field", "struct rec");
+	do_free(A);
+	cr_expect_not(find("field")->alive);
+	cr_expect_eq(find("field")->size, 256);
+}
+
+Test(vars, realloc_moving_carries_the_variable)
+{
+	const struct var *x;
+
+	do_malloc(A, 64);
+	track(A, "grow", "char *");
+	track(A + 16, "mid", "struct rec");
+	do_realloc(A, B, 1 << 20);
+	x = find("grow");
+	cr_expect(x->alive);
+	cr_expect_eq(x->ptr, B);
+	cr_expect_eq(x->block, B);
+	cr_expect_eq(x->size, 1 << 20);
+	cr_expect_eq(x->freed_ns, 0);
+	x = find("mid");
+	cr_expect(x->alive);
+	cr_expect_eq(x->ptr, B + 16, "same offset in the new block");
+	cr_expect_eq(x->block, B);
+	cr_expect_eq(x->size, 1 << 20);
+	cr_expect_null(vars__of_block(v, A));
+	cr_expect_not_null(vars__of_block(v, B));
+	/* and it ends when the new block is freed */
+	do_free(B);
+	cr_expect_not(find("grow")->alive);
+	cr_expect_eq(find("grow")->size, 1 << 20);
+	cr_expect_not(find("mid")->alive);
+}
+
+Test(vars, realloc_moving_twice)
+{
+	do_malloc(A, 64);
+	track(A + 4, "p", "int *");
+	do_realloc(A, B, 128);
+	do_realloc(B, C, 4096);
+	cr_expect_eq(find("p")->ptr, C + 4);
+	cr_expect_eq(find("p")->block, C);
+	cr_expect_eq(find("p")->size, 4096);
+	cr_expect_eq(vars__count(v), 1);
+}
+
+Test(vars, realloc_in_place_keeps_it)
+{
+	const struct var *x;
+
+	do_malloc(A, 64);
+	track(A + 8, "grow", "char *");
+	do_realloc(A, A, 512);
+	x = find("grow");
+	cr_expect(x->alive);
+	cr_expect_eq(x->ptr, A + 8);
+	cr_expect_eq(x->block, A);
+	cr_expect_eq(x->size, 512);
+	cr_expect_eq(vars__of_block(v, A), x);
+	/* shrinking in place too */
+	do_realloc(A, A, 32);
+	cr_expect_eq(find("grow")->size, 32);
+	cr_expect(find("grow")->alive);
+}
+
+Test(vars, realloc_to_zero_ends_it)
+{
+	const struct var *x;
+
+	do_malloc(A, 64);
+	track(A, "buf", "char *");
+	/* glibc: realloc(p, 0) frees p and returns NULL */
+	alloc_fn(TT_FN_REALLOC, A, 0, 0);
+	x = find("buf");
+	cr_expect_not(x->alive);
+	cr_expect_neq(x->freed_ns, 0);
+	cr_expect_eq(x->size, 64);
+	cr_expect_eq(heap__stats(h)->live_cnt, 0);
+}
+
+Test(vars, failed_realloc_leaves_it_alive)
+{
+	do_malloc(A, 64);
+	track(A, "buf", "char *");
+	alloc_fn(TT_FN_REALLOC, A, 0, 1ULL << 62);
+	cr_expect(find("buf")->alive);
+	cr_expect_eq(find("buf")->size, 64);
+	cr_expect_eq(find("buf")->block, A);
+}
+
+Test(vars, lost_free_then_same_address_ends_it)
+{
+	/* a new block at a live address: the old one was freed unseen */
+	do_malloc(A, 64);
+	track(A, "buf", "char *");
+	do_malloc(A, 80);
+	cr_expect_not(find("buf")->alive);
+	cr_expect_null(vars__of_block(v, A));
+}
+
+/* ---- re-tracking ------------------------------------------------------------------ */
+
+Test(vars, retracking_a_name_updates_it)
+{
+	const struct var *x;
+	uint64_t created;
+
+	do_malloc(A, 100);
+	do_malloc(B, 200);
+	track(A, "cur", "char *");
+	created = find("cur")->created_ns;
+	track(B, "cur", "char *");
+	cr_expect_eq(vars__count(v), 1);
+	x = find("cur");
+	cr_expect_eq(x->ptr, B);
+	cr_expect_eq(x->block, B);
+	cr_expect_eq(x->size, 200);
+	cr_expect_eq(x->created_ns, created, "still the same life");
+	/* the old block is no longer named, and freeing it does not end it */
+	cr_expect_null(vars__of_block(v, A));
+	cr_expect_eq(vars__of_block(v, B), x);
+	do_free(A);
+	cr_expect(find("cur")->alive);
+	do_free(B);
+	cr_expect_not(find("cur")->alive);
+}
+
+Test(vars, retracking_a_name_to_the_stack)
+{
+	do_malloc(A, 100);
+	track(A, "cur", "char *");
+	track(STACK, "cur", "char *");
+	cr_expect_eq(vars__count(v), 1);
+	cr_expect_not(find("cur")->heap);
+	cr_expect_null(vars__of_block(v, A));
+	do_free(A);
+	cr_expect(find("cur")->alive);
+}
+
+Test(vars, same_name_in_another_function_is_another_variable)
+{
+	do_malloc(A, 100);
+	do_malloc(B, 200);
+	track_in(A, "buf", "char *", "reader");
+	track_in(B, "buf", "char *", "writer");
+	cr_expect_eq(vars__count(v), 2);
+	cr_expect_eq(find_in("buf", "reader")->block, A);
+	cr_expect_eq(find_in("buf", "writer")->block, B);
+	do_free(A);
+	cr_expect_not(find_in("buf", "reader")->alive);
+	cr_expect(find_in("buf", "writer")->alive);
+}
+
+Test(vars, retracking_an_address_under_another_name_renames)
+{
+	const struct var *x;
+
+	do_malloc(A, 100);
+	track(A, "tmp", "char *");
+	track(A, "line", "char *");
+	cr_expect_eq(vars__count(v), 1);
+	x = vars__get(v, 0);
+	cr_expect_str_eq(x->name, "line");
+	cr_expect_eq(x->block, A);
+	cr_expect_eq(vars__of_block(v, A), x);
+	/* the old name is free again: a new variable */
+	do_malloc(B, 10);
+	track(B, "tmp", "char *");
+	cr_expect_eq(vars__count(v), 2);
+	cr_expect_eq(find("tmp")->block, B);
+	/* and the new name is the renamed one */
+	track(A, "line", "const char *");
+	cr_expect_eq(vars__count(v), 2);
+	cr_expect_str_eq(find("line")->type_name, "const char *");
+}
+
+Test(vars, renaming_into_another_function)
+{
+	do_malloc(A, 100);
+	track_in(A, "req", "struct request *", "parse");
+	track_in(A, "r", "struct request *", "handle");
+	cr_expect_eq(vars__count(v), 1);
+	cr_expect_str_eq(vars__get(v, 0)->function, "handle");
+	/* the old (name, function) makes a new variable now */
+	do_malloc(B, 100);
+	track_in(B, "req", "struct request *", "parse");
+	cr_expect_eq(vars__count(v), 2);
+}
+
+Test(vars, revived_after_its_block_was_freed)
+{
+	const struct var *x;
+	uint64_t first, freed;
+
+	do_malloc(A, 100);
+	track(A, "buf", "char *");
+	first = find("buf")->created_ns;
+	do_free(A);
+	freed = find("buf")->freed_ns;
+	cr_expect_neq(freed, 0);
+	do_malloc(B, 300);
+	track(B, "buf", "char *");
+	cr_expect_eq(vars__count(v), 1);
+	x = find("buf");
+	cr_expect(x->alive);
+	cr_expect_eq(x->freed_ns, 0);
+	cr_expect_gt(x->created_ns, freed, "a new life starts at the new marker");
+	cr_expect_neq(x->created_ns, first);
+	cr_expect_eq(x->block, B);
+	cr_expect_eq(x->size, 300);
+	do_free(B);
+	cr_expect_not(find("buf")->alive);
+}
+
+/* ---- several variables in one block ----------------------------------------------- */
+
+Test(vars, two_fields_of_one_block_end_together)
+{
+	const struct var *a, *b;
+
+	do_malloc(A, 256);
+	do_malloc(B, 64);
+	track(A + 8, "name", "char *");
+	track(A + 64, "items", "int *");
+	track(B, "other", "char *");
+	a = find("name");
+	b = find("items");
+	cr_expect_eq(a->block, A);
+	cr_expect_eq(b->block, A);
+	cr_expect_eq(a->size, 256);
+	cr_expect_eq(b->size, 256);
+	do_free(A);
+	cr_expect_not(find("name")->alive);
+	cr_expect_not(find("items")->alive);
+	cr_expect_eq(find("name")->freed_ns, find("items")->freed_ns);
+	cr_expect(find("other")->alive);
+	cr_expect_not_null(vars__of_block(v, B));
+}
+
+Test(vars, one_field_retracked_elsewhere_leaves_the_other)
+{
+	do_malloc(A, 256);
+	do_malloc(B, 64);
+	track(A + 8, "x", "char *");
+	track(A + 16, "y", "char *");
+	track(A + 24, "z", "char *");
+	/* the middle of the block's list moves away */
+	track(B, "y", "char *");
+	do_free(A);
+	cr_expect_not(find("x")->alive);
+	cr_expect_not(find("z")->alive);
+	cr_expect(find("y")->alive);
+	cr_expect_eq(find("y")->block, B);
+	cr_expect_eq(vars__of_block(v, B), find("y"));
+}
+
+Test(vars, fields_follow_a_moving_realloc_together)
+{
+	do_malloc(A, 128);
+	track(A + 8, "x", "char *");
+	track(A + 32, "y", "char *");
+	do_realloc(A, B, 4096);
+	cr_expect_eq(find("x")->ptr, B + 8);
+	cr_expect_eq(find("y")->ptr, B + 32);
+	do_free(B);
+	cr_expect_not(find("x")->alive);
+	cr_expect_not(find("y")->alive);
+}
+
+/*
+ * Re-tracking an interior address under another name renames the variable
+ * there (regression: only block starts used to be looked up).
+ */
+Test(vars, retracking_an_interior_address_renames)
+{
+	do_malloc(A, 256);
+	track(A + 8, "tmp", "char *");
+	track(A + 8, "name", "char *");
+	cr_expect_eq(vars__count(v), 1, "%zu variables", vars__count(v));
+	cr_expect_str_eq(vars__get(v, 0)->name, "name");
+}
+
+/*
+ * A realloc that moves onto an address ttbpf still holds live (its free was
+ * lost: ring buffer full) carries the moved variable and ends the stale
+ * block's (regression: the stale block's release used to end the moved one).
+ */
+Test(vars, realloc_onto_a_stale_block_keeps_the_moved_variable)
+{
+	do_malloc(A, 64);
+	do_malloc(B, 64);
+	track(A, "a", "char *");
+	track(B, "b", "char *");
+	do_realloc(A, B, 4096); /* B's free was never seen */
+	cr_expect(find("a")->alive, "the moved variable was ended");
+	cr_expect_eq(find("a")->block, B);
+	cr_expect_eq(find("a")->size, 4096);
+	cr_expect_not(find("b")->alive, "the stale block's variable is still alive");
+}
+
+/*
+ * A field past the end of a block that realloc shrinks (in place or moving)
+ * keeps its offset: the variable stays alive with ptr outside its own block.
+ * Such a variable ends (regression: it used to stay alive outside its block).
+ */
+Test(vars, field_cut_off_by_a_shrinking_realloc)
+{
+	const struct var *x;
+
+	do_malloc(A, 256);
+	track(A + 200, "tail", "char *");
+	do_realloc(A, B, 64);
+	x = find("tail");
+	cr_expect(!x->alive || (x->ptr >= x->block && x->ptr < x->block + x->size),
+		  "alive at 0x%llx, outside its block 0x%llx of %llu bytes",
+		  (unsigned long long)x->ptr, (unsigned long long)x->block,
+		  (unsigned long long)x->size);
+}
+
+Test(vars, of_block)
+{
+	const struct var *x;
+
+	do_malloc(A, 100);
+	do_malloc(B, 100);
+	do_malloc(C, 100);
+	track(A, "a", "char *");
+	track(B + 10, "b", "char *");
+	x = vars__of_block(v, A);
+	cr_assert_not_null(x);
+	cr_expect_str_eq(x->name, "a");
+	x = vars__of_block(v, B);
+	cr_assert_not_null(x, "an interior variable names its block");
+	cr_expect_str_eq(x->name, "b");
+	cr_expect_null(vars__of_block(v, B + 10), "blocks are looked up by their start");
+	cr_expect_null(vars__of_block(v, C));
+	cr_expect_null(vars__of_block(v, 0));
+	do_free(A);
+	cr_expect_null(vars__of_block(v, A));
+}
+
+/* ---- grouping --------------------------------------------------------------------- */
+
+static const struct var_group *group(const struct var_group *g, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(g[i].name, name))
+			return &g[i];
+	return NULL;
+}
+
+Test(vars, group_by_type_and_category)
+{
+	struct var_group *g;
+	size_t n, i;
+
+	do_malloc(A, 100);
+	do_malloc(B, 1000);
+	do_malloc(C, 40);
+	do_malloc(C + 0x1000, 500);
+	do_malloc(C + 0x2000, 7);
+	track(A, "s1", "char *");           /* text 100 */
+	track(B, "s2", "char *");           /* text 1000 */
+	track(C, "n", "int *");             /* buffer 40 */
+	track(C + 0x1000, "r", "struct rec"); /* record 500 */
+	track(C + 0x2000, "gone", "std::string");
+	do_free(C + 0x2000);                /* not live: not counted */
+	track(STACK, "local", "char *");    /* not heap: not counted */
+
+	cr_assert_eq(vars__group(v, false, &g, &n), 0);
+	cr_expect_eq(n, 3);
+	cr_expect_str_eq(g[0].name, "char *");
+	cr_expect_eq(g[0].bytes, 1100);
+	cr_expect_eq(g[0].count, 2);
+	cr_expect_str_eq(g[1].name, "struct rec");
+	cr_expect_eq(g[1].bytes, 500);
+	cr_expect_eq(g[1].count, 1);
+	cr_expect_str_eq(g[2].name, "int *");
+	cr_expect_eq(g[2].bytes, 40);
+	cr_expect_null(group(g, n, "std::string"));
+	for (i = 1; i < n; i++)
+		cr_expect_geq(g[i - 1].bytes, g[i].bytes, "largest first");
+	free(g);
+
+	cr_assert_eq(vars__group(v, true, &g, &n), 0);
+	cr_expect_eq(n, 3);
+	cr_expect_str_eq(g[0].name, "text");
+	cr_expect_eq(g[0].bytes, 1100);
+	cr_expect_eq(g[0].count, 2);
+	cr_expect_str_eq(g[1].name, "record");
+	cr_expect_eq(g[2].bytes, 40);
+	cr_expect_str_eq(g[2].name, "buffer");
+	free(g);
+}
+
+Test(vars, group_uses_current_sizes)
+{
+	struct var_group *g;
+	size_t n;
+
+	do_malloc(A, 64);
+	track(A, "grow", "char *");
+	do_realloc(A, B, 1 << 20);
+	cr_assert_eq(vars__group(v, true, &g, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(g[0].bytes, 1 << 20);
+	free(g);
+}
+
+Test(vars, group_explicit_category)
+{
+	struct var_group *g;
+	size_t n;
+	struct tt_var_event e;
+
+	do_malloc(A, 64);
+	do_malloc(B, 32);
+	e = mk_var(A, "pkt", "unsigned char *", "network", "main");
+	cr_assert_eq(vars__on_track(v, &e), 0);
+	track(B, "raw", "unsigned char *");
+	cr_expect_str_eq(find("pkt")->category, "network");
+	cr_expect_str_eq(find("raw")->category, "buffer");
+	cr_assert_eq(vars__group(v, true, &g, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_expect_str_eq(g[0].name, "network");
+	cr_expect_eq(g[0].bytes, 64);
+	cr_expect_str_eq(g[1].name, "buffer");
+	free(g);
+	cr_assert_eq(vars__group(v, false, &g, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(g[0].bytes, 96);
+	cr_expect_eq(g[0].count, 2);
+	free(g);
+}
+
+Test(vars, group_empty)
+{
+	struct var_group *g = NULL;
+	size_t n = 99;
+
+	cr_assert_eq(vars__group(v, false, &g, &n), 0);
+	cr_expect_eq(n, 0);
+	free(g);
+}
+
+/*
+ * Two variables naming one block (a struct and a field of it, or two fields)
+ * each add the block's size to their group, so memory_by_category /
+ * memory_by_type could exceed the live memory (regression).
+ */
+Test(vars, group_counts_a_block_once)
+{
+	struct var_group *g;
+	size_t n;
+
+	do_malloc(A, 256);
+	track(A + 8, "name", "char *");
+	track(A + 64, "label", "char *");
+	cr_assert_eq(vars__group(v, true, &g, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(g[0].bytes, 256, "one block of 256 bytes, counted %llu",
+		     (unsigned long long)g[0].bytes);
+	free(g);
+}
+
+/* ---- robustness ------------------------------------------------------------------- */
+
+Test(vars, bad_sites_are_counted_and_ignored)
+{
+	struct tt_var_event e;
+
+	do_malloc(A, 64);
+	e = mk_var(A, "", "", "", "");
+	e.flags = TT_VAR_BAD_SITE;
+	cr_assert_eq(vars__on_track(v, &e), 0);
+	cr_assert_eq(vars__on_track(v, &e), 0);
+	cr_expect_eq(vars__bad_sites(v), 2);
+	cr_expect_eq(vars__count(v), 0);
+	cr_expect_null(vars__of_block(v, A));
+	/* even with plausible strings: the record is not trusted */
+	e = mk_var(A, "buf", "char *", "", "main");
+	e.flags = TT_VAR_BAD_SITE;
+	cr_assert_eq(vars__on_track(v, &e), 0);
+	cr_expect_eq(vars__bad_sites(v), 3);
+	cr_expect_eq(vars__count(v), 0);
+}
+
+Test(vars, function_marker_record)
+{
+	struct tt_var_event e;
+	const struct var *x;
+
+	/* tt_track_var(): no file, line or function */
+	do_malloc(A, 80);
+	e = mk_var(A, "ffi_buf", "double *", "", "");
+	e.flags = TT_VAR_FROM_FUNCTION;
+	e.file[0] = '\0';
+	e.line = 0;
+	cr_assert_eq(vars__on_track(v, &e), 0);
+	x = find_in("ffi_buf", "");
+	cr_expect_str_eq(x->category, "buffer");
+	cr_expect_str_eq(x->file, "");
+	cr_expect_eq(x->size, 80);
+	cr_expect_eq(vars__bad_sites(v), 0);
+}
+
+Test(vars, empty_type_becomes_unknown)
+{
+	do_malloc(A, 8);
+	track(A, "x", "");
+	cr_expect_str_eq(find("x")->type_name, "unknown");
+	cr_expect_str_eq(find("x")->category, "other");
+}
+
+static void fill(char *dst, size_t len, char c)
+{
+	memset(dst, c, len); /* no NUL anywhere */
+}
+
+Test(vars, unterminated_strings_are_cut)
+{
+	struct tt_var_event e;
+	const struct var *x;
+	size_t i;
+
+	do_malloc(A, 64);
+	e = mk_var(A, "", "", "", "");
+	fill(e.name, sizeof(e.name), 'n');
+	fill(e.type_name, sizeof(e.type_name), 't');
+	fill(e.category, sizeof(e.category), 'c');
+	fill(e.file, sizeof(e.file), 'f');
+	fill(e.function, sizeof(e.function), 'u');
+	cr_assert_eq(vars__on_track(v, &e), 0);
+	cr_assert_eq(vars__count(v), 1);
+	x = vars__get(v, 0);
+	cr_expect_eq(strlen(x->name), TT_VAR_NAME_LEN - 1);
+	cr_expect_eq(strlen(x->type_name), TT_VAR_TYPE_LEN - 1);
+	cr_expect_eq(strlen(x->category), TT_VAR_CATEGORY_LEN - 1);
+	cr_expect_eq(strlen(x->file), TT_VAR_FILE_LEN - 1);
+	cr_expect_eq(strlen(x->function), TT_VAR_FUNC_LEN - 1);
+	for (i = 0; i < TT_VAR_NAME_LEN - 1; i++)
+		cr_assert_eq(x->name[i], 'n');
+	cr_expect_eq(x->block, A);
+
+	/* an unterminated type with no explicit category: derived from the cut type */
+	do_malloc(B, 64);
+	e = mk_var(B, "other", "", "", "main");
+	fill(e.type_name, sizeof(e.type_name), 'x');
+	cr_assert_eq(vars__on_track(v, &e), 0);
+	cr_expect_eq(strlen(find("other")->type_name), TT_VAR_TYPE_LEN - 1);
+	/* an identifier that is no scalar: a user type name, so a record */
+	cr_expect_str_eq(find("other")->category, "record");
+}
+
+Test(vars, longest_terminated_name_is_kept_whole)
+{
+	char name[TT_VAR_NAME_LEN];
+
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	do_malloc(A, 64);
+	track(A, name, "char *");
+	track(STACK, name, "char *");
+	cr_expect_eq(vars__count(v), 1);
+	cr_expect_str_eq(vars__get(v, 0)->name, name);
+}
+
+/*
+ * A name that fills the field with no NUL is cut to 63 bytes when stored,
+ * but vars.c keys and compares the record's full 64 bytes against the cut
+ * copy, so re-tracking such a variable does not find it: a duplicate appears.
+ * The BPF side always terminates strings, so only a malformed record can do
+ * this (regression: the uncut name used to be compared).
+ */
+Test(vars, unterminated_name_retracked_updates)
+{
+	struct tt_var_event e;
+
+	do_malloc(A, 64);
+	do_malloc(B, 64);
+	e = mk_var(A, "", "char *", "", "main");
+	fill(e.name, sizeof(e.name), 'n');
+	cr_assert_eq(vars__on_track(v, &e), 0);
+	e.ptr = B;
+	cr_assert_eq(vars__on_track(v, &e), 0);
+	cr_expect_eq(vars__count(v), 1, "re-tracking made %zu variables", vars__count(v));
+}
+
+Test(vars, many_variables_and_blocks)
+{
+	char name[32];
+	size_t i;
+
+	for (i = 0; i < 5000; i++) {
+		do_malloc(A + i * 0x100, 0x80);
+		snprintf(name, sizeof(name), "v%zu", i);
+		track(A + i * 0x100 + (i % 0x80), name, "char *");
+	}
+	cr_expect_eq(vars__count(v), 5000);
+	for (i = 0; i < 5000; i += 2)
+		do_free(A + i * 0x100);
+	for (i = 0; i < 5000; i++) {
+		const struct var *x = vars__get(v, i);
+
+		snprintf(name, sizeof(name), "v%zu", i);
+		cr_assert_str_eq(x->name, name);
+		cr_assert_eq(x->alive, i % 2 == 1, "v%zu", i);
+		cr_assert_eq(x->size, 0x80);
+		if (i % 2)
+			cr_assert_eq(vars__of_block(v, A + i * 0x100), x);
+		else
+			cr_assert_null(vars__of_block(v, A + i * 0x100));
+	}
+	/* re-tracking every name updates */
+	for (i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "v%zu", i);
+		track(STACK + i, name, "char *");
+	}
+	cr_expect_eq(vars__count(v), 5000);
+}
+
+Test(vars, get_out_of_range)
+{
+	cr_expect_null(vars__get(v, 0));
+	track(STACK, "x", "char *");
+	cr_expect_not_null(vars__get(v, 0));
+	cr_expect_null(vars__get(v, 1));
+}
+
+/* ---- category rules ---------------------------------------------------------------- */
+
+static const struct {
+	const char *type, *category;
+} rules[] = {
+	{ "char *", "text" },
+	{ "const char *", "text" },
+	{ "char*", "text" },
+	{ "const char*", "text" },
+	{ "char[32]", "text" },
+	{ "char [32]", "text" },
+	{ "signed char *", "text" },
+	{ "wchar_t *", "text" },
+	{ "std::string", "text" },
+	{ "const std::string", "text" },
+	{ "std::__cxx11::basic_string<char>", "text" },
+	{ "std::wstring", "text" },
+	{ "unsigned char *", "buffer" },
+	{ "const unsigned char *", "buffer" },
+	{ "int *", "buffer" },
+	{ "int*", "buffer" },
+	{ "const int *", "buffer" },
+	{ "double *", "buffer" },
+	{ "uint8_t *", "buffer" },
+	{ "uint64_t *", "buffer" },
+	{ "size_t *", "buffer" },
+	{ "long long *", "buffer" },
+	{ "float[16]", "buffer" },
+	{ "unsigned int *", "buffer" },
+	{ "struct session", "record" },
+	{ "struct session *", "record" },
+	{ "union value *", "record" },
+	{ "class Widget", "record" },
+	{ "Node *", "record" },
+	{ "Node*", "record" },
+	{ "ns::Klass *", "record" },
+	{ "ns::Klass", "record" },
+	{ "std::vector<int>", "collection" },
+	{ "std::map<int, int>", "collection" },
+	{ "std::unordered_map<std::string, int>", "collection" },
+	{ "std::unordered_set<int>", "collection" },
+	{ "std::deque<int>", "collection" },
+	{ "std::array<int, 4>", "collection" },
+	{ "std::unique_ptr<Node>", "smart_pointer" },
+	{ "std::unique_ptr<Node, std::default_delete<Node> >", "smart_pointer" },
+	{ "std::shared_ptr<Node>", "smart_pointer" },
+	{ "std::weak_ptr<Node>", "smart_pointer" },
+	{ "void *", "raw" },
+	{ "const void *", "raw" },
+	{ "void*", "raw" },
+	{ "void **", "other" },
+	{ "int **", "other" },
+	{ "unknown", "other" },
+	{ "", "other" },
+	{ "int", "other" },
+	{ "Node", "record" },   /* a C++ class object tracked by address */
+	{ "session_t", "record" }, /* a typedef name given with TT_TRACK_VAR_T */
+	{ "std::mutex", "other" },
+};
+
+Test(vars_category, rules_table)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		cr_expect_str_eq(vars__category_of(rules[i].type), rules[i].category,
+				 "\"%s\" is %s, expected %s", rules[i].type,
+				 vars__category_of(rules[i].type), rules[i].category);
+}
+
+Test(vars_category, leading_spaces_ignored)
+{
+	cr_expect_str_eq(vars__category_of("  char *"), "text");
+	cr_expect_str_eq(vars__category_of(" void *"), "raw");
+}
+
+/*
+ * Rules that used to surprise C/C++ users (regressions).
+ * The scalar rule is a prefix match with no word boundary: user typedefs
+ * whose names start with a scalar keyword are classed as buffers. "char **"
+ * (argv) is text while "int **" / "void **" are other. A C++ class object
+ * tracked by reference ("Node") is other while "Node *" and "ns::Klass" are
+ * records.
+ */
+Test(vars_category, questionable_rules)
+{
+	cr_expect_str_eq(vars__category_of("interval_tree *"), "record");
+	cr_expect_str_eq(vars__category_of("long_msg_t *"), "record");
+	cr_expect_str_eq(vars__category_of("double_list *"), "record");
+	cr_expect_str_eq(vars__category_of("boolvec *"), "record");
+	cr_expect_str_eq(vars__category_of("char **"), "other");
+	cr_expect_str_eq(vars__category_of("Node"), "record");
+}
+
+/* What C markers send: TT_TYPE_NAME's _Generic names, and their categories. */
+Test(vars_category, c_type_names_from_tt_h)
+{
+	char arr[32], *s = arr;
+	const char *cs = arr;
+	unsigned char *u = NULL;
+	int *ip = NULL;
+	double *dp = NULL;
+	void *vp = NULL;
+	void **vpp = NULL;
+	char **argv = NULL;
+	struct session {
+		int id;
+	} *sess = NULL;
+	long n = 0;
+
+	cr_expect_str_eq(TT_TYPE_NAME(arr), "char *", "arrays decay");
+	cr_expect_str_eq(vars__category_of(TT_TYPE_NAME(arr)), "text");
+	cr_expect_str_eq(vars__category_of(TT_TYPE_NAME(s)), "text");
+	cr_expect_str_eq(TT_TYPE_NAME(cs), "const char *");
+	cr_expect_str_eq(vars__category_of(TT_TYPE_NAME(cs)), "text");
+	cr_expect_str_eq(vars__category_of(TT_TYPE_NAME(u)), "buffer");
+	cr_expect_str_eq(vars__category_of(TT_TYPE_NAME(ip)), "buffer");
+	cr_expect_str_eq(vars__category_of(TT_TYPE_NAME(dp)), "buffer");
+	cr_expect_str_eq(vars__category_of(TT_TYPE_NAME(vp)), "raw");
+	cr_expect_str_eq(vars__category_of(TT_TYPE_NAME(vpp)), "other");
+	cr_expect_str_eq(TT_TYPE_NAME(argv), "char **");
+	/* a struct pointer has no name in C: TT_TRACK_VAR_T gives one */
+	cr_expect_str_eq(TT_TYPE_NAME(sess), "unknown");
+	cr_expect_str_eq(vars__category_of(TT_TYPE_NAME(sess)), "other");
+	cr_expect_str_eq(TT_TYPE_NAME(n), "unknown");
+}
+
+Test(vars, derived_category_recorded)
+{
+	do_malloc(A, 8);
+	do_malloc(B, 8);
+	do_malloc(C, 8);
+	track(A, "s", "std::vector<int>");
+	track(B, "u", "std::unique_ptr<Node>");
+	track(C, "p", "void *");
+	cr_expect_str_eq(find("s")->category, "collection");
+	cr_expect_str_eq(find("u")->category, "smart_pointer");
+	cr_expect_str_eq(find("p")->category, "raw");
+}
