@@ -33,6 +33,8 @@ LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ldw -l
 ifeq ($(SANITIZE),1)
 CFLAGS    += -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
+export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp
+export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1
 endif
 
 MULTIARCH := $(shell $(CC) -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
