@@ -170,6 +170,16 @@ bad:
 	return 0;
 }
 
+int events__new_offline(struct events **out, const struct model *m)
+{
+	return events__new(out, -1, m);
+}
+
+void events__feed(struct events *ev, const void *data, size_t size)
+{
+	on_record(ev, (void *)data, size);
+}
+
 int events__new(struct events **out, int ringbuf_fd, const struct model *m)
 {
 	struct events *ev = calloc(1, sizeof(*ev));
@@ -185,6 +195,10 @@ int events__new(struct events **out, int ringbuf_fd, const struct model *m)
 	ev->pid = m->pid;
 	obs.ctx = ev;
 	heap__set_observer(ev->heap, &obs);
+	if (ringbuf_fd < 0) {
+		*out = ev;
+		return 0;
+	}
 	ev->rb = ring_buffer__new(ringbuf_fd, on_record, ev, NULL);
 	if (!ev->rb) {
 		int err = -errno;
@@ -198,7 +212,11 @@ int events__new(struct events **out, int ringbuf_fd, const struct model *m)
 
 int events__poll(struct events *ev, int timeout_ms)
 {
-	int n = ring_buffer__poll(ev->rb, timeout_ms);
+	int n;
+
+	if (!ev->rb)
+		return 0;
+	n = ring_buffer__poll(ev->rb, timeout_ms);
 
 	/* Records submitted without a wake-up are not signalled: take them too. */
 	if (n >= 0) {
@@ -211,7 +229,7 @@ int events__poll(struct events *ev, int timeout_ms)
 
 int events__drain(struct events *ev)
 {
-	return ring_buffer__consume(ev->rb);
+	return ev->rb ? ring_buffer__consume(ev->rb) : 0;
 }
 
 const struct events_stats *events__stats(const struct events *ev)

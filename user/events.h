@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include <stddef.h>
 #include "model.h"
 
 struct events;
@@ -20,6 +21,10 @@ struct events_stats {
 int events__new(struct events **out, int ringbuf_fd, const struct model *m);
 /* Consumes what is pending, waiting up to timeout_ms for more. Returns the
  * number of records, or a negative errno (-EINTR on a signal). */
+/* Without a ring buffer, fed by events__feed(): tests and benchmarks. */
+int events__new_offline(struct events **out, const struct model *m);
+/* Decodes one record as if it came from the ring buffer. */
+void events__feed(struct events *ev, const void *data, size_t size);
 int events__poll(struct events *ev, int timeout_ms);
 /* Consumes everything pending without waiting. */
 int events__drain(struct events *ev);
