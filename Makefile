@@ -114,7 +114,11 @@ $(OUT)/examples/%: examples/%.c | $(OUT)/examples
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TRACED_CFLAGS) $< -o $@
 
-fixtures: $(FIXTURES)
+# Fixtures that need more than one source file or special flags; before the
+# rules that list $(EXTRA_FIXTURES) as prerequisites
+include $(wildcard tests/fixtures/*.mk)
+
+fixtures: $(FIXTURES) $(EXTRA_FIXTURES)
 examples: $(EXAMPLES)
 
 unit: deps $(UNIT_BINS)
@@ -150,8 +154,5 @@ fuzz:
 clean:
 	$(call msg,CLEAN,$(OUT))
 	$(Q)rm -rf $(OUT)
-
-# Fixtures that need more than one source file or special flags
-include $(wildcard tests/fixtures/*.mk)
 
 -include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d $(OUT)/tests/e2e/*.d)

@@ -26,6 +26,7 @@ const volatile __u64 wakeup_bytes = 0; /* 0: wake the reader on every record */
 const volatile __u64 free_probe_vaddr = 0;
 const volatile __u64 lib_text_lo = 0, lib_text_hi = 0;
 const volatile __u32 max_frames = TT_DEFAULT_FRAMES; /* 0: no stacks */
+const volatile bool aggregate = false; /* keep figures in maps, send no records */
 /* A frame pointer is believed only within this distance above the stack
  * pointer: thread stacks are 8 MiB by default. */
 const volatile __u64 stack_span = 8 << 20;
@@ -59,12 +60,43 @@ struct {
 	__type(value, struct tt_alloc_event);
 } scratch SEC(".maps");
 
+/* Aggregate-only mode: figures per stack, and the live blocks they own.
+ * Sized by userspace; no memory is taken until entries exist. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct tt_agg_stack);
+} agg_stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct tt_agg_block);
+} agg_live SEC(".maps");
+
+/* A new stack entry is built here before it is inserted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_agg_stack);
+} agg_scratch SEC(".maps");
+
 /* Read by userspace through the skeleton's .bss. */
 __u64 counters[TT_CNT_NUM];
 
 static __always_inline void count(enum tt_counter c)
 {
 	__sync_fetch_and_add(&counters[c], 1);
+}
+
+static __always_inline void count_n(enum tt_counter c, __u64 n)
+{
+	__sync_fetch_and_add(&counters[c], n);
 }
 
 /*
@@ -191,6 +223,153 @@ static __always_inline void walk_stack(struct pt_regs *ctx, struct tt_alloc_even
 	e->nr_frames = n;
 }
 
+/* One compare-and-swap: a concurrent update may win, and it is then the
+ * one at the peak unless both raced at the very top. */
+static __always_inline void note_peak(__u64 live)
+{
+	__u64 peak = counters[TT_CNT_AGG_PEAK_BYTES];
+
+	if (live > peak)
+		__sync_val_compare_and_swap(&counters[TT_CNT_AGG_PEAK_BYTES], peak, live);
+}
+
+/* Aggregate mode: a block stops being live. */
+static __always_inline void agg_release(__u64 ptr, bool from_allocator)
+{
+	struct tt_agg_block *b;
+	struct tt_agg_stack *s;
+	__u64 stack, size;
+
+	b = bpf_map_lookup_elem(&agg_live, &ptr);
+	if (!b) {
+		count(from_allocator ? TT_CNT_AGG_INTERNAL_FREES : TT_CNT_AGG_UNKNOWN_FREES);
+		return;
+	}
+	stack = b->stack;
+	size = b->size;
+	bpf_map_delete_elem(&agg_live, &ptr);
+	count(TT_CNT_AGG_FREES);
+	count_n(TT_CNT_AGG_FREED_BYTES, size);
+	__sync_fetch_and_add(&counters[TT_CNT_AGG_LIVE_BYTES], -size);
+	s = bpf_map_lookup_elem(&agg_stacks, &stack);
+	if (s) {
+		__sync_fetch_and_add(&s->live_cnt, -1);
+		__sync_fetch_and_add(&s->live_bytes, -(__s64)size);
+	}
+}
+
+static __always_inline __u64 hash_frames(const struct tt_alloc_event *e)
+{
+	__u64 h = 0x9E3779B97F4A7C15ULL ^ ((__u64)e->nr_frames << 32 | e->stack_end);
+	__u32 i;
+
+	for (i = 0; i < TT_MAX_FRAMES; i++) {
+		if (i >= e->nr_frames)
+			break;
+		h ^= e->frames[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 33;
+	}
+	/* 0 and 1 name the no-stack and collision entries */
+	return h > TT_AGG_COLLISION_STACK ? h : h + 2;
+}
+
+static __always_inline bool same_stack(const struct tt_agg_stack *s, const struct tt_alloc_event *e)
+{
+	__u32 i;
+
+	if (s->nr_frames != e->nr_frames || s->stack_end != e->stack_end)
+		return false;
+	for (i = 0; i < TT_MAX_FRAMES; i++) {
+		if (i >= e->nr_frames)
+			break;
+		if (s->frames[i] != e->frames[i])
+			return false;
+	}
+	return true;
+}
+
+/* The stack entry for this record: found, added, or a fallback entry. */
+static __always_inline struct tt_agg_stack *agg_stack(const struct tt_alloc_event *e, __u64 *key)
+{
+	struct tt_agg_stack *s, *n;
+	__u32 zero = 0, i;
+
+	*key = e->nr_frames ? hash_frames(e) : TT_AGG_NO_STACK;
+	s = bpf_map_lookup_elem(&agg_stacks, key);
+	if (s) {
+		if (*key == TT_AGG_NO_STACK || same_stack(s, e))
+			return s;
+		count(TT_CNT_AGG_COLLISIONS);
+		*key = TT_AGG_COLLISION_STACK;
+	}
+	n = bpf_map_lookup_elem(&agg_scratch, &zero);
+	if (!n)
+		return NULL;
+	__builtin_memset(n, 0, sizeof(n->allocs) * 4);
+	n->nr_frames = *key > TT_AGG_COLLISION_STACK ? e->nr_frames : 0;
+	n->stack_end = e->stack_end;
+	for (i = 0; i < TT_MAX_FRAMES; i++) {
+		if (i >= n->nr_frames)
+			break;
+		n->frames[i] = e->frames[i];
+	}
+	if (bpf_map_update_elem(&agg_stacks, key, n, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&agg_stacks, key)) {
+		count(TT_CNT_AGG_STACKS_FULL);
+		*key = TT_AGG_NO_STACK;
+		n->nr_frames = 0;
+		bpf_map_update_elem(&agg_stacks, key, n, BPF_NOEXIST);
+	}
+	return bpf_map_lookup_elem(&agg_stacks, key);
+}
+
+/* Aggregate mode: what the record would have told userspace. */
+static __always_inline void agg_account(const struct tt_alloc_event *e)
+{
+	bool is_realloc = e->fn == TT_FN_REALLOC || e->fn == TT_FN_REALLOCARRAY;
+	struct tt_agg_block b = {};
+	struct tt_agg_stack *s;
+	__u64 key, ptr = e->ptr;
+
+	if (e->failed) {
+		/* glibc's realloc(p, 0) frees p and returns NULL */
+		if (e->fn == TT_FN_REALLOC && e->old_ptr && !e->size)
+			agg_release(e->old_ptr, false);
+		else
+			count(TT_CNT_AGG_FAILED);
+		return;
+	}
+	if (is_realloc && e->old_ptr)
+		agg_release(e->old_ptr, false);
+	/* an address still held lost its free */
+	if (bpf_map_lookup_elem(&agg_live, &ptr))
+		agg_release(ptr, false);
+	count(TT_CNT_AGG_ALLOCS);
+	count_n(TT_CNT_AGG_ALLOC_BYTES, e->size);
+	s = agg_stack(e, &key);
+	if (s) {
+		__sync_fetch_and_add(&s->allocs, 1);
+		__sync_fetch_and_add(&s->bytes, e->size);
+		__sync_fetch_and_add(&s->live_cnt, 1);
+		__sync_fetch_and_add(&s->live_bytes, (__s64)e->size);
+	}
+	note_peak(__sync_fetch_and_add(&counters[TT_CNT_AGG_LIVE_BYTES], e->size) + e->size);
+	b.size = e->size;
+	b.stack = key;
+	b.ts_ns = e->hdr.ts_ns;
+	b.tid = e->hdr.tid;
+	if (bpf_map_update_elem(&agg_live, &ptr, &b, BPF_ANY)) {
+		count(TT_CNT_AGG_BLOCKS_FULL);
+		__sync_fetch_and_add(&counters[TT_CNT_AGG_LIVE_BYTES], -e->size);
+		if (s) {
+			/* not followed: it cannot be freed from the figures either */
+			__sync_fetch_and_add(&s->live_cnt, -1);
+			__sync_fetch_and_add(&s->live_bytes, -(__s64)e->size);
+		}
+	}
+}
+
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_exit, __u64 ret)
 {
@@ -229,6 +408,10 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret)
 	e->old_ptr = n.old_ptr;
 	e->entry_ns = n.entry_ns;
 	walk_stack(ctx, e);
+	if (aggregate) {
+		agg_account(e);
+		return 0;
+	}
 
 	size = sizeof(*e) - sizeof(e->frames) + (__u64)e->nr_frames * sizeof(e->frames[0]);
 	if (size > sizeof(*e))
@@ -238,17 +421,32 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret)
 	return 0;
 }
 
+/* free() called from the allocator's own code (see TT_FREE_FROM_ALLOCATOR)? */
+static __always_inline bool from_allocator(struct pt_regs *ctx)
+{
+	__u64 ret, caller;
+
+	/* at entry the return address sits at the stack pointer */
+	if (!lib_text_hi || bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx)))
+		return false;
+	caller = ret - PT_REGS_IP(ctx) + free_probe_vaddr;
+	return caller >= lib_text_lo && caller < lib_text_hi;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(free_enter, __u64 ptr)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tt_free_event *e;
-	__u64 ret, caller;
 
 	if (!ptr)
 		return 0;
 	if (bpf_map_lookup_elem(&inflight, &id))
 		return 0; /* inside realloc(p, 0) and the like: that call reports it */
+	if (aggregate) {
+		agg_release(ptr, from_allocator(ctx));
+		return 0;
+	}
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -259,14 +457,8 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 	e->hdr.tid = (__u32)id;
 	e->hdr.ts_ns = bpf_ktime_get_ns();
 	e->ptr = ptr;
-	e->flags = 0;
+	e->flags = from_allocator(ctx) ? TT_FREE_FROM_ALLOCATOR : 0;
 	e->reserved = 0;
-	/* at entry the return address sits at the stack pointer */
-	if (lib_text_hi && !bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx))) {
-		caller = ret - PT_REGS_IP(ctx) + free_probe_vaddr;
-		if (caller >= lib_text_lo && caller < lib_text_hi)
-			e->flags = TT_FREE_FROM_ALLOCATOR;
-	}
 	bpf_ringbuf_submit(e, wake_flags());
 	return 0;
 }

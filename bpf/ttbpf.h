@@ -133,7 +133,45 @@ struct tt_var_event {
 enum tt_counter {
 	TT_CNT_LOST_EVENTS = 0,   /* ring buffer full: record not reserved */
 	TT_CNT_INFLIGHT_FULL,     /* per-thread in-flight table full */
+	/* aggregate-only mode (--aggregate): the figures themselves */
+	TT_CNT_AGG_ALLOCS,
+	TT_CNT_AGG_ALLOC_BYTES,
+	TT_CNT_AGG_FREES,
+	TT_CNT_AGG_FREED_BYTES,
+	TT_CNT_AGG_FAILED,
+	TT_CNT_AGG_UNKNOWN_FREES,
+	TT_CNT_AGG_INTERNAL_FREES,
+	TT_CNT_AGG_BLOCKS_FULL,   /* live-block table full: block not followed */
+	TT_CNT_AGG_STACKS_FULL,   /* stack table full: counted under no stack */
+	TT_CNT_AGG_COLLISIONS,    /* two stacks with one hash: the second counted apart */
+	TT_CNT_AGG_LIVE_BYTES,
+	TT_CNT_AGG_PEAK_BYTES,    /* highest TT_CNT_AGG_LIVE_BYTES seen */
 	TT_CNT_NUM,
+};
+
+/*
+ * Aggregate-only mode keeps figures per stack in BPF maps instead of
+ * streaming records: for long runs that need no timeline. Stacks are keyed by
+ * a hash of their frames; the frames are kept and compared, and two stacks
+ * with one hash are never merged: the second is counted under
+ * TT_AGG_COLLISION_STACK. TT_AGG_NO_STACK holds what had no room.
+ */
+#define TT_AGG_MAX_STACKS 65536
+#define TT_AGG_NO_STACK 0ULL
+#define TT_AGG_COLLISION_STACK 1ULL
+
+struct tt_agg_stack {
+	__u64 allocs, bytes;
+	__s64 live_cnt, live_bytes;
+	__u32 nr_frames, stack_end;
+	__u64 frames[TT_MAX_FRAMES];
+};
+
+struct tt_agg_block {
+	__u64 size;
+	__u64 stack;  /* key in the stack map */
+	__u64 ts_ns;
+	__u32 tid, pad;
 };
 
 #endif /* TTBPF_H */

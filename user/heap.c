@@ -315,6 +315,31 @@ int heap__on_free(struct heap *h, const struct tt_free_event *e)
 	return 0;
 }
 
+int heap__restore_block(struct heap *h, uint64_t ptr, uint64_t size, uint64_t ts_ns, uint32_t tid,
+			uint32_t aux)
+{
+	struct heap_block nb = { .ptr = ptr, .size = size, .ts_ns = ts_ns, .tid = tid, .aux = aux };
+
+	if (!ptr || lookup(h, ptr))
+		return -EEXIST;
+	if ((h->st.live_cnt + 1) * 4 > (h->mask + 1) * 3 && grow(h))
+		return -ENOMEM;
+	place(h, &nb);
+	h->st.live_cnt++;
+	h->st.live_bytes += size;
+	return 0;
+}
+
+void heap__set_totals(struct heap *h, const struct heap_stats *totals)
+{
+	uint64_t cnt = h->st.live_cnt, bytes = h->st.live_bytes;
+
+	h->st = *totals;
+	/* what is live is what was put back */
+	h->st.live_cnt = cnt;
+	h->st.live_bytes = bytes;
+}
+
 const struct heap_stats *heap__stats(const struct heap *h)
 {
 	return &h->st;

@@ -73,6 +73,15 @@ int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32
 int heap__on_alloc(struct heap *h, const struct tt_alloc_event *e);
 int heap__on_free(struct heap *h, const struct tt_free_event *e);
 
+/*
+ * Aggregate mode: the figures were kept in the kernel. heap__restore_block
+ * puts back a block that was live at the end (no allocation is counted);
+ * heap__set_totals then sets the running figures.
+ */
+int heap__restore_block(struct heap *h, uint64_t ptr, uint64_t size, uint64_t ts_ns, uint32_t tid,
+			uint32_t aux);
+void heap__set_totals(struct heap *h, const struct heap_stats *totals);
+
 const struct heap_stats *heap__stats(const struct heap *h);
 const struct heap_block *heap__find(const struct heap *h, uint64_t ptr);
 /* The live block holding addr: its start, or inside it. Exact starts are a

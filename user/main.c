@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "aggregate.h"
 #include "events.h"
 #include "model.h"
 #include "options.h"
 #include "probes.h"
 #include "reports.h"
+#include "symbolize.h"
 #include "target.h"
 #define POLL_MS 50 /* also bounds how long a record waits without a wake-up */
 
@@ -82,9 +84,17 @@ static int attach_markers(struct probes *probes, const struct target *t, const s
 	return n < 0 ? n : 0;
 }
 
+static void read_final_maps(void *ctx)
+{
+	struct model *m = ctx;
+
+	if (m->sym)
+		symbolizer__refresh(m->sym);
+}
+
 /* Fills what the reports say about the run, once tracing is over. */
 static void describe_run(struct report_meta *meta, struct target *t, struct probes *probes,
-			 struct events *ev, const char *lib)
+			 struct events *ev, const char *lib, bool aggregate)
 {
 	meta->lost_events = probes__counter(probes, TT_CNT_LOST_EVENTS);
 	meta->inflight_dropped = probes__counter(probes, TT_CNT_INFLIGHT_FULL);
@@ -96,6 +106,10 @@ static void describe_run(struct report_meta *meta, struct target *t, struct prob
 	meta->records = events__stats(ev)->records;
 	meta->bad_records = events__stats(ev)->bad_records;
 	meta->unreadable_strings = events__stats(ev)->unreadable_strings;
+	meta->aggregate = aggregate;
+	meta->agg_blocks_full = probes__counter(probes, TT_CNT_AGG_BLOCKS_FULL);
+	meta->agg_stacks_full = probes__counter(probes, TT_CNT_AGG_STACKS_FULL);
+	meta->agg_collisions = probes__counter(probes, TT_CNT_AGG_COLLISIONS);
 }
 
 static int trace(const struct options *o, const struct report_plan *plan)
@@ -123,6 +137,8 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	popts.ringbuf_bytes = o->ringbuf_bytes;
 	popts.wakeup_bytes = o->wakeup_bytes;
 	popts.max_frames = o->stack_depth;
+	popts.aggregate = o->aggregate;
+	popts.max_live = o->max_live;
 	popts.verbose = o->verbose;
 	err = probes__load(&probes, &popts);
 	if (err)
@@ -145,6 +161,8 @@ static int trace(const struct options *o, const struct report_plan *plan)
 		goto cleanup;
 	}
 
+	/* the last chance to read what a short-lived command had mapped */
+	target__set_exit_hook(t, read_final_maps, &model);
 	signal_target = t;
 	catch_stop_signals();
 	if (target__launched(t)) {
@@ -161,9 +179,11 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	/* detach first, so that draining ends even if the target runs on */
 	probes__detach(probes);
 	events__drain(ev);
+	if (o->aggregate && aggregate__collect(probes, &model))
+		err = -EIO;
 	if (target__launched(t) && !target__exited(t) && stop_signal)
 		target__wait(t); /* it got the same signal: let it finish */
-	describe_run(&meta, t, probes, ev, lib);
+	describe_run(&meta, t, probes, ev, lib, o->aggregate);
 
 	if (model__finish(&model, lib))
 		fprintf(stderr, "ttbpf: out of memory grouping call sites\n");

@@ -32,6 +32,10 @@ static const char usage_text[] =
 	"                          default 16M)\n"
 	"      --wakeup-bytes N    wake the reader when N bytes are pending (0: on\n"
 	"                          every record; default 256K)\n"
+	"      --aggregate         keep figures per stack in the kernel and send no\n"
+	"                          records: lower overhead for long runs; no\n"
+	"                          timeline, heatmap or variables\n"
+	"      --max-live N        live blocks followed with --aggregate (default 1M)\n"
 	"      --stack-depth N     user stack frames kept per allocation (0: none;\n"
 	"                          default 64, at most 128)\n"
 	"  -q, --quiet             no summary on stderr\n"
@@ -73,7 +77,8 @@ static int parse_bytes(const char *s, uint32_t *out)
 	return 0;
 }
 
-enum { OPT_WAKEUP = 256, OPT_STACK_DEPTH, OPT_SVG, OPT_PNG, OPT_FOLDED, OPT_FOLDED_WEIGHT };
+enum { OPT_WAKEUP = 256, OPT_STACK_DEPTH, OPT_SVG, OPT_PNG, OPT_FOLDED, OPT_FOLDED_WEIGHT,
+       OPT_AGGREGATE, OPT_MAX_LIVE };
 
 /* `ttbpf report FILE.json [--svg F] [--png F]` */
 static enum options_result parse_report(struct options *o, int argc, char **argv)
@@ -136,6 +141,8 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
 		{ "svg", required_argument, NULL, OPT_SVG },
 		{ "png", required_argument, NULL, OPT_PNG },
+		{ "aggregate", no_argument, NULL, OPT_AGGREGATE },
+		{ "max-live", required_argument, NULL, OPT_MAX_LIVE },
 		{ "folded", required_argument, NULL, OPT_FOLDED },
 		{ "folded-weight", required_argument, NULL, OPT_FOLDED_WEIGHT },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -155,6 +162,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	o->ringbuf_bytes = TT_DEFAULT_RINGBUF_BYTES;
 	o->wakeup_bytes = TT_DEFAULT_WAKEUP_BYTES;
 	o->stack_depth = TT_DEFAULT_FRAMES;
+	o->max_live = TT_DEFAULT_MAX_LIVE;
 	opterr = 0;
 	optind = 0; /* 0, not 1: also forgets a half-parsed group like -hq */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own */
@@ -212,6 +220,15 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 			break;
 		case OPT_SVG:
 			o->svg_path = optarg;
+			break;
+		case OPT_AGGREGATE:
+			o->aggregate = true;
+			break;
+		case OPT_MAX_LIVE:
+			if (parse_bytes(optarg, &o->max_live) || !o->max_live) {
+				usage_error("invalid --max-live '%s' (a count, K/M suffix)", optarg);
+				return OPTIONS_EXIT_USAGE;
+			}
 			break;
 		case OPT_PNG:
 			o->png_path = optarg;

@@ -10,6 +10,7 @@
 
 #define TT_DEFAULT_RINGBUF_BYTES (16u << 20)
 #define TT_DEFAULT_WAKEUP_BYTES (256u << 10)
+#define TT_DEFAULT_MAX_LIVE (1u << 20)
 
 /* What --folded weighs each stack by. */
 enum folded_weight {
@@ -33,6 +34,8 @@ struct options {
 	uint32_t ringbuf_bytes;
 	uint32_t wakeup_bytes;
 	uint32_t stack_depth;  /* frames per allocation; 0: no stacks */
+	bool aggregate;        /* --aggregate: figures kept in BPF maps, no records */
+	uint32_t max_live;     /* --max-live: blocks followed in aggregate mode */
 	int verbose;
 	bool quiet;
 };

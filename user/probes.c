@@ -86,6 +86,14 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 	}
 	p->skel->rodata->wakeup_bytes = opts->wakeup_bytes;
 	p->skel->rodata->max_frames = opts->max_frames;
+	p->skel->rodata->aggregate = opts->aggregate;
+	if (opts->aggregate &&
+	    (bpf_map__set_max_entries(p->skel->maps.agg_stacks, TT_AGG_MAX_STACKS) ||
+	     bpf_map__set_max_entries(p->skel->maps.agg_live, opts->max_live))) {
+		err = -EINVAL;
+		fprintf(stderr, "ttbpf: invalid --max-live %u\n", opts->max_live);
+		goto err_destroy;
+	}
 	p->skel->rodata->free_probe_vaddr = p->funcs[TT_FN_FREE].vaddr + p->free_at.offset;
 	if (!elf_syms__text_range(p->lib_path, &text_lo, &text_hi)) {
 		p->skel->rodata->lib_text_lo = text_lo;
@@ -265,6 +273,16 @@ int probes__attach_vars(struct probes *p, int pid, const char *exe)
 int probes__events_fd(const struct probes *p)
 {
 	return bpf_map__fd(p->skel->maps.events);
+}
+
+int probes__agg_stacks_fd(const struct probes *p)
+{
+	return bpf_map__fd(p->skel->maps.agg_stacks);
+}
+
+int probes__agg_live_fd(const struct probes *p)
+{
+	return bpf_map__fd(p->skel->maps.agg_live);
 }
 
 uint64_t probes__counter(const struct probes *p, enum tt_counter c)

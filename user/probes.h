@@ -4,6 +4,7 @@
 #ifndef TT_PROBES_H
 #define TT_PROBES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "ttbpf.h"
 
@@ -14,6 +15,8 @@ struct probes_opts {
 	uint32_t ringbuf_bytes;
 	uint32_t wakeup_bytes; /* 0: wake the reader on every record */
 	uint32_t max_frames;   /* stack depth; 0: no stacks */
+	bool aggregate;        /* figures in BPF maps instead of records */
+	uint32_t max_live;     /* aggregate: live blocks followed */
 	int verbose;
 };
 
@@ -27,6 +30,10 @@ int probes__attach(struct probes *p, int pid);
  * Returns the number of marker kinds attached (0, 1 or 2) or a negative errno. */
 int probes__attach_vars(struct probes *p, int pid, const char *exe);
 int probes__events_fd(const struct probes *p);
+/* Aggregate mode's maps: stacks (key: hash, value: struct tt_agg_stack) and
+ * live blocks (key: address, value: struct tt_agg_block). */
+int probes__agg_stacks_fd(const struct probes *p);
+int probes__agg_live_fd(const struct probes *p);
 uint64_t probes__counter(const struct probes *p, enum tt_counter c);
 /* Number of uprobes attached (entry and return probes counted apart). */
 int probes__attached_cnt(const struct probes *p);

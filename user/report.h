@@ -23,6 +23,10 @@ struct report_meta {
 	uint64_t bad_records;
 	uint64_t records;
 	uint64_t unreadable_strings; /* marker strings the target unmapped first */
+	bool aggregate;             /* --aggregate: figures from BPF maps */
+	uint64_t agg_blocks_full;   /* aggregate: blocks not followed (table full) */
+	uint64_t agg_stacks_full;   /* aggregate: stacks not kept (table full) */
+	uint64_t agg_collisions;    /* aggregate: stacks sharing a hash, kept apart */
 };
 
 #endif /* TT_REPORT_H */

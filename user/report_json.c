@@ -108,6 +108,12 @@ static void write_stats(struct json_writer *w, const struct heap_stats *st,
 	jsonw_u64_field(w, "bad_records", m->bad_records);
 	jsonw_u64_field(w, "records", m->records);
 	jsonw_u64_field(w, "unreadable_marker_strings", m->unreadable_strings);
+	jsonw_bool_field(w, "aggregate_only", m->aggregate);
+	if (m->aggregate) {
+		jsonw_u64_field(w, "aggregate_blocks_not_followed", m->agg_blocks_full);
+		jsonw_u64_field(w, "aggregate_stacks_not_kept", m->agg_stacks_full);
+		jsonw_u64_field(w, "aggregate_stack_collisions", m->agg_collisions);
+	}
 	jsonw_name(w, "allocations_by_function");
 	jsonw_start_object(w);
 	for (i = 0; i < TT_FN_CNT; i++)

@@ -84,9 +84,11 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 	if (m->exit_code >= 0)
 		fprintf(f, ", exit status %d", m->exit_code);
 	fprintf(f, "\n");
-	fprintf(f, "  allocations    %llu (%s), in %zu thread%s\n",
-		(unsigned long long)st->total_allocs, units__bytes(a, sizeof(a), st->total_alloc_bytes),
-		threads, threads == 1 ? "" : "s");
+	fprintf(f, "  allocations    %llu (%s)", (unsigned long long)st->total_allocs,
+		units__bytes(a, sizeof(a), st->total_alloc_bytes));
+	if (threads)
+		fprintf(f, ", in %zu thread%s", threads, threads == 1 ? "" : "s");
+	fprintf(f, "%s\n", m->aggregate ? " (aggregate-only: no timeline, no variables)" : "");
 	fprintf(f, "  frees          %llu (%s)\n", (unsigned long long)st->total_frees,
 		units__bytes(a, sizeof(a), st->total_freed_bytes));
 	fprintf(f, "  live at end    %llu blocks, %s\n", (unsigned long long)st->live_cnt,
@@ -112,6 +114,10 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 	if (st->dup_allocs)
 		fprintf(f, "  inconsistent   %llu addresses allocated while already live\n",
 			(unsigned long long)st->dup_allocs);
+	if (m->aggregate && (m->agg_blocks_full || m->agg_stacks_full))
+		fprintf(f, "  not followed   %llu blocks, %llu stacks (aggregate tables full; raise "
+			   "--max-live)\n", (unsigned long long)m->agg_blocks_full,
+			(unsigned long long)m->agg_stacks_full);
 	if (m->bad_records)
 		fprintf(f, "  bad records    %llu (a ttbpf bug: please report)\n",
 			(unsigned long long)m->bad_records);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,11 +111,20 @@ int reports__write(const struct report_plan *p, const struct model *m, const str
 	if (!p->quiet)
 		report_text__write(stderr, m, meta);
 	if (!json[0] && (p->svg[0] || p->png[0])) {
-		/* the dashboard is always drawn from a JSON report */
-		int n = snprintf(tmp_json, sizeof(tmp_json), "%s.json", p->svg[0] ? p->svg : p->png);
+		/* the dashboard is always drawn from a JSON report: a private one
+		 * next to the picture, never a name someone else may use */
+		int n = snprintf(tmp_json, sizeof(tmp_json), "%s.json.XXXXXX", p->svg[0] ? p->svg : p->png);
+		int fd;
 
 		if (n < 0 || n >= (int)sizeof(tmp_json))
 			return -ENAMETOOLONG;
+		fd = mkostemp(tmp_json, O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "ttbpf: cannot create a temporary file next to %s: %s\n",
+				p->svg[0] ? p->svg : p->png, strerror(errno));
+			return -errno;
+		}
+		close(fd);
 		json = tmp_json;
 	}
 	if (json[0])

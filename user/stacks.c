@@ -167,6 +167,21 @@ void stacks__on_release(struct stacks *s, uint32_t id, uint64_t size)
 	e->info.live_bytes -= size;
 }
 
+void stacks__add_counts(struct stacks *s, uint32_t id, const struct stack_info *c)
+{
+	struct entry *e = entry_of(s, id);
+
+	if (!e)
+		return;
+	e->info.allocs += c->allocs;
+	e->info.bytes += c->bytes;
+	e->info.live_cnt += c->live_cnt;
+	e->info.live_bytes += c->live_bytes;
+	/* the kernel keeps no per-stack peak: what is live is a lower bound */
+	if (e->info.live_bytes > e->info.peak_live_bytes)
+		e->info.peak_live_bytes = e->info.live_bytes;
+}
+
 size_t stacks__count(const struct stacks *s)
 {
 	return s->cnt;

@@ -30,6 +30,8 @@ void stacks__free(struct stacks *s);
 uint32_t stacks__intern(struct stacks *s, const uint64_t *ips, uint32_t nr, uint32_t end);
 void stacks__on_alloc(struct stacks *s, uint32_t id, uint64_t size);
 void stacks__on_release(struct stacks *s, uint32_t id, uint64_t size);
+/* Aggregate mode: figures counted in the kernel, added to a stack. */
+void stacks__add_counts(struct stacks *s, uint32_t id, const struct stack_info *counts);
 
 size_t stacks__count(const struct stacks *s);      /* ids are 1..count */
 const struct stack_info *stacks__get(const struct stacks *s, uint32_t id);

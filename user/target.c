@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,9 @@ struct target {
 	int go_fd;      /* launch: write end the child waits on */
 	int exec_fd;    /* launch: read end; carries errno if execvp failed */
 	int pidfd;      /* attach: readable once the process exits */
+	bool ptraced;   /* launch: seized, to stop at its exit */
+	void (*exit_hook)(void *ctx);
+	void *exit_ctx;
 	char *argv0;    /* launch: the command as given */
 	char command[CMDLINE_MAX];
 };
@@ -87,6 +91,9 @@ int target__launch(struct target **out, char **argv)
 	}
 	close(go[0]);
 	close(ex[1]);
+	/* only the exit event: the one moment its mappings are complete and
+	 * still readable; no stop at exec, signals are passed straight on */
+	t->ptraced = !ptrace(PTRACE_SEIZE, t->pid, 0, PTRACE_O_TRACEEXIT);
 	t->go_fd = go[1];
 	t->exec_fd = ex[0];
 	t->launched = true;
@@ -163,7 +170,7 @@ void target__free(struct target *t)
 	if (t->go_fd >= 0)
 		close(t->go_fd); /* a held child sees EOF and exits */
 	if (t->launched && !t->exited)
-		waitpid(t->pid, &t->status, 0);
+		target__wait(t);
 	if (t->exec_fd >= 0)
 		close(t->exec_fd);
 	if (t->pidfd >= 0)
@@ -358,15 +365,54 @@ int target__release(struct target *t)
 	return TT_EXIT_NOT_EXEC;
 }
 
+void target__set_exit_hook(struct target *t, void (*fn)(void *ctx), void *ctx)
+{
+	t->exit_hook = fn;
+	t->exit_ctx = ctx;
+}
+
+/* A wait status of the launched child: handles ptrace stops; true once it
+ * has exited. */
+static bool on_status(struct target *t, int status)
+{
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		t->status = status;
+		t->exited = true;
+		return true;
+	}
+	if (!WIFSTOPPED(status) || !t->ptraced)
+		return false;
+	if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXIT << 8))) {
+		if (t->exit_hook)
+			t->exit_hook(t->exit_ctx);
+		ptrace(PTRACE_DETACH, t->pid, 0, 0);
+		t->ptraced = false;
+	} else if (status >> 16 == PTRACE_EVENT_STOP) {
+		int sig = WSTOPSIG(status);
+
+		/* a group stop (SIGSTOP, Ctrl-Z): stay stopped, as without us;
+		 * anything else (SIGCONT ended it) runs on */
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+			ptrace(PTRACE_LISTEN, t->pid, 0, 0);
+		else
+			ptrace(PTRACE_CONT, t->pid, 0, 0);
+	} else {
+		/* a signal on its way: deliver it */
+		ptrace(PTRACE_CONT, t->pid, 0, WSTOPSIG(status));
+	}
+	return false;
+}
+
 bool target__exited(struct target *t)
 {
 	struct pollfd p;
+	int status;
 
 	if (t->exited)
 		return true;
 	if (t->launched) {
-		if (waitpid(t->pid, &t->status, WNOHANG) == t->pid)
-			t->exited = true;
+		while (!t->exited && waitpid(t->pid, &status, WNOHANG) == t->pid)
+			on_status(t, status);
 	} else if (t->pidfd >= 0) {
 		p.fd = t->pidfd;
 		p.events = POLLIN;
@@ -380,11 +426,18 @@ bool target__exited(struct target *t)
 
 void target__wait(struct target *t)
 {
+	int status;
+	pid_t r;
+
 	if (!t->launched || t->exited)
 		return;
-	while (waitpid(t->pid, &t->status, 0) < 0 && errno == EINTR)
-		;
-	t->exited = true;
+	while (!t->exited) {
+		r = waitpid(t->pid, &status, 0);
+		if (r == t->pid)
+			on_status(t, status);
+		else if (r < 0 && errno != EINTR)
+			break;
+	}
 }
 
 int target__exit_code(const struct target *t)

@@ -48,6 +48,14 @@ int target__allocator(const struct target *t, const char *lib_path, char *buf, s
  */
 int target__release(struct target *t);
 
+/*
+ * Called once when a launched command is about to exit, before its memory
+ * is torn down (its mappings can still be read). ttbpf follows the command
+ * with ptrace for that one event only; without ptrace (refused) it is not
+ * called.
+ */
+void target__set_exit_hook(struct target *t, void (*fn)(void *ctx), void *ctx);
+
 /* Non-blocking: true once the target has exited (status then known). */
 bool target__exited(struct target *t);
 /* Blocks until a launched child exits. */

@@ -1,0 +1,409 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Overhead and throughput of ttbpf, against an untraced run, a bpftrace script
+# probing the same functions and (if MEMLEAK names a built binary) libbpf-tools
+# memleak. Prints numbers and asserts nothing: it exits non-zero only when
+# something is broken (a run failed, a tool is missing). Needs root.
+# What each row means and how ns/pair is computed: tests/bench/README.md.
+#
+#   sudo make bench                      # or, once build/ttbpf is built:
+#   sudo scripts/bench.sh
+#
+# Environment:
+#   BENCH_RUNS=N     runs of each (workload, tool), interleaved (default 5)
+#   BENCH_SCALE=F    multiply every workload's size by F (default 1)
+#   BENCH_EXPORT_RUNS=N  runs of the export benchmark (default 1; 0: none)
+#   BENCH_LIVE_BLOCKS=N  blocks the export benchmark keeps live (default 1000000)
+#   MEMLEAK=PATH     a built libbpf-tools memleak, to add its row
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+die() { echo "bench: $*" >&2; exit 1; }
+note() { echo "bench: $*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || die "needs root (uprobes and BPF): run sudo make bench"
+
+RUNS=${BENCH_RUNS:-5}
+SCALE=${BENCH_SCALE:-1}
+EXPORT_RUNS=${BENCH_EXPORT_RUNS:-1}
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, not '$RUNS'"
+[[ $EXPORT_RUNS =~ ^[0-9]+$ ]] || die "BENCH_EXPORT_RUNS must be an integer, not '$EXPORT_RUNS'"
+[[ $SCALE =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] || die "BENCH_SCALE must be a positive number, not '$SCALE'"
+scaled() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s); print (v < 1 ? 1 : v) }'; }
+
+TTBPF=build/ttbpf
+[ -x "$TTBPF" ] || die "$TTBPF is not built: run make (or sudo make bench)"
+SRC=tests/bench
+OUT=build/bench
+LOGS=$OUT/runs
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3 || true)
+[ -n "$PY" ] || die "python3 is needed to read ttbpf's JSON (scripts/install-deps.sh installs it)"
+
+# ---------------------------------------------------------------- build
+mkdir -p "$OUT"
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+for prog in loop1 loop2 live1m selfusage; do
+	cc -O2 -fno-omit-frame-pointer -pthread -Wall -Wextra \
+		-o "$OUT/$prog" "$SRC/$prog.c" || die "cannot build $SRC/$prog.c"
+done
+
+LOOP1_PAIRS=$(scaled 100000)
+LOOP2_PAIRS=$(scaled 50000)
+SQL_ROWS=$(scaled 10000)
+LIVE_BLOCKS=${BENCH_LIVE_BLOCKS:-1000000}
+[[ $LIVE_BLOCKS =~ ^[1-9][0-9]*$ ]] || die "BENCH_LIVE_BLOCKS must be a positive integer, not '$LIVE_BLOCKS'"
+
+SQLITE=$(command -v sqlite3 || true)
+if [ -n "$SQLITE" ]; then
+	sed "s/@ROWS@/$SQL_ROWS/g" "$SRC/sqlite.sql" > "$OUT/sqlite.sql"
+fi
+
+# ---------------------------------------------------------------- what runs
+# Workload commands are plain words: bpftrace -c splits on spaces, no quotes.
+declare -A CMD DESC
+WORKLOADS=(loop1 loop2)
+CMD[loop1]="$OUT/loop1 $LOOP1_PAIRS"
+DESC[loop1]="1 thread, $LOOP1_PAIRS malloc+free pairs of 16..1024 B"
+CMD[loop2]="$OUT/loop2 $LOOP2_PAIRS"
+DESC[loop2]="2 threads, $LOOP2_PAIRS pairs each, 16..1024 B; ns/pair = loop wall time / pairs per thread"
+if [ -z "$SQLITE" ]; then
+	note "sqlite3 is not installed: no sqlite workload (scripts/install-deps.sh installs it)"
+else
+	WORKLOADS+=(sqlite)
+	CMD[sqlite]="$SQLITE -batch -init $OUT/sqlite.sql :memory:"
+	DESC[sqlite]="sqlite3: $SQL_ROWS-row table built, indexed, searched, sorted; ns/pair = statement wall time / pairs counted by ttbpf"
+fi
+
+declare -A SKIP
+TOOLS=(untraced ttbpf ttbpf_agg bpftrace memleak)
+if ! "$TTBPF" --help 2>&1 | grep -qE '(^|[[:space:],])--aggregate([[:space:]=,]|$)'; then
+	SKIP[ttbpf_agg]="build/ttbpf --help lists no --aggregate option"
+fi
+if ! command -v bpftrace > /dev/null; then
+	SKIP[bpftrace]="bpftrace is not installed (scripts/install-deps.sh installs it)"
+fi
+if [ -z "${MEMLEAK:-}" ]; then
+	SKIP[memleak]="set MEMLEAK=/path/to/libbpf-tools/memleak (a built binary) to add this row"
+elif [ ! -x "$MEMLEAK" ]; then
+	SKIP[memleak]="MEMLEAK=$MEMLEAK is not an executable file"
+fi
+
+declare -A LABEL=(
+	[untraced]="untraced"
+	[ttbpf]="ttbpf (default, stacks)"
+	[ttbpf_agg]="ttbpf --aggregate"
+	[bpftrace]="bpftrace malloc_free.bt"
+	[memleak]="libbpf-tools memleak"
+)
+
+FAILED=()
+
+# ---------------------------------------------------------------- runners
+# Each writes $1.out (the workload's stdout and the tool's), $1.err and
+# $1.wall (seconds of the whole command, tool start-up and shutdown included).
+
+run_untraced() {
+	local log=$1; shift
+	"$@" > "$log.out" 2> "$log.err" < /dev/null
+}
+
+run_ttbpf() {
+	local log=$1; shift
+	"$OUT/selfusage" "$log.usage" "$TTBPF" -q -j "$log.json" -- "$@" \
+		> "$log.out" 2> "$log.err" < /dev/null
+}
+
+run_ttbpf_agg() {
+	local log=$1; shift
+	"$OUT/selfusage" "$log.usage" "$TTBPF" -q --aggregate -j "$log.json" -- "$@" \
+		> "$log.out" 2> "$log.err" < /dev/null
+}
+
+run_bpftrace() {
+	local log=$1; shift
+	bpftrace "$SRC/malloc_free.bt" -c "$*" > "$log.out" 2> "$log.err" < /dev/null
+}
+
+# memleak attaches to a pid: the workload is started stopped (a subshell that
+# stops itself before exec), memleak attaches, then the workload goes on.
+run_memleak() {
+	local log=$1; shift
+	local wpid mpid rc=0 i
+	( kill -STOP "$BASHPID"; exec "$@" ) > "$log.out" 2> "$log.err" < /dev/null &
+	wpid=$!
+	for ((i = 0; i < 500; i++)); do
+		grep -q '^State:[[:space:]]*T' "/proc/$wpid/status" 2> /dev/null && break
+		sleep 0.01
+	done
+	stdbuf -oL -eL "$MEMLEAK" -p "$wpid" > "$log.tool.out" 2> "$log.tool.err" < /dev/null &
+	mpid=$!
+	# libbpf-tools memleak says "Tracing outstanding memory allocs..." once
+	# attached (its earlier "tracing kernel: false" is no sign of that)
+	for ((i = 0; i < 300; i++)); do
+		grep -q 'Tracing outstanding' "$log.tool.out" "$log.tool.err" 2> /dev/null && break
+		kill -0 "$mpid" 2> /dev/null || break
+		sleep 0.1
+	done
+	if ! kill -0 "$mpid" 2> /dev/null; then
+		kill -KILL "$wpid" 2> /dev/null || true
+		wait "$wpid" 2> /dev/null || true
+		wait "$mpid" 2> /dev/null || true
+		echo "memleak exited before the workload started" >> "$log.err"
+		return 1
+	fi
+	kill -CONT "$wpid"
+	wait "$wpid" || rc=$?
+	kill -INT "$mpid" 2> /dev/null || true
+	wait "$mpid" 2> /dev/null || true
+	return "$rc"
+}
+
+# the figures of a ttbpf JSON report that the tables use, as "key value" lines
+json_stats() {
+	"$PY" - "$1" <<'PYEOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+st = j.get("stats", {})
+d = j.get("duration_ns") or 0
+a = j.get("total_allocations", st.get("total_allocations"))
+f = st.get("total_frees")
+rec = st.get("records")
+print("allocations", a)
+print("frees", f)
+print("lost_events", st.get("lost_events"))
+print("records", rec)
+print("duration_ns", d)
+print("aggregate_only", 1 if st.get("aggregate_only") else 0)
+if rec is not None and d:
+    print("records_per_s", round(rec / (d / 1e9)))
+# free() calls: total_frees also counts the blocks realloc released (no free()
+# probe fires for those) and leaves out glibc's own frees at thread exit
+if f is not None:
+    fc = (f - st.get("reallocs_in_place", 0) - st.get("reallocs_moved", 0)
+          + st.get("allocator_internal_frees", 0))
+    print("free_calls", fc)
+    if a is not None:
+        print("pairs", (a + fc) / 2)
+PYEOF
+}
+
+# the measure of one run of a workload: ns per pair (loops) or seconds of the
+# program's own statements (sqlite)
+measure() {
+	local w=$1 f=$2
+	case $w in
+	sqlite) awk '/^Run Time: real/ { s += $4; n++ } END { if (n) printf "%.3f\n", s }' "$f" ;;
+	*) awk '$1 == "ns_per_pair" { print $2 }' "$f" | tail -n 1 ;;
+	esac
+}
+
+# ---------------------------------------------------------------- the runs
+# Others may rebuild build/ttbpf while this runs: say so if they did.
+TTBPF_STAMP=$(stat -c '%Y %s' "$TTBPF")
+note "workloads: ${WORKLOADS[*]}; $RUNS runs each, interleaved; logs in $LOGS/"
+for ((r = 1; r <= RUNS; r++)); do
+	for w in "${WORKLOADS[@]}"; do
+		for t in "${TOOLS[@]}"; do
+			[ -z "${SKIP[$t]:-}" ] || continue
+			log=$LOGS/$w.$t.$r
+			read -r -a argv <<< "${CMD[$w]}"
+			t0=$EPOCHREALTIME
+			rc=0
+			"run_$t" "$log" "${argv[@]}" || rc=$?
+			t1=$EPOCHREALTIME
+			awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' > "$log.wall"
+			if [ "$rc" -ne 0 ]; then
+				FAILED+=("$w/$t run $r: exit status $rc (see $log.err)")
+				rm -f "$log.wall"
+			elif [ -z "$(measure "$w" "$log.out")" ]; then
+				FAILED+=("$w/$t run $r: the workload printed no timing (see $log.out, $log.err)")
+				rm -f "$log.wall"
+			elif [[ $t == ttbpf* ]] && ! json_stats "$log.json" > "$log.stats"; then
+				FAILED+=("$w/$t run $r: no readable JSON report $log.json")
+				rm -f "$log.wall"
+			fi
+		done
+	done
+	note "round $r/$RUNS done"
+done
+
+# ---------------------------------------------------------------- reading
+median() { # numbers on stdin, one per line; "-" when none
+	sort -g | awk '{ a[NR] = $1 } END {
+		if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2];
+		else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# values of one (workload, tool) over the runs that succeeded
+values() {
+	local w=$1 t=$2 r
+	for ((r = 1; r <= RUNS; r++)); do
+		[ -f "$LOGS/$w.$t.$r.wall" ] || continue
+		case $3 in
+		measure) measure "$w" "$LOGS/$w.$t.$r.out" ;;
+		wall) cat "$LOGS/$w.$t.$r.wall" ;;
+		*) "$3" "$LOGS/$w.$t.$r" ;;
+		esac
+	done
+}
+
+stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$1.stats" 2> /dev/null; }
+v_records_per_s() { stat_of "$1" records_per_s; }
+v_lost() { stat_of "$1" lost_events; }
+v_aggregate_only() { stat_of "$1" aggregate_only; }
+v_pairs() { stat_of "$1" pairs; }
+v_allocs() { stat_of "$1" allocations; }
+v_free_calls() { stat_of "$1" free_calls; }
+v_rss_kb() { awk '$1 == "peak_rss_kb" { print $2 }' "$1.usage" 2> /dev/null; }
+v_cpu_user() { awk '$1 == "user_ms" { print $2 }' "$1.usage" 2> /dev/null; }
+v_cpu_sys() { awk '$1 == "sys_ms" { print $2 }' "$1.usage" 2> /dev/null; }
+v_bt_lost() { # bpftrace says "Lost N events" when its perf buffer overflowed
+	{ grep -hoE 'Lost [0-9]+ events' "$1.out" "$1.err" 2> /dev/null || true; } |
+		awk '{ s += $2 } END { print s + 0 }'
+}
+v_bt_allocs() { awk -F': ' '/^@allocs\[/ { s += $2 } END { print s + 0 }' "$1.out"; }
+v_bt_frees() { awk -F': ' '/^@frees\[/ { s += $2 } END { print s + 0 }' "$1.out"; }
+maxof() { sort -g | tail -n 1; }
+fmt_mb() { awk -v k="$1" 'BEGIN { if (k == "-" || k == "") print "-"; else printf "%.1f MB", k / 1024 }'; }
+
+# ---------------------------------------------------------------- tables
+echo
+echo "ttbpf benchmark: $(uname -r), $(nproc) CPUs, BENCH_RUNS=$RUNS, BENCH_SCALE=$SCALE; medians over runs"
+echo "ns/pair: time per malloc+free pair (see tests/bench/README.md); +ns/pair: minus untraced;"
+echo "x untraced, x ttbpf: ns/pair over the untraced row's, over the ttbpf (default) row's; cmd s: whole command, tool start-up and exit included"
+
+for w in "${WORKLOADS[@]}"; do
+	echo
+	echo "== $w: ${DESC[$w]}"
+	declare -A NS=()
+	pairs=""
+	if [ "$w" = sqlite ]; then
+		pairs=$(values "$w" ttbpf v_pairs | median)
+		if [ "$pairs" = "-" ] || [ "$pairs" = 0 ]; then
+			echo "   (no ttbpf run succeeded: no pair count, no ns/pair)"
+		fi
+	fi
+	for t in "${TOOLS[@]}"; do
+		[ -z "${SKIP[$t]:-}" ] || continue
+		m=$(values "$w" "$t" measure | median)
+		if [ "$w" = sqlite ] && [ "$m" != "-" ]; then
+			if [ -n "$pairs" ] && [ "$pairs" != "-" ] && [ "$pairs" != 0 ]; then
+				m=$(awk -v s="$m" -v p="$pairs" 'BEGIN { print s * 1e9 / p }')
+			else
+				m="-"
+			fi
+		fi
+		NS[$t]=$m
+	done
+	printf '   %-26s %10s %10s %11s %9s %8s   %s\n' tool ns/pair +ns/pair "x untraced" "x ttbpf" "cmd s" "runs (ns/pair, or statement s for sqlite)"
+	for t in "${TOOLS[@]}"; do
+		if [ -n "${SKIP[$t]:-}" ]; then
+			printf '   %-26s skipped: %s\n' "${LABEL[$t]}" "${SKIP[$t]}"
+			continue
+		fi
+		m=${NS[$t]}
+		u=${NS[untraced]:--}
+		b=${NS[ttbpf]:--}
+		wall=$(values "$w" "$t" wall | median)
+		runs=$(values "$w" "$t" measure | paste -sd' ' -)
+		awk -v m="$m" -v u="$u" -v b="$b" -v t="$t" -v label="${LABEL[$t]}" -v wall="$wall" -v runs="$runs" 'BEGIN {
+			if (m == "-") { printf "   %-26s %10s %10s %11s %9s %8s   %s\n", label, "FAILED", "-", "-", "-", wall, runs; exit }
+			plus = (t == "untraced" || u == "-") ? "-" : sprintf("%.1f", m - u)
+			xu = (u == "-" || u == 0) ? "-" : sprintf("%.1fx", m / u)
+			xb = (t == "untraced" || b == "-" || b == 0) ? "-" : sprintf("%.2fx", m / b)
+			printf "   %-26s %10.1f %10s %11s %9s %8s   %s\n", label, m, plus, xu, xb, wall, runs
+		}'
+	done
+	if [ "$w" = sqlite ] && [ -n "$pairs" ] && [ "$pairs" != "-" ]; then
+		printf '   pairs: %s per run, (allocating calls + free calls) / 2 from ttbpf'"'"'s JSON (median)\n' "$pairs"
+	fi
+	for t in ttbpf ttbpf_agg; do
+		[ -z "${SKIP[$t]:-}" ] || continue
+		rps=$(values "$w" "$t" v_records_per_s | median)
+		if [ "$(values "$w" "$t" v_aggregate_only | maxof)" = 1 ]; then
+			rps="no records (figures kept in the kernel), so 0"
+		fi
+		lost=$(values "$w" "$t" v_lost | maxof)
+		rss=$(values "$w" "$t" v_rss_kb | median)
+		cu=$(values "$w" "$t" v_cpu_user | median)
+		cs=$(values "$w" "$t" v_cpu_sys | median)
+		printf '   %s: %s records/s, lost events %s (max of runs), peak RSS %s, own CPU %s ms user + %s ms sys\n' \
+			"${LABEL[$t]}" "$rps" "${lost:--}" "$(fmt_mb "$rss")" "$cu" "$cs"
+	done
+	if [ -z "${SKIP[bpftrace]:-}" ]; then
+		btl=$(values "$w" bpftrace v_bt_lost | maxof)
+		bta=$(values "$w" bpftrace v_bt_allocs | median)
+		btf=$(values "$w" bpftrace v_bt_frees | median)
+		printf '   bpftrace: lost events %s (max of runs); counted %s allocations, %s free calls (ttbpf: %s, %s)\n' \
+			"${btl:--}" "$bta" "$btf" "$(values "$w" ttbpf v_allocs | median)" "$(values "$w" ttbpf v_free_calls | median)"
+	fi
+	unset NS
+done
+
+# ---------------------------------------------------------------- export
+# How long ttbpf runs on after its target has exited: draining the ring
+# buffer, writing the reports, tearing down. live1m prints the wall-clock
+# time (CLOCK_REALTIME) just before it exits; this script takes the time
+# ttbpf returns. Three variants tell the parts apart: no report file, JSON
+# only, JSON and SVG (the last is the figure asked for).
+if [ "$EXPORT_RUNS" -gt 0 ]; then
+	echo
+	echo "== export: $OUT/live1m allocates $LIVE_BLOCKS blocks (16..271 B), keeps them all live, exits"
+	echo "   after exit: ttbpf's return minus the target's last timestamp (drain, reports, teardown)"
+	printf '   %-34s %5s %12s %12s %12s %12s %13s %10s %6s\n' \
+		"ttbpf -q ... -- live1m" run "after exit s" "trace s" "JSON bytes" "SVG bytes" "peak RSS" "B/live blk" lost
+	declare -A EXPORT_ARGS=(
+		[1_none]=""
+		[2_json]="-j @.json"
+		[3_json_svg]="-j @.json --svg @.svg"
+	)
+	for ((r = 1; r <= EXPORT_RUNS; r++)); do
+		for v in 1_none 2_json 3_json_svg; do
+			log=$LOGS/export.$v.$r
+			args=${EXPORT_ARGS[$v]//@/$log}
+			read -r -a extra <<< "$args"
+			rc=0
+			"$OUT/selfusage" "$log.usage" "$TTBPF" -q "${extra[@]}" -- "$OUT/live1m" "$LIVE_BLOCKS" \
+				> "$log.out" 2> "$log.err" < /dev/null || rc=$?
+			tend=$EPOCHREALTIME
+			texit=$(awk '$1 == "exit_realtime_ns" { print $2 }' "$log.out")
+			blocks=$(awk '$1 == "blocks" { print $2 }' "$log.out")
+			if [ "$rc" -ne 0 ] || [ -z "$texit" ] || [ -z "$blocks" ]; then
+				FAILED+=("export $v run $r: exit status $rc (see $log.err)")
+				continue
+			fi
+			jsz=-; ssz=-; lost=-; dur=-
+			if [ -f "$log.json" ]; then
+				jsz=$(stat -c %s "$log.json")
+				# the stats come before the million live blocks: no need to parse them
+				head -c 4000000 "$log.json" > "$log.head"
+				lost=$(grep -oE '"lost_events": *[0-9]+' "$log.head" | head -n 1 | grep -oE '[0-9]+$' || true)
+				dur=$(grep -oE '"duration_ns": *[0-9]+' "$log.head" | head -n 1 | grep -oE '[0-9]+$' || true)
+				dur=$(awk -v d="${dur:-0}" 'BEGIN { printf "%.2f", d / 1e9 }')
+				rm -f "$log.head"
+			fi
+			[ -f "$log.svg" ] && ssz=$(stat -c %s "$log.svg")
+			rss=$(v_rss_kb "$log")
+			awk -v v="${args//$log/OUT}" -v r="$r" -v te="$tend" -v tx="$texit" -v j="$jsz" -v s="$ssz" \
+				-v rss="$rss" -v n="$blocks" -v lost="${lost:--}" -v dur="$dur" 'BEGIN {
+				if (v == "") v = "(no report)"
+				printf "   %-34s %5d %12.3f %12s %12s %12s %10.1f MB %10.0f %6s\n",
+					v, r, te - tx / 1e9, dur, j, s, rss / 1024, rss * 1024 / n, lost
+			}'
+		done
+	done
+	echo "   B/live blk: ttbpf's whole peak RSS / live blocks (an upper bound: it includes everything ttbpf maps)"
+fi
+
+echo
+if [ "$(stat -c '%Y %s' "$TTBPF")" != "$TTBPF_STAMP" ]; then
+	echo "NOTE: $TTBPF was rebuilt while the benchmark ran: its rows may mix two builds; run again"
+fi
+if [ ${#FAILED[@]} -gt 0 ]; then
+	echo "bench: ${#FAILED[@]} run(s) failed:" >&2
+	printf '  %s\n' "${FAILED[@]}" >&2
+	exit 1
+fi
