@@ -31,6 +31,7 @@ const volatile bool aggregate = false; /* keep figures in maps, send no records 
  * pointer: thread stacks are 8 MiB by default. */
 const volatile __u64 stack_span = 8 << 20;
 
+/* The allocating call a thread is in; depth 0: none. */
 struct inflight {
 	__u64 entry_ns;
 	__u64 size;
@@ -40,23 +41,35 @@ struct inflight {
 	__u32 depth;
 };
 
+/* Task storage: found through the task itself, no hashing and no table to
+ * fill; freed with the thread. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TT_MAX_THREADS);
-	__type(key, __u64); /* pid_tgid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
+
+static __always_inline struct inflight *inflight_of_current(bool create)
+{
+	return bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 24); /* resized by userspace before load */
 } events SEC(".maps");
 
-/* Allocation records are built here, then sent with only the used frames. */
+/*
+ * Allocation records are built here, then sent with only the used frames.
+ * Per task, not per CPU: uprobe programs run with migration disabled but
+ * may be preempted, so two threads on one CPU would share a per-CPU buffer.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct tt_alloc_event);
 } scratch SEC(".maps");
 
@@ -78,11 +91,12 @@ struct {
 	__type(value, struct tt_agg_block);
 } agg_live SEC(".maps");
 
-/* A new stack entry is built here before it is inserted. */
+/* A new stack entry is built here before it is inserted (per task: see
+ * scratch). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct tt_agg_stack);
 } agg_scratch SEC(".maps");
 
@@ -130,11 +144,14 @@ static __always_inline __u64 mul_size(__u64 a, __u64 b)
 SEC("uprobe")
 int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct inflight *f, n = {};
 
-	f = bpf_map_lookup_elem(&inflight, &id);
-	if (f) {
+	f = inflight_of_current(true);
+	if (!f) {
+		count(TT_CNT_INFLIGHT_FULL);
+		return 0;
+	}
+	if (f->depth) {
 		f->depth++;
 		return 0;
 	}
@@ -170,8 +187,7 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 	default:
 		return 0;
 	}
-	if (bpf_map_update_elem(&inflight, &id, &n, BPF_NOEXIST))
-		count(TT_CNT_INFLIGHT_FULL);
+	*f = n;
 	return 0;
 }
 
@@ -293,7 +309,7 @@ static __always_inline bool same_stack(const struct tt_agg_stack *s, const struc
 static __always_inline struct tt_agg_stack *agg_stack(const struct tt_alloc_event *e, __u64 *key)
 {
 	struct tt_agg_stack *s, *n;
-	__u32 zero = 0, i;
+	__u32 i;
 
 	*key = e->nr_frames ? hash_frames(e) : TT_AGG_NO_STACK;
 	s = bpf_map_lookup_elem(&agg_stacks, key);
@@ -303,7 +319,8 @@ static __always_inline struct tt_agg_stack *agg_stack(const struct tt_alloc_even
 		count(TT_CNT_AGG_COLLISIONS);
 		*key = TT_AGG_COLLISION_STACK;
 	}
-	n = bpf_map_lookup_elem(&agg_scratch, &zero);
+	n = bpf_task_storage_get(&agg_scratch, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!n)
 		return NULL;
 	__builtin_memset(n, 0, sizeof(n->allocs) * 4);
@@ -376,16 +393,14 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret)
 	__u64 id = bpf_get_current_pid_tgid(), size;
 	struct tt_alloc_event *e;
 	struct inflight *f, n;
-	__u32 zero = 0;
 	__u64 ptr = 0;
 
-	f = bpf_map_lookup_elem(&inflight, &id);
-	if (!f)
-		return 0; /* entered before we attached, or the table was full */
+	f = inflight_of_current(false);
+	if (!f || !f->depth)
+		return 0; /* entered before we attached, or no storage */
 	if (--f->depth)
 		return 0;
 	n = *f;
-	bpf_map_delete_elem(&inflight, &id);
 
 	if (n.fn == TT_FN_POSIX_MEMALIGN) {
 		/* returns an errno; the block is written through memptr */
@@ -395,7 +410,8 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret)
 		ptr = ret;
 	}
 
-	e = bpf_map_lookup_elem(&scratch, &zero);
+	e = bpf_task_storage_get(&scratch, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!e)
 		return 0;
 	e->hdr.type = TT_EV_ALLOC;
@@ -438,10 +454,12 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tt_free_event *e;
+	struct inflight *f;
 
 	if (!ptr)
 		return 0;
-	if (bpf_map_lookup_elem(&inflight, &id))
+	f = inflight_of_current(false);
+	if (f && f->depth)
 		return 0; /* inside realloc(p, 0) and the like: that call reports it */
 	if (aggregate) {
 		agg_release(ptr, from_allocator(ctx));

@@ -30,7 +30,6 @@ enum tt_event_type {
 };
 
 /* Limits */
-#define TT_MAX_THREADS 65536 /* in-flight calls tracked at once */
 #define TT_MAX_FRAMES 128    /* deepest user stack an allocation record carries */
 #define TT_DEFAULT_FRAMES 64
 
@@ -132,7 +131,7 @@ struct tt_var_event {
 /* Counters kept by the BPF side, read by userspace at the end. */
 enum tt_counter {
 	TT_CNT_LOST_EVENTS = 0,   /* ring buffer full: record not reserved */
-	TT_CNT_INFLIGHT_FULL,     /* per-thread in-flight table full */
+	TT_CNT_INFLIGHT_FULL,     /* no per-thread storage for a call (out of memory) */
 	/* aggregate-only mode (--aggregate): the figures themselves */
 	TT_CNT_AGG_ALLOCS,
 	TT_CNT_AGG_ALLOC_BYTES,

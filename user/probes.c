@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -295,12 +296,31 @@ int probes__attached_cnt(const struct probes *p)
 	return p->link_cnt;
 }
 
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/*
+ * Removing a uprobe waits for the kernel to be sure no CPU is still in it,
+ * ~80 ms here, one probe after the other: 1.3 s for 17 probes. Removed from
+ * threads, those waits overlap.
+ */
 void probes__detach(struct probes *p)
 {
+	pthread_t th[MAX_LINKS];
+	bool started[MAX_LINKS] = {};
 	int i;
 
 	for (i = 0; i < p->link_cnt; i++)
-		bpf_link__destroy(p->links[i]);
+		started[i] = !pthread_create(&th[i], NULL, destroy_link, p->links[i]);
+	for (i = 0; i < p->link_cnt; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			bpf_link__destroy(p->links[i]);
+	}
 	p->link_cnt = 0;
 }
 

@@ -109,8 +109,8 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 	fprintf(f, "  lost events    %llu%s\n", (unsigned long long)m->lost_events,
 		m->lost_events ? " (ring buffer full: figures are incomplete; raise --ringbuf-size)" : "");
 	if (m->inflight_dropped)
-		fprintf(f, "  dropped calls  %llu (more threads in the allocator at once than "
-			   "ttbpf tracks)\n", (unsigned long long)m->inflight_dropped);
+		fprintf(f, "  dropped calls  %llu (the kernel had no memory for a thread's call "
+			   "state)\n", (unsigned long long)m->inflight_dropped);
 	if (st->dup_allocs)
 		fprintf(f, "  inconsistent   %llu addresses allocated while already live\n",
 			(unsigned long long)st->dup_allocs);
