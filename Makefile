@@ -29,7 +29,7 @@ CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-i
 CPPFLAGS  += -I$(OUT) -Ibpf -Iuser -MMD -MP -D_GNU_SOURCE \
 	     $(shell pkg-config --cflags cairo 2>/dev/null)
 # libstdc++ for __cxa_demangle (C++ names in stacks)
-LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ldw -lelf -lz -lcairo) -lstdc++ -lm
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ldw -lelf -lz -lcairo) -lstdc++ -lpthread -lm
 ifeq ($(SANITIZE),1)
 CFLAGS    += -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
@@ -59,7 +59,7 @@ EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLES  := $(patsubst examples/%.c,$(OUT)/examples/%,$(EXAMPLE_SRCS))
 TEST_LIBS := -lcriterion -ljansson
 
-.PHONY: all clean deps test unit e2e demo examples fixtures bench fuzz
+.PHONY: all clean deps test unit e2e demo examples fixtures bench fuzz fuzz-replay
 
 all: $(OUT)/ttbpf
 
@@ -130,7 +130,7 @@ e2e: deps $(OUT)/ttbpf $(E2E_BINS) $(FIXTURES) $(EXTRA_FIXTURES)
 # Installs first, then re-enters make so that pkg-config sees the packages.
 test:
 	$(Q)scripts/install-deps.sh
-	$(Q)$(MAKE) --no-print-directory unit e2e
+	$(Q)$(MAKE) --no-print-directory unit e2e fuzz-replay
 
 demo:
 	$(Q)scripts/install-deps.sh
@@ -150,6 +150,11 @@ bench:
 fuzz:
 	$(Q)scripts/install-deps.sh
 	$(Q)scripts/fuzz.sh
+
+# The fuzzers' seeds and every input that once crashed, replayed (no fuzzing):
+# part of the test suite.
+fuzz-replay:
+	$(Q)FUZZ_SECONDS=0 scripts/fuzz.sh
 
 clean:
 	$(call msg,CLEAN,$(OUT))

@@ -144,6 +144,7 @@ static __always_inline __u64 mul_size(__u64 a, __u64 b)
 SEC("uprobe")
 int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 {
+	__u32 fn = bpf_get_attach_cookie(ctx);
 	struct inflight *f, n = {};
 
 	f = inflight_of_current(true);
@@ -152,17 +153,22 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 		return 0;
 	}
 	if (f->depth) {
+		/* strdup(s) is malloc(strlen(s) + 1) inside: that is its size */
+		if (f->depth == 1 && (f->fn == TT_FN_STRDUP || f->fn == TT_FN_STRNDUP) &&
+		    fn == TT_FN_MALLOC)
+			f->size = a0;
 		f->depth++;
 		return 0;
 	}
 
-	n.fn = bpf_get_attach_cookie(ctx);
+	n.fn = fn;
 	n.depth = 1;
 	n.entry_ns = bpf_ktime_get_ns();
 	switch (n.fn) {
 	case TT_FN_MALLOC:
 	case TT_FN_VALLOC:
 	case TT_FN_PVALLOC:
+	case TT_FN_NEW:
 		n.size = a0;
 		break;
 	case TT_FN_CALLOC:
@@ -183,6 +189,10 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 	case TT_FN_ALIGNED_ALLOC:
 	case TT_FN_MEMALIGN:
 		n.size = a1;
+		break;
+	case TT_FN_STRDUP:
+	case TT_FN_STRNDUP:
+		n.size = 0; /* known at the nested malloc */
 		break;
 	default:
 		return 0;
@@ -443,7 +453,9 @@ static __always_inline bool from_allocator(struct pt_regs *ctx)
 	__u64 ret, caller;
 
 	/* at entry the return address sits at the stack pointer */
-	if (!lib_text_hi || bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx)))
+	/* the address arithmetic below holds for the probe on free only */
+	if (!lib_text_hi || bpf_get_attach_cookie(ctx) != TT_FN_FREE ||
+	    bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx)))
 		return false;
 	caller = ret - PT_REGS_IP(ctx) + free_probe_vaddr;
 	return caller >= lib_text_lo && caller < lib_text_hi;

@@ -20,6 +20,18 @@ enum tt_fn {
 	TT_FN_MEMALIGN,
 	TT_FN_VALLOC,
 	TT_FN_PVALLOC,
+	/*
+	 * libc functions that allocate through malloc. Probed so that their
+	 * caller is frame 0 of the stack: glibc is built without frame
+	 * pointers, so a walk from inside them stops at them. The nested
+	 * malloc gives the size.
+	 */
+	TT_FN_STRDUP,
+	TT_FN_STRNDUP,
+	/* C++ operator new / delete, where the allocator defines its own
+	 * (jemalloc, tcmalloc); glibc's libc has none: libstdc++'s call malloc */
+	TT_FN_NEW,
+	TT_FN_DELETE,
 	TT_FN_CNT,
 };
 

@@ -10,6 +10,8 @@ PKGS=(
 	libcairo2-dev fonts-dejavu-core         # dashboard (issue 5)
 	libcriterion-dev libjansson-dev         # unit tests; JSON parsing in tests
 	bpftrace valgrind python3 sqlite3       # independent references in tests
+	libjemalloc2                            # --lib with another allocator, in tests
+	libclang-rt-14-dev                      # libFuzzer for make fuzz
 	binutils systemtap-sdt-dev              # readelf; <sys/sdt.h> for comparisons
 	sudo                                    # the README says `sudo make ...`
 )

@@ -14,8 +14,13 @@ struct alloc_fn {
 	bool required; /* a library without it is not an allocator */
 };
 
-/* Indexed by enum tt_fn. */
-extern const struct alloc_fn alloc_fns[TT_FN_CNT];
+/* The first TT_FN_CNT entries are indexed by enum tt_fn; more names of the
+ * same kinds follow (operator new and delete have many). */
+extern const struct alloc_fn alloc_fns[];
+extern const size_t alloc_fn_cnt;
+
+/* The longest list of symbols probed. */
+#define ALLOC_FN_MAX 32
 
 /* "malloc", ...; "unknown" out of range */
 const char *tt_fn_name(unsigned int fn);

@@ -3,12 +3,38 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "elf_syms.h"
 
-/* Files come from the target and may be hostile: libelf bounds-checks the
- * section data it returns, and every index below is checked against it. */
+/*
+ * The header's tables must fit in the file: with ELF_C_READ libelf allocates
+ * what the header claims before reading it.
+ */
+static bool header_sane(int fd)
+{
+	Elf64_Ehdr eh;
+	struct stat st;
+
+	if (fstat(fd, &st) || pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
+		return false;
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64)
+		return false;
+	if (eh.e_shoff > (uint64_t)st.st_size ||
+	    (uint64_t)eh.e_shnum * eh.e_shentsize > (uint64_t)st.st_size - eh.e_shoff)
+		return false;
+	return eh.e_phoff <= (uint64_t)st.st_size &&
+	       (uint64_t)eh.e_phnum * eh.e_phentsize <= (uint64_t)st.st_size - eh.e_phoff;
+}
+
+/*
+ * Files come from the target and may be hostile: libelf bounds-checks the
+ * section data it returns, and every index below is checked against it. They
+ * are read, never mapped: a target that truncates its file under us would
+ * otherwise kill us with SIGBUS.
+ */
 static int open_elf(const char *path, int *fd, Elf **elf)
 {
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -16,7 +42,11 @@ static int open_elf(const char *path, int *fd, Elf **elf)
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0)
 		return -errno;
-	*elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	if (!header_sane(*fd)) {
+		close(*fd);
+		return -ENOEXEC;
+	}
+	*elf = elf_begin(*fd, ELF_C_READ, NULL);
 	if (!*elf || elf_kind(*elf) != ELF_K_ELF) {
 		if (*elf)
 			elf_end(*elf);

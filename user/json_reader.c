@@ -335,6 +335,11 @@ static void close_container(struct parser *p, uint32_t idx, size_t base)
 	struct json_doc *d = p->d;
 	size_t n = p->stack_cnt - base;
 
+	if (!n) {
+		d->nodes[idx].kids = 0;
+		d->nodes[idx].cnt = 0;
+		return;
+	}
 	if (!grow((void **)&d->kid, &d->kid_cap, d->kid_cnt + n, sizeof(*d->kid))) {
 		fail(p, "out of memory");
 		return;
@@ -400,6 +405,8 @@ static uint32_t parse_value(struct parser *p, int depth, bool keep)
 				}
 				/* keys are stored even when skipping, to check skip_keys */
 				key = parse_string(p, true);
+				if (p->failed)
+					return 0;
 				skip_ws(p);
 				if (p->s >= p->end || *p->s != ':') {
 					fail(p, "expected ':'");

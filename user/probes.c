@@ -17,14 +17,13 @@
 
 /* An allocating function gets an entry and a return probe; free gets an
  * entry probe only. */
-#define ALLOC_FN_CNT TT_FN_CNT
 /* entry + return per function, and the two variable markers */
-#define MAX_LINKS (2 * ALLOC_FN_CNT + 2)
+#define MAX_LINKS (2 * ALLOC_FN_MAX + 2)
 
 struct probes {
 	struct ttbpf_bpf *skel;
 	const char *lib_path;
-	struct elf_func funcs[ALLOC_FN_CNT];
+	struct elf_func funcs[ALLOC_FN_MAX];
 	struct placement free_at; /* where free's entry-only probe goes */
 	struct bpf_link *links[MAX_LINKS];
 	int link_cnt;
@@ -162,18 +161,18 @@ static void place_free(struct probes *p)
 /* Symbols of the allocator, and the aliases among them. */
 static int resolve_funcs(struct probes *p)
 {
-	const char *names[ALLOC_FN_CNT];
+	const char *names[ALLOC_FN_MAX] = {};
 	size_t i;
 	int err;
 
-	for (i = 0; i < ALLOC_FN_CNT; i++)
+	for (i = 0; i < alloc_fn_cnt; i++)
 		names[i] = alloc_fns[i].name;
-	err = elf_syms__funcs(p->lib_path, names, ALLOC_FN_CNT, p->funcs);
+	err = elf_syms__funcs(p->lib_path, names, alloc_fn_cnt, p->funcs);
 	if (err) {
 		fprintf(stderr, "ttbpf: cannot read symbols of %s: %s\n", p->lib_path, strerror(-err));
 		return err;
 	}
-	for (i = 0; i < ALLOC_FN_CNT; i++) {
+	for (i = 0; i < alloc_fn_cnt; i++) {
 		if (p->funcs[i].offset || !alloc_fns[i].required)
 			continue;
 		fprintf(stderr, "ttbpf: %s has no symbol '%s': is it an allocator? (a stripped "
@@ -190,7 +189,7 @@ int probes__attach(struct probes *p, int pid)
 	size_t i, j;
 	int err;
 
-	for (i = 0; i < ALLOC_FN_CNT; i++) {
+	for (i = 0; i < alloc_fn_cnt; i++) {
 		const struct alloc_fn *f = &alloc_fns[i];
 		uint64_t off = p->funcs[i].offset;
 		bool dup = false;
@@ -212,9 +211,11 @@ int probes__attach(struct probes *p, int pid)
 			continue;
 		}
 
-		if (f->fn == TT_FN_FREE) {
+		if (f->fn == TT_FN_FREE && i == TT_FN_FREE) {
 			err = attach_one(p, p->skel->progs.free_enter, pid, path, off + p->free_at.offset,
 					 f->fn, false);
+		} else if (f->fn == TT_FN_FREE || f->fn == TT_FN_DELETE) {
+			err = attach_one(p, p->skel->progs.free_enter, pid, path, off, f->fn, false);
 		} else {
 			err = attach_one(p, p->skel->progs.alloc_enter, pid, path, off, f->fn, false);
 			if (!err)
@@ -226,7 +227,7 @@ int probes__attach(struct probes *p, int pid)
 		}
 		if (p->verbose)
 			fprintf(stderr, "ttbpf: probing %s at %s+0x%llx\n", f->name, path,
-				(unsigned long long)(off + (f->fn == TT_FN_FREE ? p->free_at.offset : 0)));
+				(unsigned long long)(off + (i == TT_FN_FREE ? p->free_at.offset : 0)));
 	}
 	return 0;
 }

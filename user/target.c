@@ -125,6 +125,41 @@ static void read_cmdline(struct target *t)
 			t->command[i] = ' ';
 }
 
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
+
+/* 'Z' zombie, 'K' kernel thread, 'U' user process, 0 gone: from
+ * /proc/PID/stat (state, and the flags field). */
+static char proc_kind(int pid)
+{
+	char path[64], buf[1024], *p, state;
+	unsigned long flags = 0;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* the command may hold spaces and parentheses: fields follow the last ')' */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %c", &state) != 1)
+		return 0;
+	if (state == 'Z' || state == 'X')
+		return 'Z';
+	/* p + 2 is field 3 (state); field 9 (flags) follows 6 more spaces */
+	p += 2;
+	for (i = 0; i < 6 && p; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		flags = strtoul(p + 1, NULL, 10);
+	return flags & PF_KTHREAD ? 'K' : 'U';
+}
+
 int target__attach(struct target **out, int pid)
 {
 	char path[64], exe[PATH_MAX];
@@ -141,13 +176,22 @@ int target__attach(struct target **out, int pid)
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	if (readlink(path, exe, sizeof(exe)) < 0) {
 		if (errno == ENOENT) {
-			snprintf(path, sizeof(path), "/proc/%d", pid);
-			if (access(path, F_OK)) {
+			switch (proc_kind(pid)) {
+			case 'Z':
+				fprintf(stderr, "ttbpf: pid %d has exited (a zombie)\n", pid);
+				return -ESRCH;
+			case 'K':
+				fprintf(stderr, "ttbpf: pid %d is a kernel thread: it has no user-space "
+						"heap\n", pid);
+				return -EINVAL;
+			case 'U':
+				fprintf(stderr, "ttbpf: cannot inspect pid %d: its executable is gone\n",
+					pid);
+				return -ENOENT;
+			default:
 				fprintf(stderr, "ttbpf: no such process: %d\n", pid);
 				return -ESRCH;
 			}
-			fprintf(stderr, "ttbpf: pid %d is a kernel thread: it has no user-space heap\n", pid);
-			return -EINVAL;
 		}
 		fprintf(stderr, "ttbpf: cannot inspect pid %d: %s (needs root; try sudo)\n", pid,
 			strerror(errno));
@@ -215,13 +259,30 @@ static int resolve_command(const char *cmd, char *buf, size_t len)
 	return -ENOENT;
 }
 
+/* glibc's libc.so.6 (older: libc-2.NN.so), musl's loader-and-libc: by exact
+ * name, not prefix (libc-client.so is not a libc). */
 static bool is_libc(const char *path)
 {
 	const char *base = strrchr(path, '/');
+	size_t n;
 
 	base = base ? base + 1 : path;
-	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5) ||
-	       !strncmp(base, "ld-musl-", 8);
+	n = strlen(base);
+	if (!strcmp(base, "libc.so.6") || !strcmp(base, "libc.so"))
+		return true;
+	if (!strncmp(base, "libc-", 5) && base[5] >= '0' && base[5] <= '9' && n > 8 &&
+	    !strcmp(base + n - 3, ".so"))
+		return true;
+	return !strncmp(base, "ld-musl-", 8) && n > 8 && !strcmp(base + n - 5, ".so.1");
+}
+
+/* A candidate is taken only if it really has malloc and free. */
+static bool has_allocator(const char *path)
+{
+	static const char *const names[] = { "malloc", "free" };
+	struct elf_func f[2];
+
+	return !elf_syms__funcs(path, names, 2, f) && f[0].offset && f[1].offset;
 }
 
 /* The libc mapped by pid, as a path we can open (through its root). */
@@ -238,21 +299,24 @@ static int find_mapped_libc(int pid, char *buf, size_t len)
 		return -errno;
 	while (getline(&line, &cap, f) > 0) {
 		unsigned long lo, hi;
-		char *path, *nl;
+		char perms[8], *path, *nl;
 		int off = 0;
 
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &off) < 2 || !off)
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &off) < 3 || !off)
 			continue;
 		path = line + off;
 		if ((nl = strchr(path, '\n')))
 			*nl = '\0';
-		if (path[0] != '/' || !is_libc(path))
+		/* the code mapping of a file named like a libc */
+		if (path[0] != '/' || perms[2] != 'x' || !is_libc(path))
 			continue;
 		if (strstr(path, " (deleted)"))
 			/* replaced on disk: the mapping itself still names the inode */
 			snprintf(buf, len, "/proc/%d/map_files/%lx-%lx", pid, lo, hi);
 		else
 			snprintf(buf, len, "/proc/%d/root%s", pid, path);
+		if (!has_allocator(buf))
+			continue;
 		err = 0;
 		break;
 	}

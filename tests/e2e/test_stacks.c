@@ -416,14 +416,12 @@ Test(stacks, attach_same_frames, .timeout = 120)
 }
 
 /*
- * TOOL BUG (disabled until fixed): the call site of a strdup is strdup itself.
- * glibc's strdup has no frame pointer and holds strlen+1 in rbp when it calls
- * malloc, so the walk from malloc's return gives one frame, __strdup in
- * libc.so.6, end "cut": dup_name and main are lost, every strdup of the
- * program shares that stack, and the call site (first frame outside libc)
- * falls back to __strdup (./string/strdup.c:42).
+ * The call site of a strdup is its caller: glibc's strdup has no frame
+ * pointer (it holds strlen+1 in rbp when it calls malloc), so a walk from
+ * malloc's return would stop at __strdup; ttbpf probes strdup itself and
+ * walks from its return (regression).
  */
-Test(stacks, strdup_call_site_is_the_caller, .timeout = 120, .disabled = true)
+Test(stacks, strdup_call_site_is_the_caller, .timeout = 120)
 {
 	char *fx_args[] = { "-s", STAY_MS, NULL };
 	const struct want dup[] = {
@@ -471,15 +469,11 @@ Test(stacks, strdup_call_site_is_the_caller, .timeout = 120, .disabled = true)
 }
 
 /*
- * TOOL BUG (disabled until fixed): in launch mode a program that exits soon
- * after allocating gets no symbol at all (every frame: symbol, module, file
- * null; call sites "??" in the summary). The symbolizer learns the command's
- * mappings only when the reader handles a record with a new stack
- * (events.c note_mappings), and the reader runs every 50 ms: by then the
- * command has exited and /proc/PID/maps is gone. The other launch tests keep
- * the fixture alive for STAY_MS to get around it.
+ * In launch mode a program that exits right after allocating is still
+ * symbolized: ttbpf stops it at its exit (ptrace, that one event) and reads
+ * its mappings then (regression: the reader used to come too late).
  */
-Test(stacks, launch_short_lived_is_symbolized, .timeout = 120, .disabled = true)
+Test(stacks, launch_short_lived_is_symbolized, .timeout = 120)
 {
 	const struct want leaf[] = {
 		{ "leaf_alloc", SRC, "leaf_malloc", "callchain_lib" },

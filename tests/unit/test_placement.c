@@ -310,21 +310,22 @@ Test(placement, unknown_instructions)
 	CHECK(BYTES(0x48, 0x85, 0xff, 0x0f, 0xa2), KEEP, 0, 0, "0x0f 0xa2 at +3");
 }
 
+#define ENDS "the code given ends inside the instruction at "
+
 Test(placement, short_code)
 {
 	struct placement pl;
 
 	/* two bytes of the three of test %rdi,%rdi */
-	check(BYTES(0x48, 0x85, 0xff), 2, KEEP, 0, 0, "code ends inside the instruction at +0",
-	      __LINE__);
+	check(BYTES(0x48, 0x85, 0xff), 2, KEEP, 0, 0, ENDS "+0", __LINE__);
 	/* a je cut short after a skipped test */
-	check(glibc236_free, 5, KEEP, 0, 0, "code ends inside the instruction at +3", __LINE__);
+	check(glibc236_free, 5, KEEP, 0, 0, ENDS "+3", __LINE__);
 	/* a lone REX or 0f escape */
-	check(BYTES(0x48), 1, KEEP, 0, 0, "code ends inside", __LINE__);
-	check(BYTES(0x0f), 1, KEEP, 0, 0, "code ends inside", __LINE__);
+	check(BYTES(0x48), 1, KEEP, 0, 0, ENDS, __LINE__);
+	check(BYTES(0x0f), 1, KEEP, 0, 0, ENDS, __LINE__);
 	/* SIB and displacement cut short */
-	check(BYTES(0x48, 0x8b, 0x44, 0x24, 0x08), 4, KEEP, 0, 0, "code ends inside", __LINE__);
-	check(BYTES(0x48, 0x8b, 0x05, 0, 0, 0, 0), 6, KEEP, 0, 0, "code ends inside", __LINE__);
+	check(BYTES(0x48, 0x8b, 0x44, 0x24, 0x08), 4, KEEP, 0, 0, ENDS, __LINE__);
+	check(BYTES(0x48, 0x8b, 0x05, 0, 0, 0, 0), 6, KEEP, 0, 0, ENDS, __LINE__);
 	/* nothing at all */
 	pl = choose(glibc236_free, 0, KEEP);
 	cr_assert_eq(pl.offset, 0);

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Regenerates the seed corpora under tests/fuzz/corpus/ (they are checked in;
+# this says how they were made). Run from the repository root:
+#
+#   tests/fuzz/make-seeds.sh [REPORT.json]
+#
+# REPORT.json: a ttbpf report to shrink into the json_reader seeds, e.g.
+#   sudo build/ttbpf -q --stack-depth 4 -j /tmp/r.json -- build/fixtures/tracked_vars
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+C=tests/fuzz/corpus
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+mkdir -p $C/json_writer $C/json_reader $C/symbolize $C/elf_syms
+
+# ---- ELF files: small, each reaching another part of the loaders ----------
+cat >"$T/hello.c" <<'EOF'
+#include <stdio.h>
+int main(void) { puts("hello"); return 0; }
+EOF
+cat >"$T/tiny.c" <<'EOF'
+static int helper(int x) { return x * 3 + 1; }
+int counter;
+__attribute__((noinline)) int work(int n) { int s = 0; for (int i = 0; i < n; i++) s += helper(i); return s; }
+void *malloc(unsigned long n) { (void)n; return 0; }
+void free(void *p) { (void)p; }
+void _start(void) { counter = work(10); __asm__ volatile("mov $60, %eax; xor %edi, %edi; syscall"); }
+EOF
+cat >"$T/tiny.cc" <<'EOF'
+namespace ns { struct K { __attribute__((noinline)) int f(int x) { return x + 1; } }; }
+extern "C" void _start() { ns::K k; volatile int r = k.f(1); (void)r; __asm__ volatile("mov $60, %eax; xor %edi, %edi; syscall"); }
+EOF
+# -Wl,-n: no page alignment, so the files stay a few KB
+TINY="-Os -nostdlib -static -Wl,-n -Wl,-z,noseparate-code -Wl,--build-id -fno-asynchronous-unwind-tables"
+(
+	cd "$T"
+	cc -Os -s hello.c -o hello_s                        # real dynamic PIE, stripped: .dynsym only
+	cc $TINY -g tiny.c -o tiny_g 2>/dev/null            # .symtab, DWARF 5, build-id, malloc/free
+	cc $TINY -g -gz=zlib tiny.c -o tiny_gz 2>/dev/null  # compressed debug sections
+	cc $TINY -g -gdwarf-4 tiny.c -o tiny_dw4 2>/dev/null
+	objcopy --only-keep-debug tiny_g tiny.debug         # a separate debug file
+	objcopy --strip-all --add-gnu-debuglink=tiny.debug tiny_g tiny_dl
+	cc -Os -g -fPIC -shared -nostdlib -Wl,-z,noseparate-code -fno-asynchronous-unwind-tables \
+		tiny.c -o tiny.so                            # ET_DYN with .dynsym and .symtab
+	if command -v c++ >/dev/null; then
+		c++ $TINY -g -fno-exceptions tiny.cc -o tiny_cxx 2>/dev/null  # mangled names
+	fi
+)
+for f in hello_s tiny_g tiny_gz tiny_dw4 tiny.debug tiny_dl tiny.so tiny_cxx; do
+	[ -f "$T/$f" ] || continue
+	cp "$T/$f" $C/symbolize/$f
+	cp "$T/$f" $C/elf_syms/$f
+done
+
+# ---- strings for the escaper: first byte = flags (1 pretty, 2 in an array) --
+w() { printf "$2" >"$C/json_writer/$1"; }
+w quotes '\001say "hi" \\ back\\slash /'
+w controls '\000\001\002\010\011\012\014\015\037\177 end'
+w invalid_utf8 '\002a\377b\376c\300\257d\355\240\200e\364\220\200\200f\341\200'
+w valid_utf8 '\003caf\303\251 \342\202\254 \360\237\230\200 \344\270\255\346\226\207'
+w separators '\000line\342\200\250para\342\200\251end'
+w html '\001<script>alert(1)</script>&amp;]]><!--'
+w truncated_tail '\000abc\360\237\230'
+w nul_in_key '\000key\000value after a NUL'
+
+# ---- documents for the reader ---------------------------------------------
+r() { printf '%s' "$2" >"$C/json_reader/$1"; }
+r escapes '{"a":"\u00e9\ud83d\ude00\ud800x\/\b\f\n\r\t\"\\","b":[1,-2,3.5e2,18446744073709551615,-9223372036854775808]}'
+r literals '[true,false,null,{},[],"",0,-0,1e-400]'
+r skipped '{"active_allocations":[{"ptr":"0x1","size":1}],"threads":[1,2],"stacks":{"x":[]},"stats":{"active_allocations":3,"peak_memory":10},"target":{"pid":4}}'
+r deep '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]'
+r dup_keys '{"k":1,"k":2,"":3}'
+if [ $# -ge 1 ]; then
+	# every array cut to 3 elements, compact: a small report with every field
+	python3 - "$1" "$C/json_reader/report.json" <<'EOF'
+import json, sys
+def cut(v):
+    if isinstance(v, list):
+        return [cut(x) for x in v[:3]]
+    if isinstance(v, dict):
+        return {k: cut(x) for k, x in v.items()}
+    return v
+d = cut(json.load(open(sys.argv[1])))
+open(sys.argv[2], "w").write(json.dumps(d, separators=(",", ":")))
+EOF
+fi
+ls -l $C/*

@@ -1,0 +1,744 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The symbolizer against fixtures built at start (tests/fixtures/symbolize/
+ * build.sh, so run from the repo root). Expected addresses come from nm and
+ * expected lines from LINE-MARK comments in the sources or from addr2line:
+ * never from the code under test.
+ */
+#include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "symbolize.h"
+
+#define SRC_DIR "tests/fixtures/symbolize"
+#define FIX_ENV "TTBPF_SYMFIX_DIR"
+
+/* ---- fixtures, built once for all tests --------------------------------- */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void rm_tree(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Test workers are started after this and inherit the environment. */
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	char dir[] = "/tmp/ttbpf-symfix-XXXXXX", cmd[PATH_MAX + 64];
+
+	(void)set;
+	if (!mkdtemp(dir))
+		return;
+	snprintf(cmd, sizeof(cmd), "sh " SRC_DIR "/build.sh %s", dir);
+	if (system(cmd) == 0) {
+		setenv(FIX_ENV, dir, 1);
+		return;
+	}
+	fprintf(stderr, "test_symbolize: building fixtures failed (run from the repo root)\n");
+	rm_tree(dir);
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+	const char *dir = getenv(FIX_ENV);
+
+	(void)stats;
+	if (dir && !strncmp(dir, "/tmp/ttbpf-symfix-", 18))
+		rm_tree(dir);
+}
+
+static const char *fixdir(void)
+{
+	const char *dir = getenv(FIX_ENV);
+
+	cr_assert_not_null(dir, "fixtures were not built");
+	return dir;
+}
+
+static const char *fix(const char *name)
+{
+	static char bufs[4][PATH_MAX];
+	static int i;
+	char *buf = bufs[i++ % 4];
+
+	snprintf(buf, PATH_MAX, "%s/%s", fixdir(), name);
+	return buf;
+}
+
+/* ---- independent expectations --------------------------------------------- */
+
+/* Address (and size, when asked) of a symbol as nm lists it. */
+static uint64_t nm_addr(const char *path, const char *sym, uint64_t *size)
+{
+	char cmd[PATH_MAX + 32], line[1024], name[512], type;
+	uint64_t addr, sz;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "nm -S '%s' 2>/dev/null", path);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		if (sscanf(line, "%" SCNx64 " %" SCNx64 " %c %511s", &addr, &sz, &type, name) == 4 &&
+		    !strcmp(name, sym))
+			goto found;
+		if (sscanf(line, "%" SCNx64 " %c %511s", &addr, &type, name) == 3 &&
+		    !strcmp(name, sym)) {
+			sz = 0;
+			goto found;
+		}
+	}
+	pclose(p);
+	cr_assert_fail("nm: no %s in %s", sym, path);
+	return 0;
+found:
+	pclose(p);
+	if (size)
+		*size = sz;
+	return addr;
+}
+
+/* Line of the LINE-MARK comment for tag in a fixture source. */
+static int mark_line(const char *src, const char *tag)
+{
+	char path[PATH_MAX], line[1024], want[256];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), SRC_DIR "/%s", src);
+	snprintf(want, sizeof(want), "LINE-MARK: %s */", tag);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		if (strstr(line, want)) {
+			fclose(f);
+			return n;
+		}
+	}
+	fclose(f);
+	cr_assert_fail("no LINE-MARK for %s in %s", tag, src);
+	return 0;
+}
+
+/* addr2line's line for each of addrs[0..n) (0 for "??"). */
+static void addr2line_lines(const char *path, const uint64_t *addrs, size_t n, int *lines)
+{
+	char cmd[65536], line[PATH_MAX + 64], *colon;
+	size_t len, i;
+	FILE *p;
+
+	len = (size_t)snprintf(cmd, sizeof(cmd), "addr2line -e '%s'", path);
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, " %" PRIx64, addrs[i]);
+	cr_assert_lt(len, sizeof(cmd));
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	for (i = 0; i < n; i++) {
+		cr_assert_not_null(fgets(line, sizeof(line), p));
+		colon = strrchr(line, ':');
+		lines[i] = colon ? atoi(colon + 1) : 0;
+	}
+	pclose(p);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? slash + 1 : path;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = s ? strlen(s) : 0, b = strlen(suffix);
+
+	return s && a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* Resolves start + off in path, which should be want_sym + off; checks
+ * everything but file and line. */
+static struct sym_frame check_at(struct symbolizer *s, const char *path, uint64_t start,
+				 uint64_t off, const char *want_sym)
+{
+	uint64_t addr = start + off;
+	struct sym_frame f;
+	const char *sym = want_sym;
+
+	cr_assert_eq(symbolizer__resolve_file(s, path, addr, &f), 0, "%s %s", path, sym);
+	cr_assert_str_eq(f.module, path);
+	cr_assert_eq(f.module_offset, addr);
+	cr_assert_eq(f.ip, addr);
+	cr_assert_not_null(f.symbol, "%s: no symbol at %s+%" PRIu64, path, sym, off);
+	cr_assert_str_eq(f.symbol, want_sym);
+	cr_assert_eq(f.sym_offset, off, "%s+%" PRIu64 ": sym_offset %" PRIu64, sym, off,
+		     f.sym_offset);
+	return f;
+}
+
+/* The same, with the start from nm: sym there, shown as want_sym (or sym). */
+static struct sym_frame check_file(struct symbolizer *s, const char *path, const char *nm_path,
+				   const char *sym, uint64_t off, const char *want_sym)
+{
+	return check_at(s, path, nm_addr(nm_path, sym, NULL), off, want_sym ? want_sym : sym);
+}
+
+/* Each function's entry: name, offset 0, file and the LINE-MARK line. */
+static void check_entries(struct symbolizer *s, const char *path, const char *nm_path)
+{
+	static const char *const fns[] = { "leaf_alloc", "mid", "main" };
+	struct sym_frame f;
+	size_t i;
+
+	for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		f = check_file(s, path, nm_path, fns[i], 0, NULL);
+		cr_assert_str_eq(base_name(f.file), "symfix.c", "%s: file %s", fns[i], f.file);
+		cr_assert_eq(f.line, mark_line("symfix.c", fns[i]), "%s: line %d", fns[i], f.line);
+	}
+}
+
+static struct symbolizer *new_offline(const char *debug_root)
+{
+	struct symbolizer *s;
+
+	cr_assert_eq(symbolizer__new(&s, 0), 0);
+	symbolizer__set_debug_root(s, debug_root);
+	return s;
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+Test(symbolize, pie_functions)
+{
+	struct symbolizer *s = new_offline(NULL);
+
+	check_entries(s, fix("symfix_pie"), fix("symfix_pie"));
+	symbolizer__free(s);
+}
+
+Test(symbolize, non_pie_functions)
+{
+	struct symbolizer *s = new_offline(NULL);
+
+	/* ET_EXEC: link-time addresses are absolute (0x400000 and up) */
+	cr_assert_geq(nm_addr(fix("symfix_nopie"), "main", NULL), 0x400000);
+	check_entries(s, fix("symfix_nopie"), fix("symfix_nopie"));
+	symbolizer__free(s);
+}
+
+/* Every byte of two functions: offset within the symbol, and the line
+ * addr2line gives. */
+Test(symbolize, interior_addresses_match_addr2line)
+{
+	static const char *const fns[] = { "leaf_alloc", "mid" };
+	struct symbolizer *s = new_offline(NULL);
+	uint64_t addrs[256], start, size, k;
+	int lines[256];
+	struct sym_frame f;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		start = nm_addr(fix("symfix_pie"), fns[i], &size);
+		cr_assert(size > 4 && size <= 256, "%s size %" PRIu64, fns[i], size);
+		for (k = 0; k < size; k++)
+			addrs[k] = start + k;
+		addr2line_lines(fix("symfix_pie"), addrs, size, lines);
+		for (k = 0; k < size; k++) {
+			f = check_at(s, fix("symfix_pie"), start, k, fns[i]);
+			cr_assert_eq(f.line, lines[k], "%s+%" PRIu64 ": line %d, addr2line %d",
+				     fns[i], k, f.line, lines[k]);
+		}
+	}
+	symbolizer__free(s);
+}
+
+/* zero_sized has st_size 0: it reaches up to the next symbol. */
+Test(symbolize, zero_size_symbol)
+{
+	struct symbolizer *s = new_offline(NULL);
+	uint64_t zero, size, next, k;
+	struct sym_frame f;
+
+	zero = nm_addr(fix("symfix_pie"), "zero_sized", &size);
+	next = nm_addr(fix("symfix_pie"), "leaf_alloc", NULL);
+	cr_assert_eq(size, 0);
+	cr_assert(next > zero && next - zero < 64, "leaf_alloc should follow zero_sized");
+	for (k = 0; k < next - zero; k++)
+		check_at(s, fix("symfix_pie"), zero, k, "zero_sized");
+	check_at(s, fix("symfix_pie"), next, 0, "leaf_alloc");
+	/* nothing claims an address below the first function */
+	cr_assert_eq(symbolizer__resolve_file(s, fix("symfix_pie"), 0x10, &f), 0);
+	cr_assert_null(f.symbol);
+	symbolizer__free(s);
+}
+
+/* Stripped (--strip-all, the functions are in no table left): names and
+ * lines only come from DEBUG_ROOT/usr/lib/debug/.build-id/5e/b01d….debug. */
+Test(symbolize, stripped_with_build_id_debug_file)
+{
+	struct symbolizer *s = new_offline(NULL);
+	char root[PATH_MAX];
+	struct sym_frame f;
+
+	cr_assert_eq(symbolizer__resolve_file(s, fix("symfix_buildid"),
+					      nm_addr(fix("symfix_buildid.full"), "mid", NULL), &f),
+		     0);
+	cr_assert_null(f.symbol, "stripped file resolved without its debug file: %s", f.symbol);
+	symbolizer__free(s);
+
+	snprintf(root, sizeof(root), "%s/debugroot", fixdir());
+	s = new_offline(root);
+	check_entries(s, fix("symfix_buildid"), fix("symfix_buildid.full"));
+	symbolizer__free(s);
+}
+
+Test(symbolize, stripped_with_debuglink_same_dir)
+{
+	struct symbolizer *s = new_offline(NULL);
+
+	check_entries(s, fix("symfix_dl"), fix("symfix_dl.full"));
+	symbolizer__free(s);
+}
+
+Test(symbolize, debuglink_in_debug_subdir)
+{
+	struct symbolizer *s = new_offline(NULL);
+
+	check_entries(s, fix("symfix_dlsub"), fix("symfix_dlsub.full"));
+	symbolizer__free(s);
+}
+
+Test(symbolize, debuglink_in_global_debug_dir)
+{
+	struct symbolizer *s;
+	char root[PATH_MAX];
+
+	snprintf(root, sizeof(root), "%s/debugroot", fixdir());
+	s = new_offline(root);
+	check_entries(s, fix("symfix_dlglobal"), fix("symfix_dlglobal.full"));
+	symbolizer__free(s);
+}
+
+/* The debug file was changed after linking: its CRC does not match. */
+Test(symbolize, debuglink_crc_mismatch_is_refused)
+{
+	struct symbolizer *s = new_offline(NULL);
+	struct sym_frame f;
+
+	cr_assert_eq(symbolizer__resolve_file(s, fix("symfix_badcrc"),
+					      nm_addr(fix("symfix_badcrc.full"), "mid", NULL), &f),
+		     0);
+	cr_assert_str_eq(f.module, fix("symfix_badcrc"));
+	cr_assert_null(f.symbol);
+	cr_assert_null(f.file);
+	cr_assert_eq(f.line, 0);
+	symbolizer__free(s);
+}
+
+Test(symbolize, cxx_names_are_demangled)
+{
+	struct symbolizer *s;
+	struct sym_frame f;
+
+	if (access(fix("symfix_cxx"), F_OK))
+		cr_skip_test("no C++ compiler to build the fixture");
+	s = new_offline(NULL);
+
+	f = check_file(s, fix("symfix_cxx"), fix("symfix_cxx"), "_ZN2ns5Klass6methodEi", 0,
+		       "ns::Klass::method(int)");
+	cr_assert_str_eq(base_name(f.file), "symfix_cxx.cc");
+	cr_assert_eq(f.line, mark_line("symfix_cxx.cc", "ns::Klass::method"));
+	/* the tidied name is kept: a second lookup gives the same string */
+	cr_assert_eq(check_file(s, fix("symfix_cxx"), fix("symfix_cxx"), "_ZN2ns5Klass6methodEi", 1,
+				"ns::Klass::method(int)")
+			     .symbol,
+		     f.symbol);
+	symbolizer__free(s);
+}
+
+Test(symbolize, shared_library_file)
+{
+	struct symbolizer *s = new_offline(NULL);
+	struct sym_frame f;
+
+	f = check_file(s, fix("libsymfix.so"), fix("libsymfix.so"), "symfix_lib_alloc", 3, NULL);
+	cr_assert_str_eq(base_name(f.file), "symfix_lib.c");
+	f = check_file(s, fix("libsymfix.so"), fix("libsymfix.so"), "symfix_lib_where", 0, NULL);
+	cr_assert_eq(f.line, mark_line("symfix_lib.c", "symfix_lib_where"));
+	symbolizer__free(s);
+}
+
+/* Two files with one build-id share one module: the same interned strings. */
+Test(symbolize, modules_are_shared_by_build_id)
+{
+	struct symbolizer *s = new_offline(NULL);
+	struct sym_frame a, b;
+	char cmd[2 * PATH_MAX];
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", fix("symfix_pie"), fix("symfix_pie.copy"));
+	cr_assert_eq(system(cmd), 0);
+	a = check_file(s, fix("symfix_pie"), fix("symfix_pie"), "leaf_alloc", 2, NULL);
+	b = check_file(s, fix("symfix_pie.copy"), fix("symfix_pie"), "leaf_alloc", 2, NULL);
+	cr_assert_str_eq(b.module, fix("symfix_pie.copy"));
+	cr_assert_eq(a.file, b.file, "the copy should share the first file's cache");
+	cr_assert_eq(a.symbol, b.symbol);
+	unlink(fix("symfix_pie.copy"));
+	symbolizer__free(s);
+}
+
+Test(symbolize, unknown_and_bad_input)
+{
+	struct symbolizer *s = new_offline(NULL);
+	struct sym_frame f;
+	pid_t pid;
+
+	cr_assert_not(symbolizer__knows(s, 0x401000));
+	cr_assert_eq(symbolizer__resolve(s, 0x401000, &f), -ENOENT);
+	cr_assert_eq(f.ip, 0x401000);
+	cr_assert_null(f.module);
+	cr_assert_null(f.symbol);
+	cr_assert_eq(symbolizer__refresh(s), -ESRCH);
+	cr_assert_eq(symbolizer__resolve_file(s, fix("no-such-file"), 0x1000, &f), -ENOENT);
+	cr_assert_eq(symbolizer__resolve_file(s, SRC_DIR "/symfix.c", 0x1000, &f), -ENOEXEC);
+	cr_assert_eq(symbolizer__resolve_file(s, fixdir(), 0x1000, &f), -EINVAL);
+	cr_assert_eq(symbolizer__resolve_file(s, fix("symfix.o"), 0x10, &f), -ENOEXEC,
+		     "ET_REL has no link-time addresses");
+	symbolizer__set_debug_root(s, NULL);
+	symbolizer__free(s);
+
+	/* a pid that is gone */
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid)
+		_exit(0);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	cr_assert_eq(symbolizer__new(&s, pid), -ESRCH);
+	cr_assert_null(s);
+}
+
+/* ---- live processes ------------------------------------------------------- */
+
+struct child {
+	pid_t pid;
+	int stdin_fd;
+	uint64_t leaf, lib; /* runtime addresses it printed */
+};
+
+/* Starts exe in wait mode and reads the addresses it prints. */
+static void spawn(const char *exe, struct child *c)
+{
+	int in[2], out[2];
+	FILE *f;
+
+	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	c->pid = fork();
+	cr_assert_geq(c->pid, 0);
+	if (!c->pid) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execl(exe, exe, "wait", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	c->stdin_fd = in[1];
+	f = fdopen(out[0], "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%" SCNx64 " %" SCNx64, &c->leaf, &c->lib), 2, "%s printed no addresses",
+		     exe);
+	fclose(f);
+}
+
+static void kill_child(struct child *c)
+{
+	kill(c->pid, SIGKILL);
+	cr_assert_eq(waitpid(c->pid, NULL, 0), c->pid);
+	close(c->stdin_fd);
+}
+
+static void check_live(struct symbolizer *s, uint64_t ip, const char *want_module,
+		       const char *nm_path, const char *sym, uint64_t off, const char *src)
+{
+	uint64_t link = nm_addr(nm_path, sym, NULL) + off;
+	struct sym_frame f;
+	int line;
+
+	cr_assert(symbolizer__knows(s, ip));
+	cr_assert_eq(symbolizer__resolve(s, ip, &f), 0);
+	cr_assert_eq(f.ip, ip);
+	cr_assert_str_eq(f.module, want_module);
+	cr_assert_eq(f.module_offset, link, "module_offset %#" PRIx64 ", nm says %#" PRIx64,
+		     f.module_offset, link);
+	cr_assert_str_eq(f.symbol, sym);
+	cr_assert_eq(f.sym_offset, off);
+	cr_assert_str_eq(base_name(f.file), src);
+	addr2line_lines(nm_path, &link, 1, &line);
+	cr_assert_eq(f.line, line);
+}
+
+Test(symbolize, live_process_then_exited)
+{
+	char exe[PATH_MAX], lib[PATH_MAX];
+	struct symbolizer *s;
+	struct sym_frame f;
+	struct child c;
+
+	cr_assert_not_null(realpath(fix("symfix_pie"), exe));
+	cr_assert_not_null(realpath(fix("libsymfix.so"), lib));
+	spawn(exe, &c);
+	cr_assert_eq(symbolizer__new(&s, c.pid), 0);
+	cr_assert_not(symbolizer__knows(s, c.leaf));
+	cr_assert_eq(symbolizer__refresh(s), 0);
+	check_live(s, c.leaf + 5, exe, exe, "leaf_alloc", 5, "symfix.c");
+	cr_assert_eq(symbolizer__resolve(s, c.leaf, &f), 0);
+	cr_assert(ends_with(f.module, "/symfix_pie"), "module %s", f.module);
+	/* a second refresh changes nothing */
+	cr_assert_eq(symbolizer__refresh(s), 0);
+	check_live(s, c.leaf + 5, exe, exe, "leaf_alloc", 5, "symfix.c");
+
+	kill_child(&c);
+	cr_assert_eq(symbolizer__refresh(s), -ESRCH);
+	/* the library is first looked at now: its file stayed open */
+	check_live(s, c.lib + 2, lib, lib, "symfix_lib_alloc", 2, "symfix_lib.c");
+	cr_assert_eq(symbolizer__resolve(s, c.lib, &f), 0);
+	cr_assert(ends_with(f.module, "/libsymfix.so"), "module %s", f.module);
+	check_live(s, c.leaf, exe, exe, "leaf_alloc", 0, "symfix.c");
+	cr_assert_eq(symbolizer__resolve(s, 0x10, &f), -ENOENT);
+	symbolizer__free(s);
+}
+
+/* The files are deleted while it runs, before we first look at them. */
+Test(symbolize, live_process_deleted_files)
+{
+	char dir[] = "/tmp/ttbpf-symfix-del-XXXXXX", cmd[4 * PATH_MAX], exe[PATH_MAX],
+	     lib[PATH_MAX], probe[64];
+	struct symbolizer *s;
+	struct child c;
+	int fd;
+
+	/* reading through /proc/PID/map_files takes CAP_SYS_ADMIN */
+	snprintf(probe, sizeof(probe), "/proc/self/map_files");
+	fd = open(probe, O_RDONLY | O_DIRECTORY);
+	if (fd < 0 || geteuid() != 0) {
+		if (fd >= 0)
+			close(fd);
+		cr_skip_test("needs /proc/PID/map_files (root)");
+	}
+	close(fd);
+	fixdir(); /* before anything is made that a failed assertion would leave */
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' '%s'", fix("symfix_pie"), fix("libsymfix.so"), dir);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(exe, sizeof(exe), "%s/symfix_pie", dir);
+	snprintf(lib, sizeof(lib), "%s/libsymfix.so", dir);
+	spawn(exe, &c);
+	cr_assert_eq(symbolizer__new(&s, c.pid), 0);
+	cr_assert_eq(unlink(exe), 0);
+	cr_assert_eq(unlink(lib), 0);
+	cr_assert_eq(rmdir(dir), 0);
+	cr_assert_eq(symbolizer__refresh(s), 0);
+	kill_child(&c);
+	check_live(s, c.leaf + 1, exe, fix("symfix_pie"), "leaf_alloc", 1, "symfix.c");
+	check_live(s, c.lib, lib, fix("libsymfix.so"), "symfix_lib_alloc", 0, "symfix_lib.c");
+	symbolizer__free(s);
+}
+
+/* ---- hostile files ---------------------------------------------------------- */
+
+static uint64_t rng_state = 0x5eb01d2024ULL;
+
+static uint64_t rnd(void)
+{
+	/* xorshift64*: fixed seed, same corruptions every run */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	unsigned char *buf;
+	struct stat st;
+	FILE *f = fopen(path, "rb");
+
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fstat(fileno(f), &st), 0);
+	buf = malloc((size_t)st.st_size);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)st.st_size, f), (size_t)st.st_size);
+	fclose(f);
+	*len = (size_t)st.st_size;
+	return buf;
+}
+
+static void spit(const char *path, const unsigned char *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fwrite(buf, 1, len, f), len);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* A random section's bytes [*lo, *hi) in a pristine 64-bit little-endian ELF
+ * file (the fixtures'), so that flips reach symbol tables, notes and DWARF. */
+static bool pick_section(const unsigned char *orig, size_t len, size_t *lo, size_t *hi)
+{
+	uint64_t shoff, off, size;
+	uint16_t shnum;
+	size_t i;
+
+	memcpy(&shoff, orig + 40, 8);
+	memcpy(&shnum, orig + 60, 2);
+	if (!shnum || shoff > len || (len - shoff) / 64 < shnum)
+		return false;
+	i = 1 + rnd() % shnum;
+	if (i >= shnum)
+		return false;
+	memcpy(&off, orig + shoff + i * 64 + 24, 8);
+	memcpy(&size, orig + shoff + i * 64 + 32, 8);
+	if (!size || off > len || size > len - off)
+		return false;
+	*lo = off;
+	*hi = off + size;
+	return true;
+}
+
+/* Flips bytes (anywhere, in the ELF and program headers, in the section
+ * headers, in one section; at random or to 0x00/0xff) or truncates. */
+static size_t corrupt(unsigned char *buf, const unsigned char *orig, size_t len)
+{
+	size_t n, i, pos, lo, hi;
+	uint64_t shoff;
+
+	if (rnd() % 8 == 0)
+		return rnd() % len;
+	memcpy(&shoff, orig + 40, 8);
+	n = 1 + rnd() % 24;
+	for (i = 0; i < n; i++) {
+		switch (rnd() % 5) {
+		case 0:
+			pos = rnd() % (len < 1024 ? len : 1024);
+			break;
+		case 1:
+			pos = shoff < len ? shoff + rnd() % (len - shoff) : rnd() % len;
+			break;
+		case 2:
+		case 3:
+			pos = pick_section(orig, len, &lo, &hi) ? lo + rnd() % (hi - lo)
+								: rnd() % len;
+			break;
+		default:
+			pos = rnd() % len;
+		}
+		switch (rnd() % 4) {
+		case 0:
+			buf[pos] = 0xff;
+			break;
+		case 1:
+			buf[pos] = 0;
+			break;
+		default:
+			buf[pos] ^= (unsigned char)(1 + rnd() % 255);
+		}
+	}
+	return len;
+}
+
+/* Corrupted copies of each kind of file, main files and a debug file found
+ * by build-id: no crash, no hang, only the documented errors. */
+Test(symbolize, corrupted_files, .timeout = 60)
+{
+	/* the last is the debug file; C++ names feed the demangler */
+	const char *srcs[] = { "symfix_pie", "libsymfix.so", "symfix_nopie", "symfix_dlsub",
+			       "symfix_cxx", NULL };
+	const char *dbg_rel = "usr/lib/debug/.build-id/5e/b01d00000000000000000000000000000000a1.debug";
+	char dir[] = "/tmp/ttbpf-symfix-fuzz-XXXXXX", path[PATH_MAX], dbg[PATH_MAX],
+	     cmd[3 * PATH_MAX];
+	enum { KINDS = sizeof(srcs) / sizeof(srcs[0]), DBG = KINDS - 1 };
+	unsigned char *orig[KINDS], *buf;
+	size_t len[KINDS], n, maxlen = 0, k;
+	int i, err, which, named = 0, lined = 0;
+	uint64_t addrs[4];
+	struct symbolizer *s;
+	struct sym_frame f;
+
+	if (access(fix("symfix_cxx"), F_OK)) /* also: fixtures were built, before mkdtemp */
+		srcs[4] = "symfix_pie";
+	cr_assert_not_null(mkdtemp(dir));
+	for (k = 0; k < DBG; k++)
+		orig[k] = slurp(fix(srcs[k]), &len[k]);
+	snprintf(dbg, sizeof(dbg), "%s/debugroot/%s", fixdir(), dbg_rel);
+	orig[DBG] = slurp(dbg, &len[DBG]);
+	for (k = 0; k < KINDS; k++)
+		maxlen = len[k] > maxlen ? len[k] : maxlen;
+	buf = malloc(maxlen);
+	cr_assert_not_null(buf);
+	/* the stripped file whose debug file gets corrupted */
+	snprintf(dbg, sizeof(dbg), "%s/%s", dir, dbg_rel);
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\" && cp '%s' '%s/stripped'", dbg,
+		 fix("symfix_buildid"), dir);
+	cr_assert_eq(system(cmd), 0);
+	addrs[0] = nm_addr(fix("symfix_pie"), "leaf_alloc", NULL);
+	addrs[1] = nm_addr(fix("symfix_pie"), "main", NULL) + 7;
+	addrs[2] = nm_addr(fix("libsymfix.so"), "symfix_lib_alloc", NULL) + 3;
+
+	for (i = 0; i < 2000; i++) {
+		which = i % KINDS;
+		memcpy(buf, orig[which], len[which]);
+		n = corrupt(buf, orig[which], len[which]);
+		if (which == DBG) {
+			spit(dbg, buf, n);
+			snprintf(path, sizeof(path), "%s/stripped", dir);
+		} else {
+			snprintf(path, sizeof(path), "%s/f%d", dir, i);
+			spit(path, buf, n);
+		}
+		cr_assert_eq(symbolizer__new(&s, 0), 0);
+		symbolizer__set_debug_root(s, dir);
+		addrs[3] = rnd() % 0x3000;
+		for (k = 0; k < 4; k++) {
+			err = symbolizer__resolve_file(s, path, addrs[k], &f);
+			cr_assert(err == 0 || err == -ENOEXEC, "iteration %d: %d", i, err);
+			/* touch every string, for the sanitizers */
+			if (f.symbol)
+				cr_assert_lt(strlen(f.symbol), 1 << 16);
+			if (f.file)
+				cr_assert_lt(strlen(f.file), 1 << 16);
+			named += f.symbol != NULL;
+			lined += f.line != 0;
+		}
+		symbolizer__free(s);
+		if (which != DBG)
+			unlink(path);
+	}
+	free(buf);
+	for (k = 0; k < KINDS; k++)
+		free(orig[k]);
+	rm_tree(dir);
+	cr_log_info("corrupted_files: %d lookups named, %d with a line, of %d", named, lined,
+		    2000 * 4);
+	/* most corruptions leave something to parse: the deep paths ran */
+	cr_assert_gt(named, 500);
+	cr_assert_gt(lined, 100);
+}
