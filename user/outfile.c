@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -158,4 +159,42 @@ void outfile__abort(struct outfile *o)
 	free(o->path);
 	free(o->tmp);
 	memset(o, 0, sizeof(*o));
+}
+
+static int write_with(const char *path, int (*emit)(FILE *f, void *ctx),
+		      int (*draw)(const char *tmp, void *ctx), void *ctx)
+{
+	struct outfile o;
+	int err;
+
+	err = outfile__open(&o, path);
+	if (err) {
+		fprintf(stderr, "ttbpf: cannot create %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	if (draw) {
+		outfile__release_file(&o);
+		err = draw(o.tmp, ctx);
+	} else {
+		err = emit(o.f, ctx);
+	}
+	if (err) {
+		outfile__abort(&o);
+		fprintf(stderr, "ttbpf: cannot write %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	err = outfile__commit(&o);
+	if (err)
+		fprintf(stderr, "ttbpf: cannot write %s: %s\n", path, strerror(-err));
+	return err;
+}
+
+int outfile__write(const char *path, int (*emit)(FILE *f, void *ctx), void *ctx)
+{
+	return write_with(path, emit, NULL, ctx);
+}
+
+int outfile__write_path(const char *path, int (*draw)(const char *tmp, void *ctx), void *ctx)
+{
+	return write_with(path, NULL, draw, ctx);
 }

@@ -22,6 +22,15 @@ void outfile__abort(struct outfile *o);
 /* For writers that want a path, not a FILE (cairo): closes the FILE and
  * leaves o->tmp for them to write; outfile__commit then publishes it. */
 void outfile__release_file(struct outfile *o);
+/*
+ * The whole cycle for one report: creates path's temporary, calls emit on it
+ * (emit returns 0 or a negative errno), commits or removes it. Failures are
+ * printed with the path. Returns 0 or a negative errno.
+ */
+int outfile__write(const char *path, int (*emit)(FILE *f, void *ctx), void *ctx);
+/* The same for writers that take a path (cairo): draw writes to the temporary's path. */
+int outfile__write_path(const char *path, int (*draw)(const char *tmp, void *ctx), void *ctx);
+
 /* Checks, before tracing starts, that path can be created: its directory
  * exists and is writable, and path is not a directory. Prints why not. */
 int outfile__check(const char *path);

@@ -61,24 +61,21 @@ int report_folded__emit(FILE *f, const struct model *m, enum folded_weight weigh
 	return ferror(f) ? -EIO : 0;
 }
 
+struct folded_ctx {
+	const struct model *m;
+	enum folded_weight weight;
+};
+
+static int emit(FILE *f, void *ctx)
+{
+	struct folded_ctx *c = ctx;
+
+	return report_folded__emit(f, c->m, c->weight);
+}
+
 int report_folded__write(const char *path, const struct model *m, enum folded_weight weight)
 {
-	struct outfile o;
-	int err;
+	struct folded_ctx c = { m, weight };
 
-	err = outfile__open(&o, path);
-	if (err) {
-		fprintf(stderr, "ttbpf: cannot create %s: %s\n", path, strerror(-err));
-		return err;
-	}
-	err = report_folded__emit(o.f, m, weight);
-	if (err) {
-		outfile__abort(&o);
-		fprintf(stderr, "ttbpf: cannot write %s: %s\n", path, strerror(-err));
-		return err;
-	}
-	err = outfile__commit(&o);
-	if (err)
-		fprintf(stderr, "ttbpf: cannot write %s: %s\n", path, strerror(-err));
-	return err;
+	return outfile__write(path, emit, &c);
 }

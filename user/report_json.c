@@ -198,6 +198,15 @@ static void write_variables(struct json_writer *w, struct vars *vars, const stru
 
 #define HEAT_COLS 32
 
+/* The upper bound of size bucket k; null for the last, unbounded one. */
+static void write_max_size(struct json_writer *w, unsigned int k)
+{
+	if (k < DASH_SIZE_BUCKETS - 1)
+		jsonw_u64_field(w, "max_size", 16ULL << k);
+	else
+		jsonw_null_field(w, "max_size");
+}
+
 static void write_time_series(struct json_writer *w, struct timeline *t, const struct report_meta *m)
 {
 	uint64_t heat[DASH_SIZE_BUCKETS * HEAT_COLS], interval, dur = m->end_ns - m->start_ns;
@@ -238,10 +247,7 @@ static void write_time_series(struct json_writer *w, struct timeline *t, const s
 	jsonw_start_array(w);
 	for (k = 0; k < DASH_SIZE_BUCKETS; k++) {
 		jsonw_start_object(w);
-		if (k < DASH_SIZE_BUCKETS - 1)
-			jsonw_u64_field(w, "max_size", 16ULL << k);
-		else
-			jsonw_null_field(w, "max_size");
+		write_max_size(w, k);
 		jsonw_name(w, "counts");
 		jsonw_start_array(w);
 		for (c = 0; c < HEAT_COLS; c++)
@@ -258,10 +264,7 @@ static void write_time_series(struct json_writer *w, struct timeline *t, const s
 	jsonw_start_array(w);
 	for (k = 0; k < DASH_SIZE_BUCKETS; k++) {
 		jsonw_start_object(w);
-		if (k < DASH_SIZE_BUCKETS - 1)
-			jsonw_u64_field(w, "max_size", 16ULL << k);
-		else
-			jsonw_null_field(w, "max_size");
+		write_max_size(w, k);
 		jsonw_u64_field(w, "allocations", hist[k]);
 		jsonw_u64_field(w, "bytes", hist_bytes[k]);
 		jsonw_end_object(w);
@@ -437,24 +440,21 @@ int report_json__emit(FILE *f, const struct model *mo, const struct report_meta 
 	return err;
 }
 
+struct json_ctx {
+	const struct model *mo;
+	const struct report_meta *m;
+};
+
+static int emit(FILE *f, void *ctx)
+{
+	struct json_ctx *c = ctx;
+
+	return report_json__emit(f, c->mo, c->m);
+}
+
 int report_json__write(const char *path, const struct model *mo, const struct report_meta *m)
 {
-	struct outfile o;
-	int err;
+	struct json_ctx c = { mo, m };
 
-	err = outfile__open(&o, path);
-	if (err) {
-		fprintf(stderr, "ttbpf: cannot create %s: %s\n", path, strerror(-err));
-		return err;
-	}
-	err = report_json__emit(o.f, mo, m);
-	if (err) {
-		outfile__abort(&o);
-		fprintf(stderr, "ttbpf: cannot write %s: %s\n", path, strerror(-err));
-		return err;
-	}
-	err = outfile__commit(&o);
-	if (err)
-		fprintf(stderr, "ttbpf: cannot write %s: %s\n", path, strerror(-err));
-	return err;
+	return outfile__write(path, emit, &c);
 }

@@ -61,27 +61,23 @@ int reports__plan(const struct options *o, struct report_plan *p)
 	return 0;
 }
 
+struct draw_ctx {
+	const struct dash *d;
+	bool png;
+};
+
+static int draw_to(const char *tmp, void *ctx)
+{
+	struct draw_ctx *c = ctx;
+
+	return c->png ? report_draw__png(c->d, tmp) : report_draw__svg(c->d, tmp);
+}
+
 static int draw(const struct dash *d, const char *path, bool png)
 {
-	struct outfile o;
-	int err;
+	struct draw_ctx c = { d, png };
 
-	err = outfile__open(&o, path);
-	if (err) {
-		fprintf(stderr, "ttbpf: cannot create %s: %s\n", path, strerror(-err));
-		return err;
-	}
-	outfile__release_file(&o);
-	err = png ? report_draw__png(d, o.tmp) : report_draw__svg(d, o.tmp);
-	if (err) {
-		outfile__abort(&o);
-		fprintf(stderr, "ttbpf: cannot draw %s: %s\n", path, strerror(-err));
-		return err;
-	}
-	err = outfile__commit(&o);
-	if (err)
-		fprintf(stderr, "ttbpf: cannot write %s: %s\n", path, strerror(-err));
-	return err;
+	return outfile__write_path(path, draw_to, &c);
 }
 
 static int draw_from_json(const char *json, const struct report_plan *p)
