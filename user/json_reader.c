@@ -351,6 +351,45 @@ static void close_container(struct parser *p, uint32_t idx, size_t base)
 	p->stack_cnt = base;
 }
 
+/*
+ * A skipped container (a million allocations): only its brackets and strings
+ * are followed, fast; what is inside is not checked further.
+ */
+static void skip_container(struct parser *p, int depth)
+{
+	char stack[MAX_DEPTH + 1];
+	int d = 0;
+
+	while (p->s < p->end) {
+		char c = *p->s++;
+
+		if (c == '"') {
+			while (p->s < p->end && *p->s != '"')
+				p->s += *p->s == '\\' ? 2 : 1;
+			if (p->s >= p->end)
+				break;
+			p->s++;
+		} else if (c == '{' || c == '[') {
+			if (depth + d >= MAX_DEPTH) {
+				fail(p, "nesting too deep");
+				return;
+			}
+			stack[d++] = c == '{' ? '}' : ']';
+		} else if (c == '}' || c == ']') {
+			if (!d || stack[d - 1] != c) {
+				fail(p, "mismatched bracket");
+				return;
+			}
+			if (!--d)
+				return;
+		} else if ((unsigned char)c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+			fail(p, "control character");
+			return;
+		}
+	}
+	fail(p, "unterminated container");
+}
+
 /* Parses one value; keep=false checks it without building nodes. */
 static uint32_t parse_value(struct parser *p, int depth, bool keep)
 {
@@ -371,6 +410,10 @@ static uint32_t parse_value(struct parser *p, int depth, bool keep)
 		return 0;
 	}
 	c = *p->s;
+	if (!keep && (c == '{' || c == '[')) {
+		skip_container(p, depth);
+		return 0;
+	}
 	if (c == '{' || c == '[') {
 		obj = c == '{';
 		if (keep)

@@ -18,6 +18,7 @@ struct json_writer {
 	uint64_t obj_mask; /* bit d set: level d is an object */
 	unsigned depth;
 	bool pretty;
+	unsigned flat_depth; /* pretty: items of the container at this depth on one line each */
 	bool empty;     /* innermost container has no member yet */
 	bool have_name; /* a key was written; its value is due */
 	bool top_done;
@@ -50,9 +51,11 @@ static bool in_object(const struct json_writer *w)
 	return w->depth && (w->obj_mask >> (w->depth - 1) & 1);
 }
 
-static void newline(struct json_writer *w, unsigned depth)
+/* inner: the depth of what the line break is for (an item, or a container
+ * being closed) */
+static void newline(struct json_writer *w, unsigned depth, unsigned inner)
 {
-	if (!w->pretty)
+	if (!w->pretty || (w->flat_depth && inner > w->flat_depth))
 		return;
 	putc('\n', w->f);
 	while (depth--)
@@ -64,7 +67,7 @@ static void separate(struct json_writer *w)
 	if (!w->empty)
 		putc(',', w->f);
 	w->empty = false;
-	newline(w, w->depth);
+	newline(w, w->depth, w->depth);
 }
 
 /* Once misused, the output is known bad: stop adding to it. */
@@ -124,7 +127,7 @@ static void end_container(struct json_writer *w, bool obj)
 	}
 	w->depth--;
 	if (!w->empty)
-		newline(w, w->depth);
+		newline(w, w->depth, w->depth + 1);
 	w->empty = false;
 	putc(obj ? '}' : ']', w->f);
 	end_value(w);
@@ -229,7 +232,7 @@ void jsonw_name(struct json_writer *w, const char *name)
 	}
 	separate(w);
 	put_string(w->f, name, strlen(name));
-	fputs(w->pretty ? ": " : ":", w->f);
+	fputs(w->pretty && !(w->flat_depth && w->depth > w->flat_depth) ? ": " : ":", w->f);
 	w->have_name = true;
 }
 
@@ -341,4 +344,10 @@ int jsonw_finish(struct json_writer *w)
 	if (w->misuse || w->depth || !w->top_done)
 		return -EINVAL;
 	return 0;
+}
+
+void jsonw_flat_items(struct json_writer *w, bool on)
+{
+	if (usable(w))
+		w->flat_depth = on ? w->depth : 0;
 }

@@ -54,6 +54,12 @@ void jsonw_null_field(struct json_writer *w, const char *name);
  * -EIO if any write to f failed (checked first: the output is lost anyway);
  * -EINVAL on misuse, unclosed containers or no value at all.
  */
+/*
+ * Pretty output of a long array: each item of the container just started
+ * goes on one line of its own, compact inside. Off again with false.
+ */
+void jsonw_flat_items(struct json_writer *w, bool on);
+
 int jsonw_finish(struct json_writer *w);
 
 #endif /* TT_JSON_WRITER_H */

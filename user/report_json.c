@@ -58,6 +58,8 @@ static int write_active(struct json_writer *w, const struct model *mo, const str
 
 	jsonw_name(w, "active_allocations");
 	jsonw_start_array(w);
+	/* a million blocks: one line each */
+	jsonw_flat_items(w, true);
 	for (i = 0; i < n; i++) {
 		jsonw_start_object(w);
 		jsonw_hex_field(w, "ptr", v[i]->ptr);
@@ -73,6 +75,7 @@ static int write_active(struct json_writer *w, const struct model *mo, const str
 		}
 		jsonw_end_object(w);
 	}
+	jsonw_flat_items(w, false);
 	jsonw_end_array(w);
 	free(v);
 	return 0;

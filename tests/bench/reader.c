@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "events.h"
 #include "heap.h"
+#include "report_json.h"
 #include "model.h"
 #include "stacks.h"
 
@@ -28,6 +29,7 @@ static uint64_t now_ns(void)
 int main(int argc, char **argv)
 {
 	long n = 4000000, live = 1000000, i;
+	const char *json = NULL;
 	struct tt_alloc_event *a = calloc(1, sizeof(*a));
 	struct tt_free_event f = { .hdr.type = TT_EV_FREE, .hdr.tid = 1 };
 	size_t alloc_size = offsetof(struct tt_alloc_event, frames) + 12 * sizeof(__u64);
@@ -36,11 +38,13 @@ int main(int argc, char **argv)
 	uint64_t t0, t1, ts = 1000, addr = 0x10000000;
 	int c, k;
 
-	while ((c = getopt(argc, argv, "n:l:")) != -1) {
+	while ((c = getopt(argc, argv, "n:l:j:")) != -1) {
 		if (c == 'n')
 			n = atol(optarg);
 		else if (c == 'l')
 			live = atol(optarg);
+		else if (c == 'j')
+			json = optarg;
 	}
 	if (model__init(&m, 0, 0, false) || events__new_offline(&ev, &m))
 		return 1;
@@ -82,6 +86,18 @@ int main(int argc, char **argv)
 	printf("records_per_s %.0f\n", (double)((n / 2) * 2) * 1e9 / (double)(t1 - t0));
 	printf("stacks %zu (table %zu bytes)\n", stacks__count(m.stacks),
 	       stacks__memory_bytes(m.stacks));
+	if (json) {
+		/* the JSON report of this live set, as a run would write it */
+		struct report_meta meta = { .command = "reader", .allocator = "-", .exit_code = -1,
+					    .end_ns = ts };
+
+		model__finish(&m, NULL);
+		t0 = now_ns();
+		if (report_json__write(json, &m, &meta))
+			return 1;
+		t1 = now_ns();
+		printf("json_write_s %.3f\n", (double)(t1 - t0) / 1e9);
+	}
 	events__free(ev);
 	model__fini(&m);
 	free(a);
