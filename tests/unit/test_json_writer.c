@@ -898,3 +898,30 @@ Test(json_writer, dev_full_is_eio)
 	jsonw_free(w);
 	fclose(f);
 }
+
+/* A long array in pretty output: one item per line, compact inside. */
+Test(json_writer, flat_items_one_per_line)
+{
+	struct mem m;
+	struct json_writer *w = mem_open(&m, true);
+
+	jsonw_start_object(w);
+	jsonw_name(w, "a");
+	jsonw_start_array(w);
+	jsonw_flat_items(w, true);
+	jsonw_start_object(w);
+	jsonw_u64_field(w, "x", 1);
+	jsonw_string_field(w, "y", "z");
+	jsonw_end_object(w);
+	jsonw_start_object(w);
+	jsonw_u64_field(w, "x", 2);
+	jsonw_end_object(w);
+	jsonw_flat_items(w, false);
+	jsonw_end_array(w);
+	jsonw_u64_field(w, "b", 3);
+	jsonw_end_object(w);
+	cr_assert_eq(mem_close(&m, w), 0);
+	cr_assert_str_eq(m.data, "{\n  \"a\": [\n    {\"x\":1,\"y\":\"z\"},\n    {\"x\":2}\n  ],\n"
+				 "  \"b\": 3\n}\n");
+	free(m.data);
+}
