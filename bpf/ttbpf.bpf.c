@@ -27,6 +27,7 @@ const volatile __u64 free_probe_vaddr = 0;
 const volatile __u64 lib_text_lo = 0, lib_text_hi = 0;
 const volatile __u32 max_frames = TT_DEFAULT_FRAMES; /* 0: no stacks */
 const volatile bool aggregate = false; /* keep figures in maps, send no records */
+const volatile __u32 target_tgid = 0;  /* the traced process, for exec */
 /* A frame pointer is believed only within this distance above the stack
  * pointer: thread stacks are 8 MiB by default. */
 const volatile __u64 stack_span = 8 << 20;
@@ -577,5 +578,25 @@ int BPF_KPROBE(track_var_fn, __u64 ptr, __u64 name, __u64 type_name, __u64 categ
 	read_str(e, TT_VAR_STR_TYPE, e->type_name, sizeof(e->type_name), type_name);
 	read_str(e, TT_VAR_STR_CATEGORY, e->category, sizeof(e->category), category);
 	bpf_ringbuf_submit(e, wake_flags());
+	return 0;
+}
+
+/* The target exec'd: every block of the old image is gone with it. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct tt_event_hdr *e;
+
+	if (!target_tgid || (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TT_CNT_LOST_EVENTS);
+		return 0;
+	}
+	e->type = TT_EV_EXEC;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->ts_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

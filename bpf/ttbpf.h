@@ -39,6 +39,7 @@ enum tt_event_type {
 	TT_EV_ALLOC = 1, /* an allocating call returned (success or failure) */
 	TT_EV_FREE = 2,  /* free(ptr) entered with ptr != NULL */
 	TT_EV_VAR = 3,   /* a TT_TRACK_VAR marker or tt_track_var() call */
+	TT_EV_EXEC = 4,  /* the target exec'd: its old heap is gone */
 };
 
 /* Limits */

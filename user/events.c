@@ -152,6 +152,11 @@ static int on_record(void *ctx, void *data, size_t size)
 			timeline__on_free(ev->timeline, hdr->ts_ns, heap__stats(ev->heap)->live_bytes,
 					  heap__stats(ev->heap)->live_cnt);
 		break;
+	case TT_EV_EXEC:
+		heap__on_exec(ev->heap, hdr->ts_ns);
+		if (ev->timeline)
+			timeline__on_free(ev->timeline, hdr->ts_ns, 0, 0);
+		break;
 	case TT_EV_VAR:
 		if (size < sizeof(struct tt_var_event))
 			goto bad;

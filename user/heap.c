@@ -340,6 +340,22 @@ void heap__set_totals(struct heap *h, const struct heap_stats *totals)
 	h->st.live_bytes = bytes;
 }
 
+void heap__on_exec(struct heap *h, uint64_t ts_ns)
+{
+	size_t i;
+
+	touch(h, ts_ns);
+	for (i = 0; i <= h->mask; i++) {
+		if (!h->slots[i].ptr)
+			continue;
+		tell_released(h, &h->slots[i], ts_ns, 0, 0);
+		h->st.exec_released++;
+		h->slots[i].ptr = 0;
+	}
+	h->st.live_cnt = 0;
+	h->st.live_bytes = 0;
+}
+
 const struct heap_stats *heap__stats(const struct heap *h)
 {
 	return &h->st;

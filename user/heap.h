@@ -35,6 +35,7 @@ struct heap_stats {
 	uint64_t reallocs_in_place;  /* realloc returned its input block */
 	uint64_t reallocs_moved;     /* realloc returned a different block */
 	uint64_t dup_allocs;         /* an address returned while already live (lost free) */
+	uint64_t exec_released;      /* blocks gone with the image that exec replaced */
 	uint64_t live_cnt;
 	uint64_t live_bytes;
 	uint64_t peak_bytes;         /* highest live_bytes seen */
@@ -72,6 +73,8 @@ void heap__set_observer(struct heap *h, const struct heap_observer *obs);
 int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32_t aux);
 int heap__on_alloc(struct heap *h, const struct tt_alloc_event *e);
 int heap__on_free(struct heap *h, const struct tt_free_event *e);
+/* The target exec'd: every live block is gone (not counted as frees). */
+void heap__on_exec(struct heap *h, uint64_t ts_ns);
 
 /*
  * Aggregate mode: the figures were kept in the kernel. heap__restore_block

@@ -18,7 +18,7 @@
 /* An allocating function gets an entry and a return probe; free gets an
  * entry probe only. */
 /* entry + return per function, and the two variable markers */
-#define MAX_LINKS (2 * ALLOC_FN_MAX + 2)
+#define MAX_LINKS (2 * ALLOC_FN_MAX + 3)
 
 struct probes {
 	struct ttbpf_bpf *skel;
@@ -87,6 +87,7 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 	p->skel->rodata->wakeup_bytes = opts->wakeup_bytes;
 	p->skel->rodata->max_frames = opts->max_frames;
 	p->skel->rodata->aggregate = opts->aggregate;
+	p->skel->rodata->target_tgid = (__u32)opts->target_pid;
 	if (opts->aggregate &&
 	    (bpf_map__set_max_entries(p->skel->maps.agg_stacks, TT_AGG_MAX_STACKS) ||
 	     bpf_map__set_max_entries(p->skel->maps.agg_live, opts->max_live))) {
@@ -186,8 +187,18 @@ static int resolve_funcs(struct probes *p)
 int probes__attach(struct probes *p, int pid)
 {
 	const char *path = p->lib_path;
+	struct bpf_link *link;
 	size_t i, j;
 	int err;
+
+	/* exec ends the old image's heap: the reader must know when */
+	link = bpf_program__attach(p->skel->progs.on_exec);
+	if (!link) {
+		err = -errno;
+		fprintf(stderr, "ttbpf: cannot attach to sched_process_exec: %s\n", strerror(-err));
+		return err;
+	}
+	p->links[p->link_cnt++] = link;
 
 	for (i = 0; i < alloc_fn_cnt; i++) {
 		const struct alloc_fn *f = &alloc_fns[i];

@@ -17,6 +17,7 @@ struct probes_opts {
 	uint32_t max_frames;   /* stack depth; 0: no stacks */
 	bool aggregate;        /* figures in BPF maps instead of records */
 	uint32_t max_live;     /* aggregate: live blocks followed */
+	int target_pid;        /* for the exec record */
 	int verbose;
 };
 

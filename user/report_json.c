@@ -106,6 +106,7 @@ static void write_stats(struct json_writer *w, const struct heap_stats *st,
 	jsonw_u64_field(w, "reallocs_in_place", st->reallocs_in_place);
 	jsonw_u64_field(w, "reallocs_moved", st->reallocs_moved);
 	jsonw_u64_field(w, "duplicate_allocations", st->dup_allocs);
+	jsonw_u64_field(w, "released_by_exec", st->exec_released);
 	jsonw_u64_field(w, "lost_events", m->lost_events);
 	jsonw_u64_field(w, "inflight_dropped", m->inflight_dropped);
 	jsonw_u64_field(w, "bad_records", m->bad_records);

@@ -714,7 +714,7 @@ Test(hostile, exec_new_image_counted, .timeout = 120)
 }
 
 /*
- * KNOWN LIMIT (disabled until done): exec replaces the address space, but the
+ * Regression (was a limit): exec replaces the address space, but the
  * blocks the old image left live stay live in ttbpf's model for ever: they
  * are reported in active_allocations, active_memory and as leaks of the new
  * image. Seen: after `hostile_alloc -m exec`, active_allocations holds the
@@ -725,7 +725,7 @@ Test(hostile, exec_new_image_counted, .timeout = 120)
  * live block (counted apart, e.g. stats.released_by_exec) and the per-thread
  * in-flight calls.
  */
-Test(hostile, exec_drops_the_old_images_blocks, .timeout = 120, .disabled = true)
+Test(hostile, exec_drops_the_old_images_blocks, .timeout = 120)
 {
 	char *fx_argv[] = { (char *)e2e_fixture("hostile_alloc"), "-w", "-m", "exec", NULL };
 	struct proc fx, tt;
