@@ -434,3 +434,23 @@ Test(launch, lost_events_are_counted_and_shown, .timeout = 120)
 	json_decref(j);
 	proc_free(&p);
 }
+
+/* Without root (nor CAP_BPF + CAP_PERFMON): a clear message, exit 1, and the
+ * command never runs. */
+Test(errors, without_privileges_says_which, .timeout = 60)
+{
+	char marker[300], *argv[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+				      "--inh-caps=-all", (char *)e2e_tool(), "--", "touch", marker,
+				      NULL };
+	const char *dir;
+	struct proc p;
+
+	e2e_require_root(); /* to drop privileges, we need them first */
+	dir = e2e_tmpdir();
+	chmod(dir, 0777); /* the unprivileged command could create the marker */
+	snprintf(marker, sizeof(marker), "%s/ran", dir);
+	cr_expect_eq(run(&p, argv, 30000), 1, "%s", p.err);
+	cr_expect(strstr(p.err, "CAP_BPF") && strstr(p.err, "sudo"), "%s", p.err);
+	cr_expect_neq(access(marker, F_OK), 0, "the command ran although nothing was traced");
+	proc_free(&p);
+}
