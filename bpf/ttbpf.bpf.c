@@ -423,8 +423,10 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret)
 
 	e = bpf_task_storage_get(&scratch, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!e)
+	if (!e) {
+		count(TT_CNT_LOST_EVENTS); /* no memory to build it: never silent */
 		return 0;
+	}
 	e->hdr.type = TT_EV_ALLOC;
 	e->hdr.tid = (__u32)id;
 	e->hdr.ts_ns = bpf_ktime_get_ns();

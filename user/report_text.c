@@ -101,8 +101,9 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 		fprintf(f, "  failed         %llu allocations returned NULL\n",
 			(unsigned long long)st->failed_allocs);
 	if (st->unknown_frees)
-		fprintf(f, "  unknown frees  %llu (blocks allocated before tracing began)\n",
-			(unsigned long long)st->unknown_frees);
+		fprintf(f, "  unknown frees  %llu (blocks allocated before tracing began%s)\n",
+			(unsigned long long)st->unknown_frees,
+			m->lost_events ? ", or whose allocation record was lost" : "");
 	if (st->reallocs_in_place || st->reallocs_moved)
 		fprintf(f, "  reallocs       %llu in place, %llu moved\n",
 			(unsigned long long)st->reallocs_in_place, (unsigned long long)st->reallocs_moved);
