@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# `make demo`: trace the bundled example and write its reports to demo-out/.
+# `make demo`: trace a bundled example (examples/heavy.c) and write its reports
+# to demo-out/: JSON, SVG and PNG.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${DEMO_OUT:-demo-out}"
@@ -15,8 +16,8 @@ if [ -n "${SUDO_UID:-}" ] && [ -n "${SUDO_GID:-}" ]; then
 	chown "$SUDO_UID:$SUDO_GID" "$out"
 fi
 
-echo "demo: tracing build/examples/basic" >&2
-build/ttbpf -o "$out" -- build/examples/basic
+echo "demo: tracing build/examples/heavy (sessions, a pipeline, an LRU cache, 8 workers)" >&2
+build/ttbpf -o "$out" -- build/examples/heavy
 echo >&2
 echo "demo: reports written:" >&2
 ls -l "$out" >&2
