@@ -12,7 +12,19 @@
  */
 #define MIN_SLOTS 1024
 
+/*
+ * A realloc reports the block it released at its return, after the release:
+ * meanwhile another thread may be handed the same address and its record come
+ * first. The old block, found live at the new one's address, is kept here
+ * until the realloc's record arrives and claims it; unclaimed, it stays
+ * counted as a duplicate (a lost free).
+ */
+#define PENDING 64
+
 struct heap {
+	struct heap_block pending[PENDING];
+	uint64_t pending_ns[PENDING]; /* when its address was handed out again */
+	unsigned pending_next;
 	struct heap_block *slots;
 	size_t mask; /* slot count - 1 */
 	struct heap_stats st;
@@ -210,6 +222,33 @@ static bool is_realloc(uint32_t fn)
 	return fn == TT_FN_REALLOC || fn == TT_FN_REALLOCARRAY;
 }
 
+/*
+ * The realloc's input block was taken for a duplicate when another thread got
+ * its address first: it was released by this call after all. Counted as the
+ * release it was, and no longer as a duplicate.
+ */
+static bool claim_pending(struct heap *h, const struct tt_alloc_event *e, struct heap_thread *t)
+{
+	unsigned i;
+
+	for (i = 0; i < PENDING; i++) {
+		struct heap_block *b = &h->pending[i];
+
+		/* it was this call's input, and the call began before the
+		 * address was handed out again */
+		if (b->ptr != e->old_ptr || b->ts_ns > e->entry_ns || e->entry_ns > h->pending_ns[i])
+			continue;
+		h->st.dup_allocs--;
+		h->st.total_frees++;
+		h->st.total_freed_bytes += b->size;
+		t->frees++;
+		t->freed_bytes += b->size;
+		b->ptr = 0;
+		return true;
+	}
+	return false;
+}
+
 int heap__on_alloc(struct heap *h, const struct tt_alloc_event *e)
 {
 	return heap__on_alloc_tagged(h, e, 0);
@@ -219,6 +258,7 @@ int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32
 {
 	struct heap_thread *t = thread_of(h, e->hdr.tid);
 	struct heap_block *old = NULL, *stale;
+	bool claimed;
 	int err;
 
 	if (!t)
@@ -239,13 +279,16 @@ int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32
 		if (old && old->ts_ns > e->entry_ns)
 			old = NULL;
 	}
+	/* (a failed realloc other than realloc(p, 0) released nothing) */
+	claimed = is_realloc(e->fn) && e->old_ptr && !old &&
+		  (!e->failed || (e->fn == TT_FN_REALLOC && !e->size)) && claim_pending(h, e, t);
 
 	if (e->failed) {
 		/* glibc's realloc(p, 0) frees p and returns NULL: not a failure */
 		if (e->fn == TT_FN_REALLOC && e->old_ptr && e->size == 0) {
 			if (old)
 				release(h, old, t, e->hdr.ts_ns, 0, 0);
-			else
+			else if (!claimed)
 				h->st.unknown_frees++;
 			return 0;
 		}
@@ -262,6 +305,8 @@ int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32
 	stale = lookup(h, e->ptr);
 	if (stale && stale != old) {
 		tell_released(h, stale, e->hdr.ts_ns, 0, 0);
+		h->pending_ns[h->pending_next % PENDING] = e->hdr.ts_ns;
+		h->pending[h->pending_next++ % PENDING] = *stale;
 		h->st.dup_allocs++;
 		h->st.live_bytes -= stale->size;
 		h->st.live_cnt--;
@@ -278,7 +323,7 @@ int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32
 			h->st.reallocs_moved++;
 		if (old)
 			release(h, old, t, e->hdr.ts_ns, e->ptr, e->size);
-		else
+		else if (!claimed)
 			h->st.unknown_frees++;
 	}
 
