@@ -244,6 +244,11 @@ static void put_raw(struct json_writer *w, const char *text)
 	end_value(w);
 }
 
+void jsonw_raw(struct json_writer *w, const char *json)
+{
+	put_raw(w, json);
+}
+
 void jsonw_string_len(struct json_writer *w, const char *s, size_t len)
 {
 	if (!s) {
