@@ -22,15 +22,15 @@
  *   in, run_pipeline: struct record *[10000] / record     80,000 B, freed
  *   out, run_pipeline: struct enriched *[10000] / record  80,000 B, freed
  *   rec, run_pipeline: struct record / record             128 B, follows the newest record; freed
- *   cache, run_cache: unknown / cache                     64 B, live
- *   buckets, run_cache: unknown / cache                   4,096 B, live
+ *   cache, run_cache: struct lru / cache                  64 B, live
+ *   buckets, run_cache: struct lru_entry *[512] / cache   4,096 B, live
  *   entry, lru_get: struct lru_entry / record             512 B, the newest entry, live
  *   ring, run_workers: struct task *[2000] / record       16,000 B, freed
  *   tasks, run_workers: struct task / record              96,000 B, freed
  *   result, worker: unsigned char * / results             follows the newest result; freed
  *
- * (C's _Generic cannot name a struct pointer's type: TT_TRACK_VAR_AS on one
- * gives the type "unknown"; TT_TRACK_VAR_T names the type instead.)
+ * (C's _Generic cannot name a struct pointer's type: TT_TRACK_VAR_T names
+ * it, TT_TRACK_VAR_T_AS names it and a category.)
  *
  * The program's own allocations (it counts them; the summary line prints them):
  *
@@ -321,8 +321,8 @@ static struct lru *run_cache(void)
 	struct lru_entry **buckets = xcalloc(CACHE_BUCKETS, sizeof(*buckets));
 	size_t i, len = 0;
 
-	TT_TRACK_VAR_AS(cache, "cache");
-	TT_TRACK_VAR_AS(buckets, "cache");
+	TT_TRACK_VAR_T_AS(cache, "struct lru", "cache");
+	TT_TRACK_VAR_T_AS(buckets, "struct lru_entry *[512]", "cache");
 	memset(cache, 0, sizeof(*cache));
 	cache->buckets = buckets;
 	cache->cap = CACHE_CAP;
