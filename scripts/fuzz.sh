@@ -36,7 +36,7 @@ sources() {
 	case $1 in
 	json_writer) echo "user/json_writer.c user/json_reader.c" ;;
 	json_reader) echo "" ;; # the harness includes json_reader.c itself
-	symbolize) echo "user/symbolize.c" ;;
+	symbolize) echo "user/symbolize.c user/elf_syms.c" ;;
 	elf_syms) echo "user/elf_syms.c" ;;
 	*) return 1 ;;
 	esac

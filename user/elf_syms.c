@@ -9,24 +9,63 @@
 #include <unistd.h>
 #include "elf_syms.h"
 
-/*
- * The header's tables must fit in the file: with ELF_C_READ libelf allocates
- * what the header claims before reading it.
- */
-static bool header_sane(int fd)
-{
-	Elf64_Ehdr eh;
-	struct stat st;
+#define MAX_SECTIONS (1u << 20)
+#define MAX_PHDRS (1u << 16)
 
-	if (fstat(fd, &st) || pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
+uint64_t elf_syms__uint(const unsigned char *p, size_t n, bool msb)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v |= (uint64_t)p[msb ? i : n - 1 - i] << (8 * (n - 1 - i));
+	return v;
+}
+
+/*
+ * libelf reading through a descriptor (ELF_C_READ) does not know the file's
+ * size, and allocates for as many sections as the header claims: a header
+ * claiming 2^28 sections would cost gigabytes. Check the counts against the
+ * size first. (A file changed between this check and elf_begin() escapes
+ * it; the window is a few system calls.)
+ */
+bool elf_syms__header_sane(int fd, uint64_t size)
+{
+	unsigned char h[64], s0[64];
+	uint64_t phoff, shoff, shnum, phnum;
+	size_t shsz, phsz;
+	bool is64, msb;
+
+	if (size < sizeof(h) || pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
 		return false;
-	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64)
+	if (memcmp(h, ELFMAG, SELFMAG) || (h[EI_CLASS] != ELFCLASS32 && h[EI_CLASS] != ELFCLASS64) ||
+	    (h[EI_DATA] != ELFDATA2LSB && h[EI_DATA] != ELFDATA2MSB))
 		return false;
-	if (eh.e_shoff > (uint64_t)st.st_size ||
-	    (uint64_t)eh.e_shnum * eh.e_shentsize > (uint64_t)st.st_size - eh.e_shoff)
+	is64 = h[EI_CLASS] == ELFCLASS64;
+	msb = h[EI_DATA] == ELFDATA2MSB;
+	phoff = is64 ? elf_syms__uint(h + 32, 8, msb) : elf_syms__uint(h + 28, 4, msb);
+	shoff = is64 ? elf_syms__uint(h + 40, 8, msb) : elf_syms__uint(h + 32, 4, msb);
+	phnum = elf_syms__uint(h + (is64 ? 56 : 44), 2, msb);
+	shnum = elf_syms__uint(h + (is64 ? 60 : 48), 2, msb);
+	shsz = is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+	phsz = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	if ((shnum == 0 || phnum == PN_XNUM) && shoff) {
+		/* extended numbering: the counts are in section 0 */
+		if (shoff > size || size - shoff < shsz ||
+		    pread(fd, s0, shsz, (off_t)shoff) != (ssize_t)shsz)
+			return false;
+		if (shnum == 0)
+			shnum = is64 ? elf_syms__uint(s0 + 32, 8, msb) : elf_syms__uint(s0 + 20, 4, msb);
+		if (phnum == PN_XNUM)
+			phnum = elf_syms__uint(s0 + (is64 ? 44 : 28), 4, msb);
+	}
+	if (shnum > MAX_SECTIONS || phnum > MAX_PHDRS)
 		return false;
-	return eh.e_phoff <= (uint64_t)st.st_size &&
-	       (uint64_t)eh.e_phnum * eh.e_phentsize <= (uint64_t)st.st_size - eh.e_phoff;
+	if (shnum && (shoff > size || (size - shoff) / shsz < shnum))
+		return false;
+	if (phnum && (phoff > size || (size - phoff) / phsz < phnum))
+		return false;
+	return true;
 }
 
 /*
@@ -37,12 +76,14 @@ static bool header_sane(int fd)
  */
 static int open_elf(const char *path, int *fd, Elf **elf)
 {
+	struct stat st;
+
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EINVAL;
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0)
 		return -errno;
-	if (!header_sane(*fd)) {
+	if (fstat(*fd, &st) || !elf_syms__header_sane(*fd, (uint64_t)st.st_size)) {
 		close(*fd);
 		return -ENOEXEC;
 	}

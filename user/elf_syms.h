@@ -3,6 +3,7 @@
 #ifndef TT_ELF_SYMS_H
 #define TT_ELF_SYMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,15 @@ struct elf_func {
  */
 int elf_syms__funcs(const char *path, const char *const *names, size_t cnt,
 		    struct elf_func *funcs);
+
+/*
+ * Whether an ELF header's section and program header tables fit in a file of
+ * size bytes (extended numbering included), before libelf, which allocates
+ * for what the header claims, is let at it.
+ */
+bool elf_syms__header_sane(int fd, uint64_t size);
+/* An n-byte unsigned integer of the file's byte order. */
+uint64_t elf_syms__uint(const unsigned char *p, size_t n, bool msb);
 
 /* Reads up to len bytes of path at file offset off; returns the count or -errno. */
 int elf_syms__read(const char *path, uint64_t off, void *buf, size_t len);

@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "elf_syms.h"
 #include "symbolize.h"
 
 /*
@@ -43,8 +44,6 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 #define MAX_NAME	  (64u << 10)	  /* demangled names, file names */
 #define MAX_BUILD_ID	  64		  /* bytes; SHA-1 ids have 20 */
 #define MAX_SEGS	  64		  /* PT_LOAD headers kept per module */
-#define MAX_SECTIONS	  (1u << 20)
-#define MAX_PHDRS	  (1u << 16)
 #define MAX_NOTE_BYTES	  (1u << 20)
 #define MAX_MAPPINGS	  (1u << 16)	  /* executable file mappings kept */
 #define MAX_MODULES	  (1u << 14)	  /* open files */
@@ -259,69 +258,13 @@ static int open_regular(int root_fd, const char *path)
 	return fd;
 }
 
-static uint64_t get_uint(const unsigned char *p, size_t n, bool msb)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		v |= (uint64_t)p[msb ? i : n - 1 - i] << (8 * (n - 1 - i));
-	return v;
-}
-
-/*
- * libelf reading through a descriptor (ELF_C_READ) does not know the file's
- * size, and allocates for as many sections as the header claims: a header
- * claiming 2^28 sections would cost gigabytes. Check the counts against the
- * size first. (A file changed between this check and elf_begin() escapes
- * it; the window is a few system calls.)
- */
-static bool elf_header_sane(int fd, uint64_t size)
-{
-	unsigned char h[64], s0[64];
-	uint64_t phoff, shoff, shnum, phnum;
-	size_t shsz, phsz;
-	bool is64, msb;
-
-	if (size < sizeof(h) || pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
-		return false;
-	if (memcmp(h, ELFMAG, SELFMAG) || (h[EI_CLASS] != ELFCLASS32 && h[EI_CLASS] != ELFCLASS64) ||
-	    (h[EI_DATA] != ELFDATA2LSB && h[EI_DATA] != ELFDATA2MSB))
-		return false;
-	is64 = h[EI_CLASS] == ELFCLASS64;
-	msb = h[EI_DATA] == ELFDATA2MSB;
-	phoff = is64 ? get_uint(h + 32, 8, msb) : get_uint(h + 28, 4, msb);
-	shoff = is64 ? get_uint(h + 40, 8, msb) : get_uint(h + 32, 4, msb);
-	phnum = get_uint(h + (is64 ? 56 : 44), 2, msb);
-	shnum = get_uint(h + (is64 ? 60 : 48), 2, msb);
-	shsz = is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
-	phsz = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
-	if ((shnum == 0 || phnum == PN_XNUM) && shoff) {
-		/* extended numbering: the counts are in section 0 */
-		if (shoff > size || size - shoff < shsz ||
-		    pread(fd, s0, shsz, (off_t)shoff) != (ssize_t)shsz)
-			return false;
-		if (shnum == 0)
-			shnum = is64 ? get_uint(s0 + 32, 8, msb) : get_uint(s0 + 20, 4, msb);
-		if (phnum == PN_XNUM)
-			phnum = get_uint(s0 + (is64 ? 44 : 28), 4, msb);
-	}
-	if (shnum > MAX_SECTIONS || phnum > MAX_PHDRS)
-		return false;
-	if (shnum && (shoff > size || (size - shoff) / shsz < shnum))
-		return false;
-	if (phnum && (phoff > size || (size - phoff) / phsz < phnum))
-		return false;
-	return true;
-}
-
 /* An Elf handle on fd for an executable or shared object, or NULL. */
 static Elf *elf_open_fd(int fd, uint64_t size)
 {
 	GElf_Ehdr eh;
 	Elf *elf;
 
-	if (!elf_header_sane(fd, size))
+	if (!elf_syms__header_sane(fd, size))
 		return NULL;
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf)
@@ -509,7 +452,7 @@ static bool read_debuglink(Elf *elf, char *name, size_t name_cap, uint32_t *crc)
 	/* a bare file name: nothing that leaves the directories we look in */
 	if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
 		return false;
-	*crc = (uint32_t)get_uint(p + crc_off, 4, eh.e_ident[EI_DATA] == ELFDATA2MSB);
+	*crc = (uint32_t)elf_syms__uint(p + crc_off, 4, eh.e_ident[EI_DATA] == ELFDATA2MSB);
 	return true;
 }
 
