@@ -496,12 +496,6 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 	return 0;
 }
 
-/* include/tt.h's struct tt_var_site, as the target lays it out */
-struct var_site_v1 {
-	__u64 name, type_name, category, file, function;
-	__s32 line, version;
-};
-
 static __always_inline struct tt_var_event *var_event(__u64 ptr, __u64 site_ip, __u32 flags)
 {
 	struct tt_var_event *e;
@@ -542,7 +536,7 @@ static __always_inline void read_str(struct tt_var_event *e, enum tt_var_str i, 
 SEC("usdt")
 int BPF_USDT(track_var_usdt, __u64 ptr, __u64 site_addr)
 {
-	struct var_site_v1 site;
+	struct tt_var_site_v1 site;
 	struct tt_var_event *e;
 
 	e = var_event(ptr, PT_REGS_IP(ctx), 0);
@@ -551,14 +545,17 @@ int BPF_USDT(track_var_usdt, __u64 ptr, __u64 site_addr)
 	e->site = site_addr;
 	if (bpf_probe_read_user(&site, sizeof(site), (const void *)site_addr)) {
 		e->flags |= TT_VAR_SITE_UNREAD;
-	} else if (site.version != 1) {
+	} else if (site.version != TT_VAR_SITE_VERSION) {
 		e->flags |= TT_VAR_BAD_SITE;
 	} else {
-		read_str(e, TT_VAR_STR_NAME, e->name, sizeof(e->name), site.name);
-		read_str(e, TT_VAR_STR_TYPE, e->type_name, sizeof(e->type_name), site.type_name);
-		read_str(e, TT_VAR_STR_CATEGORY, e->category, sizeof(e->category), site.category);
-		read_str(e, TT_VAR_STR_FILE, e->file, sizeof(e->file), site.file);
-		read_str(e, TT_VAR_STR_FUNCTION, e->function, sizeof(e->function), site.function);
+		read_str(e, TT_VAR_STR_NAME, e->name, sizeof(e->name), site.str[TT_VAR_STR_NAME]);
+		read_str(e, TT_VAR_STR_TYPE, e->type_name, sizeof(e->type_name),
+			 site.str[TT_VAR_STR_TYPE]);
+		read_str(e, TT_VAR_STR_CATEGORY, e->category, sizeof(e->category),
+			 site.str[TT_VAR_STR_CATEGORY]);
+		read_str(e, TT_VAR_STR_FILE, e->file, sizeof(e->file), site.str[TT_VAR_STR_FILE]);
+		read_str(e, TT_VAR_STR_FUNCTION, e->function, sizeof(e->function),
+			 site.str[TT_VAR_STR_FUNCTION]);
 		e->line = site.line;
 	}
 	bpf_ringbuf_submit(e, wake_flags());

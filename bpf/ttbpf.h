@@ -126,6 +126,19 @@ enum tt_var_str {
 	TT_VAR_STR_CNT,
 };
 
+/*
+ * include/tt.h's struct tt_var_site, version 1, as a 64-bit target lays it
+ * out: five string pointers in enum tt_var_str order, then line and version.
+ * Read by BPF, and by userspace when BPF could not.
+ */
+#define TT_VAR_SITE_VERSION 1
+
+struct tt_var_site_v1 {
+	__u64 str[TT_VAR_STR_CNT];
+	__s32 line;
+	__s32 version;
+};
+
 struct tt_var_event {
 	struct tt_event_hdr hdr;
 	__u64 ptr;     /* the address the variable points to */

@@ -15,6 +15,7 @@ _Static_assert(sizeof(struct tt_event_hdr) == 16, "tt_event_hdr layout");
 _Static_assert(offsetof(struct tt_alloc_event, frames) == 64, "tt_alloc_event layout");
 _Static_assert(sizeof(struct tt_alloc_event) == 64 + 8 * TT_MAX_FRAMES, "tt_alloc_event layout");
 _Static_assert(sizeof(struct tt_free_event) == 32, "tt_free_event layout");
+_Static_assert(sizeof(struct tt_var_site_v1) == 48, "include/tt.h's struct tt_var_site");
 
 struct events {
 	struct ring_buffer *rb;
@@ -87,12 +88,6 @@ static void on_released(void *ctx, const struct heap_block *b, uint64_t ts_ns, u
 		vars__on_released(ev->vars, b, ts_ns, moved_to, new_size);
 }
 
-/* include/tt.h's struct tt_var_site, version 1, as the target lays it out */
-struct var_site_v1 {
-	uint64_t str[TT_VAR_STR_CNT]; /* name, type_name, category, file, function */
-	int32_t line, version;
-};
-
 /*
  * What BPF could not read (pages the target had not touched yet) is read
  * here from the target's memory, bounded like the BPF copies.
@@ -103,11 +98,11 @@ static int on_var(struct events *ev, const struct tt_var_event *in)
 	char *dst[TT_VAR_STR_CNT] = { e.name, e.type_name, e.category, e.file, e.function };
 	const size_t len[TT_VAR_STR_CNT] = { sizeof(e.name), sizeof(e.type_name),
 					     sizeof(e.category), sizeof(e.file), sizeof(e.function) };
-	struct var_site_v1 site;
+	struct tt_var_site_v1 site;
 	int i;
 
 	if (e.flags & TT_VAR_SITE_UNREAD) {
-		if (procmem__read(ev->pid, e.site, &site, sizeof(site)) || site.version != 1) {
+		if (procmem__read(ev->pid, e.site, &site, sizeof(site)) || site.version != TT_VAR_SITE_VERSION) {
 			e.flags |= TT_VAR_BAD_SITE;
 		} else {
 			for (i = 0; i < TT_VAR_STR_CNT; i++) {
