@@ -193,28 +193,17 @@ static void note_peak(struct heap *h, uint64_t ts_ns)
 	}
 }
 
-static int insert(struct heap *h, const struct tt_alloc_event *e, uint32_t aux)
+/* Room was made and any block at e->ptr released before: it cannot fail. */
+static void insert(struct heap *h, const struct tt_alloc_event *e, uint32_t aux)
 {
-	struct heap_block *b = lookup(h, e->ptr);
 	struct heap_block nb = {
 		.ptr = e->ptr, .size = e->size, .ts_ns = e->hdr.ts_ns, .tid = e->hdr.tid, .aux = aux,
 	};
 
-	if (b) {
-		/* the free of this block was lost or reordered: the new one wins */
-		tell_released(h, b, e->hdr.ts_ns, 0, 0);
-		h->st.dup_allocs++;
-		h->st.live_bytes -= b->size;
-		*b = nb;
-	} else {
-		if ((h->st.live_cnt + 1) * 4 > (h->mask + 1) * 3 && grow(h))
-			return -ENOMEM;
-		place(h, &nb);
-		h->st.live_cnt++;
-	}
+	place(h, &nb);
+	h->st.live_cnt++;
 	h->st.live_bytes += e->size;
 	note_peak(h, e->hdr.ts_ns);
-	return 0;
 }
 
 static bool is_realloc(uint32_t fn)
@@ -259,7 +248,6 @@ int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32
 	struct heap_thread *t = thread_of(h, e->hdr.tid);
 	struct heap_block *old = NULL, *stale;
 	bool claimed;
-	int err;
 
 	if (!t)
 		return -ENOMEM;
@@ -327,9 +315,7 @@ int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32
 			h->st.unknown_frees++;
 	}
 
-	err = insert(h, e, aux);
-	if (err)
-		return err;
+	insert(h, e, aux);
 	h->st.total_allocs++;
 	h->st.total_alloc_bytes += e->size;
 	if (e->fn < TT_FN_CNT)
