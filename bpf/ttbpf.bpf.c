@@ -27,7 +27,6 @@ const volatile __u64 free_probe_vaddr = 0;
 const volatile __u64 lib_text_lo = 0, lib_text_hi = 0;
 const volatile __u32 max_frames = TT_DEFAULT_FRAMES; /* 0: no stacks */
 const volatile bool aggregate = false; /* keep figures in maps, send no records */
-const volatile __u32 target_tgid = 0;  /* the traced process, for exec */
 /* A frame pointer is believed only within this distance above the stack
  * pointer: thread stacks are 8 MiB by default. */
 const volatile __u64 stack_span = 8 << 20;
@@ -429,6 +428,8 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret)
 	}
 	e->hdr.type = TT_EV_ALLOC;
 	e->hdr.tid = (__u32)id;
+	e->hdr.tgid = id >> 32;
+	e->hdr.flags = 0;
 	e->hdr.ts_ns = bpf_ktime_get_ns();
 	e->fn = n.fn;
 	e->failed = ptr == 0;
@@ -488,16 +489,17 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 	}
 	e->hdr.type = TT_EV_FREE;
 	e->hdr.tid = (__u32)id;
+	e->hdr.tgid = id >> 32;
+	e->hdr.flags = from_allocator(ctx) ? TT_FREE_FROM_ALLOCATOR : 0;
 	e->hdr.ts_ns = bpf_ktime_get_ns();
 	e->ptr = ptr;
-	e->flags = from_allocator(ctx) ? TT_FREE_FROM_ALLOCATOR : 0;
-	e->reserved = 0;
 	bpf_ringbuf_submit(e, wake_flags());
 	return 0;
 }
 
 static __always_inline struct tt_var_event *var_event(__u64 ptr, __u64 site_ip, __u32 flags)
 {
+	__u64 id = bpf_get_current_pid_tgid();
 	struct tt_var_event *e;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -506,7 +508,9 @@ static __always_inline struct tt_var_event *var_event(__u64 ptr, __u64 site_ip, 
 		return NULL;
 	}
 	e->hdr.type = TT_EV_VAR;
-	e->hdr.tid = (__u32)bpf_get_current_pid_tgid();
+	e->hdr.tid = (__u32)id;
+	e->hdr.tgid = id >> 32;
+	e->hdr.flags = 0;
 	e->hdr.ts_ns = bpf_ktime_get_ns();
 	e->ptr = ptr;
 	e->site_ip = site_ip;
@@ -580,13 +584,24 @@ int BPF_KPROBE(track_var_fn, __u64 ptr, __u64 name, __u64 type_name, __u64 categ
 	return 0;
 }
 
-/* The target exec'd: every block of the old image is gone with it. */
+/* The traced processes (the target, and the children followed with -f), for
+ * exec records; kept by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TT_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced SEC(".maps");
+
+/* A traced process exec'd: every block of the old image is gone with it. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
 	struct tt_event_hdr *e;
 
-	if (!target_tgid || (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+	if (!bpf_map_lookup_elem(&traced, &tgid))
 		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -594,7 +609,9 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		return 0;
 	}
 	e->type = TT_EV_EXEC;
-	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->tid = (__u32)id;
+	e->tgid = tgid;
+	e->flags = 0;
 	e->ts_ns = bpf_ktime_get_ns();
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;

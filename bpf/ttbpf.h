@@ -45,6 +45,7 @@ enum tt_event_type {
 /* Limits */
 #define TT_MAX_FRAMES 128    /* deepest user stack an allocation record carries */
 #define TT_DEFAULT_FRAMES 64
+#define TT_MAX_PROCS 4096    /* processes followed at once (-f) */
 
 /* Why a captured stack ends where it does. */
 enum tt_stack_end {
@@ -57,8 +58,10 @@ enum tt_stack_end {
 };
 
 struct tt_event_hdr {
-	__u32 type; /* enum tt_event_type */
-	__u32 tid;  /* kernel thread id of the caller */
+	__u32 type;  /* enum tt_event_type */
+	__u32 tid;   /* kernel thread id of the caller */
+	__u32 tgid;  /* its process: records of followed children are told apart */
+	__u32 flags; /* per type: TT_FREE_* for frees, else 0 */
 	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 };
 
@@ -86,14 +89,13 @@ struct tt_alloc_event {
 };
 
 /* free() was called from the allocator's own code (glibc returning its
- * per-thread cache at thread exit, fclose, ...), not by the program. */
+ * per-thread cache at thread exit, fclose, ...), not by the program. In
+ * hdr.flags. */
 #define TT_FREE_FROM_ALLOCATOR 0x1
 
 struct tt_free_event {
 	struct tt_event_hdr hdr;
 	__u64 ptr;
-	__u32 flags; /* TT_FREE_* */
-	__u32 reserved;
 };
 
 /*

@@ -11,9 +11,9 @@
 #include "symbolize.h"
 #include "vars.h"
 
-_Static_assert(sizeof(struct tt_event_hdr) == 16, "tt_event_hdr layout");
-_Static_assert(offsetof(struct tt_alloc_event, frames) == 64, "tt_alloc_event layout");
-_Static_assert(sizeof(struct tt_alloc_event) == 64 + 8 * TT_MAX_FRAMES, "tt_alloc_event layout");
+_Static_assert(sizeof(struct tt_event_hdr) == 24, "tt_event_hdr layout");
+_Static_assert(offsetof(struct tt_alloc_event, frames) == 72, "tt_alloc_event layout");
+_Static_assert(sizeof(struct tt_alloc_event) == 72 + 8 * TT_MAX_FRAMES, "tt_alloc_event layout");
 _Static_assert(sizeof(struct tt_free_event) == 32, "tt_free_event layout");
 _Static_assert(sizeof(struct tt_var_site_v1) == 48, "include/tt.h's struct tt_var_site");
 

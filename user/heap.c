@@ -339,7 +339,7 @@ int heap__on_free(struct heap *h, const struct tt_free_event *e)
 	b = lookup(h, e->ptr);
 	if (b)
 		release(h, b, t, e->hdr.ts_ns, 0, 0);
-	else if (e->flags & TT_FREE_FROM_ALLOCATOR)
+	else if (e->hdr.flags & TT_FREE_FROM_ALLOCATOR)
 		h->st.internal_frees++;
 	else
 		h->st.unknown_frees++;

@@ -139,7 +139,6 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	popts.max_frames = o->stack_depth;
 	popts.aggregate = o->aggregate;
 	popts.max_live = o->max_live;
-	popts.target_pid = target__pid(t);
 	popts.verbose = o->verbose;
 	err = probes__load(&probes, &popts);
 	if (err)

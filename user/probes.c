@@ -15,20 +15,54 @@
 #include "probes.h"
 #include "ttbpf.skel.h"
 
-/* An allocating function gets an entry and a return probe; free gets an
- * entry probe only. */
-/* entry + return per function, and the two variable markers */
-#define MAX_LINKS (2 * ALLOC_FN_MAX + 3)
+/*
+ * An allocating function gets an entry and a return probe; free gets an
+ * entry probe only; the variable markers one each. Uprobes are per process:
+ * each followed child gets its own set, removed when it exits.
+ */
+struct probe_link {
+	struct bpf_link *link;
+	int pid; /* the process it is for; 0: all (the exec tracepoint) */
+};
+
+/* Links being removed in the background, each batch by one thread. */
+struct reaper {
+	pthread_t th;
+	struct reaper *next;
+	int cnt;
+	struct bpf_link *links[];
+};
 
 struct probes {
 	struct ttbpf_bpf *skel;
 	const char *lib_path;
 	struct elf_func funcs[ALLOC_FN_MAX];
 	struct placement free_at; /* where free's entry-only probe goes */
-	struct bpf_link *links[MAX_LINKS];
-	int link_cnt;
+	struct probe_link *links;
+	int link_cnt, link_cap;
+	int procs;               /* processes with probes */
+	bool exec_attached;
+	struct reaper *reapers;
 	int verbose;
 };
+
+static int add_link(struct probes *p, struct bpf_link *link, int pid)
+{
+	if (p->link_cnt == p->link_cap) {
+		int cap = p->link_cap ? 2 * p->link_cap : 64;
+		struct probe_link *n = realloc(p->links, (size_t)cap * sizeof(*n));
+
+		if (!n) {
+			bpf_link__destroy(link);
+			return -ENOMEM;
+		}
+		p->links = n;
+		p->link_cap = cap;
+	}
+	p->links[p->link_cnt].link = link;
+	p->links[p->link_cnt++].pid = pid;
+	return 0;
+}
 
 static int resolve_funcs(struct probes *p);
 static int verbose_level;
@@ -87,7 +121,6 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 	p->skel->rodata->wakeup_bytes = opts->wakeup_bytes;
 	p->skel->rodata->max_frames = opts->max_frames;
 	p->skel->rodata->aggregate = opts->aggregate;
-	p->skel->rodata->target_tgid = (__u32)opts->target_pid;
 	if (opts->aggregate &&
 	    (bpf_map__set_max_entries(p->skel->maps.agg_stacks, TT_AGG_MAX_STACKS) ||
 	     bpf_map__set_max_entries(p->skel->maps.agg_live, opts->max_live))) {
@@ -129,8 +162,7 @@ static int attach_one(struct probes *p, struct bpf_program *prog, int pid, const
 	link = bpf_program__attach_uprobe_opts(prog, pid, path, (size_t)offset, &uo);
 	if (!link)
 		return -errno;
-	p->links[p->link_cnt++] = link;
-	return 0;
+	return add_link(p, link, pid);
 }
 
 static void explain_attach_error(const char *name, const char *path, int err)
@@ -188,17 +220,33 @@ int probes__attach(struct probes *p, int pid)
 {
 	const char *path = p->lib_path;
 	struct bpf_link *link;
+	__u32 tgid = (__u32)pid;
+	__u8 one = 1;
 	size_t i, j;
 	int err;
 
 	/* exec ends the old image's heap: the reader must know when */
-	link = bpf_program__attach(p->skel->progs.on_exec);
-	if (!link) {
+	if (!p->exec_attached) {
+		link = bpf_program__attach(p->skel->progs.on_exec);
+		if (!link) {
+			err = -errno;
+			fprintf(stderr, "ttbpf: cannot attach to sched_process_exec: %s\n",
+				strerror(-err));
+			return err;
+		}
+		err = add_link(p, link, 0);
+		if (err)
+			return err;
+		p->exec_attached = true;
+	}
+	if (bpf_map__update_elem(p->skel->maps.traced, &tgid, sizeof(tgid), &one, sizeof(one),
+				 BPF_ANY)) {
 		err = -errno;
-		fprintf(stderr, "ttbpf: cannot attach to sched_process_exec: %s\n", strerror(-err));
+		fprintf(stderr, "ttbpf: cannot follow pid %d: %s (more than %d processes?)\n", pid,
+			strerror(-err), TT_MAX_PROCS);
 		return err;
 	}
-	p->links[p->link_cnt++] = link;
+	p->procs++;
 
 	for (i = 0; i < alloc_fn_cnt; i++) {
 		const struct alloc_fn *f = &alloc_fns[i];
@@ -250,12 +298,12 @@ int probes__attach_vars(struct probes *p, int pid, const char *exe)
 	struct bpf_link *link;
 	int kinds = 0, err;
 
-	if (p->link_cnt + 2 > MAX_LINKS)
-		return -E2BIG;
 	link = bpf_program__attach_usdt(p->skel->progs.track_var_usdt, pid, exe, "tt", "track_var",
 					NULL);
 	if (link) {
-		p->links[p->link_cnt++] = link;
+		err = add_link(p, link, pid);
+		if (err)
+			return err;
 		kinds++;
 		if (p->verbose)
 			fprintf(stderr, "ttbpf: variable markers (USDT tt:track_var) in %s\n", exe);
@@ -275,7 +323,9 @@ int probes__attach_vars(struct probes *p, int pid, const char *exe)
 				strerror(-err));
 			return err;
 		}
-		p->links[p->link_cnt++] = link;
+		err = add_link(p, link, pid);
+		if (err)
+			return err;
 		kinds++;
 		if (p->verbose)
 			fprintf(stderr, "ttbpf: variable marker function tt_track_var in %s\n", exe);
@@ -308,32 +358,89 @@ int probes__attached_cnt(const struct probes *p)
 	return p->link_cnt;
 }
 
-static void *destroy_link(void *link)
+int probes__procs(const struct probes *p)
 {
-	bpf_link__destroy(link);
+	return p->procs;
+}
+
+static void *destroy_links(void *arg)
+{
+	struct reaper *r = arg;
+	int i;
+
+	for (i = 0; i < r->cnt; i++)
+		bpf_link__destroy(r->links[i]);
 	return NULL;
 }
 
 /*
  * Removing a uprobe waits for the kernel to be sure no CPU is still in it,
- * ~80 ms here, one probe after the other: 1.3 s for 17 probes. Removed from
- * threads, those waits overlap.
+ * ~80 ms here, one probe after the other: 1.3 s for 17 probes. Handed to
+ * threads, per batches, those waits overlap.
  */
+static void reap(struct probes *p, struct bpf_link **links, int cnt, int per_thread)
+{
+	struct reaper *r;
+	int i, n;
+
+	for (; cnt > 0; links += n, cnt -= n) {
+		n = cnt < per_thread ? cnt : per_thread;
+		r = malloc(sizeof(*r) + (size_t)n * sizeof(r->links[0]));
+		if (r) {
+			r->cnt = n;
+			memcpy(r->links, links, (size_t)n * sizeof(links[0]));
+			if (!pthread_create(&r->th, NULL, destroy_links, r)) {
+				r->next = p->reapers;
+				p->reapers = r;
+				continue;
+			}
+			free(r);
+		}
+		for (i = 0; i < n; i++)
+			bpf_link__destroy(links[i]);
+	}
+}
+
+void probes__release(struct probes *p, int pid)
+{
+	struct bpf_link *mine[ALLOC_FN_MAX * 2 + 2];
+	__u32 tgid = (__u32)pid;
+	int i, kept = 0, n = 0;
+
+	bpf_map__delete_elem(p->skel->maps.traced, &tgid, sizeof(tgid), 0);
+	for (i = 0; i < p->link_cnt; i++) {
+		if (p->links[i].pid == pid && n < (int)(sizeof(mine) / sizeof(mine[0])))
+			mine[n++] = p->links[i].link;
+		else
+			p->links[kept++] = p->links[i];
+	}
+	p->link_cnt = kept;
+	reap(p, mine, n, 4);
+}
+
+#define REAPERS_MAX 64
+
 void probes__detach(struct probes *p)
 {
-	pthread_t th[MAX_LINKS];
-	bool started[MAX_LINKS] = {};
+	struct bpf_link **all = malloc((size_t)(p->link_cnt ?: 1) * sizeof(*all));
+	struct reaper *r;
 	int i;
 
-	for (i = 0; i < p->link_cnt; i++)
-		started[i] = !pthread_create(&th[i], NULL, destroy_link, p->links[i]);
-	for (i = 0; i < p->link_cnt; i++) {
-		if (started[i])
-			pthread_join(th[i], NULL);
-		else
-			bpf_link__destroy(p->links[i]);
+	if (all) {
+		for (i = 0; i < p->link_cnt; i++)
+			all[i] = p->links[i].link;
+		reap(p, all, p->link_cnt, (p->link_cnt + REAPERS_MAX - 1) / REAPERS_MAX ?: 1);
+		free(all);
+	} else {
+		for (i = 0; i < p->link_cnt; i++)
+			bpf_link__destroy(p->links[i].link);
 	}
 	p->link_cnt = 0;
+	while ((r = p->reapers)) {
+		p->reapers = r->next;
+		pthread_join(r->th, NULL);
+		free(r);
+	}
 }
 
 void probes__free(struct probes *p)
@@ -342,5 +449,6 @@ void probes__free(struct probes *p)
 		return;
 	probes__detach(p);
 	ttbpf_bpf__destroy(p->skel);
+	free(p->links);
 	free(p);
 }

@@ -17,14 +17,14 @@ struct probes_opts {
 	uint32_t max_frames;   /* stack depth; 0: no stacks */
 	bool aggregate;        /* figures in BPF maps instead of records */
 	uint32_t max_live;     /* aggregate: live blocks followed */
-	int target_pid;        /* for the exec record */
 	int verbose;
 };
 
 /* Finds the allocator's functions, opens and loads the BPF object. Prints
  * what failed and what to do. */
 int probes__load(struct probes **out, const struct probes_opts *opts);
-/* Attaches to the allocator functions for process pid. */
+/* Attaches to the allocator functions for process pid (again for each
+ * process followed); exec records are sent for the processes attached. */
 int probes__attach(struct probes *p, int pid);
 /* Attaches to the variable markers in exe (TT_TRACK_VAR's USDT sites and the
  * tt_track_var function); an executable without markers is not an error.
@@ -36,9 +36,14 @@ int probes__events_fd(const struct probes *p);
 int probes__agg_stacks_fd(const struct probes *p);
 int probes__agg_live_fd(const struct probes *p);
 uint64_t probes__counter(const struct probes *p, enum tt_counter c);
-/* Number of uprobes attached (entry and return probes counted apart). */
+/* Number of probes attached (entry and return probes counted apart). */
 int probes__attached_cnt(const struct probes *p);
-/* Removes the probes; counters and the ring buffer stay readable. */
+/* Processes probes__attach() was called for. */
+int probes__procs(const struct probes *p);
+/* A followed process exited: its probes are removed in the background. */
+void probes__release(struct probes *p, int pid);
+/* Removes all probes, waiting for the background removals too; counters and
+ * the ring buffer stay readable. */
 void probes__detach(struct probes *p);
 void probes__free(struct probes *p);
 
