@@ -137,12 +137,15 @@ demo:
 	$(Q)$(MAKE) --no-print-directory $(OUT)/ttbpf examples
 	$(Q)scripts/demo.sh
 
-# Overhead and throughput against an untraced run, bpftrace and (optionally)
-# memleak: prints numbers, asserts nothing. Needs root.
+# Overhead and throughput against an untraced run, bpftrace and bcc's
+# libbpf-tools memleak: prints numbers, asserts nothing. Needs root. Unless
+# MEMLEAK is set, gets memleak first (scripts/build-memleak.sh); if that
+# fails (it says why), the benchmark runs without memleak's row.
 bench:
 	$(Q)scripts/install-deps.sh
 	$(Q)$(MAKE) --no-print-directory $(OUT)/ttbpf
-	$(Q)scripts/bench.sh
+	$(Q)if [ -z "$${MEMLEAK+set}" ] && m=$$(scripts/build-memleak.sh); then export MEMLEAK="$$m"; fi; \
+		scripts/bench.sh
 
 # Coverage-guided fuzzing (libFuzzer) of the code that reads untrusted input,
 # for a bounded time (FUZZ_SECONDS per target); crashes become regression

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Overhead and throughput of ttbpf, against an untraced run, a bpftrace script
-# probing the same functions and (if MEMLEAK names a built binary) libbpf-tools
-# memleak. Prints numbers and asserts nothing: it exits non-zero only when
-# something is broken (a run failed, a tool is missing). Needs root.
+# probing the same functions and (when there is one: see MEMLEAK) bcc's
+# libbpf-tools memleak. Prints numbers and asserts nothing: it exits non-zero
+# only when something is broken (a run failed, a tool is missing). Needs root.
 # What each row means and how ns/pair is computed: tests/bench/README.md.
 #
 #   sudo make bench                      # or, once build/ttbpf is built:
@@ -14,7 +14,9 @@
 #   BENCH_SCALE=F    multiply every workload's size by F (default 1)
 #   BENCH_EXPORT_RUNS=N  runs of the export benchmark (default 1; 0: none)
 #   BENCH_LIVE_BLOCKS=N  blocks the export benchmark keeps live (default 1000000)
-#   MEMLEAK=PATH     a built libbpf-tools memleak, to add its row
+#   MEMLEAK=PATH     the libbpf-tools memleak to run (default: build/memleak/memleak
+#                    if scripts/build-memleak.sh made it, as make bench does;
+#                    MEMLEAK= with no value: no memleak row)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -85,10 +87,23 @@ fi
 if ! command -v bpftrace > /dev/null; then
 	SKIP[bpftrace]="bpftrace is not installed (scripts/install-deps.sh installs it)"
 fi
-if [ -z "${MEMLEAK:-}" ]; then
-	SKIP[memleak]="set MEMLEAK=/path/to/libbpf-tools/memleak (a built binary) to add this row"
+# memleak is told the libc that the workloads load (its -O keeps 31 characters)
+# and an interval, in seconds, longer than any run (see run_memleak)
+MEMLEAK_INTERVAL=86400
+LIBC=$(ldd "$OUT/loop1" | awk '$1 == "libc.so.6" { print $3 }')
+if [ -z "${MEMLEAK+set}" ] && [ -x build/memleak/memleak ]; then
+	MEMLEAK=build/memleak/memleak
+fi
+if [ -n "${MEMLEAK+set}" ] && [ -z "$MEMLEAK" ]; then
+	SKIP[memleak]="MEMLEAK is set and empty"
+elif [ -z "${MEMLEAK:-}" ]; then
+	SKIP[memleak]="no build/memleak/memleak: run scripts/build-memleak.sh (make bench does), or set MEMLEAK=PATH"
 elif [ ! -x "$MEMLEAK" ]; then
 	SKIP[memleak]="MEMLEAK=$MEMLEAK is not an executable file"
+elif [ -z "$LIBC" ] || [ ${#LIBC} -gt 31 ]; then
+	SKIP[memleak]="libc path '$LIBC' (from ldd $OUT/loop1) is empty or longer than memleak's -O takes (31)"
+else
+	note "memleak: $MEMLEAK -p PID -O $LIBC $MEMLEAK_INTERVAL"
 fi
 
 declare -A LABEL=(
@@ -129,6 +144,8 @@ run_bpftrace() {
 
 # memleak attaches to a pid: the workload is started stopped (a subshell that
 # stops itself before exec), memleak attaches, then the workload goes on.
+# memleak reports every INTERVAL seconds and once more at SIGINT: an interval
+# longer than any run leaves that one report, after the workload has exited.
 run_memleak() {
 	local log=$1; shift
 	local wpid mpid rc=0 i
@@ -138,20 +155,27 @@ run_memleak() {
 		grep -q '^State:[[:space:]]*T' "/proc/$wpid/status" 2> /dev/null && break
 		sleep 0.01
 	done
-	stdbuf -oL -eL "$MEMLEAK" -p "$wpid" > "$log.tool.out" 2> "$log.tool.err" < /dev/null &
+	stdbuf -oL -eL "$MEMLEAK" -p "$wpid" -O "$LIBC" "$MEMLEAK_INTERVAL" \
+		> "$log.tool.out" 2> "$log.tool.err" < /dev/null &
 	mpid=$!
-	# libbpf-tools memleak says "Tracing outstanding memory allocs..." once
-	# attached (its earlier "tracing kernel: false" is no sign of that)
+	# libbpf-tools memleak (bcc 0.27 to 0.31 at least) says "Tracing
+	# outstanding memory allocs..." once attached (its earlier "tracing
+	# kernel: false" is no sign of that); without it the run is not measured
+	local attached=
 	for ((i = 0; i < 300; i++)); do
-		grep -q 'Tracing outstanding' "$log.tool.out" "$log.tool.err" 2> /dev/null && break
+		if grep -q 'Tracing outstanding' "$log.tool.out" "$log.tool.err" 2> /dev/null; then
+			attached=1
+			break
+		fi
 		kill -0 "$mpid" 2> /dev/null || break
 		sleep 0.1
 	done
-	if ! kill -0 "$mpid" 2> /dev/null; then
+	if [ -z "$attached" ]; then
+		kill -INT "$mpid" 2> /dev/null || true
 		kill -KILL "$wpid" 2> /dev/null || true
 		wait "$wpid" 2> /dev/null || true
 		wait "$mpid" 2> /dev/null || true
-		echo "memleak exited before the workload started" >> "$log.err"
+		echo "memleak did not say 'Tracing outstanding' within 30 s, or exited (see $log.tool.err)" >> "$log.err"
 		return 1
 	fi
 	kill -CONT "$wpid"
