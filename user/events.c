@@ -19,13 +19,9 @@ _Static_assert(sizeof(struct tt_var_site_v1) == 48, "include/tt.h's struct tt_va
 
 struct events {
 	struct ring_buffer *rb;
-	struct heap *heap;
-	struct stacks *stacks;
-	struct timeline *timeline;
-	struct vars *vars;
-	struct symbolizer *sym;
-	int pid;
-	uint32_t stacks_seen; /* stack ids below this were checked for mappings */
+	struct model *root;   /* the target: every record without a router */
+	events_route_fn route; /* followed children's models, by tgid */
+	void *route_ctx;
 	struct events_stats st;
 };
 
@@ -34,45 +30,45 @@ struct events {
  * the target's mappings now, while it is alive, so that the addresses can be
  * symbolized at the end even if it has exited by then.
  */
-static void note_mappings(struct events *ev, const struct tt_alloc_event *e)
+static void note_mappings(struct model *m, const struct tt_alloc_event *e)
 {
 	uint32_t i;
 
-	if (!ev->sym)
+	if (!m->sym)
 		return;
 	for (i = 0; i < e->nr_frames && i < TT_MAX_FRAMES; i++)
-		if (!symbolizer__knows(ev->sym, e->frames[i])) {
-			symbolizer__refresh(ev->sym);
+		if (!symbolizer__knows(m->sym, e->frames[i])) {
+			symbolizer__refresh(m->sym);
 			return;
 		}
 }
 
-static int on_alloc(struct events *ev, const struct tt_alloc_event *e)
+static int on_alloc(struct model *m, const struct tt_alloc_event *e)
 {
 	uint32_t stack_id = 0;
 	int err;
 
-	if (ev->stacks && !e->failed && e->stack_end != TT_STACK_END_OFF) {
-		stack_id = stacks__intern(ev->stacks, (const uint64_t *)e->frames, e->nr_frames,
+	if (m->stacks && !e->failed && e->stack_end != TT_STACK_END_OFF) {
+		stack_id = stacks__intern(m->stacks, (const uint64_t *)e->frames, e->nr_frames,
 					  e->stack_end);
-		if (stack_id > ev->stacks_seen) {
-			ev->stacks_seen = stack_id;
-			note_mappings(ev, e);
+		if (stack_id > m->stacks_seen) {
+			m->stacks_seen = stack_id;
+			note_mappings(m, e);
 		}
 	}
-	err = heap__on_alloc_tagged(ev->heap, e, stack_id);
+	err = heap__on_alloc_tagged(m->heap, e, stack_id);
 	if (err)
 		return err;
-	if (!e->failed && ev->stacks)
-		stacks__on_alloc(ev->stacks, stack_id, e->size);
-	if (ev->timeline) {
-		const struct heap_stats *st = heap__stats(ev->heap);
+	if (!e->failed && m->stacks)
+		stacks__on_alloc(m->stacks, stack_id, e->size);
+	if (m->timeline) {
+		const struct heap_stats *st = heap__stats(m->heap);
 
 		if (!e->failed)
-			timeline__on_alloc(ev->timeline, e->hdr.ts_ns, e->size, st->live_bytes,
+			timeline__on_alloc(m->timeline, e->hdr.ts_ns, e->size, st->live_bytes,
 					   st->live_cnt);
 		else if (e->fn == TT_FN_REALLOC && e->old_ptr && !e->size)
-			timeline__on_free(ev->timeline, e->hdr.ts_ns, st->live_bytes, st->live_cnt);
+			timeline__on_free(m->timeline, e->hdr.ts_ns, st->live_bytes, st->live_cnt);
 	}
 	return 0;
 }
@@ -80,19 +76,19 @@ static int on_alloc(struct events *ev, const struct tt_alloc_event *e)
 static void on_released(void *ctx, const struct heap_block *b, uint64_t ts_ns, uint64_t moved_to,
 			uint64_t new_size)
 {
-	struct events *ev = ctx;
+	struct model *m = ctx;
 
-	if (ev->stacks)
-		stacks__on_release(ev->stacks, b->aux, b->size);
-	if (ev->vars)
-		vars__on_released(ev->vars, b, ts_ns, moved_to, new_size);
+	if (m->stacks)
+		stacks__on_release(m->stacks, b->aux, b->size);
+	if (m->vars)
+		vars__on_released(m->vars, b, ts_ns, moved_to, new_size);
 }
 
 /*
  * What BPF could not read (pages the target had not touched yet) is read
  * here from the target's memory, bounded like the BPF copies.
  */
-static int on_var(struct events *ev, const struct tt_var_event *in)
+static int on_var(struct events *ev, struct model *m, const struct tt_var_event *in)
 {
 	struct tt_var_event e = *in;
 	char *dst[TT_VAR_STR_CNT] = { e.name, e.type_name, e.category, e.file, e.function };
@@ -102,7 +98,7 @@ static int on_var(struct events *ev, const struct tt_var_event *in)
 	int i;
 
 	if (e.flags & TT_VAR_SITE_UNREAD) {
-		if (procmem__read(ev->pid, e.site, &site, sizeof(site)) || site.version != TT_VAR_SITE_VERSION) {
+		if (procmem__read(m->pid, e.site, &site, sizeof(site)) || site.version != TT_VAR_SITE_VERSION) {
 			e.flags |= TT_VAR_BAD_SITE;
 		} else {
 			for (i = 0; i < TT_VAR_STR_CNT; i++) {
@@ -115,19 +111,33 @@ static int on_var(struct events *ev, const struct tt_var_event *in)
 	}
 	for (i = 0; i < TT_VAR_STR_CNT; i++)
 		if ((e.flags & TT_VAR_STR_UNREAD(i)) &&
-		    procmem__read_str(ev->pid, e.str_addr[i], dst[i], len[i]))
+		    procmem__read_str(m->pid, e.str_addr[i], dst[i], len[i]))
 			ev->st.unreadable_strings++;
-	return vars__on_track(ev->vars, &e);
+	return vars__on_track(m->vars, &e);
+}
+
+/* The model a record belongs to: the target's, or a followed child's. */
+static struct model *model_of(struct events *ev, const struct tt_event_hdr *hdr)
+{
+	if (!ev->route || (int)hdr->tgid == ev->root->pid)
+		return ev->root;
+	return ev->route(ev->route_ctx, (int)hdr->tgid);
 }
 
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct events *ev = ctx;
 	const struct tt_event_hdr *hdr = data;
+	struct model *m;
 	int err = 0;
 
 	if (size < sizeof(*hdr)) {
 		ev->st.bad_records++;
+		return 0;
+	}
+	m = model_of(ev, hdr);
+	if (!m) {
+		ev->st.unrouted++;
 		return 0;
 	}
 	switch (hdr->type) {
@@ -137,26 +147,26 @@ static int on_record(void *ctx, void *data, size_t size)
 		    size < offsetof(struct tt_alloc_event, frames) +
 				   ((const struct tt_alloc_event *)data)->nr_frames * sizeof(__u64))
 			goto bad;
-		err = on_alloc(ev, data);
+		err = on_alloc(m, data);
 		break;
 	case TT_EV_FREE:
 		if (size < sizeof(struct tt_free_event))
 			goto bad;
-		err = heap__on_free(ev->heap, data);
-		if (!err && ev->timeline)
-			timeline__on_free(ev->timeline, hdr->ts_ns, heap__stats(ev->heap)->live_bytes,
-					  heap__stats(ev->heap)->live_cnt);
+		err = heap__on_free(m->heap, data);
+		if (!err && m->timeline)
+			timeline__on_free(m->timeline, hdr->ts_ns, heap__stats(m->heap)->live_bytes,
+					  heap__stats(m->heap)->live_cnt);
 		break;
 	case TT_EV_EXEC:
-		heap__on_exec(ev->heap, hdr->ts_ns);
-		if (ev->timeline)
-			timeline__on_free(ev->timeline, hdr->ts_ns, 0, 0);
+		heap__on_exec(m->heap, hdr->ts_ns);
+		if (m->timeline)
+			timeline__on_free(m->timeline, hdr->ts_ns, 0, 0);
 		break;
 	case TT_EV_VAR:
 		if (size < sizeof(struct tt_var_event))
 			goto bad;
-		if (ev->vars)
-			err = on_var(ev, data);
+		if (m->vars)
+			err = on_var(ev, m, data);
 		break;
 	default:
 		goto bad;
@@ -170,9 +180,22 @@ bad:
 	return 0;
 }
 
-int events__new_offline(struct events **out, const struct model *m)
+int events__new_offline(struct events **out, struct model *m)
 {
 	return events__new(out, -1, m);
+}
+
+void events__adopt(struct model *m)
+{
+	struct heap_observer obs = { .released = on_released, .ctx = m };
+
+	heap__set_observer(m->heap, &obs);
+}
+
+void events__route(struct events *ev, events_route_fn route, void *ctx)
+{
+	ev->route = route;
+	ev->route_ctx = ctx;
 }
 
 void events__feed(struct events *ev, const void *data, size_t size)
@@ -180,21 +203,14 @@ void events__feed(struct events *ev, const void *data, size_t size)
 	on_record(ev, (void *)data, size);
 }
 
-int events__new(struct events **out, int ringbuf_fd, const struct model *m)
+int events__new(struct events **out, int ringbuf_fd, struct model *m)
 {
 	struct events *ev = calloc(1, sizeof(*ev));
-	struct heap_observer obs = { .released = on_released };
 
 	if (!ev)
 		return -ENOMEM;
-	ev->heap = m->heap;
-	ev->stacks = m->stacks;
-	ev->timeline = m->timeline;
-	ev->vars = m->vars;
-	ev->sym = m->sym;
-	ev->pid = m->pid;
-	obs.ctx = ev;
-	heap__set_observer(ev->heap, &obs);
+	ev->root = m;
+	events__adopt(m);
 	if (ringbuf_fd < 0) {
 		*out = ev;
 		return 0;

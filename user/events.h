@@ -15,14 +15,24 @@ struct events_stats {
 	uint64_t bad_records; /* unknown type or wrong size: a bug, reported */
 	uint64_t model_errors; /* the model could not take a record (out of memory) */
 	uint64_t unreadable_strings; /* marker strings gone before we could read them */
+	uint64_t unrouted;    /* from a process no model is kept for */
 };
 
 /* Records feed the model's heap, stacks, timeline and variables. */
-int events__new(struct events **out, int ringbuf_fd, const struct model *m);
+int events__new(struct events **out, int ringbuf_fd, struct model *m);
+/*
+ * Records of processes other than m's (children followed with -f) go to
+ * route(ctx, tgid)'s model; NULL drops them (counted as unrouted). Models
+ * route returns must have been passed to events__adopt() once.
+ */
+typedef struct model *(*events_route_fn)(void *ctx, int tgid);
+void events__route(struct events *ev, events_route_fn route, void *ctx);
+/* Lets records of m keep its stacks and variables in step with its heap. */
+void events__adopt(struct model *m);
 /* Consumes what is pending, waiting up to timeout_ms for more. Returns the
  * number of records, or a negative errno (-EINTR on a signal). */
 /* Without a ring buffer, fed by events__feed(): tests and benchmarks. */
-int events__new_offline(struct events **out, const struct model *m);
+int events__new_offline(struct events **out, struct model *m);
 /* Decodes one record as if it came from the ring buffer. */
 void events__feed(struct events *ev, const void *data, size_t size);
 int events__poll(struct events *ev, int timeout_ms);

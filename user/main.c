@@ -9,9 +9,12 @@
 #include <time.h>
 #include "aggregate.h"
 #include "events.h"
+#include "heap.h"
+#include "follow.h"
 #include "model.h"
 #include "options.h"
 #include "probes.h"
+#include "procs.h"
 #include "reports.h"
 #include "symbolize.h"
 #include "target.h"
@@ -84,14 +87,6 @@ static int attach_markers(struct probes *probes, const struct target *t, const s
 	return n < 0 ? n : 0;
 }
 
-static void read_final_maps(void *ctx)
-{
-	struct model *m = ctx;
-
-	if (m->sym)
-		symbolizer__refresh(m->sym);
-}
-
 /* Fills what the reports say about the run, once tracing is over. */
 static void describe_run(struct report_meta *meta, struct target *t, struct probes *probes,
 			 struct events *ev, const char *lib, bool aggregate)
@@ -112,23 +107,77 @@ static void describe_run(struct report_meta *meta, struct target *t, struct prob
 	meta->agg_collisions = probes__counter(probes, TT_CNT_AGG_COLLISIONS);
 }
 
+/* -f: each child's reports, then its line in the target's report. */
+static int report_children(const struct report_plan *plan, struct procs *procs,
+			   const struct report_meta *target_meta, const char *lib,
+			   struct report_proc **out)
+{
+	size_t i, n = procs ? procs__count(procs) : 0;
+	struct report_proc *rows;
+	struct report_plan cp;
+	int err = 0, e;
+
+	*out = NULL;
+	if (!n)
+		return 0;
+	rows = calloc(n, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct proc *p = procs__at(procs, i);
+		struct report_meta meta = *target_meta;
+		const struct heap_stats *st = heap__stats(p->model.heap);
+
+		meta.pid = p->pid;
+		meta.parent_pid = p->parent_pid;
+		meta.command = p->command;
+		meta.launched = false;
+		meta.exit_code = p->exit_code;
+		if (model__finish(&p->model, lib))
+			fprintf(stderr, "ttbpf: out of memory grouping call sites of pid %d\n", p->pid);
+		/* a path that could not be derived is left out, the rest written */
+		e = reports__plan_child(plan, p->pid, &cp);
+		if (reports__write(&cp, &p->model, &meta) || e)
+			err = -EIO;
+		rows[i] = (struct report_proc){
+			.pid = p->pid, .parent_pid = p->parent_pid, .command = p->command,
+			.exit_code = p->exit_code, .total_allocs = st->total_allocs,
+			.total_alloc_bytes = st->total_alloc_bytes, .live_cnt = st->live_cnt,
+			.live_bytes = st->live_bytes, .peak_bytes = st->peak_bytes,
+		};
+		if (cp.json[0] && !cp.json_is_temp)
+			rows[i].report = strdup(cp.json);
+	}
+	*out = rows;
+	return err;
+}
+
+static void free_rows(struct report_proc *rows, size_t n)
+{
+	for (size_t i = 0; rows && i < n; i++)
+		free((char *)rows[i].report);
+	free(rows);
+}
+
 static int trace(const struct options *o, const struct report_plan *plan)
 {
 	struct probes_opts popts = {};
 	struct report_meta meta = { .exit_code = -1 };
+	struct report_proc *rows = NULL;
+	struct target_hooks hooks;
+	struct follow follow = {};
 	struct probes *probes = NULL;
+	struct procs *procs = NULL;
 	struct events *ev = NULL;
 	struct target *t = NULL;
 	struct model model = {};
 	char lib[PATH_MAX];
 	int err, rc = 1;
 
-	err = o->argv ? target__launch(&t, o->argv) : target__attach(&t, o->pid);
-	if (err) {
-		if (o->argv)
-			fprintf(stderr, "ttbpf: cannot start %s: %s\n", o->argv[0], strerror(-err));
-		goto cleanup;
-	}
+	err = o->argv ? target__launch(&t, o->argv, o->follow)
+		      : target__attach(&t, o->pid, o->follow);
+	if (err)
+		goto cleanup; /* explained */
 	err = target__allocator(t, o->lib_path, lib, sizeof(lib));
 	if (err)
 		goto cleanup;
@@ -151,6 +200,8 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	if (err)
 		goto cleanup;
 	err = model__init(&model, meta.start_ns, target__pid(t), !target__launched(t));
+	if (!err && o->follow)
+		err = procs__new(&procs, meta.start_ns);
 	if (err) {
 		fprintf(stderr, "ttbpf: out of memory\n");
 		goto cleanup;
@@ -161,8 +212,15 @@ static int trace(const struct options *o, const struct report_plan *plan)
 		goto cleanup;
 	}
 
-	/* the last chance to read what a short-lived command had mapped */
-	target__set_exit_hook(t, read_final_maps, &model);
+	/* children (-f), and the last chance to read what a short-lived
+	 * command had mapped */
+	follow = (struct follow){ .probes = probes, .procs = procs, .events = ev, .root = &model,
+				  .root_pid = target__pid(t), .verbose = o->verbose,
+				  .markers = !target__tools_disabled(t) };
+	follow__hooks(&follow, &hooks);
+	target__set_hooks(t, &hooks);
+	if (procs)
+		events__route(ev, follow__route, &follow);
 	signal_target = t;
 	catch_stop_signals();
 	if (target__launched(t)) {
@@ -175,6 +233,7 @@ static int trace(const struct options *o, const struct report_plan *plan)
 			target__pid(t), probes__attached_cnt(probes), lib);
 
 	err = trace_loop(ev, t, o, meta.start_ns);
+	follow.done = true; /* processes born from now on run untraced */
 	meta.end_ns = now_ns(CLOCK_MONOTONIC);
 	/* detach first, so that draining ends even if the target runs on */
 	probes__detach(probes);
@@ -185,6 +244,10 @@ static int trace(const struct options *o, const struct report_plan *plan)
 		target__wait(t); /* it got the same signal: let it finish */
 	describe_run(&meta, t, probes, ev, lib, o->aggregate);
 
+	if (report_children(plan, procs, &meta, lib, &rows))
+		err = -EIO;
+	meta.children = rows;
+	meta.child_cnt = rows ? procs__count(procs) : 0;
 	if (model__finish(&model, lib))
 		fprintf(stderr, "ttbpf: out of memory grouping call sites\n");
 	if (reports__write(plan, &model, &meta))
@@ -208,6 +271,8 @@ cleanup:
 	probes__free(probes);
 	signal_target = NULL;
 	target__free(t);
+	free_rows(rows, procs ? procs__count(procs) : 0);
+	procs__free(procs);
 	model__fini(&model);
 	return rc;
 }

@@ -24,6 +24,8 @@ struct model {
 	struct vars *vars;           /* tracked variables */
 	struct symbolizer *sym;      /* addresses to names; reports only */
 	struct callsites *sites;     /* built from stacks at report time */
+	uint32_t stacks_seen;        /* events: stack ids up to this were checked
+				      * against the known mappings */
 };
 
 /* Creates the parts a trace needs; pid names the target for symbolization

@@ -26,6 +26,9 @@ static const char usage_text[] =
 	"      --folded-weight W   live (bytes still held; default), bytes\n"
 	"                          (allocated) or count (allocations)\n"
 	"  -d, --duration SECONDS  stop tracing after SECONDS\n"
+	"  -f, --follow-forks      trace the processes the target forks too (and\n"
+	"                          theirs), each with its own reports, named\n"
+	"                          after the target's with .PID added\n"
 	"  -l, --lib PATH          probe the allocator in PATH (jemalloc, tcmalloc,\n"
 	"                          a static binary) instead of the target's libc\n"
 	"  -b, --ringbuf-size N    ring buffer bytes (power of two, K/M suffix;\n"
@@ -43,8 +46,9 @@ static const char usage_text[] =
 	"  -h, --help              this text\n"
 	"  -V, --version           print the version\n"
 	"\n"
-	"Ends on Ctrl-C, SIGTERM, --duration or target exit; then writes the summary\n"
-	"and reports. In launch mode ttbpf exits with the command's status.\n";
+	"Ends on Ctrl-C, SIGTERM, --duration or target exit (with -f: once every\n"
+	"process followed has exited); then writes the summary and reports. In\n"
+	"launch mode ttbpf exits with the command's status.\n";
 
 static void usage_error(const char *fmt, const char *arg)
 {
@@ -135,6 +139,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "follow-forks", no_argument, NULL, 'f' },
 		{ "lib", required_argument, NULL, 'l' },
 		{ "ringbuf-size", required_argument, NULL, 'b' },
 		{ "wakeup-bytes", required_argument, NULL, OPT_WAKEUP },
@@ -166,7 +171,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	opterr = 0;
 	optind = 0; /* 0, not 1: also forgets a half-parsed group like -hq */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own */
-	while ((c = getopt_long(argc, argv, "+:p:j:o:d:l:b:qvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:j:o:d:fl:b:qvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			errno = 0;
@@ -182,6 +187,9 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 			break;
 		case 'o':
 			o->out_dir = optarg;
+			break;
+		case 'f':
+			o->follow = true;
 			break;
 		case 'd':
 			errno = 0;
@@ -277,6 +285,11 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	}
 	if (!o->pid && !o->argv) {
 		usage_error("%s", "nothing to trace: give -p PID or -- COMMAND");
+		return OPTIONS_EXIT_USAGE;
+	}
+	if (o->follow && o->aggregate) {
+		/* the kernel-side tables are keyed by address: processes would mix */
+		usage_error("%s", "--aggregate cannot follow forks: drop -f or --aggregate");
 		return OPTIONS_EXIT_USAGE;
 	}
 	/* a small ring buffer keeps the default batching in proportion */

@@ -31,6 +31,7 @@ struct options {
 	enum folded_weight folded_weight;
 	const char *lib_path;  /* -l/--lib: allocator library or binary to probe */
 	double duration_s;     /* -d: 0 = until Ctrl-C or target exit */
+	bool follow;           /* -f: children too, each with its own model */
 	uint32_t ringbuf_bytes;
 	uint32_t wakeup_bytes;
 	uint32_t stack_depth;  /* frames per allocation; 0: no stacks */

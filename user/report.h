@@ -9,12 +9,26 @@
 #define TT_TOOL_VERSION "0.1.0"
 #define TT_FORMAT_VERSION 1
 
+/* A child process followed with -f, as the target's report lists it. */
+struct report_proc {
+	int pid;
+	int parent_pid;
+	const char *command;
+	int exit_code;               /* -1: unknown (still running at the end) */
+	uint64_t total_allocs, total_alloc_bytes;
+	uint64_t live_cnt, live_bytes, peak_bytes;
+	const char *report;          /* its JSON report's path; NULL: none written */
+};
+
 struct report_meta {
 	int pid;
+	int parent_pid;           /* a followed child's parent; 0 for the target */
+	const struct report_proc *children; /* the target's report: processes followed */
+	size_t child_cnt;
 	const char *command;
 	const char *allocator; /* the library or binary probed */
 	bool launched;
-	int exit_code;          /* launched command's status; -1 unknown */
+	int exit_code;          /* exit status (launched command, followed child); -1 unknown */
 	uint64_t start_ns;      /* CLOCK_MONOTONIC, as record timestamps */
 	uint64_t end_ns;
 	int64_t wall_minus_mono_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC at start */

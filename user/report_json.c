@@ -446,6 +446,48 @@ static int write_leaks(struct json_writer *w, const struct model *mo, const stru
 	return 0;
 }
 
+static void write_pid_or_null(struct json_writer *w, const char *name, int pid)
+{
+	if (pid > 0)
+		jsonw_i64_field(w, name, pid);
+	else
+		jsonw_null_field(w, name);
+}
+
+static void write_exit_code(struct json_writer *w, int exit_code)
+{
+	if (exit_code >= 0)
+		jsonw_i64_field(w, "exit_code", exit_code);
+	else
+		jsonw_null_field(w, "exit_code");
+}
+
+/* The children followed with -f, in the order they were followed. */
+static void write_processes(struct json_writer *w, const struct report_meta *m)
+{
+	size_t i;
+
+	jsonw_name(w, "processes");
+	jsonw_start_array(w);
+	for (i = 0; m->children && i < m->child_cnt; i++) {
+		const struct report_proc *p = &m->children[i];
+
+		jsonw_start_object(w);
+		jsonw_i64_field(w, "pid", p->pid);
+		write_pid_or_null(w, "parent_pid", p->parent_pid);
+		jsonw_string_field(w, "command", p->command);
+		write_exit_code(w, p->exit_code);
+		jsonw_u64_field(w, "total_allocations", p->total_allocs);
+		jsonw_u64_field(w, "total_allocated", p->total_alloc_bytes);
+		jsonw_u64_field(w, "live_blocks", p->live_cnt);
+		jsonw_u64_field(w, "live_bytes", p->live_bytes);
+		jsonw_u64_field(w, "peak_bytes", p->peak_bytes);
+		jsonw_string_field(w, "report", p->report);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+}
+
 int report_json__emit(FILE *f, const struct model *mo, const struct report_meta *m)
 {
 	struct heap *h = mo->heap;
@@ -469,17 +511,16 @@ int report_json__emit(FILE *f, const struct model *mo, const struct report_meta 
 	jsonw_name(w, "target");
 	jsonw_start_object(w);
 	jsonw_i64_field(w, "pid", m->pid);
+	write_pid_or_null(w, "parent_pid", m->parent_pid);
 	jsonw_string_field(w, "command", m->command);
-	jsonw_string_field(w, "mode", m->launched ? "launch" : "attach");
+	jsonw_string_field(w, "mode", m->launched ? "launch" : m->parent_pid ? "follow" : "attach");
 	jsonw_string_field(w, "allocator", m->allocator);
-	if (m->exit_code >= 0)
-		jsonw_i64_field(w, "exit_code", m->exit_code);
-	else
-		jsonw_null_field(w, "exit_code");
+	write_exit_code(w, m->exit_code);
 	jsonw_end_object(w);
 
 	jsonw_u64_field(w, "total_allocations", st->total_allocs);
 	jsonw_u64_field(w, "total_allocated", st->total_alloc_bytes);
+	write_processes(w, m);
 	write_stats(w, st, m);
 	write_threads(w, h);
 	err = write_groups(w, mo->vars, false);

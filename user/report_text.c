@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <stdlib.h>
+#include <string.h>
 #include "callsites.h"
 #include "heap.h"
 #include "leaks.h"
@@ -8,6 +9,8 @@
 #include "units.h"
 
 #define TOP_N 5
+#define CHILDREN_MAX 50   /* children listed; the JSON report has them all */
+#define COMMAND_WIDTH 40  /* bytes of a child's command shown */
 
 static void put_site(FILE *f, const struct callsite *c)
 {
@@ -71,6 +74,58 @@ static void write_vars(FILE *f, struct vars *vars)
 	free(v);
 }
 
+/*
+ * A command from the target, at most COMMAND_WIDTH bytes on one line: cut
+ * (with "...") at a character boundary, control characters shown as '?'.
+ */
+static void put_command(FILE *f, const char *cmd)
+{
+	size_t len = cmd ? strlen(cmd) : 0, n = len, i;
+
+	if (!cmd) {
+		fputc('?', f);
+		return;
+	}
+	if (len > COMMAND_WIDTH) {
+		n = COMMAND_WIDTH - 3;
+		while (n && ((unsigned char)cmd[n] & 0xc0) == 0x80)
+			n--; /* not inside a UTF-8 sequence */
+	}
+	for (i = 0; i < n; i++)
+		fputc((unsigned char)cmd[i] < 0x20 || cmd[i] == 0x7f ? '?' : cmd[i], f);
+	if (n < len)
+		fputs("...", f);
+}
+
+static void write_children(FILE *f, const struct report_meta *m)
+{
+	char a[UNITS_BUF], b[UNITS_BUF];
+	size_t i;
+
+	if (!m->children || !m->child_cnt)
+		return;
+	fprintf(f, "  followed %zu child process%s:\n", m->child_cnt, m->child_cnt == 1 ? "" : "es");
+	for (i = 0; i < m->child_cnt && i < CHILDREN_MAX; i++) {
+		const struct report_proc *p = &m->children[i];
+
+		fprintf(f, "    pid %d (", p->pid);
+		put_command(f, p->command);
+		if (p->exit_code >= 0)
+			fprintf(f, "), exit status %d", p->exit_code);
+		else
+			fprintf(f, "), still running");
+		fprintf(f, ": %llu allocations (%s), live %llu blocks, %s",
+			(unsigned long long)p->total_allocs,
+			units__bytes(a, sizeof(a), p->total_alloc_bytes),
+			(unsigned long long)p->live_cnt, units__bytes(b, sizeof(b), p->live_bytes));
+		if (p->report)
+			fprintf(f, " -> %s", p->report);
+		fputc('\n', f);
+	}
+	if (i < m->child_cnt)
+		fprintf(f, "    ... and %zu more\n", m->child_cnt - i);
+}
+
 void report_text__write(FILE *f, const struct model *mo, const struct report_meta *m)
 {
 	struct heap *h = mo->heap;
@@ -124,4 +179,5 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 			(unsigned long long)m->bad_records);
 	write_leaks(f, mo, m);
 	write_vars(f, mo->vars);
+	write_children(f, m);
 }

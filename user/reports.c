@@ -61,6 +61,58 @@ int reports__plan(const struct options *o, struct report_plan *p)
 	return 0;
 }
 
+/*
+ * dst: src with ".PID" before the extension of its last component
+ * (/x/out.svg: /x/out.1234.svg); appended when it has none (/a.b/c:
+ * /a.b/c.1234; a leading dot, as in .json, does not start one).
+ */
+static int child_path(char *dst, const char *src, int pid)
+{
+	const char *base = strrchr(src, '/'), *dot;
+	size_t stem;
+	int n;
+
+	base = base ? base + 1 : src;
+	dot = strrchr(base, '.');
+	if (dot == base)
+		dot = NULL;
+	stem = dot ? (size_t)(dot - src) : strlen(src);
+	n = snprintf(dst, PATH_MAX, "%.*s.%d%s", (int)stem, src, pid, dot ? dot : "");
+	if (n < 0 || n >= PATH_MAX) {
+		fprintf(stderr, "ttbpf: output path too long for child %d: %s\n", pid, src);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+/*
+ * Called after tracing: a path that cannot be derived or created is printed
+ * and left out of the child's plan ("": not written), the others stay, so
+ * the plan is usable whatever is returned (the first error).
+ */
+int reports__plan_child(const struct report_plan *target, int pid, struct report_plan *child)
+{
+	char *const dst[] = { child->json, child->svg, child->png, child->folded };
+	const char *const src[] = { target->json, target->svg, target->png, target->folded };
+	int err = 0, e;
+	size_t i;
+
+	memset(child, 0, sizeof(*child));
+	child->json_is_temp = target->json_is_temp;
+	child->folded_weight = target->folded_weight;
+	child->quiet = true;
+	for (i = 0; i < sizeof(dst) / sizeof(dst[0]); i++) {
+		if (!src[i][0])
+			continue;
+		e = child_path(dst[i], src[i], pid);
+		e = e ?: outfile__check(dst[i]);
+		if (e)
+			dst[i][0] = '\0';
+		err = err ?: e;
+	}
+	return err;
+}
+
 struct draw_ctx {
 	const struct dash *d;
 	bool png;

@@ -26,6 +26,12 @@ struct report_plan {
 /* Fills the plan from the options; checks every output can be created.
  * Prints what is wrong; returns 0 or a negative errno. */
 int reports__plan(const struct options *o, struct report_plan *p);
+/*
+ * The plan for a child followed with -f: the same reports, named after the
+ * target's with ".PID" before the extension (ttbpf.json: ttbpf.1234.json),
+ * without the text summary (the target's lists the children).
+ */
+int reports__plan_child(const struct report_plan *target, int pid, struct report_plan *child);
 /* Writes everything planned. Returns 0 or the first negative errno. */
 int reports__write(const struct report_plan *p, const struct model *m, const struct report_meta *meta);
 /* `ttbpf report FILE.json`: draws the planned SVG/PNG from a saved report. */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,24 +14,40 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "elf_syms.h"
+#include "procmem.h"
 #include "target.h"
 
 #define CMDLINE_MAX 4096
 
+/* A task (thread) traced with -f, and its process. */
+struct tracee {
+	pid_t tid, tgid;
+};
+
 struct target {
 	pid_t pid;
 	bool launched;
-	bool exited;
-	int status;     /* waitpid status, when launched and exited */
+	bool exited;    /* nothing left to trace: the target (and with -f, every
+			 * process followed) has ended */
+	bool ended;     /* the target itself has ended */
+	int status;     /* waitpid status, once ended (launched, or followed) */
 	int go_fd;      /* launch: write end the child waits on */
 	int exec_fd;    /* launch: read end; carries errno if execvp failed */
 	int pidfd;      /* attach: readable once the process exits */
 	bool ptraced;   /* launch: seized, to stop at its exit */
-	void (*exit_hook)(void *ctx);
-	void *exit_ctx;
+	bool follow;    /* -f: every task of every process is traced */
+	bool execed;    /* launch: the command's own exec was seen */
+	struct tracee *tr; /* -f: the tasks traced */
+	size_t tr_cnt, tr_cap;
+	int procs_live; /* -f: processes not yet ended, the target included */
+	struct target_hooks hooks;
 	char *argv0;    /* launch: the command as given */
 	char command[CMDLINE_MAX];
 };
+
+/* What following children asks of ptrace: their births, execs and exits. */
+#define FOLLOW_OPTS (PTRACE_O_TRACEEXIT | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
+		     PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)
 
 static struct target *target_alloc(void)
 {
@@ -56,7 +73,52 @@ static void join_args(char *buf, size_t len, char **argv)
 	}
 }
 
-int target__launch(struct target **out, char **argv)
+static void explain_follow_error(int pid, int err)
+{
+	if (err == -EPERM)
+		fprintf(stderr, "ttbpf: cannot follow the forks of pid %d: ptrace refused (is it "
+				"already traced, by a debugger? or is ptrace restricted: "
+				"kernel.yama.ptrace_scope?)\n", pid);
+	else
+		fprintf(stderr, "ttbpf: cannot follow the forks of pid %d: ptrace: %s\n", pid,
+			strerror(-err));
+}
+
+static int tracee_add(struct target *t, pid_t tid, pid_t tgid)
+{
+	if (t->tr_cnt == t->tr_cap) {
+		size_t cap = t->tr_cap ? 2 * t->tr_cap : 64;
+		struct tracee *n = realloc(t->tr, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		t->tr = n;
+		t->tr_cap = cap;
+	}
+	t->tr[t->tr_cnt].tid = tid;
+	t->tr[t->tr_cnt++].tgid = tgid;
+	return 0;
+}
+
+static struct tracee *tracee_find(struct target *t, pid_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < t->tr_cnt; i++)
+		if (t->tr[i].tid == tid)
+			return &t->tr[i];
+	return NULL;
+}
+
+static void tracee_remove(struct target *t, pid_t tid)
+{
+	struct tracee *tr = tracee_find(t, tid);
+
+	if (tr)
+		*tr = t->tr[--t->tr_cnt];
+}
+
+int target__launch(struct target **out, char **argv, bool follow)
 {
 	int go[2], ex[2], err;
 	struct target *t;
@@ -67,12 +129,14 @@ int target__launch(struct target **out, char **argv)
 		return -ENOMEM;
 	if (pipe2(go, O_CLOEXEC) || pipe2(ex, O_CLOEXEC)) {
 		err = -errno;
+		fprintf(stderr, "ttbpf: cannot start %s: %s\n", argv[0], strerror(-err));
 		free(t);
 		return err;
 	}
 	t->pid = fork();
 	if (t->pid < 0) {
 		err = -errno;
+		fprintf(stderr, "ttbpf: cannot start %s: %s\n", argv[0], strerror(-err));
 		close(go[0]), close(go[1]), close(ex[0]), close(ex[1]);
 		free(t);
 		return err;
@@ -91,38 +155,27 @@ int target__launch(struct target **out, char **argv)
 	}
 	close(go[0]);
 	close(ex[1]);
-	/* only the exit event: the one moment its mappings are complete and
-	 * still readable; no stop at exec, signals are passed straight on */
-	t->ptraced = !ptrace(PTRACE_SEIZE, t->pid, 0, PTRACE_O_TRACEEXIT);
 	t->go_fd = go[1];
 	t->exec_fd = ex[0];
+	/* Without -f only the exit event: the one moment its mappings are
+	 * complete and still readable; signals are passed straight on. */
+	t->ptraced = !ptrace(PTRACE_SEIZE, t->pid, 0, follow ? FOLLOW_OPTS : PTRACE_O_TRACEEXIT);
+	if (follow) {
+		err = t->ptraced ? tracee_add(t, t->pid, t->pid) : -errno;
+		if (err) {
+			explain_follow_error(t->pid, err);
+			t->launched = true;
+			target__free(t); /* the held child sees EOF and exits */
+			return err;
+		}
+		t->follow = true;
+		t->procs_live = 1;
+	}
 	t->launched = true;
 	t->argv0 = argv[0];
 	join_args(t->command, sizeof(t->command), argv);
 	*out = t;
 	return 0;
-}
-
-static void read_cmdline(struct target *t)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", t->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, t->command, sizeof(t->command) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	t->command[n] = '\0';
-	while (n > 0 && t->command[n - 1] == '\0')
-		n--;
-	for (ssize_t i = 0; i < n; i++)
-		if (t->command[i] == '\0')
-			t->command[i] = ' ';
 }
 
 #define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
@@ -160,7 +213,61 @@ static char proc_kind(int pid)
 	return flags & PF_KTHREAD ? 'K' : 'U';
 }
 
-int target__attach(struct target **out, int pid)
+/* Tgid and parent of a task, from /proc/TID/status. */
+static int task_ids(pid_t tid, pid_t *tgid, pid_t *ppid)
+{
+	char path[64], line[256];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (found < 2 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Tgid: %d", tgid) == 1 || sscanf(line, "PPid: %d", ppid) == 1)
+			found++;
+	}
+	fclose(f);
+	return found == 2 ? 0 : -EIO;
+}
+
+/* -f on a running process: every thread is seized (a fork may come from any
+ * of them); threads they start from then on are attached by the kernel. */
+static int seize_threads(struct target *t)
+{
+	char path[64];
+	int pass, added, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", t->pid);
+	for (pass = 0; pass < 1000 && !err; pass++) {
+		struct dirent *de;
+		DIR *d = opendir(path);
+
+		if (!d)
+			return -errno;
+		added = 0;
+		while (!err && (de = readdir(d))) {
+			pid_t tid = (pid_t)atoi(de->d_name);
+
+			if (tid <= 0 || tracee_find(t, tid))
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, 0, FOLLOW_OPTS)) {
+				if (errno != ESRCH) /* ESRCH: it has just exited */
+					err = -errno;
+				continue;
+			}
+			err = tracee_add(t, tid, t->pid);
+			added++;
+		}
+		closedir(d);
+		if (!added)
+			break;
+	}
+	return err;
+}
+
+int target__attach(struct target **out, int pid, bool follow)
 {
 	char path[64], exe[PATH_MAX];
 	struct target *t;
@@ -202,7 +309,18 @@ int target__attach(struct target **out, int pid)
 		return -ENOMEM;
 	t->pid = pid;
 	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	read_cmdline(t);
+	procmem__cmdline(pid, t->command, sizeof(t->command));
+	if (follow) {
+		int err = seize_threads(t);
+
+		if (err) {
+			explain_follow_error(pid, err);
+			target__free(t); /* the threads seized are let go */
+			return err;
+		}
+		t->follow = true;
+		t->procs_live = 1;
+	}
 	*out = t;
 	return 0;
 }
@@ -213,12 +331,16 @@ void target__free(struct target *t)
 		return;
 	if (t->go_fd >= 0)
 		close(t->go_fd); /* a held child sees EOF and exits */
-	if (t->launched && !t->exited)
+	if (t->launched && !t->ended)
 		target__wait(t);
 	if (t->exec_fd >= 0)
 		close(t->exec_fd);
 	if (t->pidfd >= 0)
 		close(t->pidfd);
+	/* tasks still traced (they outlived tracing) run on untraced */
+	for (size_t i = 0; i < t->tr_cnt; i++)
+		ptrace(PTRACE_DETACH, t->tr[i].tid, 0, 0);
+	free(t->tr);
 	free(t);
 }
 
@@ -429,94 +551,193 @@ int target__release(struct target *t)
 	return TT_EXIT_NOT_EXEC;
 }
 
-void target__set_exit_hook(struct target *t, void (*fn)(void *ctx), void *ctx)
+void target__set_hooks(struct target *t, const struct target_hooks *h)
 {
-	t->exit_hook = fn;
-	t->exit_ctx = ctx;
+	if (h)
+		t->hooks = *h;
+	else
+		memset(&t->hooks, 0, sizeof(t->hooks));
 }
 
-/* A wait status of the launched child: handles ptrace stops; true once it
- * has exited. */
-static bool on_status(struct target *t, int status)
+static int shell_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+/* -f: a task we did not know of (a fork, or a thread): a new process is
+ * handed to the spawned hook while it is still held. */
+static void new_task(struct target *t, pid_t tid, pid_t tgid, pid_t parent)
+{
+	if (tracee_find(t, tid))
+		return;
+	if (!tgid && task_ids(tid, &tgid, &parent))
+		tgid = tid, parent = 0;
+	if (tracee_add(t, tid, tgid))
+		return;
+	if (tgid != tid)
+		return; /* a thread */
+	t->procs_live++;
+	if (t->hooks.spawned)
+		t->hooks.spawned(t->hooks.ctx, tid, parent);
+}
+
+static void task_ended(struct target *t, pid_t tid, int status)
+{
+	struct tracee *tr = t->follow ? tracee_find(t, tid) : NULL;
+
+	if (tid == t->pid) {
+		t->status = status;
+		t->ended = true;
+		if (!t->follow)
+			t->exited = true;
+	}
+	if (!tr)
+		return;
+	/* a process leader is reaped only once every thread of it has gone */
+	if (tr->tgid == tid) {
+		if (t->hooks.ended)
+			t->hooks.ended(t->hooks.ctx, tid, shell_status(status));
+		if (--t->procs_live <= 0)
+			t->exited = true;
+	}
+	tracee_remove(t, tid);
+}
+
+static bool group_stop_sig(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* A ptrace event stop of tid. */
+static void on_event(struct target *t, pid_t tid, int event, int sig)
+{
+	struct tracee *tr = t->follow ? tracee_find(t, tid) : NULL;
+	unsigned long msg = 0;
+
+	switch (event) {
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+	case PTRACE_EVENT_CLONE:
+		/* the new task waits, stopped, until we let it go */
+		if (!ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) && tr) {
+			if (event == PTRACE_EVENT_CLONE)
+				new_task(t, (pid_t)msg, 0, 0); /* a thread, usually */
+			else
+				new_task(t, (pid_t)msg, (pid_t)msg, tr->tgid);
+		}
+		ptrace(PTRACE_CONT, tid, 0, 0);
+		break;
+	case PTRACE_EVENT_EXEC:
+		/* a non-leader's exec took the leader's tid; its own is gone */
+		if (!ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) && (pid_t)msg != tid)
+			tracee_remove(t, (pid_t)msg);
+		if (tid == t->pid && t->launched && !t->execed)
+			t->execed = true; /* the command's own start */
+		else if (t->hooks.execed)
+			t->hooks.execed(t->hooks.ctx, tid);
+		ptrace(PTRACE_CONT, tid, 0, 0);
+		break;
+	case PTRACE_EVENT_EXIT:
+		if ((tr ? tr->tgid == tid : tid == t->pid) && t->hooks.exiting)
+			t->hooks.exiting(t->hooks.ctx, tid);
+		if (t->follow) {
+			ptrace(PTRACE_CONT, tid, 0, 0);
+		} else {
+			ptrace(PTRACE_DETACH, tid, 0, 0);
+			t->ptraced = false;
+		}
+		break;
+	case PTRACE_EVENT_STOP:
+		/* a new task can stop before its creator reports it */
+		if (t->follow && !tr && !group_stop_sig(sig))
+			new_task(t, tid, 0, 0);
+		/* a group stop (SIGSTOP, Ctrl-Z): stay stopped, as without us;
+		 * anything else (a new task, SIGCONT ended it) runs on */
+		if (group_stop_sig(sig))
+			ptrace(PTRACE_LISTEN, tid, 0, 0);
+		else
+			ptrace(PTRACE_CONT, tid, 0, 0);
+		break;
+	default:
+		ptrace(PTRACE_CONT, tid, 0, 0);
+	}
+}
+
+/* A wait status of a task we trace, or of the launched command. */
+static void on_status(struct target *t, pid_t tid, int status)
 {
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
-		t->status = status;
-		t->exited = true;
-		return true;
+		task_ended(t, tid, status);
+		return;
 	}
-	if (!WIFSTOPPED(status) || !t->ptraced)
-		return false;
-	if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXIT << 8))) {
-		if (t->exit_hook)
-			t->exit_hook(t->exit_ctx);
-		ptrace(PTRACE_DETACH, t->pid, 0, 0);
-		t->ptraced = false;
-	} else if (status >> 16 == PTRACE_EVENT_STOP) {
-		int sig = WSTOPSIG(status);
+	if (!WIFSTOPPED(status) || (!t->ptraced && !t->follow))
+		return;
+	if (status >> 16)
+		on_event(t, tid, status >> 16, WSTOPSIG(status));
+	else /* a signal on its way: deliver it */
+		ptrace(PTRACE_CONT, tid, 0, WSTOPSIG(status));
+}
 
-		/* a group stop (SIGSTOP, Ctrl-Z): stay stopped, as without us;
-		 * anything else (SIGCONT ended it) runs on */
-		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
-			ptrace(PTRACE_LISTEN, t->pid, 0, 0);
-		else
-			ptrace(PTRACE_CONT, t->pid, 0, 0);
-	} else {
-		/* a signal on its way: deliver it */
-		ptrace(PTRACE_CONT, t->pid, 0, WSTOPSIG(status));
-	}
-	return false;
+/* Handles what waitpid has for us; blocks for one status when asked. */
+static void reap(struct target *t, bool block)
+{
+	pid_t who = t->follow ? -1 : t->pid;
+	int status, flags = (t->follow ? __WALL : 0) | (block ? 0 : WNOHANG);
+	pid_t r;
+
+	do {
+		r = waitpid(who, &status, flags);
+		if (r > 0)
+			on_status(t, r, status);
+		else if (r < 0 && errno == EINTR && block)
+			return;
+	} while (r > 0 && !block && !t->exited);
 }
 
 bool target__exited(struct target *t)
 {
 	struct pollfd p;
-	int status;
 
 	if (t->exited)
 		return true;
-	if (t->launched) {
-		while (!t->exited && waitpid(t->pid, &status, WNOHANG) == t->pid)
-			on_status(t, status);
+	if (t->launched || t->follow) {
+		reap(t, false);
 	} else if (t->pidfd >= 0) {
 		p.fd = t->pidfd;
 		p.events = POLLIN;
 		if (poll(&p, 1, 0) == 1)
-			t->exited = true;
+			t->exited = t->ended = true;
 	} else if (kill(t->pid, 0) && errno == ESRCH) {
-		t->exited = true;
+		t->exited = t->ended = true;
 	}
 	return t->exited;
 }
 
 void target__wait(struct target *t)
 {
-	int status;
-	pid_t r;
-
-	if (!t->launched || t->exited)
+	if (!t->launched)
 		return;
-	while (!t->exited) {
-		r = waitpid(t->pid, &status, 0);
-		if (r == t->pid)
-			on_status(t, status);
-		else if (r < 0 && errno != EINTR)
+	while (!t->ended) {
+		errno = 0;
+		reap(t, true);
+		if (errno == ECHILD)
 			break;
 	}
 }
 
 int target__exit_code(const struct target *t)
 {
-	if (!t->launched || !t->exited)
+	if (!t->ended || (!t->launched && !t->follow))
 		return -1;
-	if (WIFEXITED(t->status))
-		return WEXITSTATUS(t->status);
-	if (WIFSIGNALED(t->status))
-		return 128 + WTERMSIG(t->status);
-	return -1;
+	return shell_status(t->status);
 }
 
 void target__signal(const struct target *t, int sig)
 {
-	if (t && t->launched && !t->exited && t->pid > 0)
+	if (t && t->launched && !t->ended && t->pid > 0)
 		kill(t->pid, sig);
 }

@@ -15,10 +15,16 @@ struct target;
 #define TT_EXIT_NOT_FOUND 127
 #define TT_EXIT_NOT_EXEC 126
 
-/* Forks a child that waits for target__release() before execvp(argv). */
-int target__launch(struct target **out, char **argv);
-/* Checks that pid is a live user-space process. */
-int target__attach(struct target **out, int pid);
+/*
+ * Forks a child that waits for target__release() before execvp(argv).
+ * follow (-f): its children, theirs, and so on are followed with ptrace
+ * (see struct target_hooks); an error when ptrace is refused. Errors are
+ * explained on stderr.
+ */
+int target__launch(struct target **out, char **argv, bool follow);
+/* Checks that pid is a live user-space process; follow: as above, for the
+ * children it forks from now on. */
+int target__attach(struct target **out, int pid, bool follow);
 void target__free(struct target *t);
 
 int target__pid(const struct target *t);
@@ -49,18 +55,36 @@ int target__allocator(const struct target *t, const char *lib_path, char *buf, s
 int target__release(struct target *t);
 
 /*
- * Called once when a launched command is about to exit, before its memory
- * is torn down (its mappings can still be read). ttbpf follows the command
- * with ptrace for that one event only; without ptrace (refused) it is not
- * called.
+ * What happens to the traced processes, as ptrace sees it; every hook is
+ * optional and runs from target__exited() or target__wait().
  */
-void target__set_exit_hook(struct target *t, void (*fn)(void *ctx), void *ctx);
+struct target_hooks {
+	/* -f: a new process (fork, vfork, clone), held stopped until this
+	 * returns: the moment to attach its probes */
+	void (*spawned)(void *ctx, int pid, int parent_pid);
+	/* -f: a process exec'd (not the launched command's own start); the new
+	 * image has not run yet */
+	void (*execed)(void *ctx, int pid);
+	/* a process is about to exit, before its memory is torn down: its
+	 * mappings can still be read. Without -f, only for a launched command
+	 * (ttbpf follows it with ptrace for that one event; not called if
+	 * ptrace was refused). */
+	void (*exiting)(void *ctx, int pid);
+	/* -f: a process has ended, with its status as a shell reports it */
+	void (*ended)(void *ctx, int pid, int exit_code);
+	void *ctx;
+};
 
-/* Non-blocking: true once the target has exited (status then known). */
+/* NULL: no hooks (the processes still run on). */
+void target__set_hooks(struct target *t, const struct target_hooks *h);
+
+/* Non-blocking: true once nothing is left to trace: the target has exited,
+ * and with -f every process followed too. */
 bool target__exited(struct target *t);
-/* Blocks until a launched child exits. */
+/* Blocks until a launched command exits. */
 void target__wait(struct target *t);
-/* Exit status as a shell reports it: code, or 128 + signal. -1 if unknown. */
+/* The target's exit status as a shell reports it: code, or 128 + signal.
+ * -1 if unknown (attached without -f: the status goes to its parent). */
 int target__exit_code(const struct target *t);
 /* Forwards a signal to a launched child. Async-signal-safe. */
 void target__signal(const struct target *t, int sig);

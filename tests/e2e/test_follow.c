@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * End-to-end: -f/--follow-forks. tests/fixtures/forker.c builds a process
+ * tree whose allocations are known per process (fork, a fork of a fork, a
+ * fork from a thread, vfork + exec, posix_spawn); every child ends with its
+ * own exit code, which names it here. Each process must be counted exactly,
+ * in its own report, and never in its parent's.
+ */
+#include <dirent.h>
+#include <ftw.h>
+#include <sys/ptrace.h>
+#include "e2e.h"
+
+#define TRACE_TIMEOUT_MS 120000
+#define CHILDREN 5
+
+/* tests/fixtures/forker.c, by exit code: allocations, size, kept, parent */
+static const struct {
+	int n, size, kept;
+	int parent_exit; /* -1: the target itself */
+} want[CHILDREN + 1] = {
+	[1] = { 20, 200, 3, -1 }, [2] = { 30, 300, 4, 1 }, [3] = { 40, 400, 5, -1 },
+	[4] = { 50, 500, 6, -1 }, [5] = { 60, 600, 7, -1 },
+};
+
+static char dir[256];
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void done_dir(void)
+{
+	if (dir[0])
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	dir[0] = '\0';
+}
+
+static void expect_no_crash(const struct proc *p)
+{
+	cr_expect(!WIFSIGNALED(p->status), "ttbpf was killed by signal %d; stderr:\n%s",
+		  WIFSIGNALED(p->status) ? WTERMSIG(p->status) : 0, p->err);
+}
+
+/* The call site "pattern" of a report: its allocations and live blocks. */
+static void expect_pattern_site(json_t *j, long long n, long long kept, const char *what)
+{
+	json_t *sites = json_object_get(j, "call_sites"), *s;
+	size_t i;
+
+	json_array_foreach(sites, i, s) {
+		const char *fn = json_string_value(json_object_get(s, "function"));
+
+		if (!fn || strcmp(fn, "pattern"))
+			continue;
+		cr_expect_eq(jint(s, "allocations"), n, "%s: pattern's allocations", what);
+		cr_expect_eq(jint(s, "live_count"), kept, "%s: pattern's live blocks", what);
+		return;
+	}
+	cr_expect_fail("%s: no call site named pattern", what);
+}
+
+static int exit_code_of(json_t *proc)
+{
+	json_t *e = json_object_get(proc, "exit_code");
+
+	cr_assert(json_is_integer(e), "a child without an exit code");
+	return (int)json_integer_value(e);
+}
+
+/*
+ * The target's report lists CHILDREN children, each exact, each with its own
+ * report that says the same; the target's own pattern is exact too.
+ */
+static void expect_tree(json_t *root, int root_pid)
+{
+	json_t *procs = json_object_get(root, "processes"), *p;
+	int pid_of_exit[CHILDREN + 1] = { 0 };
+	size_t i;
+
+	cr_expect_eq(jint(root, "target.pid"), root_pid);
+	cr_expect(json_is_null(json_object_get(json_object_get(root, "target"), "parent_pid")));
+	expect_pattern_site(root, 10, 2, "the target");
+	cr_expect_eq(jint(root, "stats.lost_events"), 0);
+	cr_assert_eq(json_array_size(procs), CHILDREN, "%zu children followed, not %d",
+		     json_array_size(procs), CHILDREN);
+	json_array_foreach(procs, i, p) {
+		int code = exit_code_of(p);
+
+		cr_assert(code >= 1 && code <= CHILDREN, "unexpected child exit code %d", code);
+		cr_expect_eq(pid_of_exit[code], 0, "two children exited %d", code);
+		pid_of_exit[code] = (int)jint(p, "pid");
+	}
+	json_array_foreach(procs, i, p) {
+		int code = exit_code_of(p), parent = want[code].parent_exit;
+		const char *report = json_string_value(json_object_get(p, "report"));
+		char what[64];
+		json_t *c;
+
+		snprintf(what, sizeof(what), "the child that exited %d", code);
+		cr_expect_eq(jint(p, "parent_pid"), parent < 0 ? root_pid : pid_of_exit[parent],
+			     "%s: parent", what);
+		cr_expect_eq(jint(p, "total_allocations"), want[code].n, "%s", what);
+		cr_expect_eq(jint(p, "total_allocated"), (long long)want[code].n * want[code].size,
+			     "%s", what);
+		cr_expect_eq(jint(p, "live_blocks"), want[code].kept, "%s", what);
+		cr_expect_eq(jint(p, "live_bytes"), (long long)want[code].kept * want[code].size,
+			     "%s", what);
+
+		cr_assert(report, "%s: no report", what);
+		c = load_json(report);
+		cr_expect_eq(jint(c, "target.pid"), jint(p, "pid"), "%s: its report", what);
+		cr_expect_eq(jint(c, "target.parent_pid"), jint(p, "parent_pid"), "%s", what);
+		cr_expect_eq(jint(c, "target.exit_code"), code, "%s", what);
+		cr_expect_eq(jint(c, "total_allocations"), want[code].n, "%s: its report", what);
+		cr_expect_eq(jint(c, "stats.active_memory"),
+			     (long long)want[code].kept * want[code].size, "%s: its report", what);
+		cr_expect_eq(json_array_size(json_object_get(c, "processes")), 0, "%s", what);
+		expect_pattern_site(c, want[code].n, want[code].kept, what);
+		json_decref(c);
+	}
+}
+
+Test(follow, launched_tree_exact, .timeout = 300)
+{
+	char out_dir[300], json[320], *argv[] = { (char *)e2e_tool(), "-f", "-o", out_dir, "--",
+						  (char *)e2e_fixture("forker"), NULL };
+	struct dirent *e;
+	struct proc tt;
+	int rc, files = 0;
+	json_t *j;
+	DIR *dp;
+
+	e2e_require_root();
+	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
+	snprintf(out_dir, sizeof(out_dir), "%s", dir);
+	snprintf(json, sizeof(json), "%s/ttbpf.json", dir);
+	rc = run(&tt, argv, TRACE_TIMEOUT_MS);
+	expect_no_crash(&tt);
+	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt.err);
+	cr_expect(strstr(tt.err, "followed 5 child processes"), "summary:\n%s", tt.err);
+	j = load_json(json);
+	expect_tree(j, (int)jint(j, "target.pid"));
+
+	/* json, svg and png for the target and for each child; nothing else */
+	dp = opendir(dir);
+	cr_assert(dp);
+	while ((e = readdir(dp)))
+		if (e->d_name[0] != '.') {
+			const char *ext = strrchr(e->d_name, '.');
+
+			cr_expect(ext && (!strcmp(ext, ".json") || !strcmp(ext, ".svg") ||
+					  !strcmp(ext, ".png")), "unexpected file %s", e->d_name);
+			files++;
+		}
+	closedir(dp);
+	cr_expect_eq(files, 3 * (CHILDREN + 1));
+	json_decref(j);
+	proc_free(&tt);
+	done_dir();
+}
+
+/* -p PID -f: children forked after attaching are followed; tracing ends
+ * when the last of them has exited, and the target's status is known. */
+Test(follow, attached_tree_exact, .timeout = 300)
+{
+	char pidbuf[16], json[320];
+	char *fx_argv[] = { (char *)e2e_fixture("forker"), "-w", NULL };
+	char *argv[] = { (char *)e2e_tool(), "-f", "-p", pidbuf, "--json", json, NULL };
+	struct proc fx, tt;
+	int rc;
+	json_t *j;
+
+	e2e_require_root();
+	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
+	snprintf(json, sizeof(json), "%s/t.json", dir);
+	proc_start(&fx, fx_argv, true);
+	cr_assert(proc_wait_for(&fx, "ready ", false, 10000), "fixture not ready:\n%s", fx.err);
+	snprintf(pidbuf, sizeof(pidbuf), "%lld", truth(fx.out, "ready"));
+	proc_start(&tt, argv, false);
+	cr_assert(proc_wait_for(&tt, "tracing pid", true, 60000), "ttbpf did not attach:\n%s", tt.err);
+	cr_assert(write(fx.in_fd, "g", 1) == 1);
+	rc = proc_finish(&fx, TRACE_TIMEOUT_MS);
+	cr_assert_eq(rc, 0, "fixture exited %d", rc);
+	rc = proc_finish(&tt, TRACE_TIMEOUT_MS);
+	expect_no_crash(&tt);
+	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt.err);
+	j = load_json(json);
+	expect_tree(j, atoi(pidbuf));
+	cr_expect_eq(jint(j, "target.exit_code"), 0);
+	json_decref(j);
+	proc_free(&fx);
+	proc_free(&tt);
+	done_dir();
+}
+
+/* Without -f the same tree counts the target alone, and lists no child. */
+Test(follow, children_ignored_without_f, .timeout = 300)
+{
+	char json[320], *argv[] = { (char *)e2e_tool(), "--json", json, "--",
+				    (char *)e2e_fixture("forker"), NULL };
+	struct proc tt;
+	int rc;
+	json_t *j;
+
+	e2e_require_root();
+	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
+	snprintf(json, sizeof(json), "%s/t.json", dir);
+	rc = run(&tt, argv, TRACE_TIMEOUT_MS);
+	expect_no_crash(&tt);
+	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt.err);
+	j = load_json(json);
+	expect_pattern_site(j, 10, 2, "the target");
+	cr_expect_eq(json_array_size(json_object_get(j, "processes")), 0);
+	json_decref(j);
+	proc_free(&tt);
+	done_dir();
+}
+
+/* A process someone else already traces cannot be followed: say so, exit 1,
+ * write nothing. */
+Test(follow, already_traced_target_is_refused, .timeout = 120)
+{
+	char pidbuf[16], json[320];
+	char *fx_argv[] = { (char *)e2e_fixture("forker"), "-w", NULL };
+	char *argv[] = { (char *)e2e_tool(), "-f", "-p", pidbuf, "--json", json, NULL };
+	struct proc fx, tt;
+	pid_t pid;
+	int rc;
+
+	e2e_require_root();
+	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
+	snprintf(json, sizeof(json), "%s/t.json", dir);
+	proc_start(&fx, fx_argv, true);
+	cr_assert(proc_wait_for(&fx, "ready ", false, 10000), "fixture not ready:\n%s", fx.err);
+	pid = (pid_t)truth(fx.out, "ready");
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
+	cr_assert_eq(ptrace(PTRACE_SEIZE, pid, 0, 0), 0, "seize: %s", strerror(errno));
+	rc = run(&tt, argv, 60000);
+	expect_no_crash(&tt);
+	cr_expect_eq(rc, 1, "ttbpf exited %d:\n%s", rc, tt.err);
+	cr_expect(strstr(tt.err, "cannot follow the forks of pid") && strstr(tt.err, "ptrace refused"),
+		  "stderr:\n%s", tt.err);
+	cr_expect(access(json, F_OK) && errno == ENOENT, "a report was written");
+	ptrace(PTRACE_DETACH, pid, 0, 0);
+	proc_free(&fx);
+	proc_free(&tt);
+	done_dir();
+}
+
+Test(follow, aggregate_is_a_usage_error, .timeout = 60)
+{
+	char *argv[] = { (char *)e2e_tool(), "-f", "--aggregate", "--", "true", NULL };
+	struct proc tt;
+	int rc;
+
+	e2e_require_root();
+	rc = run(&tt, argv, 30000);
+	cr_expect_eq(rc, 2, "ttbpf exited %d:\n%s", rc, tt.err);
+	cr_expect(strstr(tt.err, "--aggregate cannot follow forks"), "stderr:\n%s", tt.err);
+	proc_free(&tt);
+}

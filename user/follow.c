@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <stdio.h>
+#include "follow.h"
+#include "procmem.h"
+#include "symbolize.h"
+
+/* Markers of the image pid runs now; a process without them is fine. */
+static void attach_markers(struct follow *f, int pid)
+{
+	char exe[64];
+
+	if (!f->markers)
+		return;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	probes__attach_vars(f->probes, pid, exe);
+}
+
+static void on_spawned(void *ctx, int pid, int parent_pid)
+{
+	struct follow *f = ctx;
+	struct proc *p;
+
+	if (f->done || !f->procs)
+		return;
+	/* records of an earlier process with this pid must not land here */
+	if (procs__find(f->procs, pid) && f->events)
+		events__drain(f->events);
+	p = procs__add(f->procs, pid, parent_pid);
+	if (!p) {
+		fprintf(stderr, "ttbpf: out of memory: pid %d (child of %d) is not followed\n", pid,
+			parent_pid);
+		f->untraced++;
+		return;
+	}
+	events__adopt(&p->model);
+	if (probes__attach(f->probes, pid)) {
+		fprintf(stderr, "ttbpf: pid %d (child of %d) is not traced\n", pid, parent_pid);
+		f->untraced++;
+		return;
+	}
+	attach_markers(f, pid);
+	if (f->verbose)
+		fprintf(stderr, "ttbpf: following pid %d, child of %d\n", pid, parent_pid);
+}
+
+static void on_execed(void *ctx, int pid)
+{
+	struct follow *f = ctx;
+	struct proc *p = f->procs ? procs__find(f->procs, pid) : NULL;
+
+	if (f->done)
+		return;
+	if (p)
+		procmem__cmdline(pid, p->command, sizeof(p->command));
+	if (p || pid == f->root_pid)
+		attach_markers(f, pid);
+}
+
+/* The last moment its mappings can be read. */
+static void on_exiting(void *ctx, int pid)
+{
+	struct follow *f = ctx;
+	struct proc *p = f->procs ? procs__find(f->procs, pid) : NULL;
+	struct model *m = pid == f->root_pid ? f->root : p ? &p->model : NULL;
+
+	if (m && m->sym)
+		symbolizer__refresh(m->sym);
+}
+
+static void on_ended(void *ctx, int pid, int exit_code)
+{
+	struct follow *f = ctx;
+	struct proc *p = f->procs ? procs__find(f->procs, pid) : NULL;
+
+	if (!p)
+		return;
+	p->exit_code = exit_code;
+	if (!f->done)
+		probes__release(f->probes, pid);
+}
+
+void follow__hooks(struct follow *f, struct target_hooks *h)
+{
+	h->spawned = on_spawned;
+	h->execed = on_execed;
+	h->exiting = on_exiting;
+	h->ended = on_ended;
+	h->ctx = f;
+}
+
+struct model *follow__route(void *ctx, int tgid)
+{
+	struct follow *f = ctx;
+	struct proc *p = f->procs ? procs__find(f->procs, tgid) : NULL;
+
+	return p ? &p->model : NULL;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * -f/--follow-forks: what happens when the target forks. Each new process
+ * gets its probes (while ptrace holds it, before it runs) and a model of its
+ * own; its records are routed there; its probes go when it ends.
+ */
+#ifndef TT_FOLLOW_H
+#define TT_FOLLOW_H
+
+#include <stdbool.h>
+#include "events.h"
+#include "model.h"
+#include "probes.h"
+#include "procs.h"
+#include "target.h"
+
+struct follow {
+	struct probes *probes;
+	struct procs *procs;   /* NULL: not following (only the target's exit) */
+	struct events *events;
+	struct model *root;    /* the target's */
+	int root_pid;
+	bool markers;          /* attach TT_TRACK_VAR markers in new images */
+	bool done;             /* tracing is over: new processes are left alone */
+	int verbose;
+	unsigned untraced;     /* children whose probes could not be attached */
+};
+
+/* Hooks for target__set_hooks() with f as their context. */
+void follow__hooks(struct follow *f, struct target_hooks *h);
+/* events_route_fn: the model of a followed process. */
+struct model *follow__route(void *ctx, int tgid);
+
+#endif /* TT_FOLLOW_H */
