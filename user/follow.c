@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <stdio.h>
+#include <time.h>
 #include "follow.h"
 #include "procmem.h"
 #include "symbolize.h"
@@ -15,9 +16,18 @@ static void attach_markers(struct follow *f, int pid)
 	probes__attach_vars(f->probes, pid, exe);
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static void on_spawned(void *ctx, int pid, int parent_pid)
 {
 	struct follow *f = ctx;
+	double t0 = now_ms();
 	struct proc *p;
 
 	if (f->done || !f->procs)
@@ -40,7 +50,8 @@ static void on_spawned(void *ctx, int pid, int parent_pid)
 	}
 	attach_markers(f, pid);
 	if (f->verbose)
-		fprintf(stderr, "ttbpf: following pid %d, child of %d\n", pid, parent_pid);
+		fprintf(stderr, "ttbpf: following pid %d, child of %d (held %.1f ms for its probes)\n",
+			pid, parent_pid, now_ms() - t0);
 }
 
 static void on_execed(void *ctx, int pid)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -19,9 +20,18 @@
  * An allocating function gets an entry and a return probe; free gets an
  * entry probe only; the variable markers one each. Uprobes are per process:
  * each followed child gets its own set, removed when it exits.
+ *
+ * Where the kernel has them (Linux 6.6+), the allocator's probes are three
+ * uprobe_multi links per process (entries, returns, frees) instead of a
+ * perf-event uprobe each: a perf uprobe is created and removed under the
+ * kernel's trace event_mutex, and each removal waits ~80 ms for RCU there,
+ * which held up every other attach (a new child waited seconds behind an
+ * exited one's removal). libbpf 1.1 has no API for them: the link is made
+ * with the bpf() syscall.
  */
 struct probe_link {
-	struct bpf_link *link;
+	struct bpf_link *link; /* NULL: fd is a uprobe_multi link */
+	int fd;
 	int pid; /* the process it is for; 0: all (the exec tracepoint) */
 };
 
@@ -30,8 +40,27 @@ struct reaper {
 	pthread_t th;
 	struct reaper *next;
 	int cnt;
-	struct bpf_link *links[];
+	struct probe_link links[];
 };
+
+/* From the kernel's uapi linux/bpf.h (6.6), newer than the system headers. */
+#define TT_BPF_TRACE_UPROBE_MULTI 48
+#define TT_BPF_F_UPROBE_MULTI_RETURN 1u
+
+/* union bpf_attr's link_create, with its uprobe_multi member. */
+struct tt_link_create_uprobe_multi {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 flags;
+	__aligned_u64 path;
+	__aligned_u64 offsets;
+	__aligned_u64 ref_ctr_offsets;
+	__aligned_u64 cookies;
+	__u32 cnt;
+	__u32 multi_flags;
+	__u32 pid;
+}; /* the kernel zeroes the rest of union bpf_attr */
 
 struct probes {
 	struct ttbpf_bpf *skel;
@@ -42,26 +71,88 @@ struct probes {
 	int link_cnt, link_cap;
 	int procs;               /* processes with probes */
 	bool exec_attached;
+	bool multi;              /* uprobe_multi links for the allocator */
 	struct reaper *reapers;
 	int verbose;
 };
 
-static int add_link(struct probes *p, struct bpf_link *link, int pid)
+static void destroy_link(const struct probe_link *l)
 {
+	if (l->link)
+		bpf_link__destroy(l->link);
+	else
+		close(l->fd);
+}
+
+/* Takes ownership of link (a bpf_link, or a link fd when link is NULL). */
+static int add_link_fd(struct probes *p, struct bpf_link *link, int fd, int pid)
+{
+	struct probe_link l = { .link = link, .fd = fd, .pid = pid };
+
 	if (p->link_cnt == p->link_cap) {
 		int cap = p->link_cap ? 2 * p->link_cap : 64;
 		struct probe_link *n = realloc(p->links, (size_t)cap * sizeof(*n));
 
 		if (!n) {
-			bpf_link__destroy(link);
+			destroy_link(&l);
 			return -ENOMEM;
 		}
 		p->links = n;
 		p->link_cap = cap;
 	}
-	p->links[p->link_cnt].link = link;
-	p->links[p->link_cnt++].pid = pid;
+	p->links[p->link_cnt++] = l;
 	return 0;
+}
+
+static int add_link(struct probes *p, struct bpf_link *link, int pid)
+{
+	return add_link_fd(p, link, -1, pid);
+}
+
+static int link_uprobe_multi(int prog_fd, const char *path, const __u64 *offsets,
+			     const __u64 *cookies, __u32 cnt, bool ret, int pid)
+{
+	struct tt_link_create_uprobe_multi a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_fd = (__u32)prog_fd;
+	a.attach_type = TT_BPF_TRACE_UPROBE_MULTI;
+	a.path = (__u64)(uintptr_t)path;
+	a.offsets = (__u64)(uintptr_t)offsets;
+	a.cookies = (__u64)(uintptr_t)cookies;
+	a.cnt = cnt;
+	a.multi_flags = ret ? TT_BPF_F_UPROBE_MULTI_RETURN : 0;
+	a.pid = (__u32)pid;
+	fd = (int)syscall(SYS_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Whether this kernel makes uprobe_multi links: a program of that attach
+ * type is loaded, and linked to a directory, which a kernel that knows them
+ * refuses with EBADF (not a regular file) and an older one with EINVAL.
+ */
+static bool uprobe_multi_supported(void)
+{
+	const struct bpf_insn ret0[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = TT_BPF_TRACE_UPROBE_MULTI);
+	__u64 off = 0;
+	int prog, fd;
+
+	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", ret0, 2, &lo);
+	if (prog < 0)
+		return false;
+	fd = link_uprobe_multi(prog, "/", &off, NULL, 1, false, 0);
+	close(prog);
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	return fd == -EBADF;
 }
 
 static int resolve_funcs(struct probes *p);
@@ -118,6 +209,18 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 		fprintf(stderr, "ttbpf: cannot open the BPF object: %s\n", strerror(-err));
 		goto err_free;
 	}
+	p->multi = uprobe_multi_supported();
+	if (p->multi) {
+		bpf_program__set_expected_attach_type(p->skel->progs.alloc_enter,
+						      TT_BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(p->skel->progs.alloc_exit,
+						      TT_BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(p->skel->progs.free_enter,
+						      TT_BPF_TRACE_UPROBE_MULTI);
+	}
+	if (p->verbose)
+		fprintf(stderr, "ttbpf: allocator probes as %s\n",
+			p->multi ? "uprobe_multi links" : "perf-event uprobes");
 	p->skel->rodata->wakeup_bytes = opts->wakeup_bytes;
 	p->skel->rodata->max_frames = opts->max_frames;
 	p->skel->rodata->aggregate = opts->aggregate;
@@ -165,9 +268,21 @@ static int attach_one(struct probes *p, struct bpf_program *prog, int pid, const
 	return add_link(p, link, pid);
 }
 
+/* The "uprobe" PMU (CONFIG_UPROBE_EVENTS): libbpf creates uprobes with it,
+ * and falls back to tracefs' uprobe_events only where it is missing. */
+#define UPROBE_PMU_TYPE "/sys/bus/event_source/devices/uprobe/type"
+
 static void explain_attach_error(const char *name, const char *path, int err)
 {
-	if (err == -ENOENT || err == -EINVAL)
+	int pmu_err = access(UPROBE_PMU_TYPE, R_OK) ? errno : 0;
+
+	if (pmu_err)
+		/* and the fallback failed too: no way to make a uprobe here */
+		fprintf(stderr, "ttbpf: cannot attach a uprobe to %s in %s: uprobes are "
+				"unavailable (%s: %s); ttbpf needs a kernel built with "
+				"CONFIG_UPROBE_EVENTS=y, with sysfs mounted on /sys\n", name, path,
+			UPROBE_PMU_TYPE, strerror(pmu_err));
+	else if (err == -ENOENT || err == -EINVAL)
 		fprintf(stderr, "ttbpf: cannot attach a uprobe to %s in %s: %s; is this kernel "
 				"built with CONFIG_UPROBES=y?\n", name, path, strerror(-err));
 	else
@@ -216,8 +331,58 @@ static int resolve_funcs(struct probes *p)
 	return 0;
 }
 
+/* Offsets in the allocator's file, and the enum tt_fn each reports as. */
+struct probe_set {
+	__u64 off[ALLOC_FN_MAX], cookie[ALLOC_FN_MAX];
+	size_t cnt;
+};
+
+static size_t fn_index(__u64 fn)
+{
+	size_t i;
+
+	for (i = 0; i < alloc_fn_cnt; i++)
+		if (alloc_fns[i].fn == fn)
+			return i;
+	return 0;
+}
+
+static int attach_multi(struct probes *p, int pid, const struct probe_set *allocs,
+			const struct probe_set *frees)
+{
+	const struct {
+		struct bpf_program *prog;
+		const struct probe_set *set;
+		bool ret;
+	} links[] = {
+		{ p->skel->progs.alloc_enter, allocs, false },
+		{ p->skel->progs.alloc_exit, allocs, true },
+		{ p->skel->progs.free_enter, frees, false },
+	};
+	size_t i;
+	int fd, err;
+
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		if (!links[i].set->cnt)
+			continue;
+		fd = link_uprobe_multi(bpf_program__fd(links[i].prog), p->lib_path, links[i].set->off,
+				       links[i].set->cookie, (__u32)links[i].set->cnt, links[i].ret,
+				       pid);
+		if (fd < 0) {
+			explain_attach_error(links[i].set == frees ? "free" : "malloc and others",
+					     p->lib_path, fd);
+			return fd;
+		}
+		err = add_link_fd(p, NULL, fd, pid);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int probes__attach(struct probes *p, int pid)
 {
+	struct probe_set allocs = {}, frees = {};
 	const char *path = p->lib_path;
 	struct bpf_link *link;
 	__u32 tgid = (__u32)pid;
@@ -269,26 +434,36 @@ int probes__attach(struct probes *p, int pid)
 						"function, skipped\n", path, f->name);
 			continue;
 		}
-
-		if (f->fn == TT_FN_FREE && i == TT_FN_FREE) {
-			err = attach_one(p, p->skel->progs.free_enter, pid, path, off + p->free_at.offset,
-					 f->fn, false);
-		} else if (f->fn == TT_FN_FREE || f->fn == TT_FN_DELETE) {
-			err = attach_one(p, p->skel->progs.free_enter, pid, path, off, f->fn, false);
+		if (i == TT_FN_FREE)
+			off += p->free_at.offset;
+		if (f->fn == TT_FN_FREE || f->fn == TT_FN_DELETE) {
+			frees.off[frees.cnt] = off;
+			frees.cookie[frees.cnt++] = f->fn;
 		} else {
-			err = attach_one(p, p->skel->progs.alloc_enter, pid, path, off, f->fn, false);
-			if (!err)
-				err = attach_one(p, p->skel->progs.alloc_exit, pid, path, off, f->fn, true);
-		}
-		if (err) {
-			explain_attach_error(f->name, path, err);
-			return err;
+			allocs.off[allocs.cnt] = off;
+			allocs.cookie[allocs.cnt++] = f->fn;
 		}
 		if (p->verbose)
 			fprintf(stderr, "ttbpf: probing %s at %s+0x%llx\n", f->name, path,
-				(unsigned long long)(off + (i == TT_FN_FREE ? p->free_at.offset : 0)));
+				(unsigned long long)off);
 	}
-	return 0;
+	if (p->multi)
+		return attach_multi(p, pid, &allocs, &frees);
+	for (i = 0, err = 0; i < allocs.cnt && !err; i++) {
+		err = attach_one(p, p->skel->progs.alloc_enter, pid, path, allocs.off[i],
+				 allocs.cookie[i], false);
+		err = err ?: attach_one(p, p->skel->progs.alloc_exit, pid, path, allocs.off[i],
+					allocs.cookie[i], true);
+		if (err)
+			explain_attach_error(alloc_fns[fn_index(allocs.cookie[i])].name, path, err);
+	}
+	for (i = 0; i < frees.cnt && !err; i++) {
+		err = attach_one(p, p->skel->progs.free_enter, pid, path, frees.off[i],
+				 frees.cookie[i], false);
+		if (err)
+			explain_attach_error(alloc_fns[fn_index(frees.cookie[i])].name, path, err);
+	}
+	return err;
 }
 
 int probes__attach_vars(struct probes *p, int pid, const char *exe)
@@ -369,7 +544,7 @@ static void *destroy_links(void *arg)
 	int i;
 
 	for (i = 0; i < r->cnt; i++)
-		bpf_link__destroy(r->links[i]);
+		destroy_link(&r->links[i]);
 	return NULL;
 }
 
@@ -378,7 +553,7 @@ static void *destroy_links(void *arg)
  * ~80 ms here, one probe after the other: 1.3 s for 17 probes. Handed to
  * threads, per batches, those waits overlap.
  */
-static void reap(struct probes *p, struct bpf_link **links, int cnt, int per_thread)
+static void reap(struct probes *p, const struct probe_link *links, int cnt, int per_thread)
 {
 	struct reaper *r;
 	int i, n;
@@ -397,20 +572,20 @@ static void reap(struct probes *p, struct bpf_link **links, int cnt, int per_thr
 			free(r);
 		}
 		for (i = 0; i < n; i++)
-			bpf_link__destroy(links[i]);
+			destroy_link(&links[i]);
 	}
 }
 
 void probes__release(struct probes *p, int pid)
 {
-	struct bpf_link *mine[ALLOC_FN_MAX * 2 + 2];
+	struct probe_link mine[ALLOC_FN_MAX * 2 + 2];
 	__u32 tgid = (__u32)pid;
 	int i, kept = 0, n = 0;
 
 	bpf_map__delete_elem(p->skel->maps.traced, &tgid, sizeof(tgid), 0);
 	for (i = 0; i < p->link_cnt; i++) {
 		if (p->links[i].pid == pid && n < (int)(sizeof(mine) / sizeof(mine[0])))
-			mine[n++] = p->links[i].link;
+			mine[n++] = p->links[i];
 		else
 			p->links[kept++] = p->links[i];
 	}
@@ -422,19 +597,9 @@ void probes__release(struct probes *p, int pid)
 
 void probes__detach(struct probes *p)
 {
-	struct bpf_link **all = malloc((size_t)(p->link_cnt ?: 1) * sizeof(*all));
 	struct reaper *r;
-	int i;
 
-	if (all) {
-		for (i = 0; i < p->link_cnt; i++)
-			all[i] = p->links[i].link;
-		reap(p, all, p->link_cnt, (p->link_cnt + REAPERS_MAX - 1) / REAPERS_MAX ?: 1);
-		free(all);
-	} else {
-		for (i = 0; i < p->link_cnt; i++)
-			bpf_link__destroy(p->links[i].link);
-	}
+	reap(p, p->links, p->link_cnt, (p->link_cnt + REAPERS_MAX - 1) / REAPERS_MAX ?: 1);
 	p->link_cnt = 0;
 	while ((r = p->reapers)) {
 		p->reapers = r->next;
