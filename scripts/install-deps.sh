@@ -13,6 +13,7 @@ PKGS=(
 	libjemalloc2                            # --lib with another allocator, in tests
 	libclang-rt-14-dev                      # libFuzzer for make fuzz
 	binutils systemtap-sdt-dev              # readelf; <sys/sdt.h> for comparisons
+	util-linux mount libc-bin               # unshare, pivot_root, mount, ldd: namespace tests
 	sudo                                    # the README says `sudo make ...`
 )
 

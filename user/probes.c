@@ -268,20 +268,21 @@ static int attach_one(struct probes *p, struct bpf_program *prog, int pid, const
 	return add_link(p, link, pid);
 }
 
-/* The "uprobe" PMU (CONFIG_UPROBE_EVENTS): libbpf creates uprobes with it,
- * and falls back to tracefs' uprobe_events only where it is missing. */
+/* The "uprobe" PMU (CONFIG_UPROBE_EVENTS): libbpf creates perf-event uprobes
+ * with it, and falls back to tracefs' uprobe_events only where it is missing. */
 #define UPROBE_PMU_TYPE "/sys/bus/event_source/devices/uprobe/type"
 
 static void explain_attach_error(const char *name, const char *path, int err)
 {
 	int pmu_err = access(UPROBE_PMU_TYPE, R_OK) ? errno : 0;
 
-	if (pmu_err)
-		/* and the fallback failed too: no way to make a uprobe here */
+	if (pmu_err && !uprobe_multi_supported())
+		/* no uprobe_multi links, no PMU, and libbpf's tracefs fallback
+		 * failed too: this kernel makes no uprobes at all */
 		fprintf(stderr, "ttbpf: cannot attach a uprobe to %s in %s: uprobes are "
-				"unavailable (%s: %s); ttbpf needs a kernel built with "
-				"CONFIG_UPROBE_EVENTS=y, with sysfs mounted on /sys\n", name, path,
-			UPROBE_PMU_TYPE, strerror(pmu_err));
+				"unavailable (no uprobe_multi links; %s: %s); ttbpf needs a kernel "
+				"built with CONFIG_UPROBE_EVENTS=y, with sysfs mounted on /sys\n",
+			name, path, UPROBE_PMU_TYPE, strerror(pmu_err));
 	else if (err == -ENOENT || err == -EINVAL)
 		fprintf(stderr, "ttbpf: cannot attach a uprobe to %s in %s: %s; is this kernel "
 				"built with CONFIG_UPROBES=y?\n", name, path, strerror(-err));

@@ -11,8 +11,10 @@
 #define TT_E2E_H
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
@@ -227,6 +229,49 @@ static inline const char *e2e_tmpdir(void)
 	return dir;
 }
 
+static inline int e2e_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* Removes a directory tree; symbolic links are removed, not followed. */
+static inline void e2e_rmtree(const char *path)
+{
+	nftw(path, e2e_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ttbpf's own status: a crash of ttbpf is a failure whatever the case. */
+static inline void e2e_expect_no_crash(const struct proc *p)
+{
+	cr_expect(!WIFSIGNALED(p->status), "ttbpf was killed by signal %d; stderr:\n%s",
+		  WIFSIGNALED(p->status) ? WTERMSIG(p->status) : 0, p->err);
+}
+
+/* The names in d are exactly those of want[] (NULL-terminated): a report is
+ * complete or absent, and no temporary file is left behind. */
+static inline void e2e_expect_dir_holds(const char *d, const char *const *want)
+{
+	struct dirent *e;
+	size_t n = 0, i;
+	DIR *dp = opendir(d);
+
+	cr_assert(dp, "%s: %s", d, strerror(errno));
+	while ((e = readdir(dp))) {
+		bool known = false;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		for (i = 0; want[i]; i++)
+			known |= !strcmp(e->d_name, want[i]);
+		cr_expect(known, "unexpected file %s/%s (a temporary left behind?)", d, e->d_name);
+		n++;
+	}
+	closedir(dp);
+	for (i = 0; want[i]; i++)
+		;
+	cr_expect_eq(n, i, "%s holds %zu files, expected %zu", d, n, i);
+}
+
 static inline json_t *load_json(const char *path)
 {
 	json_error_t jerr;
@@ -260,7 +305,7 @@ static inline long long truth(const char *out, const char *key)
 	char pat[64];
 	const char *s;
 
-	snprintf(pat, sizeof(pat), "\n%s ", key);
+	cr_assert(snprintf(pat, sizeof(pat), "\n%s ", key) < (int)sizeof(pat), "key too long: %s", key);
 	if (!strncmp(out, pat + 1, strlen(pat + 1)))
 		s = out + strlen(pat + 1);
 	else if ((s = strstr(out, pat)))
@@ -268,6 +313,15 @@ static inline long long truth(const char *out, const char *key)
 	else
 		cr_assert_fail("fixture printed no '%s'; output:\n%s", key, out);
 	return strtoll(s, NULL, 10);
+}
+
+/* Each report figure equals a fixture's tally: pairs of { JSON path (as
+ * jint), key (as truth) }, ending with { NULL }. */
+static inline void e2e_expect_tallies(json_t *j, const char *out, const char *const (*pairs)[2])
+{
+	for (; pairs[0][0]; pairs++)
+		cr_expect_eq(jint(j, pairs[0][0]), truth(out, pairs[0][1]), "%s is not the fixture's %s",
+			     pairs[0][0], pairs[0][1]);
 }
 
 #endif /* TT_E2E_H */

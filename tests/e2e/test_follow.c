@@ -6,8 +6,6 @@
  * own exit code, which names it here. Each process must be counted exactly,
  * in its own report, and never in its parent's.
  */
-#include <dirent.h>
-#include <ftw.h>
 #include <sys/ptrace.h>
 #include "e2e.h"
 
@@ -25,22 +23,11 @@ static const struct {
 
 static char dir[256];
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static void done_dir(void)
 {
 	if (dir[0])
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		e2e_rmtree(dir);
 	dir[0] = '\0';
-}
-
-static void expect_no_crash(const struct proc *p)
-{
-	cr_expect(!WIFSIGNALED(p->status), "ttbpf was killed by signal %d; stderr:\n%s",
-		  WIFSIGNALED(p->status) ? WTERMSIG(p->status) : 0, p->err);
 }
 
 /* The call site "pattern" of a report: its allocations and live blocks. */
@@ -137,7 +124,7 @@ Test(follow, launched_tree_exact, .timeout = 300)
 	snprintf(out_dir, sizeof(out_dir), "%s", dir);
 	snprintf(json, sizeof(json), "%s/ttbpf.json", dir);
 	rc = run(&tt, argv, TRACE_TIMEOUT_MS);
-	expect_no_crash(&tt);
+	e2e_expect_no_crash(&tt);
 	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt.err);
 	cr_expect(strstr(tt.err, "followed 5 child processes"), "summary:\n%s", tt.err);
 	j = load_json(json);
@@ -184,7 +171,7 @@ Test(follow, attached_tree_exact, .timeout = 300)
 	rc = proc_finish(&fx, TRACE_TIMEOUT_MS);
 	cr_assert_eq(rc, 0, "fixture exited %d", rc);
 	rc = proc_finish(&tt, TRACE_TIMEOUT_MS);
-	expect_no_crash(&tt);
+	e2e_expect_no_crash(&tt);
 	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt.err);
 	j = load_json(json);
 	expect_tree(j, atoi(pidbuf));
@@ -208,7 +195,7 @@ Test(follow, children_ignored_without_f, .timeout = 300)
 	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
 	snprintf(json, sizeof(json), "%s/t.json", dir);
 	rc = run(&tt, argv, TRACE_TIMEOUT_MS);
-	expect_no_crash(&tt);
+	e2e_expect_no_crash(&tt);
 	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt.err);
 	j = load_json(json);
 	expect_pattern_site(j, 10, 2, "the target");
@@ -238,7 +225,7 @@ Test(follow, already_traced_target_is_refused, .timeout = 120)
 	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
 	cr_assert_eq(ptrace(PTRACE_SEIZE, pid, 0, 0), 0, "seize: %s", strerror(errno));
 	rc = run(&tt, argv, 60000);
-	expect_no_crash(&tt);
+	e2e_expect_no_crash(&tt);
 	cr_expect_eq(rc, 1, "ttbpf exited %d:\n%s", rc, tt.err);
 	cr_expect(strstr(tt.err, "cannot follow the forks of pid") && strstr(tt.err, "ptrace refused"),
 		  "stderr:\n%s", tt.err);

@@ -19,8 +19,6 @@
  * A case marked KNOWN LIMIT is disabled until the tool does it: each says
  * what is wrong, where, and how it was seen.
  */
-#include <dirent.h>
-#include <ftw.h>
 #include <linux/types.h>
 #include <pthread.h>
 #include "e2e.h"
@@ -42,53 +40,16 @@ static void setup_dir(void)
 	snprintf(json_path, sizeof(json_path), "%s/out.json", dir);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* At the end of a test that passed its assertions: its files are not kept
  * (a test stopped by an assertion keeps them to look at). */
 static void done_dir(void)
 {
 	if (dir[0])
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		e2e_rmtree(dir);
 	dir[0] = '\0';
 }
 
 /* ---- helpers -------------------------------------------------------------- */
-
-/* ttbpf's own status: a crash of ttbpf is a failure whatever the case. */
-static void expect_no_crash(const struct proc *p)
-{
-	cr_expect(!WIFSIGNALED(p->status), "ttbpf was killed by signal %d; stderr:\n%s",
-		  WIFSIGNALED(p->status) ? WTERMSIG(p->status) : 0, p->err);
-}
-
-/* The names in d are exactly those of want[] (NULL-terminated): a report is
- * complete or absent, and no temporary file is left behind. */
-static void expect_dir_holds(const char *d, const char *const *want)
-{
-	struct dirent *e;
-	size_t n = 0, i;
-	DIR *dp = opendir(d);
-
-	cr_assert(dp, "%s: %s", d, strerror(errno));
-	while ((e = readdir(dp))) {
-		bool known = false;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		for (i = 0; want[i]; i++)
-			known |= !strcmp(e->d_name, want[i]);
-		cr_expect(known, "unexpected file %s/%s (a temporary left behind?)", d, e->d_name);
-		n++;
-	}
-	closedir(dp);
-	for (i = 0; want[i]; i++)
-		;
-	cr_expect_eq(n, i, "%s holds %zu files, expected %zu", d, n, i);
-}
 
 static long long count_blocks_of_size(json_t *j, long long size)
 {
@@ -160,7 +121,7 @@ static json_t *attach_run(struct proc *fx, char *const fx_argv[], struct proc *t
 	rc = proc_finish(fx, TRACE_TIMEOUT_MS);
 	cr_assert_eq(rc, 0, "fixture exited %d:\n%s", rc, fx->err);
 	rc = proc_finish(tt, TRACE_TIMEOUT_MS);
-	expect_no_crash(tt);
+	e2e_expect_no_crash(tt);
 	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt->err);
 	return load_json(json_path);
 }
@@ -221,10 +182,10 @@ Test(hostile, kernel_thread_is_refused, .timeout = 60)
 		cr_skip_test("no kernel thread visible in /proc (a PID namespace?)");
 	snprintf(pidbuf, sizeof(pidbuf), "%d", kt);
 	rc = run(&p, argv, 30000);
-	expect_no_crash(&p);
+	e2e_expect_no_crash(&p);
 	cr_expect_eq(rc, 1, "ttbpf -p %d (a kernel thread) exited %d:\n%s", kt, rc, p.err);
 	cr_expect(strstr(p.err, "kernel thread"), "no 'kernel thread' in the message:\n%s", p.err);
-	expect_dir_holds(dir, none);
+	e2e_expect_dir_holds(dir, none);
 	proc_free(&p);
 	done_dir();
 }
@@ -254,7 +215,7 @@ Test(hostile, zombie_is_not_called_a_kernel_thread, .timeout = 60)
 	snprintf(pidbuf, sizeof(pidbuf), "%d", z);
 	rc = run(&p, argv, 30000);
 	waitpid(z, NULL, 0);
-	expect_no_crash(&p);
+	e2e_expect_no_crash(&p);
 	cr_expect_eq(rc, 1, "%s", p.err);
 	cr_expect(strstr(p.err, "ttbpf: "), "no message");
 	cr_expect(!strstr(p.err, "kernel thread"), "a zombie called a kernel thread:\n%s", p.err);
@@ -310,7 +271,7 @@ Test(hostile, pid_exiting_during_attach, .timeout = 300)
 		snprintf(pidbuf, sizeof(pidbuf), "%d", s);
 		rc = run(&p, argv, TRACE_TIMEOUT_MS);
 		pthread_join(th, NULL);
-		expect_no_crash(&p);
+		e2e_expect_no_crash(&p);
 		cr_expect(rc == 0 || rc == 1, "sleep %s, attached after %d us: ttbpf exited %d:\n%s",
 			  cases[i].sleep, cases[i].delay_us, rc, p.err);
 		if (rc == 0) {
@@ -318,11 +279,11 @@ Test(hostile, pid_exiting_during_attach, .timeout = 300)
 
 			cr_expect_eq(jint(j, "target.pid"), s);
 			json_decref(j);
-			expect_dir_holds(dir, report);
+			e2e_expect_dir_holds(dir, report);
 		} else {
 			cr_expect(strstr(p.err, "ttbpf: "), "sleep %s, attached after %d us: exit 1 "
 				  "without a message", cases[i].sleep, cases[i].delay_us);
-			expect_dir_holds(dir, none);
+			e2e_expect_dir_holds(dir, none);
 		}
 		cr_log_info("sleep %s, attached after %d us: exit %d: %.*s", cases[i].sleep,
 			    cases[i].delay_us, rc, (int)strcspn(p.err, "\n"), p.err);
@@ -348,7 +309,7 @@ Test(hostile, static_binary_launched, .timeout = 120)
 
 	setup_dir();
 	rc = run(&p, argv, TRACE_TIMEOUT_MS);
-	expect_no_crash(&p);
+	e2e_expect_no_crash(&p);
 	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, p.err);
 	j = load_json(json_path);
 	target = json_object_get(j, "target");
@@ -400,13 +361,13 @@ Test(hostile, stripped_static_binary_is_refused, .timeout = 60)
 	snprintf(cmd, sizeof(cmd), "strip -o '%s' '%s'", stripped, e2e_fixture("hostile_static"));
 	cr_assert_eq(system(cmd), 0, "%s failed (binutils)", cmd);
 	rc = run(&p, argv, 30000);
-	expect_no_crash(&p);
+	e2e_expect_no_crash(&p);
 	cr_expect_eq(rc, 1, "ttbpf exited %d:\n%s", rc, p.err);
 	cr_expect(strstr(p.err, "no symbol 'malloc'"), "no word of the missing symbol:\n%s", p.err);
 	cr_expect(strstr(p.err, "stripped"), "no word of stripping:\n%s", p.err);
 	cr_expect(!strstr(p.out, "allocs "), "the command ran although it could not be traced:\n%s",
 		  p.out);
-	expect_dir_holds(dir, only);
+	e2e_expect_dir_holds(dir, only);
 	proc_free(&p);
 	done_dir();
 }
@@ -626,7 +587,7 @@ Test(hostile, dlopen_after_attach, .timeout = 120)
 	/* the library is still mapped: stop tracing now */
 	kill(tt.pid, SIGINT);
 	rc = proc_finish(&tt, TRACE_TIMEOUT_MS);
-	expect_no_crash(&tt);
+	e2e_expect_no_crash(&tt);
 	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt.err);
 	cr_assert(write(fx.in_fd, "g", 1) == 1);
 	cr_assert_eq(proc_finish(&fx, TRACE_TIMEOUT_MS), 0, "%s", fx.err);
@@ -742,6 +703,144 @@ Test(hostile, exec_drops_the_old_images_blocks, .timeout = 120)
 	done_dir();
 }
 
+/* A figure summed over the stacks (field "stacks") or the leaks ("leaks")
+ * whose call site is in function fn. */
+static long long sum_by_call_site(json_t *j, const char *what, const char *fn, const char *field)
+{
+	json_t *e, *frame;
+	long long n = 0;
+	const char *name;
+	size_t i;
+
+	json_array_foreach(json_object_get(j, what), i, e) {
+		if (!strcmp(what, "leaks")) {
+			name = json_string_value(json_object_get(e, "function"));
+		} else {
+			frame = json_array_get(json_object_get(e, "frames"),
+					       json_integer_value(json_object_get(e, "call_site")));
+			name = json_string_value(json_object_get(frame, "symbol"));
+		}
+		if (name && !strcmp(name, fn))
+			n += json_integer_value(json_object_get(e, field));
+	}
+	return n;
+}
+
+static void expect_is(long long got, long long want, const char *what, const char *mode)
+{
+	cr_expect_eq(got, want, "%s: %s is %lld, expected %lld", mode, what, got, want);
+}
+
+/* A figure of the report, and both images' tallies of it added up (old_KEY
+ * + new_KEY; new_KEY alone when only_new) */
+static void expect_sum(json_t *j, const char *path, const char *out, const char *key,
+		       bool only_new, const char *mode)
+{
+	char old_key[64], new_key[64];
+
+	snprintf(old_key, sizeof(old_key), "old_%s", key);
+	snprintf(new_key, sizeof(new_key), "new_%s", key);
+	expect_is(jint(j, path), (only_new ? 0 : truth(out, old_key)) + truth(out, new_key), path,
+		  mode);
+}
+
+/*
+ * tests/fixtures/exec_heap.c in a report: every call of both images counted;
+ * live, leaked and active only what the new image holds, although its blocks
+ * sit where the old image's were (not duplicates, not frees of them); the
+ * old image's blocks released by the exec; its stacks keep their allocations
+ * and hold nothing; the peak is the higher of the two images' own.
+ */
+static void expect_exec_heap(json_t *j, const char *out, const char *mode)
+{
+	long long old_peak = truth(out, "old_peak_bytes"), new_peak = truth(out, "new_peak_bytes");
+	long long live_cnt = truth(out, "new_live_cnt"), live_bytes = truth(out, "new_live_bytes");
+	json_t *active = json_object_get(j, "active_allocations"), *a;
+	long long active_bytes = 0;
+	size_t i;
+
+	cr_assert_gt(truth(out, "new_reused"), 0,
+		     "no block of the new image is where an old one was: nothing is checked");
+	expect_sum(j, "total_allocations", out, "allocs", false, mode);
+	expect_sum(j, "total_allocated", out, "alloc_bytes", false, mode);
+	expect_sum(j, "stats.total_frees", out, "frees", false, mode);
+	expect_sum(j, "stats.total_freed", out, "freed_bytes", false, mode);
+	expect_sum(j, "stats.active_allocations", out, "live_cnt", true, mode);
+	expect_sum(j, "stats.active_memory", out, "live_bytes", true, mode);
+	expect_is(jint(j, "stats.released_by_exec"), truth(out, "old_live_cnt"), "released_by_exec",
+		  mode);
+	expect_is(jint(j, "stats.peak_memory"), old_peak > new_peak ? old_peak : new_peak,
+		  "peak_memory", mode);
+	expect_is(jint(j, "stats.unknown_frees"), 0, "unknown_frees", mode);
+	expect_is(jint(j, "stats.duplicate_allocations"), 0, "duplicate_allocations", mode);
+	expect_is(jint(j, "stats.failed_allocations"), 0, "failed_allocations", mode);
+	expect_is(jint(j, "stats.lost_events"), 0, "lost_events", mode);
+
+	json_array_foreach(active, i, a)
+		active_bytes += json_integer_value(json_object_get(a, "size"));
+	expect_is((long long)json_array_size(active), live_cnt, "active_allocations' length", mode);
+	expect_is(active_bytes, live_bytes, "active_allocations' bytes", mode);
+	expect_is(sum_by_call_site(j, "leaks", "new_alloc", "live_count"), live_cnt,
+		  "new_alloc's leaked blocks", mode);
+	expect_is(sum_by_call_site(j, "leaks", "new_alloc", "live_bytes"), live_bytes,
+		  "new_alloc's leaked bytes", mode);
+	expect_is(sum_by_call_site(j, "leaks", "old_alloc", "live_count"), 0,
+		  "old_alloc's leaked blocks", mode);
+
+	expect_is(sum_by_call_site(j, "stacks", "old_alloc", "allocations"), truth(out, "old_allocs"),
+		  "old_alloc's stacks' allocations", mode);
+	expect_is(sum_by_call_site(j, "stacks", "old_alloc", "bytes"), truth(out, "old_alloc_bytes"),
+		  "old_alloc's stacks' bytes", mode);
+	expect_is(sum_by_call_site(j, "stacks", "old_alloc", "live_count"), 0,
+		  "old_alloc's stacks' live_count", mode);
+	expect_is(sum_by_call_site(j, "stacks", "old_alloc", "live_bytes"), 0,
+		  "old_alloc's stacks' live_bytes", mode);
+	expect_is(sum_by_call_site(j, "stacks", "new_alloc", "allocations"), truth(out, "new_allocs"),
+		  "new_alloc's stacks' allocations", mode);
+	expect_is(sum_by_call_site(j, "stacks", "new_alloc", "live_count"), live_cnt,
+		  "new_alloc's stacks' live_count", mode);
+	expect_is(sum_by_call_site(j, "stacks", "new_alloc", "live_bytes"), live_bytes,
+		  "new_alloc's stacks' live_bytes", mode);
+}
+
+/*
+ * Regression (was a known limit): in --aggregate mode the blocks the old
+ * image left live stayed live in the BPF maps after an exec. Seen: after
+ * exec_heap, active_allocations held the old image's 10 blocks beside the new
+ * image's 8, the old image's stacks kept their live figures, peak_memory was
+ * the old image's live bytes plus the new image's peak, and each new block at
+ * an old one's address counted a free of the old block. Fix: on_exec starts a
+ * new generation of the heap in BPF; blocks of an older one are dropped when
+ * met and at the end. The same run in streaming mode gives the same figures.
+ */
+Test(hostile, exec_aggregate_drops_the_old_images_blocks, .timeout = 180)
+{
+	char *fx_argv[] = { (char *)e2e_fixture("exec_heap"), "-w", NULL };
+	const char *const aggregate[] = { "--aggregate", NULL };
+	const char *const same[] = { "total_allocations", "total_allocated", "stats.total_frees",
+				     "stats.total_freed", "stats.active_allocations",
+				     "stats.active_memory", "stats.peak_memory",
+				     "stats.released_by_exec", "stats.unknown_frees",
+				     "stats.allocator_internal_frees", NULL };
+	struct proc fx, tt;
+	json_t *j[2];
+	int m;
+
+	setup_dir();
+	for (m = 0; m < 2; m++) {
+		j[m] = attach_run(&fx, fx_argv, &tt, m ? aggregate : NULL, NULL);
+		expect_exec_heap(j[m], fx.out, m ? "--aggregate" : "streaming");
+		proc_free(&fx);
+		proc_free(&tt);
+	}
+	for (m = 0; same[m]; m++)
+		expect_is(jint(j[1], same[m]), jint(j[0], same[m]), same[m],
+			  "--aggregate against streaming");
+	json_decref(j[0]);
+	json_decref(j[1]);
+	done_dir();
+}
+
 /* SIGKILL of the launched command mid-trace: ttbpf reports and exits 137. */
 Test(hostile, target_killed_mid_trace, .timeout = 120)
 {
@@ -761,7 +860,7 @@ Test(hostile, target_killed_mid_trace, .timeout = 120)
 	usleep(500 * 1000);
 	cr_assert_eq(kill(target, SIGKILL), 0, "kill %d: %s", target, strerror(errno));
 	rc = proc_finish(&p, TRACE_TIMEOUT_MS);
-	expect_no_crash(&p);
+	e2e_expect_no_crash(&p);
 	cr_expect_eq(rc, 128 + SIGKILL, "ttbpf exited %d:\n%s", rc, p.err);
 	j = load_json(json_path);
 	cr_expect_eq(jint(j, "target.pid"), target);
@@ -769,7 +868,7 @@ Test(hostile, target_killed_mid_trace, .timeout = 120)
 	cr_expect_gt(jint(j, "total_allocations"), 0);
 	cr_expect_eq(jint(j, "stats.lost_events"), 0);
 	json_decref(j);
-	expect_dir_holds(dir, report);
+	e2e_expect_dir_holds(dir, report);
 	proc_free(&p);
 	done_dir();
 }
@@ -790,11 +889,11 @@ Test(hostile, missing_output_directory, .timeout = 60)
 	snprintf(bad, sizeof(bad), "%s/missing/out.json", dir);
 	snprintf(marker, sizeof(marker), "%s/ran", dir);
 	rc = run(&p, argv, 30000);
-	expect_no_crash(&p);
+	e2e_expect_no_crash(&p);
 	cr_expect_eq(rc, 1, "ttbpf exited %d:\n%s", rc, p.err);
 	cr_expect(strstr(p.err, "/missing"), "the message does not name the directory:\n%s", p.err);
 	cr_expect(strstr(p.err, "No such file or directory"), "%s", p.err);
-	expect_dir_holds(dir, none); /* no marker: the command never ran */
+	e2e_expect_dir_holds(dir, none); /* no marker: the command never ran */
 	proc_free(&p);
 	done_dir();
 }
@@ -846,7 +945,7 @@ Test(hostile, symlink_at_output_path, .timeout = 120)
 	cr_assert_eq(symlink(victim2, svg), 0);
 
 	rc = run(&p, argv, TRACE_TIMEOUT_MS);
-	expect_no_crash(&p);
+	e2e_expect_no_crash(&p);
 	cr_expect_eq(rc, 0, "ttbpf exited %d:\n%s", rc, p.err);
 	expect_file_is(victim, "precious\n");
 	expect_file_is(victim2, "precious too\n");
@@ -856,7 +955,7 @@ Test(hostile, symlink_at_output_path, .timeout = 120)
 	cr_expect(S_ISREG(st.st_mode), "%s is not a regular file (the link was followed?)", svg);
 	j = load_json(json_path);
 	json_decref(j);
-	expect_dir_holds(dir, files);
+	e2e_expect_dir_holds(dir, files);
 	unlink(victim);
 	unlink(victim2);
 	proc_free(&p);
@@ -881,7 +980,7 @@ Test(hostile, reports_owned_by_sudo_user, .timeout = 120)
 	unsetenv("SUDO_UID");
 	unsetenv("SUDO_GID");
 	rc = proc_finish(&p, TRACE_TIMEOUT_MS);
-	expect_no_crash(&p);
+	e2e_expect_no_crash(&p);
 	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, p.err);
 	for (i = 0; names[i]; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
@@ -889,7 +988,7 @@ Test(hostile, reports_owned_by_sudo_user, .timeout = 120)
 		cr_expect_eq(st.st_uid, 65534, "%s owned by uid %d", path, (int)st.st_uid);
 		cr_expect_eq(st.st_gid, 65534, "%s owned by gid %d", path, (int)st.st_gid);
 	}
-	expect_dir_holds(dir, names);
+	e2e_expect_dir_holds(dir, names);
 	proc_free(&p);
 	done_dir();
 }
@@ -974,7 +1073,7 @@ Test(hostile, hostile_variable_strings, .timeout = 120)
 	setup_dir();
 	snprintf(svg, sizeof(svg), "%s/out.svg", dir);
 	rc = run(&p, argv, TRACE_TIMEOUT_MS);
-	expect_no_crash(&p);
+	e2e_expect_no_crash(&p);
 	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, p.err);
 	/* jansson rejects invalid UTF-8 and raw control bytes: this is the check */
 	j = load_json(json_path);
