@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -407,7 +408,29 @@ static bool has_allocator(const char *path)
 	return !elf_syms__funcs(path, names, 2, f) && f[0].offset && f[1].offset;
 }
 
-/* The libc mapped by pid, as a path we can open (through its root). */
+/*
+ * Where the file a mapping shows is, for us: the path through the target's
+ * root when that is the very file (same device and inode), else the mapping
+ * itself. A chroot'ed target's maps name files as the host sees them, and a
+ * file replaced on disk is "(deleted)": /proc/PID/map_files still opens them.
+ */
+static void mapped_file_path(int pid, const char *path, unsigned long lo, unsigned long hi,
+			     unsigned int dev_major, unsigned int dev_minor, unsigned long inode,
+			     char *buf, size_t len)
+{
+	struct stat st;
+
+	if (pid == getpid())
+		snprintf(buf, len, "%s", path);
+	else
+		snprintf(buf, len, "/proc/%d/root%s", pid, path);
+	if (!strstr(path, " (deleted)") && !stat(buf, &st) && st.st_ino == inode &&
+	    major(st.st_dev) == dev_major && minor(st.st_dev) == dev_minor)
+		return;
+	snprintf(buf, len, "/proc/%d/map_files/%lx-%lx", pid, lo, hi);
+}
+
+/* The libc mapped by pid, as a path we can open. */
 static int find_mapped_libc(int pid, char *buf, size_t len)
 {
 	char maps[64], *line = NULL;
@@ -420,11 +443,13 @@ static int find_mapped_libc(int pid, char *buf, size_t len)
 	if (!f)
 		return -errno;
 	while (getline(&line, &cap, f) > 0) {
-		unsigned long lo, hi;
+		unsigned long lo, hi, inode;
+		unsigned int dmaj, dmin;
 		char perms[8], *path, *nl;
 		int off = 0;
 
-		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &off) < 3 || !off)
+		if (sscanf(line, "%lx-%lx %7s %*s %x:%x %lu %n", &lo, &hi, perms, &dmaj, &dmin, &inode,
+			   &off) < 6 || !off)
 			continue;
 		path = line + off;
 		if ((nl = strchr(path, '\n')))
@@ -432,11 +457,7 @@ static int find_mapped_libc(int pid, char *buf, size_t len)
 		/* the code mapping of a file named like a libc */
 		if (path[0] != '/' || perms[2] != 'x' || !is_libc(path))
 			continue;
-		if (strstr(path, " (deleted)"))
-			/* replaced on disk: the mapping itself still names the inode */
-			snprintf(buf, len, "/proc/%d/map_files/%lx-%lx", pid, lo, hi);
-		else
-			snprintf(buf, len, "/proc/%d/root%s", pid, path);
+		mapped_file_path(pid, path, lo, hi, dmaj, dmin, inode, buf, len);
 		if (!has_allocator(buf))
 			continue;
 		err = 0;
@@ -513,7 +534,8 @@ int target__allocator(const struct target *t, const char *lib_path, char *buf, s
 		err = find_mapped_libc(t->pid, buf, len);
 		if (err == -ENOENT) {
 			snprintf(buf, len, "/proc/%d/exe", t->pid);
-			return elf_syms__is_static(buf) == 1 ? 0 : -ENOENT;
+			if (elf_syms__is_static(buf) == 1)
+				return 0;
 		}
 	}
 	if (err)

@@ -375,19 +375,13 @@ Test(ns, container_pid1, .fini = cleanup, .timeout = 120)
 }
 
 /*
- * KNOWN LIMIT: a chrooted target (no namespaces: chroot(8), or a runtime that
- * chroots instead of pivoting) cannot be traced without --lib. Its
- * /proc/PID/maps names files as the reader's root sees them (here
- * DIR/root/ttbpf-ns/lib/libc.so.6), not as its own root does, and
- * user/target.c find_mapped_libc() joins that path to /proc/PID/root: the
- * result names nothing, no libc is found, and target__allocator() returns
- * -ENOENT without a word for a dynamic executable. Seen: `ttbpf -p PID`
- * exits 1 and prints nothing, even with -v; with --lib /ttbpf-ns/lib/libc.so.6
- * the trace is exact. Fix: try /proc/PID/map_files/LO-HI of the mapping
- * (as for a deleted file, and as user/symbolize.c does) when the path through
- * the root names nothing, and say why when no allocator is found.
+ * A chrooted target (no namespaces: chroot(8), or a runtime that chroots
+ * instead of pivoting): its /proc/PID/maps names files as the reader's root
+ * sees them (DIR/root/ttbpf-ns/lib/libc.so.6), not as its own root does, so
+ * the path through /proc/PID/root names nothing; ttbpf must open the mapping
+ * itself (/proc/PID/map_files) and trace it exactly, without --lib.
  */
-Test(ns, chrooted_target, .fini = cleanup, .timeout = 120, .disabled = true)
+Test(ns, chrooted_target, .fini = cleanup, .timeout = 120)
 {
 	char *argv[] = { "env", "LD_LIBRARY_PATH=" CT_LIB, "chroot", root, CT_EXE, NULL };
 	char module[400];
