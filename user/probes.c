@@ -128,6 +128,13 @@ static int link_uprobe_multi(int prog_fd, const char *path, const __u64 *offsets
 	return fd < 0 ? -errno : fd;
 }
 
+static bool getenv_is_1(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && !strcmp(v, "1");
+}
+
 /*
  * Whether this kernel makes uprobe_multi links: a program of that attach
  * type is loaded, and linked to a directory, which a kernel that knows them
@@ -209,7 +216,9 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 		fprintf(stderr, "ttbpf: cannot open the BPF object: %s\n", strerror(-err));
 		goto err_free;
 	}
-	p->multi = uprobe_multi_supported();
+	/* TTBPF_PERF_UPROBES=1: the older kind anyway, to compare the two, or
+	 * as a way round a kernel whose uprobe_multi misbehaves */
+	p->multi = !getenv_is_1("TTBPF_PERF_UPROBES") && uprobe_multi_supported();
 	if (p->multi) {
 		bpf_program__set_expected_attach_type(p->skel->progs.alloc_enter,
 						      TT_BPF_TRACE_UPROBE_MULTI);

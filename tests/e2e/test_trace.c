@@ -139,13 +139,17 @@ Test(launch, fixture_counts_exact_and_match_bpftrace, .timeout = 180)
 	proc_free(&bt);
 }
 
-/* Attach mode: the fixture waits for us before its first counted call, so
- * every number must equal its own bookkeeping. */
-Test(attach, fixture_counts_exact, .timeout = 180)
+/*
+ * Attach mode: the fixture waits for us before its first counted call, so
+ * every number must equal its own bookkeeping. perf_uprobes: with the
+ * allocator probed by perf-event uprobes, as on kernels without uprobe_multi
+ * links (TTBPF_PERF_UPROBES=1), which -v must say.
+ */
+static void attach_exact(bool perf_uprobes)
 {
 	char pidbuf[16], *fx_argv[] = { (char *)e2e_fixture("known_allocs"), "-w", "-t", "4", "-r",
 					"5", NULL };
-	char *tt_argv[] = { (char *)e2e_tool(), "-p", pidbuf, "--json", json_path, NULL };
+	char *tt_argv[] = { (char *)e2e_tool(), "-v", "-p", pidbuf, "--json", json_path, NULL };
 	struct proc fx, tt;
 	json_t *j, *threads, *t;
 	long long per_thread, with_allocs = 0;
@@ -156,8 +160,14 @@ Test(attach, fixture_counts_exact, .timeout = 180)
 	proc_start(&fx, fx_argv, true);
 	cr_assert(proc_wait_for(&fx, "ready ", false, 10000));
 	snprintf(pidbuf, sizeof(pidbuf), "%lld", truth(fx.out, "ready"));
+	if (perf_uprobes)
+		cr_assert_eq(setenv("TTBPF_PERF_UPROBES", "1", 1), 0);
 	proc_start(&tt, tt_argv, false);
+	unsetenv("TTBPF_PERF_UPROBES");
 	cr_assert(proc_wait_for(&tt, "tracing pid", true, 30000), "ttbpf did not attach:\n%s", tt.err);
+	cr_expect(strstr(tt.err, perf_uprobes ? "allocator probes as perf-event uprobes"
+					      : "allocator probes as uprobe_multi links"),
+		  "stderr:\n%s", tt.err);
 	cr_assert(write(fx.in_fd, "g", 1) == 1);
 	cr_assert_eq(proc_finish(&fx, TRACE_TIMEOUT_MS), 0);
 	/* the target's exit ends tracing */
@@ -194,6 +204,16 @@ Test(attach, fixture_counts_exact, .timeout = 180)
 	json_decref(j);
 	proc_free(&fx);
 	proc_free(&tt);
+}
+
+Test(attach, fixture_counts_exact, .timeout = 180)
+{
+	attach_exact(false);
+}
+
+Test(attach, fixture_counts_exact_with_perf_uprobes, .timeout = 180)
+{
+	attach_exact(true);
 }
 
 static void check_real_program(char *const cmd[], int cmd_cnt)
