@@ -173,6 +173,9 @@ enum tt_counter {
 	TT_CNT_AGG_COLLISIONS,    /* two stacks with one hash: the second counted apart */
 	TT_CNT_AGG_LIVE_BYTES,
 	TT_CNT_AGG_PEAK_BYTES,    /* highest TT_CNT_AGG_LIVE_BYTES seen */
+	TT_CNT_AGG_EXECS,         /* execs of the target: the generation of its heap */
+	TT_CNT_AGG_EXEC_RELEASED, /* blocks of an old image dropped in BPF (the rest
+				   * are dropped at collect time): not frees */
 	TT_CNT_NUM,
 };
 
@@ -198,7 +201,9 @@ struct tt_agg_block {
 	__u64 size;
 	__u64 stack;  /* key in the stack map */
 	__u64 ts_ns;
-	__u32 tid, pad;
+	__u32 tid;
+	__u32 gen;    /* TT_CNT_AGG_EXECS when allocated: an older one is the block
+		       * of an image that exec replaced, gone with it */
 };
 
 #endif /* TTBPF_H */

@@ -66,6 +66,8 @@ struct collect {
 	struct model *m;
 	struct key_id *ids;
 	size_t cnt, cap;
+	uint32_t gen;           /* the target's current image (TT_CNT_AGG_EXECS) */
+	uint64_t exec_released; /* blocks of images it exec'd away, dropped here */
 };
 
 static int on_stack(void *ctx, const void *key, const void *value)
@@ -102,6 +104,12 @@ static int on_block(void *ctx, const void *key, const void *value)
 	struct collect *c = ctx;
 	struct key_id k = { .key = b->stack }, *hit;
 
+	/* an image that exec replaced left it: gone with that image (its
+	 * stack's live figures were dropped at the exec, in BPF) */
+	if (b->gen != c->gen) {
+		c->exec_released++;
+		return 0;
+	}
 	hit = bsearch(&k, c->ids, c->cnt, sizeof(*c->ids), cmp_key);
 	heap__restore_block(c->m->heap, *(const uint64_t *)key, b->size, b->ts_ns, b->tid,
 			    hit ? hit->id : 0);
@@ -110,7 +118,7 @@ static int on_block(void *ctx, const void *key, const void *value)
 
 int aggregate__collect(struct probes *p, struct model *m)
 {
-	struct collect c = { .m = m };
+	struct collect c = { .m = m, .gen = (uint32_t)probes__counter(p, TT_CNT_AGG_EXECS) };
 	struct heap_stats totals = {};
 	int err;
 
@@ -133,6 +141,7 @@ int aggregate__collect(struct probes *p, struct model *m)
 	totals.failed_allocs = probes__counter(p, TT_CNT_AGG_FAILED);
 	totals.unknown_frees = probes__counter(p, TT_CNT_AGG_UNKNOWN_FREES);
 	totals.internal_frees = probes__counter(p, TT_CNT_AGG_INTERNAL_FREES);
+	totals.exec_released = probes__counter(p, TT_CNT_AGG_EXEC_RELEASED) + c.exec_released;
 	totals.peak_bytes = probes__counter(p, TT_CNT_AGG_PEAK_BYTES);
 	heap__set_totals(m->heap, &totals);
 	return 0;
