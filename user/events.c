@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "events.h"
 #include "heap.h"
@@ -19,6 +21,7 @@ _Static_assert(sizeof(struct tt_var_site_v1) == 48, "include/tt.h's struct tt_va
 
 struct events {
 	struct ring_buffer *rb;
+	int ep;               /* -1, or the ring buffer and the wake-up fds */
 	struct model *root;   /* the target: every record without a router */
 	events_route_fn route; /* followed children's models, by tgid */
 	void *route_ctx;
@@ -209,6 +212,7 @@ int events__new(struct events **out, int ringbuf_fd, struct model *m)
 
 	if (!ev)
 		return -ENOMEM;
+	ev->ep = -1;
 	ev->root = m;
 	events__adopt(m);
 	if (ringbuf_fd < 0) {
@@ -226,13 +230,47 @@ int events__new(struct events **out, int ringbuf_fd, struct model *m)
 	return 0;
 }
 
+static int ep_add(int ep, int fd)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) ? -errno : 0;
+}
+
+int events__wake_on(struct events *ev, int fd)
+{
+	int err;
+
+	if (!ev->rb)
+		return -EINVAL;
+	if (ev->ep < 0) {
+		ev->ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ev->ep < 0)
+			return -errno;
+		/* an epoll fd is readable while its own fds are */
+		err = ep_add(ev->ep, ring_buffer__epoll_fd(ev->rb));
+		if (err) {
+			close(ev->ep);
+			ev->ep = -1;
+			return err;
+		}
+	}
+	return ep_add(ev->ep, fd);
+}
+
 int events__poll(struct events *ev, int timeout_ms)
 {
+	struct epoll_event ready[4];
 	int n;
 
 	if (!ev->rb)
 		return 0;
-	n = ring_buffer__poll(ev->rb, timeout_ms);
+	if (ev->ep >= 0) {
+		n = epoll_wait(ev->ep, ready, 4, timeout_ms);
+		n = n < 0 ? -errno : 0;
+	} else {
+		n = ring_buffer__poll(ev->rb, timeout_ms);
+	}
 
 	/* Records submitted without a wake-up are not signalled: take them too. */
 	if (n >= 0) {
@@ -257,6 +295,8 @@ void events__free(struct events *ev)
 {
 	if (!ev)
 		return;
+	if (ev->ep >= 0)
+		close(ev->ep);
 	ring_buffer__free(ev->rb);
 	free(ev);
 }

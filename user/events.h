@@ -29,13 +29,15 @@ typedef struct model *(*events_route_fn)(void *ctx, int tgid);
 void events__route(struct events *ev, events_route_fn route, void *ctx);
 /* Lets records of m keep its stacks and variables in step with its heap. */
 void events__adopt(struct model *m);
-/* Consumes what is pending, waiting up to timeout_ms for more. Returns the
- * number of records, or a negative errno (-EINTR on a signal). */
 /* Without a ring buffer, fed by events__feed(): tests and benchmarks. */
 int events__new_offline(struct events **out, struct model *m);
 /* Decodes one record as if it came from the ring buffer. */
 void events__feed(struct events *ev, const void *data, size_t size);
+/* Consumes what is pending, waiting up to timeout_ms for more. Returns the
+ * number of records, or a negative errno (-EINTR on a signal). */
 int events__poll(struct events *ev, int timeout_ms);
+/* events__poll() also returns as soon as fd is readable (fd is not read). */
+int events__wake_on(struct events *ev, int fd);
 /* Consumes everything pending without waiting. */
 int events__drain(struct events *ev);
 const struct events_stats *events__stats(const struct events *ev);

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
+#include <unistd.h>
 #include "aggregate.h"
 #include "events.h"
 #include "heap.h"
@@ -48,9 +50,43 @@ static void catch_stop_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/*
+ * What happens to our children (the launched command; with -f, every task
+ * followed stops for ptrace) arrives as SIGCHLD: read from a signalfd that
+ * wakes the reader, so that a stopped task waits for nothing. -1 when not
+ * needed or not possible (the poll timeout then bounds the wait).
+ */
+static int child_events_fd(struct events *ev, const struct target *t, const struct options *o)
+{
+	sigset_t chld;
+	int fd;
+
+	if (!target__launched(t) && !o->follow)
+		return -1;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	/* after the launch: the command must not inherit SIGCHLD blocked */
+	if (sigprocmask(SIG_BLOCK, &chld, NULL))
+		return -1;
+	fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd >= 0 && events__wake_on(ev, fd)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void drain_fd(int fd)
+{
+	struct signalfd_siginfo si[8];
+
+	while (fd >= 0 && read(fd, si, sizeof(si)) > 0)
+		;
+}
+
 /* Reads records until the target exits, the duration ends or a signal comes. */
 static int trace_loop(struct events *ev, struct target *t, const struct options *o,
-		      uint64_t start_ns)
+		      uint64_t start_ns, int chld_fd)
 {
 	uint64_t deadline = o->duration_s ? start_ns + (uint64_t)(o->duration_s * 1e9) : 0;
 	int n;
@@ -61,6 +97,7 @@ static int trace_loop(struct events *ev, struct target *t, const struct options 
 			fprintf(stderr, "ttbpf: reading the ring buffer failed: %s\n", strerror(-n));
 			return n;
 		}
+		drain_fd(chld_fd);
 		if (target__exited(t))
 			break;
 		if (deadline && now_ns(CLOCK_MONOTONIC) >= deadline)
@@ -172,7 +209,7 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	struct target *t = NULL;
 	struct model model = {};
 	char lib[PATH_MAX];
-	int err, rc = 1;
+	int err, rc = 1, chld_fd = -1;
 
 	err = o->argv ? target__launch(&t, o->argv, o->follow)
 		      : target__attach(&t, o->pid, o->follow);
@@ -221,6 +258,7 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	target__set_hooks(t, &hooks);
 	if (procs)
 		events__route(ev, follow__route, &follow);
+	chld_fd = child_events_fd(ev, t, o);
 	signal_target = t;
 	catch_stop_signals();
 	if (target__launched(t)) {
@@ -232,7 +270,7 @@ static int trace(const struct options *o, const struct report_plan *plan)
 		fprintf(stderr, "ttbpf: tracing pid %d (%d probes on %s); Ctrl-C to stop\n",
 			target__pid(t), probes__attached_cnt(probes), lib);
 
-	err = trace_loop(ev, t, o, meta.start_ns);
+	err = trace_loop(ev, t, o, meta.start_ns, chld_fd);
 	follow.done = true; /* processes born from now on run untraced */
 	meta.end_ns = now_ns(CLOCK_MONOTONIC);
 	/* detach first, so that draining ends even if the target runs on */
@@ -267,6 +305,8 @@ static int trace(const struct options *o, const struct report_plan *plan)
 cleanup:
 	if (err && rc == 0)
 		rc = 1;
+	if (chld_fd >= 0)
+		close(chld_fd);
 	events__free(ev);
 	probes__free(probes);
 	signal_target = NULL;
