@@ -236,6 +236,49 @@ Test(follow, already_traced_target_is_refused, .timeout = 120)
 	done_dir();
 }
 
+/*
+ * Tracing goes on while any process followed lives: a child that allocates
+ * only once its parent (the target) has exited is counted, and a child
+ * killed by a signal is listed with 128 + 9; ttbpf's status is the target's.
+ */
+Test(follow, orphan_and_killed_children, .timeout = 300)
+{
+	char json[320], *argv[] = { (char *)e2e_tool(), "-f", "--json", json, "--",
+				    (char *)e2e_fixture("forker"), "orphan", NULL };
+	json_t *j, *procs, *p;
+	bool seen6 = false, seen137 = false;
+	struct proc tt;
+	size_t i;
+	int rc;
+
+	e2e_require_root();
+	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
+	snprintf(json, sizeof(json), "%s/t.json", dir);
+	rc = run(&tt, argv, TRACE_TIMEOUT_MS);
+	e2e_expect_no_crash(&tt);
+	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt.err);
+	j = load_json(json);
+	cr_expect_eq(jint(j, "target.exit_code"), 0);
+	procs = json_object_get(j, "processes");
+	cr_assert_eq(json_array_size(procs), 2, "children: %zu", json_array_size(procs));
+	json_array_foreach(procs, i, p) {
+		int code = exit_code_of(p);
+		long long n = code == 6 ? 70 : 80, size = code == 6 ? 700 : 800;
+		long long kept = code == 6 ? 8 : 9;
+
+		cr_expect(code == 6 || code == 137, "exit code %d", code);
+		seen6 |= code == 6;
+		seen137 |= code == 137;
+		cr_expect_eq(jint(p, "total_allocations"), n, "child exiting %d", code);
+		cr_expect_eq(jint(p, "total_allocated"), n * size, "child exiting %d", code);
+		cr_expect_eq(jint(p, "live_blocks"), kept, "child exiting %d", code);
+	}
+	cr_expect(seen6 && seen137);
+	json_decref(j);
+	proc_free(&tt);
+	done_dir();
+}
+
 Test(follow, aggregate_is_a_usage_error, .timeout = 60)
 {
 	char *argv[] = { (char *)e2e_tool(), "-f", "--aggregate", "--", "true", NULL };
