@@ -16,18 +16,18 @@ static void attach_markers(struct follow *f, int pid)
 	probes__attach_vars(f->probes, pid, exe);
 }
 
-static double now_ms(void)
+static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void on_spawned(void *ctx, int pid, int parent_pid)
 {
 	struct follow *f = ctx;
-	double t0 = now_ms();
+	uint64_t t0 = now_ns();
 	struct proc *p;
 
 	if (f->done || !f->procs)
@@ -35,7 +35,7 @@ static void on_spawned(void *ctx, int pid, int parent_pid)
 	/* records of an earlier process with this pid must not land here */
 	if (procs__find(f->procs, pid) && f->events)
 		events__drain(f->events);
-	p = procs__add(f->procs, pid, parent_pid);
+	p = procs__add(f->procs, pid, parent_pid, t0);
 	if (!p) {
 		fprintf(stderr, "ttbpf: out of memory: pid %d (child of %d) is not followed\n", pid,
 			parent_pid);
@@ -51,7 +51,7 @@ static void on_spawned(void *ctx, int pid, int parent_pid)
 	attach_markers(f, pid);
 	if (f->verbose)
 		fprintf(stderr, "ttbpf: following pid %d, child of %d (held %.1f ms for its probes)\n",
-			pid, parent_pid, now_ms() - t0);
+			pid, parent_pid, (double)(now_ns() - t0) / 1e6);
 }
 
 static void on_execed(void *ctx, int pid)
@@ -86,6 +86,7 @@ static void on_ended(void *ctx, int pid, int exit_code)
 	if (!p)
 		return;
 	p->exit_code = exit_code;
+	p->end_ns = now_ns();
 	if (!f->done)
 		probes__release(f->probes, pid);
 }

@@ -170,6 +170,10 @@ static int report_children(const struct report_plan *plan, struct procs *procs,
 		meta.command = p->command;
 		meta.launched = false;
 		meta.exit_code = p->exit_code;
+		/* its own life: born, and ended (or still running when tracing did) */
+		meta.start_ns = p->start_ns;
+		if (p->end_ns && p->end_ns < meta.end_ns)
+			meta.end_ns = p->end_ns;
 		if (model__finish(&p->model, lib))
 			fprintf(stderr, "ttbpf: out of memory grouping call sites of pid %d\n", p->pid);
 		/* a path that could not be derived is left out, the rest written */
@@ -238,7 +242,7 @@ static int trace(const struct options *o, const struct report_plan *plan)
 		goto cleanup;
 	err = model__init(&model, meta.start_ns, target__pid(t), !target__launched(t));
 	if (!err && o->follow)
-		err = procs__new(&procs, meta.start_ns);
+		err = procs__new(&procs);
 	if (err) {
 		fprintf(stderr, "ttbpf: out of memory\n");
 		goto cleanup;

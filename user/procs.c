@@ -8,21 +8,19 @@ struct procs {
 	struct proc **v;
 	size_t cnt, cap;
 	size_t last;        /* records come in runs from one process */
-	uint64_t start_ns;
 };
 
-int procs__new(struct procs **out, uint64_t start_ns)
+int procs__new(struct procs **out)
 {
 	struct procs *ps = calloc(1, sizeof(*ps));
 
 	if (!ps)
 		return -ENOMEM;
-	ps->start_ns = start_ns;
 	*out = ps;
 	return 0;
 }
 
-struct proc *procs__add(struct procs *ps, int pid, int parent_pid)
+struct proc *procs__add(struct procs *ps, int pid, int parent_pid, uint64_t start_ns)
 {
 	struct proc *p;
 
@@ -38,13 +36,14 @@ struct proc *procs__add(struct procs *ps, int pid, int parent_pid)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	if (model__init(&p->model, ps->start_ns, pid, true)) {
+	if (model__init(&p->model, start_ns, pid, true)) {
 		free(p);
 		return NULL;
 	}
 	p->pid = pid;
 	p->parent_pid = parent_pid;
 	p->exit_code = -1;
+	p->start_ns = start_ns;
 	procmem__cmdline(pid, p->command, sizeof(p->command));
 	ps->last = ps->cnt; /* a reused pid finds its newest holder */
 	ps->v[ps->cnt++] = p;

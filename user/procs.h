@@ -19,14 +19,16 @@ struct proc {
 	struct model model;
 	char command[PROC_COMMAND_MAX];
 	int exit_code; /* as a shell reports it; -1 while running */
+	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC: born, ended (0: running) */
 };
 
 struct procs;
 
-int procs__new(struct procs **out, uint64_t start_ns);
-/* A new child: its model is created (its mappings read at once: a forked
- * child maps what its parent did). NULL when out of memory. */
-struct proc *procs__add(struct procs *ps, int pid, int parent_pid);
+int procs__new(struct procs **out);
+/* A new child, born at start_ns: its model is created (its mappings read at
+ * once: a forked child maps what its parent did), its timeline starting
+ * there. NULL when out of memory. */
+struct proc *procs__add(struct procs *ps, int pid, int parent_pid, uint64_t start_ns);
 /* NULL when pid is not followed. */
 struct proc *procs__find(struct procs *ps, int pid);
 size_t procs__count(const struct procs *ps);

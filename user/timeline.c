@@ -8,7 +8,9 @@ struct timeline {
 	uint64_t start_ns;
 	uint64_t interval_ns;
 	size_t cnt; /* intervals in use: the last one is the current one */
-	struct timeline_point pts[TIMELINE_MAX_POINTS];
+	size_t cap; /* of pts: grown as needed up to TIMELINE_MAX_POINTS (a
+		     * short-lived process followed with -f needs few) */
+	struct timeline_point *pts;
 	uint64_t size_hist[DASH_SIZE_BUCKETS];
 	uint64_t size_hist_bytes[DASH_SIZE_BUCKETS];
 	uint64_t last_live_bytes, last_live_cnt;
@@ -20,6 +22,12 @@ int timeline__new(struct timeline **out, uint64_t start_ns)
 
 	if (!t)
 		return -ENOMEM;
+	t->cap = 64;
+	t->pts = calloc(t->cap, sizeof(*t->pts));
+	if (!t->pts) {
+		free(t);
+		return -ENOMEM;
+	}
 	t->start_ns = start_ns;
 	t->interval_ns = TIMELINE_FIRST_INTERVAL_NS;
 	*out = t;
@@ -28,6 +36,8 @@ int timeline__new(struct timeline **out, uint64_t start_ns)
 
 void timeline__free(struct timeline *t)
 {
+	if (t)
+		free(t->pts);
 	free(t);
 }
 
@@ -57,12 +67,30 @@ static void compact(struct timeline *t)
 {
 	size_t i;
 
-	for (i = 0; i < TIMELINE_MAX_POINTS / 2; i++)
+	for (i = 0; i < t->cap / 2; i++)
 		merge(&t->pts[i], &t->pts[2 * i], &t->pts[2 * i + 1]);
-	memset(&t->pts[TIMELINE_MAX_POINTS / 2], 0,
-	       sizeof(t->pts[0]) * (TIMELINE_MAX_POINTS - TIMELINE_MAX_POINTS / 2));
+	memset(&t->pts[t->cap / 2], 0, sizeof(t->pts[0]) * (t->cap - t->cap / 2));
 	t->interval_ns *= 2;
 	t->cnt = (t->cnt + 1) / 2;
+}
+
+/* Room for interval i: more points while there may be, else a coarser
+ * interval (also when memory runs out: the timeline stays bounded). */
+static void make_room(struct timeline *t, uint64_t rel)
+{
+	while (rel / t->interval_ns >= t->cap) {
+		size_t cap = t->cap * 2;
+		struct timeline_point *n;
+
+		n = cap <= TIMELINE_MAX_POINTS ? realloc(t->pts, cap * sizeof(*n)) : NULL;
+		if (!n) {
+			compact(t);
+			continue;
+		}
+		memset(&n[t->cap], 0, (cap - t->cap) * sizeof(*n));
+		t->pts = n;
+		t->cap = cap;
+	}
 }
 
 static struct timeline_point *point_at(struct timeline *t, uint64_t ts_ns)
@@ -70,8 +98,7 @@ static struct timeline_point *point_at(struct timeline *t, uint64_t ts_ns)
 	uint64_t rel = ts_ns > t->start_ns ? ts_ns - t->start_ns : 0;
 	size_t i;
 
-	while (rel / t->interval_ns >= TIMELINE_MAX_POINTS)
-		compact(t);
+	make_room(t, rel);
 	i = (size_t)(rel / t->interval_ns);
 	/* records may come slightly out of order across CPUs: never go back */
 	if (t->cnt && i < t->cnt - 1)
