@@ -279,6 +279,44 @@ Test(follow, orphan_and_killed_children, .timeout = 300)
 	done_dir();
 }
 
+/*
+ * SIGINT to ttbpf while a child lives on: ttbpf passes it to the command,
+ * ends tracing once the command has exited, and writes complete reports;
+ * the child still running is listed without an exit code, and left running.
+ */
+Test(follow, interrupted_with_a_child_still_running, .timeout = 120)
+{
+	char json[320], *argv[] = { (char *)e2e_tool(), "-f", "-v", "--json", json, "--", "sh",
+				    "-c", "sleep 60 & wait", NULL };
+	json_t *j, *procs, *child;
+	struct proc tt;
+	int rc, child_pid;
+
+	e2e_require_root();
+	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
+	snprintf(json, sizeof(json), "%s/t.json", dir);
+	proc_start(&tt, argv, false);
+	cr_assert(proc_wait_for(&tt, "ttbpf: following pid", true, 60000), "no child:\n%s", tt.err);
+	kill(tt.pid, SIGINT);
+	rc = proc_finish(&tt, 60000);
+	e2e_expect_no_crash(&tt);
+	cr_expect_eq(rc, 128 + SIGINT, "ttbpf exited %d:\n%s", rc, tt.err);
+	j = load_json(json);
+	cr_expect_eq(jint(j, "target.exit_code"), 128 + SIGINT);
+	procs = json_object_get(j, "processes");
+	cr_assert_eq(json_array_size(procs), 1, "children: %zu", json_array_size(procs));
+	child = json_array_get(procs, 0);
+	child_pid = (int)jint(child, "pid");
+	cr_expect(json_is_null(json_object_get(child, "exit_code")), "the child has not exited");
+	cr_expect(strstr(json_string_value(json_object_get(child, "command")), "sleep 60"),
+		  "command %s", json_string_value(json_object_get(child, "command")));
+	cr_expect_eq(kill(child_pid, 0), 0, "the child was not left running");
+	kill(child_pid, SIGKILL);
+	json_decref(j);
+	proc_free(&tt);
+	done_dir();
+}
+
 Test(follow, aggregate_is_a_usage_error, .timeout = 60)
 {
 	char *argv[] = { (char *)e2e_tool(), "-f", "--aggregate", "--", "true", NULL };
