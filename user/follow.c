@@ -39,13 +39,13 @@ static void on_spawned(void *ctx, int pid, int parent_pid)
 	if (!p) {
 		fprintf(stderr, "ttbpf: out of memory: pid %d (child of %d) is not followed\n", pid,
 			parent_pid);
-		f->untraced++;
+		f->unlisted++;
 		return;
 	}
 	events__adopt(&p->model);
 	if (probes__attach(f->probes, pid)) {
 		fprintf(stderr, "ttbpf: pid %d (child of %d) is not traced\n", pid, parent_pid);
-		f->untraced++;
+		p->untraced = true;
 		return;
 	}
 	attach_markers(f, pid);

@@ -23,7 +23,7 @@ struct follow {
 	bool markers;          /* attach TT_TRACK_VAR markers in new images */
 	bool done;             /* tracing is over: new processes are left alone */
 	int verbose;
-	unsigned untraced;     /* children whose probes could not be attached */
+	unsigned unlisted;     /* children not followed at all (out of memory) */
 };
 
 /* Hooks for target__set_hooks() with f as their context. */

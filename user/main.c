@@ -182,7 +182,8 @@ static int report_children(const struct report_plan *plan, struct procs *procs,
 			err = -EIO;
 		rows[i] = (struct report_proc){
 			.pid = p->pid, .parent_pid = p->parent_pid, .command = p->command,
-			.exit_code = p->exit_code, .total_allocs = st->total_allocs,
+			.exit_code = p->exit_code, .untraced = p->untraced,
+			.total_allocs = st->total_allocs,
 			.total_alloc_bytes = st->total_alloc_bytes, .live_cnt = st->live_cnt,
 			.live_bytes = st->live_bytes, .peak_bytes = st->peak_bytes,
 		};
@@ -288,6 +289,9 @@ static int trace(const struct options *o, const struct report_plan *plan)
 
 	if (report_children(plan, procs, &meta, lib, &rows))
 		err = -EIO;
+	if (follow.unlisted)
+		fprintf(stderr, "ttbpf: %u child processes were not followed (out of memory)\n",
+			follow.unlisted);
 	meta.children = rows;
 	meta.child_cnt = rows ? procs__count(procs) : 0;
 	if (model__finish(&model, lib))

@@ -19,6 +19,7 @@ struct proc {
 	struct model model;
 	char command[PROC_COMMAND_MAX];
 	int exit_code; /* as a shell reports it; -1 while running */
+	bool untraced; /* its probes could not be attached */
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC: born, ended (0: running) */
 };
 

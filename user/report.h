@@ -15,6 +15,7 @@ struct report_proc {
 	int parent_pid;
 	const char *command;
 	int exit_code;               /* -1: unknown (still running at the end) */
+	bool untraced;               /* its probes could not be attached: no figures */
 	uint64_t total_allocs, total_alloc_bytes;
 	uint64_t live_cnt, live_bytes, peak_bytes;
 	const char *report;          /* its JSON report's path; NULL: none written */

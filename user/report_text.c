@@ -114,6 +114,8 @@ static void write_children(FILE *f, const struct report_meta *m)
 			fprintf(f, "), exit status %d", p->exit_code);
 		else
 			fprintf(f, "), still running");
+		if (p->untraced)
+			fprintf(f, ", NOT TRACED (its probes could not be attached)");
 		fprintf(f, ": %llu allocations (%s), live %llu blocks, %s",
 			(unsigned long long)p->total_allocs,
 			units__bytes(a, sizeof(a), p->total_alloc_bytes),

@@ -187,7 +187,7 @@ static const struct report_proc two[] = {
 	{ .pid = 101, .parent_pid = 100, .command = "worker --x", .exit_code = 0,
 	  .total_allocs = 3, .total_alloc_bytes = 1024, .live_cnt = 1, .live_bytes = 512,
 	  .peak_bytes = 1024, .report = "/r/ttbpf.101.json" },
-	{ .pid = 102, .parent_pid = 101, .command = HOSTILE, .exit_code = -1,
+	{ .pid = 102, .parent_pid = 101, .command = HOSTILE, .exit_code = -1, .untraced = true,
 	  .total_allocs = 12345678901ULL, .total_alloc_bytes = 3ULL << 30, .live_cnt = 0,
 	  .live_bytes = 0, .peak_bytes = 5ULL << 20, .report = NULL },
 };
@@ -307,7 +307,8 @@ Test(json, two_children)
 	cr_assert_eq(json_array_size(p), 2);
 
 	c = json_array_get(p, 0);
-	cr_assert_eq(json_object_size(c), 10, "exactly the documented fields");
+	cr_assert_eq(json_object_size(c), 11, "exactly the documented fields");
+	cr_assert(json_is_true(json_object_get(c, "traced")));
 	cr_assert_eq(int_of(c, "pid"), 101);
 	cr_assert_eq(int_of(c, "parent_pid"), 100);
 	cr_assert_str_eq(str_of(c, "command"), "worker --x");
@@ -320,7 +321,8 @@ Test(json, two_children)
 	cr_assert_str_eq(str_of(c, "report"), "/r/ttbpf.101.json");
 
 	c = json_array_get(p, 1);
-	cr_assert_eq(json_object_size(c), 10);
+	cr_assert_eq(json_object_size(c), 11);
+	cr_assert(json_is_false(json_object_get(c, "traced")));
 	cr_assert_eq(int_of(c, "pid"), 102);
 	cr_assert_eq(int_of(c, "parent_pid"), 101);
 	cr_assert_str_eq(str_of(c, "command"), HOSTILE);
@@ -376,7 +378,8 @@ Test(text, two_children)
 			 "  followed 2 child processes:\n"
 			 "    pid 101 (worker --x), exit status 0: 3 allocations (1.0 KB), live 1 "
 			 "blocks, 512 B -> /r/ttbpf.101.json\n"
-			 "    pid 102 (evil\"?" "?), still running: 12345678901 allocations (3.0 GB), "
+			 "    pid 102 (evil\"?" "?), still running, NOT TRACED (its probes could not be "
+			 "attached): 12345678901 allocations (3.0 GB), "
 			 "live 0 blocks, 0 B\n");
 	cr_assert(section("  lost events") < section("  followed "), "after the summary");
 }
