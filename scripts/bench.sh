@@ -199,6 +199,7 @@ print("allocations", a)
 print("frees", f)
 print("lost_events", st.get("lost_events"))
 print("records", rec)
+print("delay_max_ms", round(st.get("record_delay_max_ns", 0) / 1e6, 1))
 print("duration_ns", d)
 print("aggregate_only", 1 if st.get("aggregate_only") else 0)
 if rec is not None and d:
@@ -277,6 +278,7 @@ values() {
 stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$1.stats" 2> /dev/null; }
 v_records_per_s() { stat_of "$1" records_per_s; }
 v_lost() { stat_of "$1" lost_events; }
+v_delay_max_ms() { stat_of "$1" delay_max_ms; }
 v_aggregate_only() { stat_of "$1" aggregate_only; }
 v_pairs() { stat_of "$1" pairs; }
 v_allocs() { stat_of "$1" allocations; }
@@ -351,11 +353,12 @@ for w in "${WORKLOADS[@]}"; do
 			rps="no records (figures kept in the kernel), so 0"
 		fi
 		lost=$(values "$w" "$t" v_lost | maxof)
+		delay=$(values "$w" "$t" v_delay_max_ms | maxof)
 		rss=$(values "$w" "$t" v_rss_kb | median)
 		cu=$(values "$w" "$t" v_cpu_user | median)
 		cs=$(values "$w" "$t" v_cpu_sys | median)
-		printf '   %s: %s records/s, lost events %s (max of runs), peak RSS %s, own CPU %s ms user + %s ms sys\n' \
-			"${LABEL[$t]}" "$rps" "${lost:--}" "$(fmt_mb "$rss")" "$cu" "$cs"
+		printf '   %s: %s records/s, lost events %s (max of runs), longest a record waited %s ms (max of runs), peak RSS %s, own CPU %s ms user + %s ms sys\n' \
+			"${LABEL[$t]}" "$rps" "${lost:--}" "${delay:--}" "$(fmt_mb "$rss")" "$cu" "$cs"
 	done
 	if [ -z "${SKIP[bpftrace]:-}" ]; then
 		btl=$(values "$w" bpftrace v_bt_lost | maxof)

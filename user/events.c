@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "events.h"
@@ -25,6 +26,7 @@ struct events {
 	struct model *root;   /* the target: every record without a router */
 	events_route_fn route; /* followed children's models, by tgid */
 	void *route_ctx;
+	bool batch_start;     /* the next record is the first of a read */
 	struct events_stats st;
 };
 
@@ -119,6 +121,24 @@ static int on_var(struct events *ev, struct model *m, const struct tt_var_event 
 	return vars__on_track(m->vars, &e);
 }
 
+/* The oldest record of a read has waited longest: once per read, not per
+ * record (a clock read costs a fifth of a record's decoding). */
+static void note_delay(struct events *ev, uint64_t ts_ns)
+{
+	struct timespec now;
+	uint64_t now_ns, d;
+
+	clock_gettime(CLOCK_MONOTONIC, &now); /* bpf_ktime_get_ns's clock */
+	now_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	if (now_ns <= ts_ns)
+		return;
+	d = now_ns - ts_ns;
+	if (d > ev->st.max_delay_ns)
+		ev->st.max_delay_ns = d;
+	ev->st.delay_sum_ns += d;
+	ev->st.delay_samples++;
+}
+
 /* The model a record belongs to: the target's, or a followed child's. */
 static struct model *model_of(struct events *ev, const struct tt_event_hdr *hdr)
 {
@@ -137,6 +157,10 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (size < sizeof(*hdr)) {
 		ev->st.bad_records++;
 		return 0;
+	}
+	if (ev->batch_start) {
+		note_delay(ev, hdr->ts_ns);
+		ev->batch_start = false;
 	}
 	m = model_of(ev, hdr);
 	if (!m) {
@@ -265,12 +289,14 @@ int events__poll(struct events *ev, int timeout_ms)
 
 	if (!ev->rb)
 		return 0;
+	ev->batch_start = true;
 	if (ev->ep >= 0) {
 		n = epoll_wait(ev->ep, ready, 4, timeout_ms);
 		n = n < 0 ? -errno : 0;
 	} else {
 		n = ring_buffer__poll(ev->rb, timeout_ms);
 	}
+	ev->batch_start = true; /* what poll left is a read of its own */
 
 	/* Records submitted without a wake-up are not signalled: take them too. */
 	if (n >= 0) {
@@ -283,6 +309,7 @@ int events__poll(struct events *ev, int timeout_ms)
 
 int events__drain(struct events *ev)
 {
+	ev->batch_start = true;
 	return ev->rb ? ring_buffer__consume(ev->rb) : 0;
 }
 

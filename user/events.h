@@ -16,6 +16,11 @@ struct events_stats {
 	uint64_t model_errors; /* the model could not take a record (out of memory) */
 	uint64_t unreadable_strings; /* marker strings gone before we could read them */
 	uint64_t unrouted;    /* from a process no model is kept for */
+	/* From a record's making (its timestamp) to its reading, for the first
+	 * record of each batch read (the oldest one waiting): the wait that
+	 * batched wake-ups add, measured. */
+	uint64_t max_delay_ns;
+	uint64_t delay_sum_ns, delay_samples;
 };
 
 /* Records feed the model's heap, stacks, timeline and variables. */

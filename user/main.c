@@ -138,6 +138,10 @@ static void describe_run(struct report_meta *meta, struct target *t, struct prob
 	meta->records = events__stats(ev)->records;
 	meta->bad_records = events__stats(ev)->bad_records;
 	meta->unreadable_strings = events__stats(ev)->unreadable_strings;
+	meta->max_delay_ns = events__stats(ev)->max_delay_ns;
+	meta->mean_delay_ns = events__stats(ev)->delay_samples
+				      ? events__stats(ev)->delay_sum_ns / events__stats(ev)->delay_samples
+				      : 0;
 	meta->aggregate = aggregate;
 	meta->agg_blocks_full = probes__counter(probes, TT_CNT_AGG_BLOCKS_FULL);
 	meta->agg_stacks_full = probes__counter(probes, TT_CNT_AGG_STACKS_FULL);

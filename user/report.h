@@ -38,6 +38,8 @@ struct report_meta {
 	uint64_t bad_records;
 	uint64_t records;
 	uint64_t unreadable_strings; /* marker strings the target unmapped first */
+	uint64_t max_delay_ns;       /* longest a record waited to be read */
+	uint64_t mean_delay_ns;      /* over the reads (oldest record of each) */
 	bool aggregate;             /* --aggregate: figures from BPF maps */
 	uint64_t agg_blocks_full;   /* aggregate: blocks not followed (table full) */
 	uint64_t agg_stacks_full;   /* aggregate: stacks not kept (table full) */

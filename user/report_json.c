@@ -171,6 +171,8 @@ static void write_stats(struct json_writer *w, const struct heap_stats *st,
 	jsonw_u64_field(w, "bad_records", m->bad_records);
 	jsonw_u64_field(w, "records", m->records);
 	jsonw_u64_field(w, "unreadable_marker_strings", m->unreadable_strings);
+	jsonw_u64_field(w, "record_delay_max_ns", m->max_delay_ns);
+	jsonw_u64_field(w, "record_delay_mean_ns", m->mean_delay_ns);
 	jsonw_bool_field(w, "aggregate_only", m->aggregate);
 	if (m->aggregate) {
 		jsonw_u64_field(w, "aggregate_blocks_not_followed", m->agg_blocks_full);

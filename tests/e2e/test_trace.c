@@ -188,6 +188,9 @@ static void attach_exact(bool perf_uprobes)
 	cr_expect_eq(jint(j, "stats.lost_events"), 0);
 	cr_expect_eq(jint(j, "target.pid"), atoll(pidbuf));
 	check_leaks(j, fx.out);
+	/* how long records waited is measured (its bound is the bench's to show) */
+	cr_expect_gt(jint(j, "stats.record_delay_max_ns"), 0);
+	cr_expect_geq(jint(j, "stats.record_delay_max_ns"), jint(j, "stats.record_delay_mean_ns"));
 
 	/* each of the 4 workers made the same number of allocations */
 	per_thread = truth(fx.out, "allocs") / 4;
