@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,6 +83,22 @@ static void drain_fd(int fd)
 
 	while (fd >= 0 && read(fd, si, sizeof(si)) > 0)
 		;
+}
+
+/*
+ * -f: each process followed holds a few files (its probe links while it
+ * lives, the files its symbols come from until the reports): the default
+ * 1,024 ran out after ~240 children. Raised to the hard limit, after the
+ * launch (the command keeps the limits it had).
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 /* Reads records until the target exits, the duration ends or a signal comes. */
@@ -224,6 +241,8 @@ static int trace(const struct options *o, const struct report_plan *plan)
 		      : target__attach(&t, o->pid, o->follow);
 	if (err)
 		goto cleanup; /* explained */
+	if (o->follow)
+		raise_fd_limit();
 	err = target__allocator(t, o->lib_path, lib, sizeof(lib));
 	if (err)
 		goto cleanup;
