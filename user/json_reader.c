@@ -13,6 +13,7 @@
 #define MAX_DEPTH 64
 #define MAX_FILE_BYTES (1ULL << 30)
 #define NO_KEY UINT32_MAX
+#define CHUNK_BYTES (64 * 1024) /* json_doc__load's reads */
 
 struct jnode {
 	const struct json_doc *doc; /* children and strings live there */
@@ -39,22 +40,58 @@ struct json_doc {
 	size_t str_len, str_cap;
 };
 
+/*
+ * Where the streaming reader (json_doc__read) replaced a skipped container by
+ * `null`: text from kept_end on comes from the file at file_end on.
+ */
+struct elision {
+	size_t kept_end;
+	uint64_t file_end;
+};
+
 struct parser {
 	const char *s, *end, *start;
 	const char *const *skip;
 	struct json_doc *d;
 	uint32_t *stack; /* children of open containers */
 	size_t stack_cnt, stack_cap;
+	const struct elision *map; /* error offsets are the file's: see struct elision */
+	size_t map_cnt;
+	size_t fail_at; /* offset in the text of the first error */
 	char *err;
 	size_t errlen;
 	bool failed;
 };
 
+/* The offset in the file of offset off of the text parsed. */
+static uint64_t file_offset(const struct elision *map, size_t cnt, size_t off)
+{
+	size_t lo = 0, hi = cnt;
+
+	while (lo < hi) { /* the last elision ending at or before off */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (map[mid].kept_end <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? map[lo - 1].file_end + (off - map[lo - 1].kept_end) : off;
+}
+
 static void fail(struct parser *p, const char *what)
 {
-	if (!p->failed)
-		snprintf(p->err, p->errlen, "%s at byte %zu", what, (size_t)(p->s - p->start));
+	if (!p->failed) {
+		p->fail_at = (size_t)(p->s - p->start);
+		snprintf(p->err, p->errlen, "%s at byte %llu", what,
+			 (unsigned long long)file_offset(p->map, p->map_cnt, p->fail_at));
+	}
 	p->failed = true;
+}
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 static bool grow(void **buf, size_t *cap, size_t need, size_t elem)
@@ -125,7 +162,7 @@ static void put_utf8(struct parser *p, uint32_t cp)
 
 static void skip_ws(struct parser *p)
 {
-	while (p->s < p->end && (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r'))
+	while (p->s < p->end && is_ws(*p->s))
 		p->s++;
 }
 
@@ -353,41 +390,92 @@ static void close_container(struct parser *p, uint32_t idx, size_t base)
 
 /*
  * A skipped container (a million allocations): only its brackets and strings
- * are followed, fast; what is inside is not checked further.
+ * are followed, fast; what is inside is not checked further. Fed in pieces by
+ * the streaming reader, in one by the parser, so that both find the same
+ * errors at the same bytes.
  */
-static void skip_container(struct parser *p, int depth)
+struct skipper {
+	int depth; /* of the container */
+	int open;  /* brackets open */
+	bool in_str, esc;
+	char close[MAX_DEPTH + 1];
+};
+
+enum skip_result { SKIP_MORE, SKIP_DONE, SKIP_ERR };
+
+/*
+ * Follows s[0..n), the first byte of the first piece being the container's
+ * opening bracket. SKIP_DONE: *used bytes end with its closing bracket;
+ * SKIP_ERR: *what is wrong with byte *used - 1; SKIP_MORE: all used.
+ */
+static enum skip_result skipper__feed(struct skipper *k, const char *s, size_t n, size_t *used,
+				      const char **what)
 {
-	char stack[MAX_DEPTH + 1];
-	int d = 0;
+	size_t i = 0;
 
-	while (p->s < p->end) {
-		char c = *p->s++;
+	while (i < n) {
+		char c;
 
-		if (c == '"') {
-			while (p->s < p->end && *p->s != '"')
-				p->s += *p->s == '\\' ? 2 : 1;
-			if (p->s >= p->end)
+		if (k->in_str) { /* the bulk of the bytes: keep this loop tight */
+			while (i < n && !k->esc && s[i] != '"' && s[i] != '\\')
+				i++;
+			if (i == n)
 				break;
-			p->s++;
+			if (k->esc)
+				k->esc = false;
+			else if (s[i] == '\\')
+				k->esc = true;
+			else
+				k->in_str = false;
+			i++;
+			continue;
+		}
+		c = s[i++];
+		if (c == '"') {
+			k->in_str = true;
 		} else if (c == '{' || c == '[') {
-			if (depth + d >= MAX_DEPTH) {
-				fail(p, "nesting too deep");
-				return;
+			if (k->depth + k->open >= MAX_DEPTH) {
+				*what = "nesting too deep";
+				goto err;
 			}
-			stack[d++] = c == '{' ? '}' : ']';
+			k->close[k->open++] = c == '{' ? '}' : ']';
 		} else if (c == '}' || c == ']') {
-			if (!d || stack[d - 1] != c) {
-				fail(p, "mismatched bracket");
-				return;
+			if (!k->open || k->close[k->open - 1] != c) {
+				*what = "mismatched bracket";
+				goto err;
 			}
-			if (!--d)
-				return;
-		} else if ((unsigned char)c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-			fail(p, "control character");
-			return;
+			if (!--k->open) {
+				*used = i;
+				return SKIP_DONE;
+			}
+		} else if ((unsigned char)c < 0x20 && !is_ws(c)) {
+			*what = "control character";
+			goto err;
 		}
 	}
-	fail(p, "unterminated container");
+	*used = n;
+	return SKIP_MORE;
+err:
+	*used = i;
+	return SKIP_ERR;
+}
+
+static void skip_container(struct parser *p, int depth)
+{
+	struct skipper k = { .depth = depth };
+	const char *what = "unterminated container";
+	size_t used;
+
+	switch (skipper__feed(&k, p->s, (size_t)(p->end - p->s), &used, &what)) {
+	case SKIP_DONE:
+		p->s += used;
+		return;
+	case SKIP_ERR:
+	case SKIP_MORE:
+		p->s += used;
+		fail(p, what);
+		return;
+	}
 }
 
 /* Parses one value; keep=false checks it without building nodes. */
@@ -520,15 +608,18 @@ static uint32_t parse_value(struct parser *p, int depth, bool keep)
 	return 0;
 }
 
-struct json_doc *json_doc__parse(const char *text, size_t len, const char *const *skip_keys,
-				 char *err, size_t errlen)
+/* Parses text whose error offsets map to a file's through map (see struct elision). */
+static struct json_doc *parse_mapped(const char *text, size_t len, const char *const *skip_keys,
+				     const struct elision *map, size_t map_cnt, size_t *fail_at,
+				     char *err, size_t errlen)
 {
 	struct parser p = { .s = text, .end = text + len, .start = text, .skip = skip_keys,
-			    .err = err, .errlen = errlen };
+			    .map = map, .map_cnt = map_cnt, .err = err, .errlen = errlen };
 
 	p.d = calloc(1, sizeof(*p.d));
 	if (!p.d) {
 		snprintf(err, errlen, "out of memory");
+		*fail_at = 0;
 		return NULL;
 	}
 	parse_value(&p, 0, true);
@@ -537,20 +628,271 @@ struct json_doc *json_doc__parse(const char *text, size_t len, const char *const
 		fail(&p, "trailing data after the document");
 	free(p.stack);
 	if (p.failed) {
+		*fail_at = p.fail_at;
 		json_doc__free(p.d);
 		return NULL;
 	}
 	return p.d;
 }
 
+struct json_doc *json_doc__parse(const char *text, size_t len, const char *const *skip_keys,
+				 char *err, size_t errlen)
+{
+	size_t fail_at;
+
+	return parse_mapped(text, len, skip_keys, NULL, 0, &fail_at, err, errlen);
+}
+
+/*
+ * The streaming reader: a filter in front of the parser. It follows the
+ * grammar of the root object just enough to know where each root member's
+ * value starts; a container under a skipped key goes through the skipper
+ * instead of into the kept text, and `null` takes its place (what the parser
+ * makes of a skipped value anyway). Everything else is kept as it is, for the
+ * parser to check. Where the input stops looking like a root object (another
+ * root, a syntax error at the root), the filter keeps the rest unchanged: the
+ * parser then reports what it reports for the whole file. Keys are compared
+ * raw: one with an escape is never elided, nor a skipped scalar (a report has
+ * none): the parser skips those itself. So what is held is the text kept,
+ * never more than the file, and for a report a few hundred KB.
+ */
+enum filter_state {
+	F_START,  /* before the root */
+	F_OPEN,   /* after the root's '{': a key or '}' */
+	F_NEXT,   /* after a ',' of the root: a key */
+	F_KEY,    /* in a key of the root */
+	F_COLON,  /* after a key */
+	F_VALUE,  /* after its ':' */
+	F_MEMBER, /* in a value kept: until the ',' or '}' of the root */
+	F_SKIP,   /* in a container elided */
+	F_AFTER,  /* after the root */
+	F_PASS,   /* the rest is kept unchanged */
+	F_STOP,   /* nothing more to read */
+};
+
+struct filter {
+	const char *const *skip;
+	enum filter_state st;
+	char key[64]; /* its first bytes */
+	size_t key_len;
+	bool key_esc, in_str, esc;
+	size_t open; /* brackets open in a member's value */
+	struct skipper sk;
+	char *kept;
+	size_t kept_len, kept_cap;
+	struct elision *map;
+	size_t map_cnt, map_cap;
+	uint64_t off;       /* in the file, of the byte being read */
+	const char *what;   /* an error in an elided container */
+	uint64_t what_at;   /* and its offset */
+	bool oom;
+};
+
+static void keep(struct filter *f, const char *s, size_t n)
+{
+	if (f->oom || !grow((void **)&f->kept, &f->kept_cap, f->kept_len + n, 1)) {
+		f->oom = true;
+		return;
+	}
+	memcpy(f->kept + f->kept_len, s, n);
+	f->kept_len += n;
+}
+
+static bool filter__skipped_key(const struct filter *f)
+{
+	const char *const *k;
+
+	if (f->key_esc || f->key_len > sizeof(f->key))
+		return false;
+	for (k = f->skip; k && *k; k++)
+		if (strlen(*k) == f->key_len && !memcmp(*k, f->key, f->key_len))
+			return true;
+	return false;
+}
+
+/* Follows one byte outside an elided container; false: not kept. */
+static bool filter__byte(struct filter *f, char c)
+{
+	switch (f->st) {
+	case F_START:
+		if (!is_ws(c))
+			f->st = c == '{' ? F_OPEN : F_PASS;
+		break;
+	case F_OPEN:
+	case F_NEXT:
+		if (is_ws(c))
+			break;
+		if (c == '"') {
+			f->st = F_KEY;
+			f->key_len = 0;
+			f->key_esc = f->esc = false;
+		} else {
+			f->st = c == '}' && f->st == F_OPEN ? F_AFTER : F_PASS;
+		}
+		break;
+	case F_KEY:
+		if (f->esc) {
+			f->esc = false;
+		} else if (c == '\\') {
+			f->esc = f->key_esc = true;
+		} else if (c == '"') {
+			f->st = F_COLON;
+		} else {
+			if (f->key_len < sizeof(f->key))
+				f->key[f->key_len] = c;
+			/* stops one past the buffer: too long to be a skip key */
+			f->key_len += f->key_len <= sizeof(f->key);
+		}
+		break;
+	case F_COLON:
+		if (!is_ws(c))
+			f->st = c == ':' ? F_VALUE : F_PASS;
+		break;
+	case F_VALUE:
+		if (is_ws(c))
+			break;
+		if ((c == '{' || c == '[') && filter__skipped_key(f)) {
+			f->st = F_SKIP;
+			f->sk = (struct skipper){ .depth = 1 };
+			return false;
+		}
+		f->st = F_MEMBER;
+		f->open = 0;
+		f->in_str = f->esc = false;
+		/* fall through */
+	case F_MEMBER:
+		if (f->in_str) {
+			if (f->esc)
+				f->esc = false;
+			else if (c == '\\')
+				f->esc = true;
+			else if (c == '"')
+				f->in_str = false;
+		} else if (c == '"') {
+			f->in_str = true;
+		} else if (c == '{' || c == '[') {
+			f->open++;
+		} else if ((c == '}' || c == ']') && f->open) {
+			f->open--;
+		} else if (c == '}' || c == ']') {
+			f->st = c == '}' ? F_AFTER : F_PASS;
+		} else if (c == ',' && !f->open) {
+			f->st = F_NEXT;
+		}
+		break;
+	case F_AFTER:
+		if (!is_ws(c))
+			f->st = F_STOP; /* kept: the parser says "trailing data" there */
+		break;
+	case F_SKIP:
+	case F_PASS:
+	case F_STOP:
+		break;
+	}
+	return true;
+}
+
+/* Filters the next n bytes of the file. */
+static void filter__feed(struct filter *f, const char *s, size_t n)
+{
+	size_t i = 0, run = 0; /* s[run..i): kept, not yet copied */
+
+	while (i < n && f->st != F_STOP && !f->oom) {
+		const char *what;
+		size_t used;
+
+		if (f->st == F_PASS) {
+			i = n;
+			break;
+		}
+		if (f->st != F_SKIP) {
+			if (filter__byte(f, s[i]))
+				i++;
+			continue;
+		}
+		keep(f, s + run, i - run);
+		switch (skipper__feed(&f->sk, s + i, n - i, &used, &what)) {
+		case SKIP_DONE:
+			keep(f, "null", 4);
+			if (f->oom || !grow((void **)&f->map, &f->map_cap, f->map_cnt + 1,
+					    sizeof(*f->map))) {
+				f->oom = true;
+				break;
+			}
+			f->map[f->map_cnt++] = (struct elision){ f->kept_len, f->off + i + used };
+			f->st = F_MEMBER;
+			f->open = 0;
+			f->in_str = f->esc = false;
+			break;
+		case SKIP_ERR:
+			f->what = what;
+			f->what_at = f->off + i + used;
+			f->st = F_STOP;
+			break;
+		case SKIP_MORE:
+			break;
+		}
+		i += used;
+		run = i;
+	}
+	if (f->st != F_SKIP)
+		keep(f, s + run, i - run);
+	f->off += n;
+}
+
+struct json_doc *json_doc__read(FILE *in, size_t chunk, const char *const *skip_keys, char *err,
+				size_t errlen)
+{
+	struct filter f = { .skip = skip_keys };
+	struct json_doc *d = NULL;
+	size_t n, fail_at;
+	char *buf;
+
+	buf = malloc(chunk ? chunk : CHUNK_BYTES);
+	if (!buf || !grow((void **)&f.kept, &f.kept_cap, 1, 1)) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	while (f.st != F_STOP && !f.oom && (n = fread(buf, 1, chunk ? chunk : CHUNK_BYTES, in))) {
+		if (f.off + n > MAX_FILE_BYTES) {
+			snprintf(err, errlen, "larger than 1 GiB");
+			goto out;
+		}
+		filter__feed(&f, buf, n);
+	}
+	if (ferror(in)) {
+		snprintf(err, errlen, "read error: %s", strerror(errno));
+		goto out;
+	}
+	if (f.oom) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (f.st == F_SKIP) { /* the file ends in an elided container */
+		f.what = "unterminated container";
+		f.what_at = f.off;
+	}
+	d = parse_mapped(f.kept, f.kept_len, skip_keys, f.map, f.map_cnt, &fail_at, err, errlen);
+	/* the kept text stops at the elided container's error: what the parser finds
+	 * before it came first in the file (it cannot parse the document) */
+	if (f.what && (d || fail_at >= f.kept_len)) {
+		json_doc__free(d);
+		d = NULL;
+		snprintf(err, errlen, "%s at byte %llu", f.what, (unsigned long long)f.what_at);
+	}
+out:
+	free(buf);
+	free(f.kept);
+	free(f.map);
+	return d;
+}
+
 struct json_doc *json_doc__load(const char *path, const char *const *skip_keys, char *err,
 				size_t errlen)
 {
-	struct json_doc *d = NULL;
+	struct json_doc *d;
 	struct stat st;
-	char *buf;
-	size_t got = 0;
-	ssize_t n;
+	FILE *in;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -563,17 +905,14 @@ struct json_doc *json_doc__load(const char *path, const char *const *skip_keys, 
 		close(fd);
 		return NULL;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		snprintf(err, errlen, "out of memory");
+	in = fdopen(fd, "r");
+	if (!in) {
+		snprintf(err, errlen, "%s", strerror(errno));
 		close(fd);
 		return NULL;
 	}
-	while (got < (size_t)st.st_size && (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	d = json_doc__parse(buf, got, skip_keys, err, errlen);
-	free(buf);
+	d = json_doc__read(in, CHUNK_BYTES, skip_keys, err, errlen);
+	fclose(in);
 	return d;
 }
 
@@ -625,6 +964,13 @@ const struct jnode *jnode__get(const struct jnode *obj, const char *key)
 			return m;
 	}
 	return NULL;
+}
+
+const char *jnode__key(const struct jnode *n)
+{
+	const struct json_doc *d = owner(n);
+
+	return d && n->key != NO_KEY ? d->strs + n->key : NULL;
 }
 
 size_t jnode__len(const struct jnode *n)

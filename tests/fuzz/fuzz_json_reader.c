@@ -9,7 +9,12 @@
  *  - a skipped key of the root object reads as null;
  *  - jnode__get finds each member by its key (the first of equal keys);
  *  - a document jansson accepts (strict RFC 8259) is accepted too, unless it
- *    nests deeper than the reader's documented limit.
+ *    nests deeper than the reader's documented limit;
+ *  - the streaming reader (json_doc__read, what `ttbpf report` uses), fed the
+ *    same bytes through an in-memory FILE in chunks of 1..16 bytes (so that
+ *    keys, strings, escapes and skipped containers straddle chunks) and in one
+ *    chunk, gives the same tree, or the same error message, as
+ *    json_doc__parse.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -19,6 +24,7 @@
 #include <string.h>
 /* the reader itself, for its keys (the API has no key accessor) */
 #include "json_reader.c"
+#include "json_same.h"
 
 #define CHECK(cond, ...)                                                      \
 	do {                                                                  \
@@ -138,6 +144,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 	json_error_t jerr;
 	json_t *j;
+	char why[600];
+	size_t chunk;
 
 	err[0] = '\0';
 	doc = json_doc__parse((const char *)data, size, skip_keys, err, sizeof(err));
@@ -158,5 +166,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      "jansson accepts the input but json_reader says: %s", err);
 		json_decref(j);
 	}
+
+	chunk = 1 + (size ^ (size ? data[size - 1] : 0)) % 16;
+	CHECK(!json_stream_differs((const char *)data, size, chunk, skip_keys, why, sizeof(why)),
+	      "streaming: %s", why);
+	CHECK(!json_stream_differs((const char *)data, size, 0, skip_keys, why, sizeof(why)),
+	      "streaming: %s", why);
 	return 0;
 }

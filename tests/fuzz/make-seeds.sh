@@ -72,6 +72,11 @@ r literals '[true,false,null,{},[],"",0,-0,1e-400]'
 r skipped '{"active_allocations":[{"ptr":"0x1","size":1}],"threads":[1,2],"stacks":{"x":[]},"stats":{"active_allocations":3,"peak_memory":10},"target":{"pid":4}}'
 r deep '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]'
 r dup_keys '{"k":1,"k":2,"":3}'
+# for the streaming reader: skip keys that are not root keys, an error after a
+# skipped container (reported at the file's offset), a cut inside one
+r stream_keys '{"a\"threads":[1],"x":"\"threads\":[","threads":["\"]","\\"],"stats":{"threads":[2]},"thr\u0065ads":{"k":[]},"threads":7}'
+r stream_error_after '{"stacks":{"x":[1,"}"]},"active_allocations":[[],{}],"a":tru}'
+r stream_cut '{"format_version":1,"threads":[{"name":"a\\"},[1,2'
 if [ $# -ge 1 ]; then
 	# every array cut to 3 elements, compact: a small report with every field
 	python3 - "$1" "$C/json_reader/report.json" <<'EOF'
