@@ -10,6 +10,12 @@
  * Files are read with ELF_C_READ (pread into memory), never mmap: the target
  * can truncate a file it maps, and a mapping of ours past the new end would
  * kill us with SIGBUS.
+ *
+ * A file is opened and parsed once for all the symbolizers that map it (one
+ * per process with -f): modules are shared through a process-wide table keyed
+ * by the opened file's identity (see "shared modules" below) and counted; a
+ * symbolizer holds one reference to each module in its mods[], and only its
+ * mappings (where each file is loaded in its process) are its own.
  */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -125,7 +131,11 @@ static const char *strpool__intern(struct strpool *p, const char *str, size_t le
 		    !p->slots[i].str[len])
 			return p->slots[i].str;
 	if (!c || c->cap - c->used < len + 1) {
-		size_t cap = len + 1 > 16384 ? len + 1 : 16384;
+		/* small at first: a symbolizer's pool holds a few paths */
+		size_t cap = !c ? 1024 : c->cap < 16384 ? c->cap * 2 : 16384;
+
+		if (cap < len + 1)
+			cap = len + 1;
 
 		c = malloc(sizeof(*c) + cap);
 		if (!c)
@@ -173,16 +183,27 @@ struct cu_range {
 	Dwarf_Die cu;
 };
 
-/* One ELF file, shared by every mapping of it. */
+/*
+ * One ELF file, shared by every mapping of it, in every symbolizer. Nothing in
+ * it depends on where a process loaded the file: addresses here are the
+ * file's link-time ones.
+ */
 struct module {
+	struct module *next;	/* in its bucket of the shared table */
+	size_t refs;		/* symbolizers holding it */
 	int fd;
 	Elf *elf;		/* NULL when the file is not usable ELF */
 	dev_t dev;
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
-	const char *path;	/* the first name seen; its directory is .gnu_debuglink's */
-	bool in_target;		/* path is in the target's mount namespace */
+	/* where its debug files are looked for (shared_find compares all but
+	 * path): */
+	char *path;		/* the first name seen; its directory is .gnu_debuglink's */
+	bool in_root;		/* path is in the target's root, root_dev/root_ino */
+	dev_t root_dev;
+	ino_t root_ino;
+	char *debug_root;	/* the symbolizer's, when the file was first met */
 	uint8_t build_id[MAX_BUILD_ID];
 	size_t build_id_len;
 	struct seg *segs;	/* PT_LOAD */
@@ -213,10 +234,12 @@ struct symbolizer {
 	int pid;
 	uint64_t start_time;	/* tells the target from a later process with its pid */
 	int root_fd;		/* the target's root when it is not ours, else -1 */
+	dev_t root_dev;		/* and its identity, when root_fd >= 0 */
+	ino_t root_ino;
 	char *debug_root;	/* prefix of DEBUG_DIR on our side; NULL: none */
 	struct mapping *maps;	/* by start, not overlapping */
 	size_t nr_maps, cap_maps;
-	struct module **mods;
+	struct module **mods;	/* a reference to each */
 	size_t nr_mods, cap_mods;
 	struct strpool paths;
 };
@@ -525,8 +548,9 @@ reject:
 
 /*
  * One candidate path. For a module of a target whose root is not ours it is
- * looked for in the target's root first, then on our side; global candidates
- * (under DEBUG_DIR) take the debug root prefix on our side only.
+ * looked for in the target's root first (s's: the same root as every holder
+ * of m), then on our side; global candidates (under DEBUG_DIR) take m's debug
+ * root prefix on our side only.
  */
 static bool try_debug_path(struct symbolizer *s, struct module *m, const char *path,
 			   bool global, const struct dbg_want *want)
@@ -534,13 +558,14 @@ static bool try_debug_path(struct symbolizer *s, struct module *m, const char *p
 	char buf[MAX_PATH_LEN];
 	int fd;
 
-	if (m->in_target && s->root_fd >= 0) {
+	/* every holder of an in_root module has a root_fd on that root */
+	if (m->in_root && s->root_fd >= 0) {
 		fd = open_regular(s->root_fd, path);
 		if (fd >= 0 && accept_debug(m, fd, want))
 			return true;
 	}
-	if (global && s->debug_root) {
-		if (snprintf(buf, sizeof(buf), "%s%s", s->debug_root, path) >= (int)sizeof(buf))
+	if (global && m->debug_root) {
+		if (snprintf(buf, sizeof(buf), "%s%s", m->debug_root, path) >= (int)sizeof(buf))
 			return false;
 		path = buf;
 	}
@@ -901,6 +926,8 @@ static void module__free(struct module *m)
 	free(m->tidied);
 	free(m->cus);
 	strpool__free(&m->strs);
+	free(m->path);
+	free(m->debug_root);
 	free(m);
 }
 
@@ -925,15 +952,165 @@ static void read_segments(struct module *m)
 	}
 }
 
+/* ---- shared modules ------------------------------------------------------ */
+
 /*
- * The module for an open file (fd is then owned by it, or closed): an
- * existing one when this is a file already open (same inode, size and
- * mtime: we hold the inode open, so its number cannot have been reused) or
- * a file with the same build-id, else a new one. NULL when out of memory.
+ * Every module any symbolizer holds, so that a file mapped by many processes
+ * (libc, the shell, the dynamic linker) is opened, parsed and cached once. A
+ * module is found again by the identity of the opened file (device, inode,
+ * and size and mtime as a guard against a file rewritten in place; never a
+ * path, which differs between processes and can name another file in another
+ * mount namespace or once the file was replaced), and by what its debug
+ * files are looked for with: the root they are looked in and the debug root.
+ * An inode number cannot be reused while it is in the table: the module
+ * holds the file open, and the root of an in_root module is held open by each
+ * symbolizer holding the module.
+ *
+ * Process-wide and not locked: ttbpf creates, uses and frees every symbolizer
+ * on one thread (see symbolize.h).
+ */
+static struct {
+	struct module **buckets; /* chained through module.next */
+	size_t nr, mask;
+} shared;
+
+static size_t file_hash(dev_t dev, ino_t ino)
+{
+	uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)ino;
+
+	return (size_t)((h * 0xff51afd7ed558ccdULL) >> 32);
+}
+
+static bool same_file(const struct module *m, const struct stat *st)
+{
+	return m->dev == st->st_dev && m->ino == st->st_ino && m->size == st->st_size &&
+	       m->mtime.tv_sec == st->st_mtim.tv_sec && m->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* A module other symbolizers hold for this file, and s would have made. */
+static struct module *shared_find(const struct symbolizer *s, const struct stat *st, bool in_root)
+{
+	struct module *m;
+
+	if (!shared.buckets)
+		return NULL;
+	for (m = shared.buckets[file_hash(st->st_dev, st->st_ino) & shared.mask]; m; m = m->next)
+		if (same_file(m, st) && m->in_root == in_root &&
+		    (!in_root || (m->root_dev == s->root_dev && m->root_ino == s->root_ino)) &&
+		    same_str(m->debug_root, s->debug_root))
+			return m;
+	return NULL;
+}
+
+static int shared_add(struct module *m)
+{
+	size_t cap = shared.buckets ? (shared.mask + 1) * 2 : 64, i, b;
+	struct module **buckets, *n, *next;
+
+	if (!shared.buckets || shared.nr >= shared.mask + 1) {
+		buckets = calloc(cap, sizeof(*buckets));
+		if (buckets) {
+			for (i = 0; shared.buckets && i <= shared.mask; i++)
+				for (n = shared.buckets[i]; n; n = next) {
+					next = n->next;
+					b = file_hash(n->dev, n->ino) & (cap - 1);
+					n->next = buckets[b];
+					buckets[b] = n;
+				}
+			free(shared.buckets);
+			shared.buckets = buckets;
+			shared.mask = cap - 1;
+		} else if (!shared.buckets) {
+			return -ENOMEM;
+		} /* else: longer chains */
+	}
+	b = file_hash(m->dev, m->ino) & shared.mask;
+	m->next = shared.buckets[b];
+	shared.buckets[b] = m;
+	shared.nr++;
+	return 0;
+}
+
+/* Drops one reference; the last frees m. */
+static void module__put(struct module *m)
+{
+	struct module **pp;
+
+	if (--m->refs)
+		return;
+	for (pp = &shared.buckets[file_hash(m->dev, m->ino) & shared.mask]; *pp; pp = &(*pp)->next)
+		if (*pp == m) {
+			*pp = m->next;
+			break;
+		}
+	module__free(m);
+	if (!--shared.nr) {
+		free(shared.buckets);
+		memset(&shared, 0, sizeof(shared));
+	}
+}
+
+/* A module of s's (another mapping of one file) with this build-id. */
+static struct module *held_build_id(const struct symbolizer *s, const struct module *m)
+{
+	size_t i;
+
+	for (i = 0; m->build_id_len && i < s->nr_mods; i++)
+		if (s->mods[i]->build_id_len == m->build_id_len &&
+		    !memcmp(s->mods[i]->build_id, m->build_id, m->build_id_len))
+			return s->mods[i];
+	return NULL;
+}
+
+/* A new module for fd (owned by it from here), held by nobody yet. */
+static struct module *module__new(const struct symbolizer *s, int fd, const struct stat *st,
+				  const char *path, bool in_root)
+{
+	struct module *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		close(fd);
+		return NULL;
+	}
+	m->fd = fd;
+	m->dbg_fd = -1;
+	m->dev = st->st_dev;
+	m->ino = st->st_ino;
+	m->size = st->st_size;
+	m->mtime = st->st_mtim;
+	m->in_root = in_root;
+	m->root_dev = in_root ? s->root_dev : 0;
+	m->root_ino = in_root ? s->root_ino : 0;
+	m->path = strdup(path);
+	m->debug_root = s->debug_root ? strdup(s->debug_root) : NULL;
+	if (!m->path || (s->debug_root && !m->debug_root)) {
+		module__free(m);
+		return NULL;
+	}
+	m->elf = elf_open_fd(fd, (uint64_t)st->st_size);
+	if (m->elf) {
+		read_segments(m);
+		m->build_id_len = read_build_id(m->elf, m->build_id);
+	}
+	return m;
+}
+
+/*
+ * The module for an open file (fd is then owned by it, or closed), held by s:
+ * one s holds already when this is a file it has open (same inode, size and
+ * mtime: we hold the inode open, so its number cannot have been reused) or a
+ * file with the same build-id, else another symbolizer's for this file (s
+ * takes a reference), else a new one. NULL when out of memory.
  */
 static struct module *module__get(struct symbolizer *s, int fd, const char *path, bool in_target)
 {
-	struct module *m;
+	bool in_root = in_target && s->root_fd >= 0;
+	struct module *m, *held;
 	struct stat st;
 	size_t i;
 
@@ -941,48 +1118,39 @@ static struct module *module__get(struct symbolizer *s, int fd, const char *path
 		close(fd);
 		return NULL;
 	}
-	for (i = 0; i < s->nr_mods; i++) {
-		m = s->mods[i];
-		if (m->dev == st.st_dev && m->ino == st.st_ino && m->size == st.st_size &&
-		    m->mtime.tv_sec == st.st_mtim.tv_sec && m->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+	for (i = 0; i < s->nr_mods; i++)
+		if (same_file(s->mods[i], &st)) {
 			close(fd);
-			return m;
+			return s->mods[i];
 		}
-	}
-	if (s->nr_mods >= MAX_MODULES || !(m = calloc(1, sizeof(*m)))) {
+	if (s->nr_mods >= MAX_MODULES) {
 		close(fd);
 		return NULL;
 	}
-	m->fd = fd;
-	m->dbg_fd = -1;
-	m->dev = st.st_dev;
-	m->ino = st.st_ino;
-	m->size = st.st_size;
-	m->mtime = st.st_mtim;
-	m->path = path;
-	m->in_target = in_target;
-	m->elf = elf_open_fd(fd, (uint64_t)st.st_size);
-	if (m->elf) {
-		read_segments(m);
-		m->build_id_len = read_build_id(m->elf, m->build_id);
-	}
-	for (i = 0; m->build_id_len && i < s->nr_mods; i++)
-		if (s->mods[i]->build_id_len == m->build_id_len &&
-		    !memcmp(s->mods[i]->build_id, m->build_id, m->build_id_len)) {
-			module__free(m);
-			return s->mods[i];
-		}
 	if (s->nr_mods == s->cap_mods) {
 		size_t cap = s->cap_mods ? s->cap_mods * 2 : 16;
 		struct module **v = realloc(s->mods, cap * sizeof(*v));
 
 		if (!v) {
-			module__free(m);
+			close(fd);
 			return NULL;
 		}
 		s->mods = v;
 		s->cap_mods = cap;
 	}
+	m = shared_find(s, &st, in_root);
+	if (m)
+		close(fd);
+	else if (!(m = module__new(s, fd, &st, path, in_root)))
+		return NULL;
+	/* another file of s's with this build-id: the same module */
+	held = held_build_id(s, m);
+	if (held || (!m->refs && shared_add(m))) {
+		if (!m->refs)
+			module__free(m);
+		return held;
+	}
+	m->refs++;
 	s->mods[s->nr_mods++] = m;
 	return m;
 }
@@ -1083,21 +1251,25 @@ static int read_start_time(int pid, uint64_t *out)
 	return errno || end == p + 1 ? -EINVAL : 0;
 }
 
-static int open_target_root(int pid)
+/* The target's root, when it is not ours, with its identity in s. */
+static int open_target_root(struct symbolizer *s)
 {
 	struct stat ours, theirs;
 	char path[64];
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	snprintf(path, sizeof(path), "/proc/%d/root", s->pid);
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (!fstat(fd, &theirs) && !stat("/", &ours) && ours.st_dev == theirs.st_dev &&
-	    ours.st_ino == theirs.st_ino) {
+	/* without its identity, it could not be told from other roots */
+	if (fstat(fd, &theirs) || (!stat("/", &ours) && ours.st_dev == theirs.st_dev &&
+				   ours.st_ino == theirs.st_ino)) {
 		close(fd);
 		return -1;
 	}
+	s->root_dev = theirs.st_dev;
+	s->root_ino = theirs.st_ino;
 	return fd;
 }
 
@@ -1150,7 +1322,7 @@ static int maps_insert(struct symbolizer *s, const struct mapping *nm)
 	if (nr > MAX_MAPPINGS)
 		return -E2BIG;
 	if (nr > s->cap_maps) {
-		size_t cap = s->cap_maps ? s->cap_maps * 2 : 64;
+		size_t cap = s->cap_maps ? s->cap_maps * 2 : 16;
 		struct mapping *v;
 
 		while (cap < nr)
@@ -1245,7 +1417,7 @@ int symbolizer__new(struct symbolizer **out, int pid)
 			free(s);
 			return err;
 		}
-		s->root_fd = open_target_root(pid);
+		s->root_fd = open_target_root(s);
 	}
 	*out = s;
 	return 0;
@@ -1258,7 +1430,7 @@ void symbolizer__free(struct symbolizer *s)
 	if (!s)
 		return;
 	for (i = 0; i < s->nr_mods; i++)
-		module__free(s->mods[i]);
+		module__put(s->mods[i]);
 	free(s->mods);
 	free(s->maps);
 	if (s->root_fd >= 0)

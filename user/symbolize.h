@@ -9,10 +9,16 @@
  * mappings of one file, or two files of one build-id, share them). Separate
  * debug files are found by build-id and by .gnu_debuglink.
  *
+ * Symbolizers share their modules: a file (the same device and inode, as
+ * opened) that several processes map is opened and parsed once for all their
+ * symbolizers, and closed when the last one using it is freed. Only where
+ * each process mapped it is per symbolizer.
+ *
  * Every file read comes from the target and may be hostile: nothing in it is
  * trusted for a size, an index or a string termination.
  *
- * Not thread-safe: one symbolizer is used by one thread at a time.
+ * Not thread-safe, and because of that sharing, not even per symbolizer: use
+ * every symbolizer of the process from one thread.
  */
 #ifndef TT_SYMBOLIZE_H
 #define TT_SYMBOLIZE_H
@@ -47,7 +53,8 @@ void symbolizer__free(struct symbolizer *s);
 /*
  * Where /usr/lib/debug is looked for on our side: DIR/usr/lib/debug instead
  * of /usr/lib/debug (tests, sysroots). NULL restores the default. Applies to
- * modules whose symbols are not loaded yet.
+ * the files s opens after the call (call it before the first refresh or
+ * resolve); a file is shared only by symbolizers with the same debug root.
  */
 void symbolizer__set_debug_root(struct symbolizer *s, const char *dir);
 

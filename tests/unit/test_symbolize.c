@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -560,6 +561,199 @@ Test(symbolize, live_process_deleted_files)
 	check_live(s, c.leaf + 1, exe, fix("symfix_pie"), "leaf_alloc", 1, "symfix.c");
 	check_live(s, c.lib, lib, fix("libsymfix.so"), "symfix_lib_alloc", 0, "symfix_lib.c");
 	symbolizer__free(s);
+}
+
+/* ---- files shared by symbolizers -------------------------------------------- */
+
+/* How many of our descriptors are open on path (as /proc/self/fd names it:
+ * absolute, " (deleted)" appended once it is gone). */
+static int fds_on(const char *path)
+{
+	char link[PATH_MAX + 16];
+	struct dirent *e;
+	ssize_t n;
+	int count = 0;
+	DIR *d = opendir("/proc/self/fd");
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d))) {
+		n = readlinkat(dirfd(d), e->d_name, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = '\0';
+		count += !strcmp(link, path);
+	}
+	closedir(d);
+	return count;
+}
+
+static struct symbolizer *new_live(const struct child *c)
+{
+	struct symbolizer *s;
+
+	cr_assert_eq(symbolizer__new(&s, c->pid), 0);
+	cr_assert_eq(symbolizer__refresh(s), 0);
+	return s;
+}
+
+/* Two processes of one executable: each file they map is opened once, each
+ * process keeps its own load addresses, and either symbolizer can go first. */
+Test(symbolize, processes_share_open_files)
+{
+	char exe[PATH_MAX], lib[PATH_MAX];
+	struct symbolizer *s1, *s2;
+	struct sym_frame f1, f2;
+	struct child c1, c2;
+
+	cr_assert_not_null(realpath(fix("symfix_pie"), exe));
+	cr_assert_not_null(realpath(fix("libsymfix.so"), lib));
+	cr_assert_eq(fds_on(exe), 0);
+	spawn(exe, &c1);
+	spawn(exe, &c2);
+	s1 = new_live(&c1);
+	s2 = new_live(&c2);
+	cr_assert_eq(fds_on(exe), 1, "the executable should be open once, not %d times",
+		     fds_on(exe));
+	cr_assert_eq(fds_on(lib), 1, "the library should be open once, not %d times",
+		     fds_on(lib));
+
+	check_live(s1, c1.leaf + 5, exe, exe, "leaf_alloc", 5, "symfix.c");
+	check_live(s2, c2.leaf + 5, exe, exe, "leaf_alloc", 5, "symfix.c");
+	/* one cache: the same interned strings */
+	cr_assert_eq(symbolizer__resolve(s1, c1.leaf, &f1), 0);
+	cr_assert_eq(symbolizer__resolve(s2, c2.leaf, &f2), 0);
+	cr_assert_eq(f1.symbol, f2.symbol);
+	cr_assert_eq(f1.file, f2.file);
+
+	/* the first one goes: the second keeps the files and what was parsed */
+	kill_child(&c1);
+	symbolizer__free(s1);
+	cr_assert_eq(fds_on(exe), 1);
+	cr_assert_eq(fds_on(lib), 1);
+	kill_child(&c2);
+	cr_assert_eq(symbolizer__refresh(s2), -ESRCH);
+	check_live(s2, c2.leaf, exe, exe, "leaf_alloc", 0, "symfix.c");
+	/* first looked at now, after the other symbolizer was freed */
+	check_live(s2, c2.lib + 2, lib, lib, "symfix_lib_alloc", 2, "symfix_lib.c");
+	symbolizer__free(s2);
+	cr_assert_eq(fds_on(exe), 0, "the last one closes the file");
+	cr_assert_eq(fds_on(lib), 0);
+}
+
+/* symbolizer__resolve_file() shares files too; freed in either order. */
+Test(symbolize, offline_symbolizers_share_open_files)
+{
+	struct symbolizer *s1 = new_offline(NULL), *s2 = new_offline(NULL);
+	char path[PATH_MAX];
+	struct sym_frame a, b;
+
+	cr_assert_not_null(realpath(fix("libsymfix.so"), path));
+	a = check_file(s1, path, path, "symfix_lib_alloc", 3, NULL);
+	b = check_file(s2, path, path, "symfix_lib_alloc", 3, NULL);
+	cr_assert_eq(fds_on(path), 1);
+	cr_assert_eq(a.symbol, b.symbol);
+	cr_assert_eq(a.file, b.file);
+	symbolizer__free(s1);
+	b = check_file(s2, path, path, "symfix_lib_where", 0, NULL);
+	cr_assert_eq(b.line, mark_line("symfix_lib.c", "symfix_lib_where"));
+	cr_assert_eq(fds_on(path), 1);
+	s1 = new_offline(NULL);
+	check_file(s1, path, path, "symfix_lib_where", 0, NULL);
+	symbolizer__free(s2);
+	check_file(s1, path, path, "symfix_lib_alloc", 1, NULL);
+	symbolizer__free(s1);
+	cr_assert_eq(fds_on(path), 0);
+}
+
+/* An executable replaced on disk (a new inode at the same path) while a
+ * process of the old one runs: each process gets its own file's symbols. */
+Test(symbolize, replaced_file_is_not_shared)
+{
+	char dir[] = "/tmp/ttbpf-symfix-repl-XXXXXX", cmd[4 * PATH_MAX], exe[PATH_MAX],
+	     lib[PATH_MAX], tmp[PATH_MAX], gone[PATH_MAX + 16];
+	struct symbolizer *s1, *s2, *s3;
+	struct sym_frame f;
+	struct child c1, c2;
+
+	fixdir();
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(exe, sizeof(exe), "%s/prog", dir);
+	snprintf(lib, sizeof(lib), "%s/libsymfix.so", dir);
+	snprintf(tmp, sizeof(tmp), "%s/prog.new", dir);
+	snprintf(gone, sizeof(gone), "%s (deleted)", exe);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && cp '%s' '%s' && cp '%s' '%s'",
+		 fix("symfix_pie"), exe, fix("libsymfix.so"), lib, fix("symfix_nopie"), tmp);
+	cr_assert_eq(system(cmd), 0);
+
+	spawn(exe, &c1); /* the PIE */
+	s1 = new_live(&c1);
+	cr_assert_eq(rename(tmp, exe), 0);
+	spawn(exe, &c2); /* the non-PIE, same path */
+	s2 = new_live(&c2);
+	cr_assert_eq(fds_on(gone), 1);
+	cr_assert_eq(fds_on(exe), 1);
+	cr_assert_eq(fds_on(lib), 1, "the library did not change: open once");
+
+	check_live(s1, c1.leaf + 3, exe, fix("symfix_pie"), "leaf_alloc", 3, "symfix.c");
+	check_live(s2, c2.leaf + 3, exe, fix("symfix_nopie"), "leaf_alloc", 3, "symfix.c");
+	check_live(s1, c1.lib, lib, lib, "symfix_lib_alloc", 0, "symfix_lib.c");
+	check_live(s2, c2.lib, lib, lib, "symfix_lib_alloc", 0, "symfix_lib.c");
+
+	/* the path now names the new file: shared with s2, not s1's old one */
+	s3 = new_offline(NULL);
+	check_file(s3, exe, fix("symfix_nopie"), "main", 0, NULL);
+	cr_assert_eq(fds_on(exe), 1);
+	cr_assert_eq(fds_on(gone), 1);
+
+	kill_child(&c1);
+	kill_child(&c2);
+	symbolizer__free(s2);
+	check_file(s3, exe, fix("symfix_nopie"), "mid", 0, NULL);
+	check_live(s1, c1.leaf, exe, fix("symfix_pie"), "leaf_alloc", 0, "symfix.c");
+	symbolizer__free(s3);
+	cr_assert_eq(fds_on(exe), 0);
+	cr_assert_eq(fds_on(gone), 1);
+	cr_assert_eq(symbolizer__resolve(s1, c1.leaf + 1, &f), 0);
+	cr_assert_str_eq(f.symbol, "leaf_alloc");
+	symbolizer__free(s1);
+	cr_assert_eq(fds_on(gone), 0);
+	cr_assert_eq(fds_on(lib), 0);
+	rm_tree(dir);
+}
+
+/* Files are only shared by symbolizers that would find the same debug files:
+ * one without the debug root does not get what one with it found, nor the
+ * other way round. */
+Test(symbolize, debug_root_is_not_shared)
+{
+	struct symbolizer *plain, *plain2, *rooted, *rooted2;
+	char root[PATH_MAX], path[PATH_MAX];
+	struct sym_frame f;
+	uint64_t mid = nm_addr(fix("symfix_buildid.full"), "mid", NULL);
+
+	cr_assert_not_null(realpath(fix("symfix_buildid"), path));
+	snprintf(root, sizeof(root), "%s/debugroot", fixdir());
+	rooted = new_offline(root);
+	check_entries(rooted, path, fix("symfix_buildid.full"));
+	plain = new_offline(NULL);
+	cr_assert_eq(symbolizer__resolve_file(plain, path, mid, &f), 0);
+	cr_assert_null(f.symbol, "found through the other symbolizer's debug root");
+	cr_assert_eq(fds_on(path), 2);
+	/* and each kind still shares with its own */
+	plain2 = new_offline(NULL);
+	rooted2 = new_offline(root);
+	cr_assert_eq(symbolizer__resolve_file(plain2, path, mid, &f), 0);
+	cr_assert_null(f.symbol);
+	check_entries(rooted2, path, fix("symfix_buildid.full"));
+	cr_assert_eq(fds_on(path), 2);
+	symbolizer__free(rooted);
+	symbolizer__free(plain);
+	cr_assert_eq(symbolizer__resolve_file(plain2, path, mid, &f), 0);
+	cr_assert_null(f.symbol);
+	check_entries(rooted2, path, fix("symfix_buildid.full"));
+	symbolizer__free(plain2);
+	symbolizer__free(rooted2);
+	cr_assert_eq(fds_on(path), 0);
 }
 
 /* ---- hostile files ---------------------------------------------------------- */
