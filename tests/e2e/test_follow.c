@@ -109,6 +109,25 @@ static void expect_tree(json_t *root, int root_pid)
 	}
 }
 
+/* A private directory for the test, and json: its report's path there. */
+static void setup(char *json, size_t len)
+{
+	e2e_require_root();
+	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
+	snprintf(json, len, "%s/t.json", dir);
+}
+
+/* forker -w, started and waiting for a byte on stdin; its pid in pidbuf. */
+static pid_t start_waiting_forker(struct proc *fx, char *pidbuf, size_t len)
+{
+	char *fx_argv[] = { (char *)e2e_fixture("forker"), "-w", NULL };
+
+	proc_start(fx, fx_argv, true);
+	cr_assert(proc_wait_for(fx, "ready ", false, 10000), "fixture not ready:\n%s", fx->err);
+	snprintf(pidbuf, len, "%lld", truth(fx->out, "ready"));
+	return (pid_t)atoi(pidbuf);
+}
+
 Test(follow, launched_tree_exact, .timeout = 300)
 {
 	char out_dir[300], json[320], *argv[] = { (char *)e2e_tool(), "-f", "-o", out_dir, "--",
@@ -153,18 +172,13 @@ Test(follow, launched_tree_exact, .timeout = 300)
 Test(follow, attached_tree_exact, .timeout = 300)
 {
 	char pidbuf[16], json[320];
-	char *fx_argv[] = { (char *)e2e_fixture("forker"), "-w", NULL };
 	char *argv[] = { (char *)e2e_tool(), "-f", "-p", pidbuf, "--json", json, NULL };
 	struct proc fx, tt;
 	int rc;
 	json_t *j;
 
-	e2e_require_root();
-	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
-	snprintf(json, sizeof(json), "%s/t.json", dir);
-	proc_start(&fx, fx_argv, true);
-	cr_assert(proc_wait_for(&fx, "ready ", false, 10000), "fixture not ready:\n%s", fx.err);
-	snprintf(pidbuf, sizeof(pidbuf), "%lld", truth(fx.out, "ready"));
+	setup(json, sizeof(json));
+	start_waiting_forker(&fx, pidbuf, sizeof(pidbuf));
 	proc_start(&tt, argv, false);
 	cr_assert(proc_wait_for(&tt, "tracing pid", true, 60000), "ttbpf did not attach:\n%s", tt.err);
 	cr_assert(write(fx.in_fd, "g", 1) == 1);
@@ -191,9 +205,7 @@ Test(follow, children_ignored_without_f, .timeout = 300)
 	int rc;
 	json_t *j;
 
-	e2e_require_root();
-	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
-	snprintf(json, sizeof(json), "%s/t.json", dir);
+	setup(json, sizeof(json));
 	rc = run(&tt, argv, TRACE_TIMEOUT_MS);
 	e2e_expect_no_crash(&tt);
 	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt.err);
@@ -210,19 +222,13 @@ Test(follow, children_ignored_without_f, .timeout = 300)
 Test(follow, already_traced_target_is_refused, .timeout = 120)
 {
 	char pidbuf[16], json[320];
-	char *fx_argv[] = { (char *)e2e_fixture("forker"), "-w", NULL };
 	char *argv[] = { (char *)e2e_tool(), "-f", "-p", pidbuf, "--json", json, NULL };
 	struct proc fx, tt;
 	pid_t pid;
 	int rc;
 
-	e2e_require_root();
-	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
-	snprintf(json, sizeof(json), "%s/t.json", dir);
-	proc_start(&fx, fx_argv, true);
-	cr_assert(proc_wait_for(&fx, "ready ", false, 10000), "fixture not ready:\n%s", fx.err);
-	pid = (pid_t)truth(fx.out, "ready");
-	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
+	setup(json, sizeof(json));
+	pid = start_waiting_forker(&fx, pidbuf, sizeof(pidbuf));
 	cr_assert_eq(ptrace(PTRACE_SEIZE, pid, 0, 0), 0, "seize: %s", strerror(errno));
 	rc = run(&tt, argv, 60000);
 	e2e_expect_no_crash(&tt);
@@ -251,9 +257,7 @@ Test(follow, orphan_and_killed_children, .timeout = 300)
 	size_t i;
 	int rc;
 
-	e2e_require_root();
-	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
-	snprintf(json, sizeof(json), "%s/t.json", dir);
+	setup(json, sizeof(json));
 	rc = run(&tt, argv, TRACE_TIMEOUT_MS);
 	e2e_expect_no_crash(&tt);
 	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt.err);
@@ -292,9 +296,7 @@ Test(follow, interrupted_with_a_child_still_running, .timeout = 120)
 	struct proc tt;
 	int rc, child_pid;
 
-	e2e_require_root();
-	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
-	snprintf(json, sizeof(json), "%s/t.json", dir);
+	setup(json, sizeof(json));
 	proc_start(&tt, argv, false);
 	cr_assert(proc_wait_for(&tt, "ttbpf: following pid", true, 60000), "no child:\n%s", tt.err);
 	kill(tt.pid, SIGINT);
