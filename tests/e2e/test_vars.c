@@ -389,6 +389,37 @@ Test(launch, variables_joined_to_their_blocks, .timeout = 120)
 	proc_free(&tt);
 }
 
+/*
+ * -f: a child that execs a program with markers gets them attached before the
+ * new image runs, and its variables are in its own report. (sh forks for a
+ * command that is not its last.)
+ */
+Test(launch, variables_of_a_followed_child, .timeout = 120)
+{
+	char cmd[600];
+	char *argv[] = { (char *)e2e_tool(), "-f", "--json", json_path, "--", "sh", "-c", cmd, NULL };
+	json_t *j, *procs, *c;
+	struct proc tt;
+	int rc;
+
+	setup_dir();
+	unsetenv("TRACE_TOOLS_DISABLED");
+	snprintf(cmd, sizeof(cmd), "%s; true", e2e_fixture("tracked_vars"));
+	rc = run(&tt, argv, TRACE_TIMEOUT_MS);
+	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt.err);
+	j = load_json(json_path);
+	cr_expect_eq(json_array_size(json_object_get(j, "variables")), 0, "sh has no variables");
+	procs = json_object_get(j, "processes");
+	cr_assert_eq(json_array_size(procs), 1, "children: %zu", json_array_size(procs));
+	cr_assert(json_is_string(json_object_get(json_array_get(procs, 0), "report")));
+	c = load_json(json_string_value(json_object_get(json_array_get(procs, 0), "report")));
+	check_variables(c, tt.out);
+	cr_expect_eq(jint(c, "stats.lost_events"), 0);
+	json_decref(c);
+	json_decref(j);
+	proc_free(&tt);
+}
+
 Test(launch, tools_disabled_leaves_markers_alone, .timeout = 120)
 {
 	struct proc tt;
