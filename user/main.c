@@ -336,6 +336,8 @@ static int trace(const struct options *o, const struct report_plan *plan)
 cleanup:
 	if (err && rc == 0)
 		rc = 1;
+	if (t) /* what the hooks use is freed below; a last wait must not call them */
+		target__set_hooks(t, NULL);
 	if (chld_fd >= 0)
 		close(chld_fd);
 	events__free(ev);
