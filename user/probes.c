@@ -69,7 +69,8 @@ struct probes {
 	struct placement free_at; /* where free's entry-only probe goes */
 	struct probe_link *links;
 	int link_cnt, link_cap;
-	int procs;               /* processes with probes */
+	int points;              /* places probed (entry and return apart), and
+				  * the exec tracepoint and marker links */
 	bool exec_attached;
 	bool multi;              /* uprobe_multi links for the allocator */
 	struct reaper *reapers;
@@ -101,6 +102,7 @@ static int add_link_fd(struct probes *p, struct bpf_link *link, int fd, int pid)
 		p->link_cap = cap;
 	}
 	p->links[p->link_cnt++] = l;
+	p->points++;
 	return 0;
 }
 
@@ -386,6 +388,7 @@ static int attach_multi(struct probes *p, int pid, const struct probe_set *alloc
 		err = add_link_fd(p, NULL, fd, pid);
 		if (err)
 			return err;
+		p->points += (int)links[i].set->cnt - 1; /* one link, cnt places */
 	}
 	return 0;
 }
@@ -421,7 +424,6 @@ int probes__attach(struct probes *p, int pid)
 			strerror(-err), TT_MAX_PROCS);
 		return err;
 	}
-	p->procs++;
 
 	for (i = 0; i < alloc_fn_cnt; i++) {
 		const struct alloc_fn *f = &alloc_fns[i];
@@ -540,12 +542,7 @@ uint64_t probes__counter(const struct probes *p, enum tt_counter c)
 
 int probes__attached_cnt(const struct probes *p)
 {
-	return p->link_cnt;
-}
-
-int probes__procs(const struct probes *p)
-{
-	return p->procs;
+	return p->points;
 }
 
 static void *destroy_links(void *arg)

@@ -37,10 +37,10 @@ int probes__events_fd(const struct probes *p);
 int probes__agg_stacks_fd(const struct probes *p);
 int probes__agg_live_fd(const struct probes *p);
 uint64_t probes__counter(const struct probes *p, enum tt_counter c);
-/* Number of probes attached (entry and return probes counted apart). */
+/* Probes attached so far: places probed (entry and return counted apart,
+ * whether as uprobe_multi links or one perf uprobe each), the exec
+ * tracepoint and the marker links; all processes together. */
 int probes__attached_cnt(const struct probes *p);
-/* Processes probes__attach() was called for. */
-int probes__procs(const struct probes *p);
 /* A followed process exited: its probes are removed in the background. */
 void probes__release(struct probes *p, int pid);
 /* Removes all probes, waiting for the background removals too; counters and
