@@ -106,7 +106,7 @@ $(OUT)/tests/%: tests/e2e/%.c tests/e2e/e2e.h | $(OUT)/tests
 # no sanitizers (those replace malloc).
 TRACED_CFLAGS := -O1 -g -fno-omit-frame-pointer -Wall -Iinclude -pthread
 
-$(OUT)/fixtures/%: tests/fixtures/%.c | $(OUT)/fixtures
+$(OUT)/fixtures/%: tests/fixtures/%.c tests/fixtures/tally.h | $(OUT)/fixtures
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TRACED_CFLAGS) $< -o $@
 
