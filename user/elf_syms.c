@@ -126,13 +126,10 @@ static void scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const char 
 	nsyms = data->d_size / sh->sh_entsize;
 	for (i = 0; i < nsyms; i++) {
 		const char *name;
-		int type;
 
 		if (!gelf_getsym(data, (int)i, &sym))
 			break;
-		type = GELF_ST_TYPE(sym.st_info);
-		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
-		    !sym.st_value)
+		if (!elf_syms__is_defined_func(&sym))
 			continue;
 		name = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!name)
@@ -231,4 +228,12 @@ int elf_syms__read(const char *path, uint64_t off, void *buf, size_t len)
 		n = -errno;
 	close(fd);
 	return (int)n;
+}
+
+bool elf_syms__is_defined_func(const GElf_Sym *sym)
+{
+	int type = GELF_ST_TYPE(sym->st_info);
+
+	return (type == STT_FUNC || type == STT_GNU_IFUNC) && sym->st_shndx != SHN_UNDEF &&
+	       sym->st_value;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <gelf.h>
 
 struct elf_func {
 	uint64_t offset; /* file offset, what uprobes take; 0: not found */
@@ -26,6 +27,9 @@ int elf_syms__funcs(const char *path, const char *const *names, size_t cnt,
  * for what the header claims, is let at it.
  */
 bool elf_syms__header_sane(int fd, uint64_t size);
+/* A function defined in this file (a plain or indirect function with an
+ * address): what probes and symbolization both take from a symbol table. */
+bool elf_syms__is_defined_func(const GElf_Sym *sym);
 /* An n-byte unsigned integer of the file's byte order. */
 uint64_t elf_syms__uint(const unsigned char *p, size_t n, bool msb);
 

@@ -656,7 +656,7 @@ static void add_symtab(struct module *m, Elf *elf, Elf_Scn *scn, const GElf_Shdr
 	GElf_Shdr ssh;
 	GElf_Sym sym;
 	Elf_Scn *sscn;
-	int type, bind;
+	int bind;
 
 	if (!data || !fsz || elf_getshdrnum(elf, &shnum))
 		return;
@@ -666,9 +666,7 @@ static void add_symtab(struct module *m, Elf *elf, Elf_Scn *scn, const GElf_Shdr
 
 		if (!gelf_getsym(data, (int)i, &sym))
 			break;
-		type = GELF_ST_TYPE(sym.st_info);
-		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
-		    !sym.st_value)
+		if (!elf_syms__is_defined_func(&sym))
 			continue;
 		/* elf_strptr checks sh_link, st_name and the termination */
 		name = elf_strptr(elf, sh->sh_link, sym.st_name);
