@@ -163,10 +163,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		ev->batch_start = false;
 	}
 	m = model_of(ev, hdr);
-	if (!m) {
-		ev->st.unrouted++;
-		return 0;
-	}
+	if (!m)
+		goto bad;
 	switch (hdr->type) {
 	case TT_EV_ALLOC:
 		if (size < offsetof(struct tt_alloc_event, frames) ||

@@ -12,10 +12,10 @@ struct events;
 
 struct events_stats {
 	uint64_t records;     /* records decoded */
-	uint64_t bad_records; /* unknown type or wrong size: a bug, reported */
+	uint64_t bad_records; /* unknown type, wrong size, or from a process no
+			       * model is kept for: a bug, reported */
 	uint64_t model_errors; /* the model could not take a record (out of memory) */
 	uint64_t unreadable_strings; /* marker strings gone before we could read them */
-	uint64_t unrouted;    /* from a process no model is kept for */
 	/* From a record's making (its timestamp) to its reading, for the first
 	 * record of each batch read (the oldest one waiting): the wait that
 	 * batched wake-ups add, measured. */
@@ -27,7 +27,8 @@ struct events_stats {
 int events__new(struct events **out, int ringbuf_fd, struct model *m);
 /*
  * Records of processes other than m's (children followed with -f) go to
- * route(ctx, tgid)'s model; NULL drops them (counted as unrouted). Models
+ * route(ctx, tgid)'s model; NULL drops them (counted as bad records: every
+ * process probed has a model). Models
  * route returns must have been passed to events__adopt() once.
  */
 typedef struct model *(*events_route_fn)(void *ctx, int tgid);

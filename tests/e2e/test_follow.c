@@ -70,6 +70,7 @@ static void expect_tree(json_t *root, int root_pid)
 	cr_expect(json_is_null(json_object_get(json_object_get(root, "target"), "parent_pid")));
 	expect_pattern_site(root, 10, 2, "the target");
 	cr_expect_eq(jint(root, "stats.lost_events"), 0);
+	cr_expect_eq(jint(root, "stats.bad_records"), 0, "records of no known process");
 	cr_assert_eq(json_array_size(procs), CHILDREN, "%zu children followed, not %d",
 		     json_array_size(procs), CHILDREN);
 	json_array_foreach(procs, i, p) {
