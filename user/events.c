@@ -3,9 +3,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "clock.h"
 #include "events.h"
 #include "heap.h"
 #include "procmem.h"
@@ -125,11 +125,8 @@ static int on_var(struct events *ev, struct model *m, const struct tt_var_event 
  * record (a clock read costs a fifth of a record's decoding). */
 static void note_delay(struct events *ev, uint64_t ts_ns)
 {
-	struct timespec now;
-	uint64_t now_ns, d;
+	uint64_t now_ns = clock_ns(CLOCK_MONOTONIC), d;
 
-	clock_gettime(CLOCK_MONOTONIC, &now); /* bpf_ktime_get_ns's clock */
-	now_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
 	if (now_ns <= ts_ns)
 		return;
 	d = now_ns - ts_ns;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <stdio.h>
-#include <time.h>
+#include "clock.h"
 #include "follow.h"
 #include "procmem.h"
 #include "symbolize.h"
@@ -16,18 +16,10 @@ static void attach_markers(struct follow *f, int pid)
 	probes__attach_vars(f->probes, pid, exe);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void on_spawned(void *ctx, int pid, int parent_pid)
 {
 	struct follow *f = ctx;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	struct proc *p;
 
 	if (f->done || !f->procs)
@@ -51,7 +43,7 @@ static void on_spawned(void *ctx, int pid, int parent_pid)
 	attach_markers(f, pid);
 	if (f->verbose)
 		fprintf(stderr, "ttbpf: following pid %d, child of %d (held %.1f ms for its probes)\n",
-			pid, parent_pid, (double)(now_ns() - t0) / 1e6);
+			pid, parent_pid, (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 }
 
 static void on_execed(void *ctx, int pid)
@@ -86,7 +78,7 @@ static void on_ended(void *ctx, int pid, int exit_code)
 	if (!p)
 		return;
 	p->exit_code = exit_code;
-	p->end_ns = now_ns();
+	p->end_ns = clock_ns(CLOCK_MONOTONIC);
 	if (!f->done)
 		probes__release(f->probes, pid);
 }

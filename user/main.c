@@ -11,9 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "aggregate.h"
+#include "clock.h"
 #include "events.h"
-#include "heap.h"
 #include "follow.h"
+#include "heap.h"
 #include "model.h"
 #include "options.h"
 #include "probes.h"
@@ -31,14 +32,6 @@ static void on_stop_signal(int sig)
 	stop_signal = sig;
 	/* like time(1): the command gets what we got */
 	target__signal(signal_target, sig);
-}
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void catch_stop_signals(void)
@@ -117,7 +110,7 @@ static int trace_loop(struct events *ev, struct target *t, const struct options 
 		drain_fd(chld_fd);
 		if (target__exited(t))
 			break;
-		if (deadline && now_ns(CLOCK_MONOTONIC) >= deadline)
+		if (deadline && clock_ns(CLOCK_MONOTONIC) >= deadline)
 			break;
 	}
 	return 0;
@@ -258,8 +251,8 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	if (err)
 		goto cleanup;
 
-	meta.start_ns = now_ns(CLOCK_MONOTONIC);
-	meta.wall_minus_mono_ns = (int64_t)(now_ns(CLOCK_REALTIME) - meta.start_ns);
+	meta.start_ns = clock_ns(CLOCK_MONOTONIC);
+	meta.wall_minus_mono_ns = (int64_t)(clock_ns(CLOCK_REALTIME) - meta.start_ns);
 	err = probes__attach(probes, target__pid(t));
 	err = err ?: attach_markers(probes, t, o);
 	if (err)
@@ -300,7 +293,7 @@ static int trace(const struct options *o, const struct report_plan *plan)
 
 	err = trace_loop(ev, t, o, meta.start_ns, chld_fd);
 	follow.done = true; /* processes born from now on run untraced */
-	meta.end_ns = now_ns(CLOCK_MONOTONIC);
+	meta.end_ns = clock_ns(CLOCK_MONOTONIC);
 	/* detach first, so that draining ends even if the target runs on */
 	probes__detach(probes);
 	events__drain(ev);
