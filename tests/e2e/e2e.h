@@ -163,6 +163,23 @@ static inline bool proc_wait_for(struct proc *p, const char *needle, bool on_err
 	return strstr(on_err ? p->err : p->out, needle) != NULL;
 }
 
+/* Whether p exits within ms, collecting its output meanwhile; it is left
+ * for proc_finish() to reap. */
+static inline bool proc_exits_within(struct proc *p, int ms)
+{
+	uint64_t end = e2e_now_ms() + (uint64_t)ms;
+	siginfo_t si;
+
+	while (e2e_now_ms() < end) {
+		proc_pump(p, 20);
+		si.si_pid = 0;
+		if (!waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) &&
+		    si.si_pid == p->pid)
+			return true;
+	}
+	return false;
+}
+
 /* Reaps the process, collecting its output; kills it after timeout_ms.
  * Returns the exit status as a shell shows it (128 + signal). */
 static inline int proc_finish(struct proc *p, int timeout_ms)
