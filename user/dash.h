@@ -56,12 +56,21 @@ struct dash_site {
 	uint64_t count;
 };
 
+/* Time slices of a variable group's lifecycle band. */
+#define DASH_VAR_SLICES 64
+
+/* The instances of one tracked variable (name, type, marker's place). */
 struct dash_var {
 	const char *name;
 	const char *type_name;
-	uint64_t size;
-	uint64_t created_ns; /* since the start of tracing */
-	uint64_t freed_ns;   /* 0: still alive at the end */
+	uint64_t instances;   /* named over the run, folded ones included */
+	uint64_t alive;       /* heap instances alive at the end */
+	uint64_t folded;      /* counted, not listed: not in alive_in_slice */
+	uint64_t bytes_alive; /* at the end */
+	uint64_t peak_bytes;
+	uint64_t first_ns;    /* its first marker, since the start of tracing */
+	/* listed heap instances alive at some time in each slice of the run */
+	uint32_t alive_in_slice[DASH_VAR_SLICES];
 };
 
 struct dash {
@@ -92,8 +101,9 @@ struct dash {
 	size_t category_cnt;
 	const struct dash_site *sites;
 	size_t site_cnt;
-	const struct dash_var *vars;
+	const struct dash_var *vars; /* one per group */
 	size_t var_cnt;
+	uint64_t vars_folded;        /* instances past the bound, all groups */
 };
 
 #endif /* TT_DASH_H */

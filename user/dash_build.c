@@ -22,7 +22,7 @@ struct dash_build {
 };
 
 /* Keys whose values the dashboard never needs: not built when reading. */
-static const char *const skip_keys[] = { "active_allocations", "threads", NULL };
+static const char *const skip_keys[] = { "active_allocations", "threads", "variables", NULL };
 
 static uint64_t u64_at(const struct jnode *n, const char *key)
 {
@@ -99,27 +99,37 @@ static int read_heat(struct dash_build *b, const struct jnode *root)
 	return 0;
 }
 
+/* One row per variable group; its instances are summed in the report. */
 static int read_vars(struct dash_build *b, const struct jnode *root)
 {
-	const struct jnode *arr = jnode__get(root, "variables");
-	size_t n = jnode__len(arr), i;
+	const struct jnode *arr = jnode__get(root, "variable_groups");
+	size_t n = jnode__len(arr), i, k;
 
 	b->vars = calloc(n ? n : 1, sizeof(*b->vars));
 	if (!b->vars)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		const struct jnode *v = jnode__at(arr, i);
-		int64_t created = jnode__i64(jnode__get(v, "created_ns"), 0);
-		int64_t freed = jnode__i64(jnode__get(v, "freed_ns"), 0);
+		const struct jnode *g = jnode__at(arr, i), *slices = jnode__get(g, "alive_in_slice");
+		struct dash_var *v = &b->vars[i];
+		int64_t first = jnode__i64(jnode__get(g, "first_ns"), 0);
 
-		b->vars[i].name = jnode__str(jnode__get(v, "name"), "?");
-		b->vars[i].type_name = jnode__str(jnode__get(v, "type_name"), "?");
-		b->vars[i].size = u64_at(v, "size");
-		b->vars[i].created_ns = created > 0 ? (uint64_t)created : 0;
-		b->vars[i].freed_ns = freed > 0 ? (uint64_t)freed : 0;
+		v->name = jnode__str(jnode__get(g, "name"), "?");
+		v->type_name = jnode__str(jnode__get(g, "type_name"), "?");
+		v->instances = u64_at(g, "instances");
+		v->alive = u64_at(g, "alive");
+		v->folded = u64_at(g, "folded");
+		v->bytes_alive = u64_at(g, "bytes_alive");
+		v->peak_bytes = u64_at(g, "peak_bytes");
+		v->first_ns = first > 0 ? (uint64_t)first : 0;
+		for (k = 0; k < DASH_VAR_SLICES && k < jnode__len(slices); k++) {
+			uint64_t c = jnode__u64(jnode__at(slices, k), 0);
+
+			v->alive_in_slice[k] = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+		}
 	}
 	b->d.vars = b->vars;
 	b->d.var_cnt = n;
+	b->d.vars_folded = jnode__u64(jnode__path(root, "variable_stats", "instances_folded", NULL), 0);
 	return 0;
 }
 

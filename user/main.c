@@ -257,9 +257,10 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	err = err ?: attach_markers(probes, t, o);
 	if (err)
 		goto cleanup;
-	err = model__init(&model, meta.start_ns, target__pid(t), !target__launched(t));
+	err = model__init(&model, meta.start_ns, target__pid(t), !target__launched(t),
+			  o->max_vars);
 	if (!err && o->follow)
-		err = procs__new(&procs);
+		err = procs__new(&procs, o->max_vars);
 	if (err) {
 		fprintf(stderr, "ttbpf: out of memory\n");
 		goto cleanup;

@@ -11,7 +11,7 @@
 
 #define MAX_STACKS (1u << 20) /* distinct stacks kept; more are counted, not kept */
 
-int model__init(struct model *m, uint64_t start_ns, int pid, bool map_now)
+int model__init(struct model *m, uint64_t start_ns, int pid, bool map_now, uint32_t max_vars)
 {
 	int err;
 
@@ -22,7 +22,7 @@ int model__init(struct model *m, uint64_t start_ns, int pid, bool map_now)
 		return -ENOMEM;
 	err = stacks__new(&m->stacks, MAX_STACKS);
 	err = err ?: timeline__new(&m->timeline, start_ns);
-	err = err ?: vars__new(&m->vars, m->heap);
+	err = err ?: vars__new(&m->vars, m->heap, max_vars);
 	if (!err && pid) {
 		/* a target we cannot read maps of still gets traced, unsymbolized */
 		if (!symbolizer__new(&m->sym, pid) && map_now)

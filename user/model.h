@@ -30,8 +30,8 @@ struct model {
 
 /* Creates the parts a trace needs; pid names the target for symbolization
  * (0: none); map_now: read its mappings at once (not for a command that has
- * yet to exec). 0 or -ENOMEM. */
-int model__init(struct model *m, uint64_t start_ns, int pid, bool map_now);
+ * yet to exec); max_vars: variable instances listed. 0 or -ENOMEM. */
+int model__init(struct model *m, uint64_t start_ns, int pid, bool map_now, uint32_t max_vars);
 /* Once tracing is over: groups stacks into call sites (symbolizing them). */
 int model__finish(struct model *m, const char *allocator);
 void model__fini(struct model *m);

@@ -39,6 +39,9 @@ static const char usage_text[] =
 	"                          records: lower overhead for long runs; no\n"
 	"                          timeline, heatmap or variables\n"
 	"      --max-live N        live blocks followed with --aggregate (default 1M)\n"
+	"      --max-vars N        variable instances listed one by one (default\n"
+	"                          1M, at most 16M); further ones are counted in\n"
+	"                          their group\n"
 	"      --stack-depth N     user stack frames kept per allocation (0: none;\n"
 	"                          default 64, at most 128)\n"
 	"  -q, --quiet             no summary on stderr\n"
@@ -82,7 +85,7 @@ static int parse_bytes(const char *s, uint32_t *out)
 }
 
 enum { OPT_WAKEUP = 256, OPT_STACK_DEPTH, OPT_SVG, OPT_PNG, OPT_FOLDED, OPT_FOLDED_WEIGHT,
-       OPT_AGGREGATE, OPT_MAX_LIVE };
+       OPT_AGGREGATE, OPT_MAX_LIVE, OPT_MAX_VARS };
 
 /* `ttbpf report FILE.json [--svg F] [--png F]` */
 static enum options_result parse_report(struct options *o, int argc, char **argv)
@@ -148,6 +151,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "png", required_argument, NULL, OPT_PNG },
 		{ "aggregate", no_argument, NULL, OPT_AGGREGATE },
 		{ "max-live", required_argument, NULL, OPT_MAX_LIVE },
+		{ "max-vars", required_argument, NULL, OPT_MAX_VARS },
 		{ "folded", required_argument, NULL, OPT_FOLDED },
 		{ "folded-weight", required_argument, NULL, OPT_FOLDED_WEIGHT },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -168,6 +172,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	o->wakeup_bytes = TT_DEFAULT_WAKEUP_BYTES;
 	o->stack_depth = TT_DEFAULT_FRAMES;
 	o->max_live = TT_DEFAULT_MAX_LIVE;
+	o->max_vars = TT_DEFAULT_MAX_VARS;
 	opterr = 0;
 	optind = 0; /* 0, not 1: also forgets a half-parsed group like -hq */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own */
@@ -235,6 +240,13 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		case OPT_MAX_LIVE:
 			if (parse_bytes(optarg, &o->max_live) || !o->max_live) {
 				usage_error("invalid --max-live '%s' (a count, K/M suffix)", optarg);
+				return OPTIONS_EXIT_USAGE;
+			}
+			break;
+		case OPT_MAX_VARS:
+			if (parse_bytes(optarg, &o->max_vars) || o->max_vars > TT_MAX_MAX_VARS) {
+				usage_error("invalid --max-vars '%s' (a count up to 16M, K/M suffix)",
+					    optarg);
 				return OPTIONS_EXIT_USAGE;
 			}
 			break;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "ttbpf.h"
+#include "vars.h"
 
 #define TT_DEFAULT_RINGBUF_BYTES (16u << 20)
 #define TT_DEFAULT_WAKEUP_BYTES (256u << 10)
@@ -37,6 +38,7 @@ struct options {
 	uint32_t stack_depth;  /* frames per allocation; 0: no stacks */
 	bool aggregate;        /* --aggregate: figures kept in BPF maps, no records */
 	uint32_t max_live;     /* --max-live: blocks followed in aggregate mode */
+	uint32_t max_vars;     /* --max-vars: variable instances listed */
 	int verbose;
 	bool quiet;
 };

@@ -8,14 +8,16 @@ struct procs {
 	struct proc **v;
 	size_t cnt, cap;
 	size_t last;        /* records come in runs from one process */
+	uint32_t max_vars;  /* each child's variable instances listed */
 };
 
-int procs__new(struct procs **out)
+int procs__new(struct procs **out, uint32_t max_vars)
 {
 	struct procs *ps = calloc(1, sizeof(*ps));
 
 	if (!ps)
 		return -ENOMEM;
+	ps->max_vars = max_vars;
 	*out = ps;
 	return 0;
 }
@@ -36,7 +38,7 @@ struct proc *procs__add(struct procs *ps, int pid, int parent_pid, uint64_t star
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	if (model__init(&p->model, start_ns, pid, true)) {
+	if (model__init(&p->model, start_ns, pid, true, ps->max_vars)) {
 		free(p);
 		return NULL;
 	}

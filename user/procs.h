@@ -25,7 +25,8 @@ struct proc {
 
 struct procs;
 
-int procs__new(struct procs **out);
+/* max_vars: variable instances listed per process. */
+int procs__new(struct procs **out, uint32_t max_vars);
 /* A new child, born at start_ns: its model is created (its mappings read at
  * once: a forked child maps what its parent did), its timeline starting
  * there. NULL when out of memory. */

@@ -94,7 +94,6 @@ static const struct rgb EMPTY_CELL = { 0.94, 0.95, 0.97 };
 static const struct rgb SMALL = { 0.30, 0.66, 0.62 };
 static const struct rgb MEDIUM = { 0.27, 0.47, 0.74 };
 static const struct rgb LARGE = { 0.89, 0.40, 0.25 };
-static const struct rgb FREED = { 0.45, 0.56, 0.72 };
 static const struct rgb ALIVE = { 0.93, 0.55, 0.15 };
 static const struct rgb LINE = { 0.16, 0.42, 0.75 };
 
@@ -515,9 +514,12 @@ static uint64_t key__named(const void *base, size_t i)
 	return ((const struct dash_named *)base)[i].bytes;
 }
 
+/* Groups holding memory at the end first, by bytes; then the others by peak. */
 static uint64_t key__var(const void *base, size_t i)
 {
-	return ((const struct dash_var *)base)[i].size;
+	const struct dash_var *v = (const struct dash_var *)base + i;
+
+	return v->bytes_alive ? (1ULL << 63) | (v->bytes_alive >> 1) : v->peak_bytes >> 1;
 }
 
 /* ---- header ---------------------------------------------------------------- */
@@ -1253,10 +1255,14 @@ static void panel__growth(struct draw *dr, const struct dash *d)
 static void panel__vars(struct draw *dr, const struct dash *d)
 {
 	struct box b = { MARGIN, VARS_Y, CONTENT_W, VARS_H };
+	/* columns: name, type, bytes alive (80, right-aligned to sx), instances
+	 * (110), the band */
 	double nx = b.x + PAD, tx = nx + REPORT_DRAW_VAR_NAME_W + 12, sx = tx + 150 + 12 + 80;
-	double bx0 = sx + 24, bx1 = b.x + b.w - PAD, y = b.y + TITLE_H + 20, tmax, xr;
-	size_t n = d->vars ? d->var_cnt : 0, idx[VAR_ROWS], shown, i;
-	char type[LABEL_MAX + 8], open[2048], buf[UNITS_BUF], more[64];
+	double cx = sx + 12, bx0 = cx + 110 + 16, bx1 = b.x + b.w - PAD;
+	double y = b.y + TITLE_H + 20, sw = (bx1 - bx0) / DASH_VAR_SLICES, xr;
+	size_t n = d->vars ? d->var_cnt : 0, idx[VAR_ROWS], shown, i, k;
+	char type[LABEL_MAX + 8], open[2048], buf[UNITS_BUF], more[160], c1[UNITS_BUF];
+	char c2[UNITS_BUF];
 	double title_end;
 
 	title_end = panel__begin(dr, "vars", "Variable lifecycle", b);
@@ -1266,32 +1272,21 @@ static void panel__vars(struct draw *dr, const struct dash *d)
 		return;
 	}
 	xr = b.x + b.w - PAD;
-	legend__right(dr, &xr, title_end + 16, panel__title_cy(b), ALIVE, "alive at the end");
-	legend__right(dr, &xr, title_end + 16, panel__title_cy(b), FREED, "freed");
+	legend__right(dr, &xr, title_end + 16, panel__title_cy(b), ALIVE,
+		      "instances alive (bar height: share of the row's most)");
 
 	shown = top__pick(d->vars, n, key__var, idx, VAR_ROWS);
-	tmax = (double)d->duration_ns;
-	for (i = 0; i < shown; i++) {
-		const struct dash_var *v = &d->vars[idx[i]];
-
-		if ((double)v->created_ns > tmax)
-			tmax = (double)v->created_ns;
-		if ((double)v->freed_ns > tmax)
-			tmax = (double)v->freed_ns;
-	}
-	if (tmax <= 0)
-		tmax = 1;
-
 	draw__font(dr, 10, false);
 	draw__rgb(dr, MUTED);
 	draw__label(dr, "variable", nx, y - 18, REPORT_DRAW_VAR_NAME_W, AL_LEFT, 0);
 	draw__label(dr, "type", tx, y - 18, 150, AL_LEFT, 0);
-	draw__label(dr, "size", sx, y - 18, 80, AL_RIGHT, 0);
-	draw__label(dr, "lifetime, from creation to free", bx0, y - 18, bx1 - bx0, AL_LEFT, 0);
+	draw__label(dr, "alive at end", sx, y - 18, 80, AL_RIGHT, 0);
+	draw__label(dr, "instances", cx, y - 18, 110, AL_LEFT, 0);
+	draw__label(dr, "instances alive over time", bx0, y - 18, bx1 - bx0, AL_LEFT, 0);
 
 	for (i = 0; i < shown; i++, y += VAR_ROW_H) {
 		const struct dash_var *v = &d->vars[idx[i]];
-		double xa = bx0 + (bx1 - bx0) * clamp01((double)v->created_ns / tmax), xb;
+		uint32_t most = 0;
 		double ty;
 
 		if (i % 2)
@@ -1307,31 +1302,37 @@ static void panel__vars(struct draw *dr, const struct dash *d)
 		draw__compose(dr, type, sizeof(type), open, ")", 150);
 		draw__label(dr, type, tx, ty, 150, AL_LEFT, 0);
 		draw__rgb(dr, INK);
-		draw__label(dr, units__bytes(buf, sizeof(buf), v->size), sx, ty, 80, AL_RIGHT, 0);
+		draw__label(dr, units__bytes(buf, sizeof(buf), v->bytes_alive), sx, ty, 80, AL_RIGHT, 0);
+		/* "×90 of 100": alive at the end of all named */
+		snprintf(more, sizeof(more), "\xc3\x97%s of %s", units__count(c1, sizeof(c1), v->alive),
+			 units__count(c2, sizeof(c2), v->instances));
+		draw__label(dr, more, cx, ty, 110, AL_LEFT, 0);
 
-		if (v->freed_ns) {
-			xb = bx0 + (bx1 - bx0) * clamp01((double)v->freed_ns / tmax);
-			if (xb < xa + 2)
-				xb = xa + 2;
-			draw__rect(dr, xa, y + 5, xb - xa, VAR_ROW_H - 10, FREED);
-		} else {
-			/* still alive: open-ended, an arrow at the right edge */
-			xb = bx1 - 9;
-			if (xb < xa + 2)
-				xb = xa + 2;
-			draw__rect(dr, xa, y + 5, xb - xa, VAR_ROW_H - 10, ALIVE);
-			cairo_move_to(dr->cr, xb, y + 2);
-			cairo_line_to(dr->cr, bx1, y + VAR_ROW_H / 2.0);
-			cairo_line_to(dr->cr, xb, y + VAR_ROW_H - 2);
-			cairo_close_path(dr->cr);
-			cairo_fill(dr->cr);
+		for (k = 0; k < DASH_VAR_SLICES; k++)
+			if (v->alive_in_slice[k] > most)
+				most = v->alive_in_slice[k];
+		draw__rect(dr, bx0, y + VAR_ROW_H - 3, bx1 - bx0, 1, FRAME);
+		for (k = 0; most && k < DASH_VAR_SLICES; k++) {
+			double h = (VAR_ROW_H - 6) * (double)v->alive_in_slice[k] / most;
+
+			if (v->alive_in_slice[k])
+				draw__rect(dr, bx0 + k * sw, y + VAR_ROW_H - 3 - h, sw > 1.5 ? sw - 0.5 : sw,
+					   h, ALIVE);
 		}
 	}
 	/* right under the last row: a short list leaves the space below blank */
-	axis__time(dr, bx0, bx1, y + 8, tmax);
-	if (shown < n) {
+	axis__time(dr, bx0, bx1, y + 8, (double)(d->duration_ns ? d->duration_ns : 1));
+	more[0] = '\0';
+	if (shown < n)
 		snprintf(more, sizeof(more), "+%s more (smaller) variables",
 			 units__count(buf, sizeof(buf), n - shown));
+	if (d->vars_folded) {
+		size_t len = strlen(more);
+
+		snprintf(more + len, sizeof(more) - len, "%s%s instances folded (not in the bars)",
+			 len ? "; " : "", units__count(c1, sizeof(c1), d->vars_folded));
+	}
+	if (more[0]) {
 		draw__font(dr, 11, false);
 		draw__rgb(dr, MUTED);
 		draw__label(dr, more, nx, y + 8, bx0 - nx - 16, AL_LEFT, 0);
@@ -1400,17 +1401,13 @@ static void panel__summary(struct draw *dr, const struct dash *d)
 	draw__font(dr, 12, false);
 	if (top__pick(d->vars, d->vars ? d->var_cnt : 0, key__var, &top, 1)) {
 		const struct dash_var *v = &d->vars[top];
-		char tail[LABEL_MAX + 128], state[64];
+		char tail[LABEL_MAX + 160];
 
-		if (v->freed_ns)
-			snprintf(state, sizeof(state), "freed at +%s",
-				 units__duration(c, sizeof(c), v->freed_ns));
-		else
-			snprintf(state, sizeof(state), "alive at the end");
-		snprintf(tail, sizeof(tail), " (%.1000s) %s, created at +%s, %s",
+		snprintf(tail, sizeof(tail), " \xc3\x97%s alive of %s (%.1000s), %s alive, peak %s",
+			 units__count(c, sizeof(c), v->alive), units__count(e, sizeof(e), v->instances),
 			 v->type_name && *v->type_name ? v->type_name : "?",
-			 units__bytes(a, sizeof(a), v->size),
-			 units__duration(e, sizeof(e), v->created_ns), state);
+			 units__bytes(a, sizeof(a), v->bytes_alive),
+			 units__bytes(f, sizeof(f), v->peak_bytes));
 		draw__compose(dr, line, sizeof(line), v->name && *v->name ? v->name : "(unnamed)",
 			      tail, w - 160);
 	} else {
@@ -1436,8 +1433,7 @@ static void panel__summary(struct draw *dr, const struct dash *d)
 	snprintf(line, sizeof(line), "large > %s", units__bytes(a, sizeof(a), DASH_MEDIUM_MAX));
 	legend__left(dr, &xl, x + w, y + 7, LARGE, line);
 	legend__left(dr, &xl, x + w, y + 7, LINE, "live bytes");
-	legend__left(dr, &xl, x + w, y + 7, FREED, "freed variable");
-	legend__left(dr, &xl, x + w, y + 7, ALIVE, "alive at the end");
+	legend__left(dr, &xl, x + w, y + 7, ALIVE, "variable instances alive");
 	legend__left(dr, &xl, x + w, y + 7, ALERT, "peak, lost events");
 }
 

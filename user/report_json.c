@@ -102,7 +102,7 @@ static int write_active(struct json_writer *w, const struct model *mo, const str
 	struct heap *h = mo->heap;
 	const struct heap_stats *st = heap__stats(h);
 	const struct heap_block **v, *b;
-	const struct var *var;
+	struct var var;
 	size_t n = 0, it = 0, i;
 
 	/* oldest first, so the output does not depend on the table's layout */
@@ -118,8 +118,7 @@ static int write_active(struct json_writer *w, const struct model *mo, const str
 	/* a million blocks: one line each */
 	jsonw_flat_items(w, true);
 	for (i = 0; i < n; i++) {
-		var = mo->vars ? vars__of_block(mo->vars, v[i]->ptr) : NULL;
-		if (!var) {
+		if (!mo->vars || !vars__of_block(mo->vars, v[i]->ptr, &var)) {
 			write_plain_block(w, v[i], m, mo->stacks != NULL);
 			continue;
 		}
@@ -130,8 +129,9 @@ static int write_active(struct json_writer *w, const struct model *mo, const str
 		jsonw_u64_field(w, "thread_id", v[i]->tid);
 		if (mo->stacks && v[i]->aux)
 			jsonw_u64_field(w, "stack_id", v[i]->aux);
-		jsonw_string_field(w, "var_name", var->name);
-		jsonw_string_field(w, "type_name", var->type_name);
+		jsonw_string_field(w, "var_name", var.group->name);
+		jsonw_string_field(w, "type_name", var.group->type_name);
+		jsonw_u64_field(w, "var_group", var.group_id);
 		jsonw_end_object(w);
 	}
 	jsonw_flat_items(w, false);
@@ -208,15 +208,15 @@ static void write_threads(struct json_writer *w, struct heap *h)
 	jsonw_end_array(w);
 }
 
-static int write_groups(struct json_writer *w, struct vars *vars, bool by_category)
+static int write_totals(struct json_writer *w, const struct vars *vars, bool by_category)
 {
-	struct var_group *g = NULL;
+	struct var_total *g = NULL;
 	size_t n = 0, i;
 	int err;
 
 	jsonw_name(w, by_category ? "memory_by_category" : "memory_by_type");
 	jsonw_start_array(w);
-	err = vars ? vars__group(vars, by_category, &g, &n) : 0;
+	err = vars ? vars__totals(vars, by_category, &g, &n) : 0;
 	for (i = 0; i < n; i++) {
 		jsonw_start_object(w);
 		jsonw_string_field(w, by_category ? "category" : "type_name", g[i].name);
@@ -229,36 +229,105 @@ static int write_groups(struct json_writer *w, struct vars *vars, bool by_catego
 	return err;
 }
 
-static void write_variables(struct json_writer *w, struct vars *vars, const struct report_meta *m)
+static void write_variables(struct json_writer *w, const struct vars *vars,
+			    const struct report_meta *m)
 {
 	size_t i, n = vars ? vars__count(vars) : 0;
+	struct var x;
 
 	jsonw_name(w, "variables");
 	jsonw_start_array(w);
-	for (i = 0; i < n; i++) {
-		const struct var *x = vars__get(vars, i);
+	/* up to a million instances: one line each */
+	jsonw_flat_items(w, true);
+	for (i = 0; i < n && vars__get(vars, i, &x); i++) {
+		const struct var_group *g = x.group;
 
 		jsonw_start_object(w);
-		jsonw_string_field(w, "name", x->name);
-		jsonw_string_field(w, "type_name", x->type_name);
-		jsonw_string_field(w, "category", x->category);
-		jsonw_hex_field(w, "ptr", x->ptr);
-		jsonw_u64_field(w, "size", x->size);
-		jsonw_u64_field(w, "thread_id", x->tid);
-		jsonw_i64_field(w, "created_ns", rel_ns(m, x->created_ns));
-		if (x->freed_ns)
-			jsonw_i64_field(w, "freed_ns", rel_ns(m, x->freed_ns));
+		jsonw_string_field(w, "name", g->name);
+		jsonw_u64_field(w, "group", x.group_id);
+		jsonw_string_field(w, "type_name", g->type_name);
+		jsonw_string_field(w, "category", g->category);
+		jsonw_hex_field(w, "ptr", x.ptr);
+		jsonw_u64_field(w, "size", x.size);
+		jsonw_u64_field(w, "thread_id", x.tid);
+		jsonw_i64_field(w, "created_ns", rel_ns(m, x.created_ns));
+		if (x.freed_ns)
+			jsonw_i64_field(w, "freed_ns", rel_ns(m, x.freed_ns));
 		else
 			jsonw_null_field(w, "freed_ns");
-		jsonw_string_field(w, "file", x->file);
-		jsonw_i64_field(w, "line", x->line);
-		jsonw_string_field(w, "function", x->function);
-		jsonw_bool_field(w, "heap", x->heap);
-		if (x->block)
-			jsonw_hex_field(w, "block", x->block);
+		jsonw_string_field(w, "file", g->file);
+		jsonw_i64_field(w, "line", g->line);
+		jsonw_string_field(w, "function", g->function);
+		jsonw_bool_field(w, "heap", x.heap);
+		if (x.block)
+			jsonw_hex_field(w, "block", x.block);
+		jsonw_end_object(w);
+	}
+	jsonw_flat_items(w, false);
+	jsonw_end_array(w);
+}
+
+static int write_variable_groups(struct json_writer *w, const struct vars *vars,
+				 const struct report_meta *m)
+{
+	size_t i, n = vars ? vars__group_count(vars) : 0, k;
+	uint32_t *slices = NULL;
+	int err;
+
+	err = n ? vars__alive_by_slice(vars, m->start_ns, m->end_ns, DASH_VAR_SLICES, &slices) : 0;
+	if (err)
+		return err;
+	jsonw_name(w, "variable_groups");
+	jsonw_start_array(w);
+	for (i = 0; i < n; i++) {
+		const struct var_group *g = vars__group(vars, i);
+
+		jsonw_start_object(w);
+		jsonw_u64_field(w, "id", i);
+		jsonw_string_field(w, "name", g->name);
+		jsonw_string_field(w, "type_name", g->type_name);
+		jsonw_string_field(w, "category", g->category);
+		jsonw_string_field(w, "file", g->file);
+		jsonw_i64_field(w, "line", g->line);
+		jsonw_string_field(w, "function", g->function);
+		jsonw_u64_field(w, "instances", g->instances);
+		jsonw_u64_field(w, "alive", g->alive);
+		jsonw_u64_field(w, "non_heap", g->non_heap);
+		jsonw_u64_field(w, "folded", g->folded);
+		jsonw_u64_field(w, "bytes_alive", g->bytes_alive);
+		jsonw_u64_field(w, "peak_bytes", g->peak_bytes);
+		jsonw_u64_field(w, "peak_alive", g->peak_alive);
+		if (g->peak_ns)
+			jsonw_i64_field(w, "peak_time", rel_ns(m, g->peak_ns));
+		else
+			jsonw_null_field(w, "peak_time");
+		jsonw_i64_field(w, "first_ns", rel_ns(m, g->first_ns));
+		jsonw_name(w, "alive_in_slice");
+		jsonw_start_array(w);
+		jsonw_flat_items(w, true);
+		for (k = 0; k < DASH_VAR_SLICES; k++)
+			jsonw_u64(w, slices[i * DASH_VAR_SLICES + k]);
+		jsonw_flat_items(w, false);
+		jsonw_end_array(w);
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);
+	free(slices);
+	return 0;
+}
+
+static void write_variable_stats(struct json_writer *w, const struct vars *vars)
+{
+	jsonw_name(w, "variable_stats");
+	jsonw_start_object(w);
+	jsonw_u64_field(w, "instances_listed", vars ? vars__count(vars) : 0);
+	jsonw_u64_field(w, "instances_folded", vars ? vars__folded(vars) : 0);
+	jsonw_u64_field(w, "max_listed", vars ? vars__max_instances(vars) : 0);
+	jsonw_u64_field(w, "markers_dropped", vars ? vars__dropped(vars) : 0);
+	jsonw_u64_field(w, "groups", vars ? vars__group_count(vars) : 0);
+	jsonw_u64_field(w, "memory_bytes", vars ? vars__bytes(vars) : 0);
+	jsonw_u64_field(w, "slices", DASH_VAR_SLICES);
+	jsonw_end_object(w);
 }
 
 #define HEAT_COLS 32
@@ -526,9 +595,12 @@ int report_json__emit(FILE *f, const struct model *mo, const struct report_meta 
 	write_processes(w, m);
 	write_stats(w, st, m);
 	write_threads(w, h);
-	err = write_groups(w, mo->vars, false);
+	err = write_totals(w, mo->vars, false);
 	if (!err)
-		err = write_groups(w, mo->vars, true);
+		err = write_totals(w, mo->vars, true);
+	if (!err)
+		err = write_variable_groups(w, mo->vars, m);
+	write_variable_stats(w, mo->vars);
 	write_variables(w, mo->vars, m);
 	jsonw_u64_field(w, "bad_marker_sites", mo->vars ? vars__bad_sites(mo->vars) : 0);
 	write_time_series(w, mo->timeline, m);

@@ -11,6 +11,7 @@
 #define TOP_N 5
 #define CHILDREN_MAX 50   /* children listed; the JSON report has them all */
 #define COMMAND_WIDTH 40  /* bytes of a child's command shown */
+#define NAME_WIDTH 80     /* bytes of a variable's name, type or file shown */
 
 static void put_site(FILE *f, const struct callsite *c)
 {
@@ -44,57 +45,78 @@ static void write_leaks(FILE *f, const struct model *mo, const struct report_met
 	free(l);
 }
 
-static int cmp_var_size(const void *a, const void *b)
-{
-	const struct var *x = *(const struct var *const *)a, *y = *(const struct var *const *)b;
-
-	return (x->size < y->size) - (x->size > y->size);
-}
-
-static void write_vars(FILE *f, struct vars *vars)
-{
-	size_t n = vars ? vars__count(vars) : 0, k = 0, i;
-	const struct var **v;
-	char a[UNITS_BUF];
-
-	if (!n || !(v = calloc(n, sizeof(*v))))
-		return;
-	for (i = 0; i < n; i++) {
-		const struct var *x = vars__get(vars, i);
-
-		if (x->alive && x->heap)
-			v[k++] = x;
-	}
-	qsort(v, k, sizeof(*v), cmp_var_size);
-	if (k)
-		fprintf(f, "  largest tracked variables:\n");
-	for (i = 0; i < k && i < TOP_N; i++)
-		fprintf(f, "    %10s  %s (%s) %s:%d\n", units__bytes(a, sizeof(a), v[i]->size),
-			v[i]->name, v[i]->type_name, v[i]->file[0] ? v[i]->file : "?", v[i]->line);
-	free(v);
-}
-
 /*
- * A command from the target, at most COMMAND_WIDTH bytes on one line: cut
- * (with "...") at a character boundary, control characters shown as '?'.
+ * Text from the target, at most width bytes on one line: cut (with "...")
+ * at a character boundary, control characters shown as '?'.
  */
-static void put_command(FILE *f, const char *cmd)
+static void put_text(FILE *f, const char *s, size_t width)
 {
-	size_t len = cmd ? strlen(cmd) : 0, n = len, i;
+	size_t len = s ? strlen(s) : 0, n = len, i;
 
-	if (!cmd) {
+	if (!s) {
 		fputc('?', f);
 		return;
 	}
-	if (len > COMMAND_WIDTH) {
-		n = COMMAND_WIDTH - 3;
-		while (n && ((unsigned char)cmd[n] & 0xc0) == 0x80)
+	if (len > width) {
+		n = width - 3;
+		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
 			n--; /* not inside a UTF-8 sequence */
 	}
 	for (i = 0; i < n; i++)
-		fputc((unsigned char)cmd[i] < 0x20 || cmd[i] == 0x7f ? '?' : cmd[i], f);
+		fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i], f);
 	if (n < len)
 		fputs("...", f);
+}
+
+static int cmp_group_bytes(const void *a, const void *b)
+{
+	const struct var_group *x = *(const struct var_group *const *)a;
+	const struct var_group *y = *(const struct var_group *const *)b;
+
+	if (x->bytes_alive != y->bytes_alive)
+		return x->bytes_alive < y->bytes_alive ? 1 : -1;
+	return (x->alive < y->alive) - (x->alive > y->alive);
+}
+
+/* The groups holding most at the end: "connection ×90 alive of 100, 2.8 KB". */
+static void write_vars(FILE *f, const struct vars *vars)
+{
+	size_t n = vars ? vars__group_count(vars) : 0, k = 0, i;
+	const struct var_group **g;
+	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
+
+	if (n && (g = calloc(n, sizeof(*g)))) {
+		for (i = 0; i < n; i++)
+			if (vars__group(vars, i)->alive)
+				g[k++] = vars__group(vars, i);
+		qsort(g, k, sizeof(*g), cmp_group_bytes);
+		if (k)
+			fprintf(f, "  largest tracked variables:\n");
+		for (i = 0; i < k && i < TOP_N; i++) {
+			fprintf(f, "    %10s  ", units__bytes(a, sizeof(a), g[i]->bytes_alive));
+			put_text(f, g[i]->name, NAME_WIDTH);
+			fprintf(f, " \xc3\x97%s alive", units__count(b, sizeof(b), g[i]->alive));
+			if (g[i]->instances != g[i]->alive)
+				fprintf(f, " of %s", units__count(c, sizeof(c), g[i]->instances));
+			fputs(" (", f);
+			put_text(f, g[i]->type_name, NAME_WIDTH);
+			fputs(") ", f);
+			put_text(f, g[i]->file[0] ? g[i]->file : "?", NAME_WIDTH);
+			fprintf(f, ":%d\n", g[i]->line);
+		}
+		if (k > TOP_N)
+			fprintf(f, "    ... and %zu more variables alive (JSON: variable_groups)\n",
+				k - TOP_N);
+		free(g);
+	}
+	if (vars && vars__folded(vars))
+		fprintf(f, "  variables      %llu instances past --max-vars %u: counted in their "
+			   "groups, not listed\n",
+			(unsigned long long)vars__folded(vars), vars__max_instances(vars));
+	if (vars && vars__dropped(vars))
+		fprintf(f, "  variables      %llu markers not kept (out of memory, or more than "
+			   "%u distinct variables)\n",
+			(unsigned long long)vars__dropped(vars), TT_MAX_VAR_GROUPS);
 }
 
 static void write_children(FILE *f, const struct report_meta *m)
@@ -109,7 +131,7 @@ static void write_children(FILE *f, const struct report_meta *m)
 		const struct report_proc *p = &m->children[i];
 
 		fprintf(f, "    pid %d (", p->pid);
-		put_command(f, p->command);
+		put_text(f, p->command, COMMAND_WIDTH);
 		if (p->exit_code >= 0)
 			fprintf(f, "), exit status %d", p->exit_code);
 		else

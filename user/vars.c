@@ -5,22 +5,58 @@
 #include "heap.h"
 #include "vars.h"
 
-#define MAX_VARS (1u << 20) /* distinct (name, function) pairs kept */
+enum {
+	I_HEAP = 0x1,   /* its address was inside a live block when marked */
+	I_ALIVE = 0x2,  /* not ended (a non-heap instance never ends) */
+	I_FOLDED = 0x4, /* past the bound: its slot is reused once it ends */
+	I_FREE = 0x8,   /* a folded slot on the free list */
+};
 
-/* Open-addressing maps of uint64 keys to var index + 1 (0: empty slot). */
-struct idx_map {
-	uint64_t *keys;
-	uint32_t *vals;
+/*
+ * One instance in 48 bytes: a marker in a hot loop can make millions. The
+ * block is only needed while alive and the size only once ended (a live
+ * block's size is the heap's), so they share a word.
+ */
+struct inst {
+	uint64_t ptr;
+	union {
+		uint64_t block;    /* I_HEAP and I_ALIVE: start of its block */
+		uint64_t end_size; /* I_HEAP, ended: the size at its free */
+	};
+	uint64_t created_ns;
+	uint64_t freed_ns;
+	uint32_t group;
+	uint32_t tid;
+	uint32_t next; /* index + 1: next instance of the same block, or next free slot */
+	uint8_t flags;
+};
+_Static_assert(sizeof(struct inst) == 48, "an instance is 48 bytes");
+
+/*
+ * Open-addressing sets of index + 1 (0: empty slot), 4 bytes a slot: the key
+ * of an entry is derived from what it points to, not stored.
+ */
+struct index {
+	uint32_t *slot;
 	size_t mask, cnt;
 };
 
+struct vars;
+typedef uint64_t (*key_fn)(const struct vars *v, uint32_t val);
+
 struct vars {
 	struct heap *heap;
-	struct var *v;
-	size_t cnt, cap;
-	struct idx_map by_name;  /* hash(name, function) → var; collisions chained by probing */
-	struct idx_map by_block; /* block start → first var in it (alive heap vars) */
-	uint64_t bad_sites, dropped;
+	struct inst *inst;
+	size_t cnt, cap;   /* slots used, allocated */
+	size_t listed;     /* instances [0, listed) are listed; later slots are folded */
+	uint32_t max_listed;
+	uint32_t free_head; /* folded slots to reuse */
+	struct var_group *groups;
+	size_t group_cnt, group_cap;
+	struct index by_block; /* alive heap instances: block → the most recent one */
+	struct index non_heap; /* non-heap instances by (name, function, ptr) */
+	struct index by_site;  /* groups */
+	uint64_t bad_sites, dropped, folded;
 };
 
 static uint64_t mix(uint64_t x)
@@ -31,116 +67,121 @@ static uint64_t mix(uint64_t x)
 	return x;
 }
 
-static uint64_t hash_str(uint64_t h, const char *s, size_t max)
+static uint64_t hash_str(uint64_t h, const char *s)
 {
-	size_t i;
-
-	for (i = 0; i < max && s[i]; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-	return h;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (h ^ 0xff) * 0x100000001b3ULL; /* ("ab", "c") and ("a", "bc") differ */
 }
 
-static int map_init(struct idx_map *m)
+static uint64_t block_key(const struct vars *v, uint32_t val)
 {
-	m->keys = calloc(256, sizeof(*m->keys));
-	m->vals = calloc(256, sizeof(*m->vals));
-	m->mask = 255;
-	m->cnt = 0;
-	return m->keys && m->vals ? 0 : -ENOMEM;
+	return v->inst[val - 1].block;
 }
 
-static void map_fini(struct idx_map *m)
+static uint64_t non_heap_key(const struct vars *v, uint32_t val)
 {
-	free(m->keys);
-	free(m->vals);
+	const struct inst *x = &v->inst[val - 1];
+
+	return mix(x->ptr) ^ v->groups[x->group].name_key;
 }
 
-static int map_grow(struct idx_map *m)
+static uint64_t site_key(const struct vars *v, uint32_t val)
 {
-	struct idx_map n;
-	size_t i, j;
+	return v->groups[val - 1].site_key;
+}
 
-	n.mask = m->mask * 2 + 1;
-	n.keys = calloc(n.mask + 1, sizeof(*n.keys));
-	n.vals = calloc(n.mask + 1, sizeof(*n.vals));
-	if (!n.keys || !n.vals) {
-		free(n.keys);
-		free(n.vals);
-		return -ENOMEM;
+static int index_init(struct index *ix)
+{
+	ix->slot = calloc(256, sizeof(*ix->slot));
+	ix->mask = 255;
+	ix->cnt = 0;
+	return ix->slot ? 0 : -ENOMEM;
+}
+
+/* The slot of the first entry at or after *j whose key is key (*j: where to
+ * go on from), or SIZE_MAX. Start with *j = mix(key) & mask. */
+static size_t index_next(const struct vars *v, const struct index *ix, key_fn key_of,
+			 uint64_t key, size_t *j)
+{
+	size_t s;
+
+	for (; ix->slot[*j]; *j = (*j + 1) & ix->mask) {
+		if (key_of(v, ix->slot[*j]) == key) {
+			s = *j;
+			*j = (*j + 1) & ix->mask;
+			return s;
+		}
 	}
-	for (i = 0; i <= m->mask; i++) {
-		if (!m->vals[i])
-			continue;
-		for (j = mix(m->keys[i]) & n.mask; n.vals[j]; j = (j + 1) & n.mask)
-			;
-		n.keys[j] = m->keys[i];
-		n.vals[j] = m->vals[i];
-	}
-	n.cnt = m->cnt;
-	map_fini(m);
-	*m = n;
-	return 0;
+	return SIZE_MAX;
 }
 
-/* Slot of key, or of the empty slot where it would go. */
-static size_t map_slot(const struct idx_map *m, uint64_t key)
+static size_t index_find(const struct vars *v, const struct index *ix, key_fn key_of, uint64_t key)
+{
+	size_t j = mix(key) & ix->mask;
+
+	return index_next(v, ix, key_of, key, &j);
+}
+
+static void index_place(const struct vars *v, struct index *ix, key_fn key_of, uint32_t val)
 {
 	size_t j;
 
-	for (j = mix(key) & m->mask; m->vals[j] && m->keys[j] != key; j = (j + 1) & m->mask)
+	for (j = mix(key_of(v, val)) & ix->mask; ix->slot[j]; j = (j + 1) & ix->mask)
 		;
-	return j;
+	ix->slot[j] = val;
 }
 
-static int map_put(struct idx_map *m, uint64_t key, uint32_t val)
+static int index_add(const struct vars *v, struct index *ix, key_fn key_of, uint32_t val)
 {
-	size_t j;
+	if ((ix->cnt + 1) * 2 > ix->mask + 1) {
+		struct index old = *ix;
+		size_t i;
 
-	if ((m->cnt + 1) * 2 > m->mask + 1 && map_grow(m))
-		return -ENOMEM;
-	j = map_slot(m, key);
-	if (!m->vals[j])
-		m->cnt++;
-	m->keys[j] = key;
-	m->vals[j] = val;
+		ix->mask = old.mask * 2 + 1;
+		ix->slot = calloc(ix->mask + 1, sizeof(*ix->slot));
+		if (!ix->slot) {
+			*ix = old;
+			return -ENOMEM;
+		}
+		for (i = 0; i <= old.mask; i++)
+			if (old.slot[i])
+				index_place(v, ix, key_of, old.slot[i]);
+		free(old.slot);
+	}
+	index_place(v, ix, key_of, val);
+	ix->cnt++;
 	return 0;
 }
 
-static uint32_t map_get(const struct idx_map *m, uint64_t key)
+/* Empties slot i; backward-shift deletion keeps probe runs intact. */
+static void index_del(const struct vars *v, struct index *ix, key_fn key_of, size_t i)
 {
-	return m->vals[map_slot(m, key)];
-}
+	size_t j = i, home;
 
-static void map_del(struct idx_map *m, uint64_t key)
-{
-	size_t i = map_slot(m, key), j = i, home;
-
-	if (!m->vals[i])
-		return;
-	m->cnt--;
-	/* backward-shift deletion keeps probe runs intact */
+	ix->cnt--;
 	for (;;) {
-		j = (j + 1) & m->mask;
-		if (!m->vals[j])
+		j = (j + 1) & ix->mask;
+		if (!ix->slot[j])
 			break;
-		home = mix(m->keys[j]) & m->mask;
-		if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
-			m->keys[i] = m->keys[j];
-			m->vals[i] = m->vals[j];
+		home = mix(key_of(v, ix->slot[j])) & ix->mask;
+		if (((j - home) & ix->mask) >= ((j - i) & ix->mask)) {
+			ix->slot[i] = ix->slot[j];
 			i = j;
 		}
 	}
-	m->vals[i] = 0;
+	ix->slot[i] = 0;
 }
 
-int vars__new(struct vars **out, struct heap *heap)
+int vars__new(struct vars **out, struct heap *heap, uint32_t max_instances)
 {
 	struct vars *v = calloc(1, sizeof(*v));
 
 	if (!v)
 		return -ENOMEM;
 	v->heap = heap;
-	if (map_init(&v->by_name) || map_init(&v->by_block)) {
+	v->max_listed = max_instances < TT_MAX_MAX_VARS ? max_instances : TT_MAX_MAX_VARS;
+	if (index_init(&v->by_block) || index_init(&v->non_heap) || index_init(&v->by_site)) {
 		vars__free(v);
 		return -ENOMEM;
 	}
@@ -152,9 +193,11 @@ void vars__free(struct vars *v)
 {
 	if (!v)
 		return;
-	map_fini(&v->by_name);
-	map_fini(&v->by_block);
-	free(v->v);
+	free(v->by_block.slot);
+	free(v->non_heap.slot);
+	free(v->by_site.slot);
+	free(v->groups);
+	free(v->inst);
 	free(v);
 }
 
@@ -242,13 +285,6 @@ const char *vars__category_of(const char *t)
 	return "other";
 }
 
-static uint64_t name_key(const char *name, const char *function)
-{
-	uint64_t h = hash_str(0xcbf29ce484222325ULL, name, TT_VAR_NAME_LEN);
-
-	h = hash_str(h ^ 0xff, function, TT_VAR_FUNC_LEN);
-	return h ? h : 1;
-}
 
 static void copy_str(char *dst, const char *src, size_t len)
 {
@@ -258,81 +294,276 @@ static void copy_str(char *dst, const char *src, size_t len)
 	dst[n] = '\0';
 }
 
-static void unlink_block(struct vars *v, struct var *x)
+static bool same_name(const struct var_group *a, const struct var_group *b)
 {
-	uint32_t self = (uint32_t)(x - v->v) + 1, head, *link;
-
-	if (!x->block)
-		return;
-	head = map_get(&v->by_block, x->block);
-	if (head == self) {
-		if (x->next_in_block)
-			map_put(&v->by_block, x->block, x->next_in_block);
-		else
-			map_del(&v->by_block, x->block);
-	} else {
-		for (link = &head; *link && *link != self; link = &v->v[*link - 1].next_in_block)
-			;
-		if (*link == self)
-			*link = x->next_in_block;
-	}
-	x->next_in_block = 0;
+	return a->name_key == b->name_key && !strcmp(a->name, b->name) &&
+	       !strcmp(a->function, b->function);
 }
 
-static int link_block(struct vars *v, struct var *x)
+static bool same_site(const struct var_group *a, const struct var_group *b)
 {
-	uint32_t self = (uint32_t)(x - v->v) + 1;
-
-	x->next_in_block = map_get(&v->by_block, x->block);
-	return map_put(&v->by_block, x->block, self);
+	return a->line == b->line && same_name(a, b) && !strcmp(a->type_name, b->type_name) &&
+	       !strcmp(a->category, b->category) && !strcmp(a->file, b->file);
 }
 
-/* A new var, or the existing one with this name (re-tracking updates). */
-static struct var *var_for(struct vars *v, const struct tt_var_event *e, bool *fresh)
+/* The group of the marker e (found or made): its index, or -1 (full or out
+ * of memory). */
+static int64_t group_for(struct vars *v, const struct tt_var_event *e)
 {
-	uint64_t key = name_key(e->name, e->function);
-	uint32_t i = map_get(&v->by_name, key);
-	const struct heap_block *b;
-	struct var *x;
+	struct var_group key;
+	uint64_t h;
+	size_t j, s;
 
-	*fresh = false;
-	if (i && !strncmp(v->v[i - 1].name, e->name, TT_VAR_NAME_LEN) &&
-	    !strncmp(v->v[i - 1].function, e->function, TT_VAR_FUNC_LEN))
-		return &v->v[i - 1];
-	/* re-tracking an address: the live variable there takes the new name */
-	if (e->ptr && (b = heap__containing(v->heap, e->ptr))) {
-		for (i = map_get(&v->by_block, b->ptr); i; i = v->v[i - 1].next_in_block)
-			if (v->v[i - 1].ptr == e->ptr)
-				return &v->v[i - 1];
-	}
-	if (v->cnt >= MAX_VARS)
-		return NULL;
-	if (v->cnt == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		struct var *n = realloc(v->v, cap * sizeof(*n));
+	memset(&key, 0, sizeof(key));
+	copy_str(key.name, e->name, sizeof(key.name));
+	copy_str(key.type_name, e->type_name[0] ? e->type_name : "unknown", sizeof(key.type_name));
+	copy_str(key.category, e->category[0] ? e->category : vars__category_of(key.type_name),
+		 sizeof(key.category));
+	copy_str(key.file, e->file, sizeof(key.file));
+	copy_str(key.function, e->function, sizeof(key.function));
+	key.line = e->line;
+	key.name_key = hash_str(hash_str(0xcbf29ce484222325ULL, key.name), key.function);
+	h = hash_str(hash_str(hash_str(key.name_key, key.type_name), key.category), key.file);
+	key.site_key = mix(h ^ (uint32_t)key.line);
+
+	j = mix(key.site_key) & v->by_site.mask;
+	while ((s = index_next(v, &v->by_site, site_key, key.site_key, &j)) != SIZE_MAX)
+		if (same_site(&v->groups[v->by_site.slot[s] - 1], &key))
+			return v->by_site.slot[s] - 1;
+	if (v->group_cnt >= TT_MAX_VAR_GROUPS)
+		return -1;
+	if (v->group_cnt == v->group_cap) {
+		size_t cap = v->group_cap ? v->group_cap * 2 : 16;
+		struct var_group *n = realloc(v->groups, cap * sizeof(*n));
 
 		if (!n)
-			return NULL;
-		v->v = n;
+			return -1;
+		v->groups = n;
+		v->group_cap = cap;
+	}
+	key.first_ns = e->hdr.ts_ns;
+	v->groups[v->group_cnt] = key;
+	if (index_add(v, &v->by_site, site_key, (uint32_t)v->group_cnt + 1))
+		return -1;
+	return (int64_t)v->group_cnt++;
+}
+
+static void group_alive(struct var_group *g, uint64_t ts_ns)
+{
+	if (g->bytes_alive > g->peak_bytes) {
+		g->peak_bytes = g->bytes_alive;
+		g->peak_alive = g->alive;
+		g->peak_ns = ts_ns;
+	}
+}
+
+static void group_join(struct var_group *g, uint64_t size, uint64_t ts_ns)
+{
+	g->instances++;
+	g->alive++;
+	g->bytes_alive += size;
+	group_alive(g, ts_ns);
+}
+
+static void group_leave(struct var_group *g, uint64_t size)
+{
+	g->alive--;
+	g->bytes_alive -= size;
+}
+
+/* A new instance slot: listed while there is room, else a folded one.
+ * Index + 1, or 0 when out of memory. */
+static uint32_t inst_new(struct vars *v, bool *folded)
+{
+	uint32_t i;
+
+	*folded = v->listed >= v->max_listed;
+	if (*folded && v->free_head) {
+		i = v->free_head;
+		v->free_head = v->inst[i - 1].next;
+		return i;
+	}
+	if (v->cnt >= UINT32_MAX - 1)
+		return 0;
+	if (v->cnt == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		struct inst *n;
+
+		/* the listed part fills its bound exactly: no slack past it */
+		if (!*folded && v->cap < v->max_listed && cap > v->max_listed)
+			cap = v->max_listed;
+		n = realloc(v->inst, cap * sizeof(*n));
+		if (!n)
+			return 0;
+		v->inst = n;
 		v->cap = cap;
 	}
-	x = &v->v[v->cnt++];
-	memset(x, 0, sizeof(*x));
-	*fresh = true;
-	if (map_put(&v->by_name, key, (uint32_t)v->cnt)) {
-		v->cnt--;
-		return NULL;
+	if (!*folded)
+		v->listed++;
+	return (uint32_t)++v->cnt;
+}
+
+static uint32_t block_head(const struct vars *v, uint64_t block)
+{
+	size_t s = index_find(v, &v->by_block, block_key, block);
+
+	return s == SIZE_MAX ? 0 : v->by_block.slot[s];
+}
+
+/* Puts instance i first among those of its block (x->block). */
+static int block_link(struct vars *v, uint32_t i)
+{
+	struct inst *x = &v->inst[i - 1];
+	size_t s = index_find(v, &v->by_block, block_key, x->block);
+
+	if (s == SIZE_MAX) {
+		x->next = 0;
+		return index_add(v, &v->by_block, block_key, i);
 	}
-	return x;
+	x->next = v->by_block.slot[s];
+	v->by_block.slot[s] = i;
+	return 0;
+}
+
+/* Instance i, already in its block's chain, becomes its first. */
+static void block_to_front(struct vars *v, uint32_t i)
+{
+	struct inst *x = &v->inst[i - 1];
+	size_t s = index_find(v, &v->by_block, block_key, x->block);
+	uint32_t *link;
+
+	if (s == SIZE_MAX || v->by_block.slot[s] == i)
+		return;
+	for (link = &v->inst[v->by_block.slot[s] - 1].next; *link && *link != i;
+	     link = &v->inst[*link - 1].next)
+		;
+	if (*link == i)
+		*link = x->next;
+	x->next = v->by_block.slot[s];
+	v->by_block.slot[s] = i;
+}
+
+/*
+ * A marker inside live block b: the instance of the same (name, function)
+ * in b is updated; else one at the block's start under another name is
+ * renamed; else the block gets a new instance.
+ */
+static int track_heap(struct vars *v, const struct tt_var_event *e, uint32_t gi,
+		      const struct heap_block *b)
+{
+	struct var_group *g = &v->groups[gi];
+	uint32_t i, same = 0, rename = 0;
+	struct inst *x;
+	bool folded;
+
+	for (i = block_head(v, b->ptr); i && !same; i = v->inst[i - 1].next) {
+		x = &v->inst[i - 1];
+		if (same_name(&v->groups[x->group], g))
+			same = i;
+		else if (!rename && x->ptr == e->ptr && e->ptr == b->ptr)
+			rename = i;
+	}
+	if ((i = same ? same : rename)) {
+		x = &v->inst[i - 1];
+		if (x->group != gi) {
+			group_leave(&v->groups[x->group], b->size);
+			group_join(g, b->size, e->hdr.ts_ns);
+			x->group = gi;
+		}
+		x->ptr = e->ptr;
+		x->tid = e->hdr.tid;
+		block_to_front(v, i);
+		return 0;
+	}
+
+	i = inst_new(v, &folded);
+	if (!i)
+		return -ENOMEM;
+	x = &v->inst[i - 1];
+	*x = (struct inst){ .ptr = e->ptr, .block = b->ptr, .created_ns = e->hdr.ts_ns,
+			    .group = gi, .tid = e->hdr.tid,
+			    .flags = I_HEAP | I_ALIVE | (folded ? I_FOLDED : 0) };
+	if (block_link(v, i)) {
+		/* not kept: back on the free list, or the last slot undone */
+		if (folded) {
+			x->flags = I_FOLDED | I_FREE;
+			x->next = v->free_head;
+			v->free_head = i;
+		} else {
+			v->cnt--;
+			v->listed--;
+		}
+		return -ENOMEM;
+	}
+	group_join(g, b->size, e->hdr.ts_ns);
+	if (folded) {
+		g->folded++;
+		v->folded++;
+	}
+	return 0;
+}
+
+/* A marker on an address in no live block: the same (name, function, ptr)
+ * again is one instance; past the bound, further ones are only counted. */
+static int track_non_heap(struct vars *v, const struct tt_var_event *e, uint32_t gi)
+{
+	struct var_group *g = &v->groups[gi];
+	uint64_t key = mix(e->ptr) ^ g->name_key;
+	size_t j = mix(key) & v->non_heap.mask, s;
+	struct inst *x;
+	uint32_t i;
+	bool folded;
+
+	while ((s = index_next(v, &v->non_heap, non_heap_key, key, &j)) != SIZE_MAX) {
+		x = &v->inst[v->non_heap.slot[s] - 1];
+		if (x->ptr != e->ptr || !same_name(&v->groups[x->group], g))
+			continue;
+		if (x->group != gi) {
+			v->groups[x->group].non_heap--;
+			g->instances++;
+			g->non_heap++;
+			x->group = gi;
+		}
+		x->tid = e->hdr.tid;
+		return 0;
+	}
+	g->instances++;
+	g->non_heap++;
+	if (v->listed >= v->max_listed) {
+		/* it would never end: a folded slot would never be reused */
+		g->folded++;
+		v->folded++;
+		return 0;
+	}
+	i = inst_new(v, &folded);
+	if (!i)
+		goto nomem;
+	x = &v->inst[i - 1];
+	*x = (struct inst){ .ptr = e->ptr, .created_ns = e->hdr.ts_ns, .group = gi,
+			    .tid = e->hdr.tid, .flags = I_ALIVE };
+	if (index_add(v, &v->non_heap, non_heap_key, i)) {
+		v->cnt--;
+		v->listed--;
+		goto nomem;
+	}
+	return 0;
+nomem:
+	g->instances--;
+	g->non_heap--;
+	return -ENOMEM;
 }
 
 int vars__on_track(struct vars *v, const struct tt_var_event *in)
 {
 	const struct heap_block *b;
 	struct tt_var_event cut, *e = &cut;
-	struct var *x;
-	bool fresh;
+	int64_t gi;
+	int err;
 
+	if (in->flags & TT_VAR_BAD_SITE) {
+		v->bad_sites++;
+		return 0;
+	}
 	/* names are stored NUL-terminated: compare and hash them as stored */
 	cut = *in;
 	cut.name[sizeof(cut.name) - 1] = '\0';
@@ -341,101 +572,119 @@ int vars__on_track(struct vars *v, const struct tt_var_event *in)
 	cut.file[sizeof(cut.file) - 1] = '\0';
 	cut.function[sizeof(cut.function) - 1] = '\0';
 
-	if (e->flags & TT_VAR_BAD_SITE) {
-		v->bad_sites++;
-		return 0;
-	}
-	x = var_for(v, e, &fresh);
-	if (!x) {
+	gi = group_for(v, e);
+	if (gi < 0) {
 		v->dropped++;
 		return -ENOMEM;
 	}
-	if (!fresh) {
-		unlink_block(v, x);
-		/* found by address under another name: it is renamed */
-		if (strncmp(x->name, e->name, TT_VAR_NAME_LEN) ||
-		    strncmp(x->function, e->function, TT_VAR_FUNC_LEN)) {
-			map_del(&v->by_name, name_key(x->name, x->function));
-			if (map_put(&v->by_name, name_key(e->name, e->function),
-				    (uint32_t)(x - v->v) + 1))
-				return -ENOMEM;
-		}
-	}
-	copy_str(x->name, e->name, sizeof(x->name));
-	copy_str(x->type_name, e->type_name, sizeof(x->type_name));
-	if (!x->type_name[0])
-		copy_str(x->type_name, "unknown", sizeof(x->type_name));
-	copy_str(x->category, e->category[0] ? e->category : vars__category_of(x->type_name),
-		 sizeof(x->category));
-	copy_str(x->file, e->file, sizeof(x->file));
-	copy_str(x->function, e->function, sizeof(x->function));
-	x->line = e->line;
-	x->site_ip = e->site_ip;
-	x->ptr = e->ptr;
-	x->tid = e->hdr.tid;
-	if (fresh || !x->alive)
-		x->created_ns = e->hdr.ts_ns;
-	x->freed_ns = 0;
-	x->alive = true;
-
-	b = heap__containing(v->heap, e->ptr);
-	x->heap = b != NULL;
-	x->block = b ? b->ptr : 0;
-	x->size = b ? b->size : 0;
-	return x->block ? link_block(v, x) : 0;
+	b = e->ptr ? heap__containing(v->heap, e->ptr) : NULL;
+	err = b ? track_heap(v, e, (uint32_t)gi, b) : track_non_heap(v, e, (uint32_t)gi);
+	if (err)
+		v->dropped++;
+	return err;
 }
 
 void vars__on_released(struct vars *v, const struct heap_block *b, uint64_t ts_ns,
 		       uint64_t moved_to, uint64_t new_size)
 {
-	uint32_t i = map_get(&v->by_block, b->ptr), next;
+	size_t s = index_find(v, &v->by_block, block_key, b->ptr);
+	uint32_t i, next, rev = 0;
 
-	if (!i)
+	if (s == SIZE_MAX)
 		return;
-	map_del(&v->by_block, b->ptr);
+	i = v->by_block.slot[s];
+	index_del(v, &v->by_block, block_key, s);
+	/* reversed, so that relinking one by one at the front keeps the order */
 	for (; i; i = next) {
-		struct var *x = &v->v[i - 1];
+		next = v->inst[i - 1].next;
+		v->inst[i - 1].next = rev;
+		rev = i;
+	}
+	for (i = rev; i; i = next) {
+		struct inst *x = &v->inst[i - 1];
+		struct var_group *g = &v->groups[x->group];
+		uint64_t off = x->ptr - b->ptr;
 
-		next = x->next_in_block;
-		x->next_in_block = 0;
-		if (moved_to && (x->ptr == b->ptr || x->ptr - b->ptr < new_size)) {
-			/* realloc carries the variable, at the same offset */
-			x->ptr = moved_to + (x->ptr - b->ptr);
+		next = x->next;
+		if (moved_to && (off == 0 || off < new_size)) {
+			/* realloc carries the instance, at the same offset */
+			x->ptr = moved_to + off;
 			x->block = moved_to;
-			link_block(v, x);
-		} else {
-			/* freed, or a field a shrinking realloc cut off */
-			x->size = b->size;
-			x->freed_ns = ts_ns;
-			x->alive = false;
-			x->block = 0;
+			g->bytes_alive += new_size - b->size;
+			group_alive(g, ts_ns);
+			if (!block_link(v, i))
+				continue;
+			/* no room to follow it: it ends here, as if freed */
+			g->bytes_alive -= new_size - b->size;
+			v->dropped++;
 		}
+		/* freed, or a field a shrinking realloc cut off */
+		group_leave(g, b->size);
+		x->end_size = b->size;
+		x->freed_ns = ts_ns;
+		x->flags &= (uint8_t)~I_ALIVE;
+		if (x->flags & I_FOLDED) {
+			x->flags |= I_FREE;
+			x->next = v->free_head;
+			v->free_head = i;
+		}
+	}
+}
+
+static void view(const struct vars *v, uint32_t i, struct var *out)
+{
+	const struct inst *x = &v->inst[i];
+	const struct heap_block *b;
+
+	memset(out, 0, sizeof(*out));
+	out->group = &v->groups[x->group];
+	out->group_id = x->group;
+	out->ptr = x->ptr;
+	out->tid = x->tid;
+	out->created_ns = x->created_ns;
+	out->freed_ns = x->freed_ns;
+	out->heap = x->flags & I_HEAP;
+	out->alive = x->flags & I_ALIVE;
+	if (out->heap && out->alive) {
+		out->block = x->block;
+		b = heap__find(v->heap, x->block);
+		out->size = b ? b->size : 0;
+	} else if (out->heap) {
+		out->size = x->end_size;
 	}
 }
 
 size_t vars__count(const struct vars *v)
 {
-	return v->cnt;
+	return v->listed;
 }
 
-const struct var *vars__get(struct vars *v, size_t i)
+bool vars__get(const struct vars *v, size_t i, struct var *out)
 {
-	struct var *x;
-	const struct heap_block *b;
-
-	if (i >= v->cnt)
-		return NULL;
-	x = &v->v[i];
-	if (x->alive && x->block && (b = heap__find(v->heap, x->block)))
-		x->size = b->size;
-	return x;
+	if (i >= v->listed)
+		return false;
+	view(v, (uint32_t)i, out);
+	return true;
 }
 
-const struct var *vars__of_block(struct vars *v, uint64_t block)
+bool vars__of_block(const struct vars *v, uint64_t block, struct var *out)
 {
-	uint32_t i = map_get(&v->by_block, block);
+	uint32_t i = block ? block_head(v, block) : 0;
 
-	return i ? &v->v[i - 1] : NULL;
+	if (!i)
+		return false;
+	view(v, i - 1, out);
+	return true;
+}
+
+size_t vars__group_count(const struct vars *v)
+{
+	return v->group_cnt;
+}
+
+const struct var_group *vars__group(const struct vars *v, size_t i)
+{
+	return i < v->group_cnt ? &v->groups[i] : NULL;
 }
 
 uint64_t vars__bad_sites(const struct vars *v)
@@ -443,41 +692,122 @@ uint64_t vars__bad_sites(const struct vars *v)
 	return v->bad_sites;
 }
 
-static int cmp_group(const void *a, const void *b)
+uint64_t vars__folded(const struct vars *v)
 {
-	const struct var_group *x = a, *y = b;
+	return v->folded;
+}
+
+uint64_t vars__dropped(const struct vars *v)
+{
+	return v->dropped;
+}
+
+uint32_t vars__max_instances(const struct vars *v)
+{
+	return v->max_listed;
+}
+
+size_t vars__bytes(const struct vars *v)
+{
+	return sizeof(*v) + v->cap * sizeof(*v->inst) + v->group_cap * sizeof(*v->groups) +
+	       (v->by_block.mask + v->non_heap.mask + v->by_site.mask + 3) * sizeof(uint32_t);
+}
+
+static unsigned int slice_of(uint64_t t, uint64_t start_ns, uint64_t end_ns, unsigned int slices)
+{
+	if (t <= start_ns || end_ns <= start_ns)
+		return 0;
+	if (t >= end_ns)
+		return slices - 1;
+	return (unsigned int)((unsigned __int128)(t - start_ns) * slices / (end_ns - start_ns));
+}
+
+int vars__alive_by_slice(const struct vars *v, uint64_t start_ns, uint64_t end_ns,
+			 unsigned int slices, uint32_t **out)
+{
+	size_t n = v->group_cnt ? v->group_cnt : 1, i;
+	uint32_t *d;
+
+	if (!slices)
+		return -EINVAL;
+	/* a difference array per group, one slot past the last slice */
+	d = calloc(n * (slices + 1), sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	for (i = 0; i < v->listed; i++) {
+		const struct inst *x = &v->inst[i];
+		uint32_t *row = d + (size_t)x->group * (slices + 1);
+
+		if (!(x->flags & I_HEAP))
+			continue;
+		row[slice_of(x->created_ns, start_ns, end_ns, slices)]++;
+		if (!(x->flags & I_ALIVE))
+			row[slice_of(x->freed_ns, start_ns, end_ns, slices) + 1]--;
+	}
+	/* prefix sums, packed to `slices` a group */
+	for (i = 0; i < v->group_cnt; i++) {
+		const uint32_t *row = d + i * (slices + 1);
+		uint32_t *o = d + i * slices, run = 0;
+		unsigned int k;
+
+		for (k = 0; k < slices; k++) {
+			run += row[k];
+			o[k] = run;
+		}
+	}
+	*out = d;
+	return 0;
+}
+
+static int cmp_total_name(const void *a, const void *b)
+{
+	return strcmp(((const struct var_total *)a)->name, ((const struct var_total *)b)->name);
+}
+
+static int cmp_total(const void *a, const void *b)
+{
+	const struct var_total *x = a, *y = b;
 
 	if (x->bytes != y->bytes)
 		return x->bytes < y->bytes ? 1 : -1;
 	return strcmp(x->name, y->name);
 }
 
-int vars__group(struct vars *v, bool by_category, struct var_group **out, size_t *cnt)
+int vars__totals(const struct vars *v, bool by_category, struct var_total **out, size_t *cnt)
 {
-	struct var_group *g = calloc(v->cnt ? v->cnt : 1, sizeof(*g));
-	size_t n = 0, i, j;
+	struct var_total *t = calloc(v->group_cnt ? v->group_cnt : 1, sizeof(*t));
+	size_t i, n = 0;
 
-	if (!g)
+	if (!t)
 		return -ENOMEM;
-	/* few distinct types: a linear search per variable is fine */
+	for (i = 0; i < v->group_cnt; i++)
+		t[i].name = by_category ? v->groups[i].category : v->groups[i].type_name;
+	/* per group first: a block named by several instances counts for the
+	 * one that names it */
 	for (i = 0; i < v->cnt; i++) {
-		const struct var *x = vars__get(v, i);
-		const char *name = by_category ? x->category : x->type_name;
+		const struct inst *x = &v->inst[i];
+		const struct heap_block *b;
 
-		if (!x->alive || !x->heap)
+		if ((x->flags & (I_HEAP | I_ALIVE | I_FREE)) != (I_HEAP | I_ALIVE) ||
+		    block_head(v, x->block) != i + 1 || !(b = heap__find(v->heap, x->block)))
 			continue;
-		/* a block named by several variables counts once, for its first */
-		if (x->block && vars__of_block(v, x->block) != x)
-			continue;
-		for (j = 0; j < n && strcmp(g[j].name, name); j++)
-			;
-		if (j == n)
-			g[n++].name = name;
-		g[j].bytes += x->size;
-		g[j].count++;
+		t[x->group].bytes += b->size;
+		t[x->group].count++;
 	}
-	qsort(g, n, sizeof(*g), cmp_group);
-	*out = g;
+	/* then groups of one name merged: sorted by name, O(groups log groups) */
+	qsort(t, v->group_cnt, sizeof(*t), cmp_total_name);
+	for (i = 0; i < v->group_cnt; i++) {
+		if (!t[i].count)
+			continue;
+		if (n && !strcmp(t[n - 1].name, t[i].name)) {
+			t[n - 1].bytes += t[i].bytes;
+			t[n - 1].count += t[i].count;
+		} else {
+			t[n++] = t[i];
+		}
+	}
+	qsort(t, n, sizeof(*t), cmp_total);
+	*out = t;
 	*cnt = n;
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "heap.h"
 #include "report_json.h"
 #include "model.h"
+#include "vars.h"
 #include "stacks.h"
 
 static uint64_t now_ns(void)
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
 		else if (c == 'j')
 			json = optarg;
 	}
-	if (model__init(&m, 0, 0, false) || events__new_offline(&ev, &m))
+	if (model__init(&m, 0, 0, false, TT_DEFAULT_MAX_VARS) || events__new_offline(&ev, &m))
 		return 1;
 	a->hdr.type = TT_EV_ALLOC;
 	a->hdr.tid = 1;

@@ -253,9 +253,16 @@ static void dash__build(struct dash *d)
 	long_name[300] = '\0';
 	for (i = 0; i < N_VARS; i++) {
 		snprintf(var_names[i], sizeof(var_names[i]), "buf_%u", i);
-		vars[i] = (struct dash_var){ var_names[i], var_types[i % 4], 4096 * (N_VARS - i) + 100,
-					     (uint64_t)i * 400000000ULL,
-					     i % 3 ? (uint64_t)i * 400000000ULL + 2000000000ULL : 0 };
+		unsigned int k;
+
+		vars[i] = (struct dash_var){ .name = var_names[i], .type_name = var_types[i % 4],
+					     .instances = 100 + i, .alive = i % 3 ? 0 : 90,
+					     .bytes_alive = i % 3 ? 0 : 4096 * (N_VARS - i) + 100,
+					     .peak_bytes = 4096 * (N_VARS - i) + 200,
+					     .first_ns = (uint64_t)i * 400000000ULL };
+		/* a band that rises and, for the freed ones, falls again */
+		for (k = i; k < DASH_VAR_SLICES; k++)
+			vars[i].alive_in_slice[k] = i % 3 && k > 40 ? 0 : k - i + 1;
 	}
 	vars[0].name = long_name;
 	d->vars = vars;
@@ -437,9 +444,12 @@ Test(report_draw, labels)
 		  "not ellipsized: %s", l->text);
 	cr_assert(l->w <= REPORT_DRAW_VAR_NAME_W, "%.1f wide", l->w);
 	cr_assert_not_null(label__find("vars", "+5 more (smaller) variables"));
-	/* top 20 by size: the smallest ones are left out */
-	cr_assert_not_null(label__find("vars", "buf_19"));
-	cr_assert_null(label__find("vars", "buf_20"));
+	/* top 20: groups still holding memory first (buf_24 holds little), then
+	 * the others by peak: the smallest peaks are left out */
+	cr_assert_not_null(label__find("vars", "buf_24"));
+	cr_assert_not_null(label__find("vars", "\xc3\x97" "90 of 124"));
+	cr_assert_not_null(label__find("vars", "buf_16"));
+	cr_assert_null(label__find("vars", "buf_17"));
 
 	labels__assert_no_overlap();
 	labels__assert_on_canvas();
@@ -496,7 +506,8 @@ Test(report_draw, hostile_strings)
 		t[i] = (struct dash_named){ bad[i], 1000 * (i + 1), i };
 		cats[i] = (struct dash_named){ bad[6 - i], 1000 * (i + 1), i };
 		s[i] = (struct dash_site){ i ? (int)i - 1 : -1, bad[i], bad[6 - i], (int)i, 100, 1 };
-		v[i] = (struct dash_var){ bad[i], bad[6 - i], 64 * (i + 1), i * 1000, 0 };
+		v[i] = (struct dash_var){ .name = bad[i], .type_name = bad[6 - i], .instances = i + 1,
+					  .alive = i + 1, .bytes_alive = 64 * (i + 1) };
 	}
 	d.target = bad[1];
 	d.types = t;
@@ -592,7 +603,11 @@ Test(report_draw, extreme_input)
 		/* a long chain, a self-loop and out-of-range parents among them */
 		many_sites[i] = (struct dash_site){ (int)i - 1, "f", "f.c", (int)i, UINT64_MAX - i,
 						    i };
-		many_vars[i] = (struct dash_var){ "v", "t", UINT64_MAX - i, UINT64_MAX, i % 2 ? UINT64_MAX : 0 };
+		many_vars[i] = (struct dash_var){ .name = "v", .type_name = "t", .instances = UINT64_MAX,
+						  .alive = UINT64_MAX - i, .folded = UINT64_MAX,
+						  .bytes_alive = UINT64_MAX - i, .peak_bytes = UINT64_MAX,
+						  .first_ns = UINT64_MAX };
+		memset(many_vars[i].alive_in_slice, 0xff, sizeof(many_vars[i].alive_in_slice));
 	}
 	many_sites[7].parent = 7;
 	many_sites[9].parent = 100000;
@@ -600,6 +615,7 @@ Test(report_draw, extreme_input)
 	d.site_cnt = 5000;
 	d.vars = many_vars;
 	d.var_cnt = 5000;
+	d.vars_folded = UINT64_MAX;
 	cr_assert_eq(report_draw__png(&d, png), 0);
 	labels__assert_no_overlap();
 	labels__assert_on_canvas();

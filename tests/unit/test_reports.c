@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "model.h"
+#include "vars.h"
 #include "report_json.h"
 #include "report_text.h"
 #include "reports.h"
@@ -194,7 +195,7 @@ static const struct report_proc two[] = {
 
 static void model_up(void)
 {
-	cr_assert_eq(model__init(&mo, 1000, 0, false), 0);
+	cr_assert_eq(model__init(&mo, 1000, 0, false, TT_DEFAULT_MAX_VARS), 0);
 	meta = (struct report_meta){
 		.pid = 100, .command = "app", .allocator = "libc.so.6", .launched = true,
 		.exit_code = 0, .start_ns = 1000, .end_ns = 1000 + 2000000,
