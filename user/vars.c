@@ -41,16 +41,22 @@ struct index {
 	size_t mask, cnt;
 };
 
+#define FOLDED_ID 0x80000000u /* above TT_MAX_MAX_VARS */
+_Static_assert(TT_MAX_MAX_VARS < FOLDED_ID, "listed ids stay below the folded bit");
+
 struct vars;
 typedef uint64_t (*key_fn)(const struct vars *v, uint32_t val);
 
 struct vars {
 	struct heap *heap;
-	struct inst *inst;
-	size_t cnt, cap;   /* slots used, allocated */
-	size_t listed;     /* instances [0, listed) are listed; later slots are folded */
+	struct inst *inst;  /* listed instances, in order of creation */
+	size_t listed, cap;
 	uint32_t max_listed;
-	uint32_t free_head; /* folded slots to reuse */
+	/* Past the bound: folded instances, ids FOLDED_ID | (index + 1), as
+	 * many as are alive at once (a slot is reused once its instance ends) */
+	struct inst *fold;
+	size_t fold_cnt, fold_cap;
+	uint32_t free_head; /* id of a folded slot to reuse, chained by next */
 	struct var_group *groups;
 	size_t group_cnt, group_cap;
 	struct index by_block; /* alive heap instances: block → the most recent one */
@@ -74,14 +80,20 @@ static uint64_t hash_str(uint64_t h, const char *s)
 	return (h ^ 0xff) * 0x100000001b3ULL; /* ("ab", "c") and ("a", "bc") differ */
 }
 
+/* The instance of an id (index + 1, with FOLDED_ID for the folded ones). */
+static struct inst *at(const struct vars *v, uint32_t id)
+{
+	return id & FOLDED_ID ? &v->fold[(id & ~FOLDED_ID) - 1] : &v->inst[id - 1];
+}
+
 static uint64_t block_key(const struct vars *v, uint32_t val)
 {
-	return v->inst[val - 1].block;
+	return at(v, val)->block;
 }
 
 static uint64_t non_heap_key(const struct vars *v, uint32_t val)
 {
-	const struct inst *x = &v->inst[val - 1];
+	const struct inst *x = at(v, val);
 
 	return mix(x->ptr) ^ v->groups[x->group].name_key;
 }
@@ -198,6 +210,7 @@ void vars__free(struct vars *v)
 	free(v->by_site.slot);
 	free(v->groups);
 	free(v->inst);
+	free(v->fold);
 	free(v);
 }
 
@@ -371,36 +384,56 @@ static void group_leave(struct var_group *g, uint64_t size)
 	g->bytes_alive -= size;
 }
 
-/* A new instance slot: listed while there is room, else a folded one.
- * Index + 1, or 0 when out of memory. */
-static uint32_t inst_new(struct vars *v, bool *folded)
+/* Room for one more in *arr (cap a bound, or 0: none). */
+static int grow(struct inst **arr, size_t *cap, size_t cnt, size_t bound)
 {
-	uint32_t i;
+	size_t n = *cap ? *cap * 2 : 64;
+	struct inst *p;
 
-	*folded = v->listed >= v->max_listed;
-	if (*folded && v->free_head) {
-		i = v->free_head;
-		v->free_head = v->inst[i - 1].next;
-		return i;
-	}
-	if (v->cnt >= UINT32_MAX - 1)
+	if (cnt < *cap)
 		return 0;
-	if (v->cnt == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		struct inst *n;
+	/* the listed part fills its bound exactly: no slack past it */
+	if (bound && n > bound)
+		n = bound;
+	p = realloc(*arr, n * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = n;
+	return 0;
+}
 
-		/* the listed part fills its bound exactly: no slack past it */
-		if (!*folded && v->cap < v->max_listed && cap > v->max_listed)
-			cap = v->max_listed;
-		n = realloc(v->inst, cap * sizeof(*n));
-		if (!n)
+/* A new instance: listed while there is room, else folded. Its id, or 0
+ * when out of memory. */
+static uint32_t inst_new(struct vars *v)
+{
+	uint32_t id;
+
+	if (v->listed < v->max_listed) {
+		if (grow(&v->inst, &v->cap, v->listed, v->max_listed))
 			return 0;
-		v->inst = n;
-		v->cap = cap;
+		return (uint32_t)++v->listed;
 	}
-	if (!*folded)
-		v->listed++;
-	return (uint32_t)++v->cnt;
+	if (v->free_head) {
+		id = v->free_head;
+		v->free_head = at(v, id)->next;
+		return id;
+	}
+	if (v->fold_cnt >= FOLDED_ID - 1 || grow(&v->fold, &v->fold_cap, v->fold_cnt, 0))
+		return 0;
+	return FOLDED_ID | (uint32_t)++v->fold_cnt;
+}
+
+/* Gives back the id inst_new gave last, unused. */
+static void inst_undo(struct vars *v, uint32_t id)
+{
+	if (!(id & FOLDED_ID)) {
+		v->listed--;
+		return;
+	}
+	at(v, id)->flags = I_FOLDED | I_FREE;
+	at(v, id)->next = v->free_head;
+	v->free_head = id;
 }
 
 static uint32_t block_head(const struct vars *v, uint64_t block)
@@ -413,7 +446,7 @@ static uint32_t block_head(const struct vars *v, uint64_t block)
 /* Puts instance i first among those of its block (x->block). */
 static int block_link(struct vars *v, uint32_t i)
 {
-	struct inst *x = &v->inst[i - 1];
+	struct inst *x = at(v, i);
 	size_t s = index_find(v, &v->by_block, block_key, x->block);
 
 	if (s == SIZE_MAX) {
@@ -428,14 +461,14 @@ static int block_link(struct vars *v, uint32_t i)
 /* Instance i, already in its block's chain, becomes its first. */
 static void block_to_front(struct vars *v, uint32_t i)
 {
-	struct inst *x = &v->inst[i - 1];
+	struct inst *x = at(v, i);
 	size_t s = index_find(v, &v->by_block, block_key, x->block);
 	uint32_t *link;
 
 	if (s == SIZE_MAX || v->by_block.slot[s] == i)
 		return;
-	for (link = &v->inst[v->by_block.slot[s] - 1].next; *link && *link != i;
-	     link = &v->inst[*link - 1].next)
+	for (link = &at(v, v->by_block.slot[s])->next; *link && *link != i;
+	     link = &at(v, *link)->next)
 		;
 	if (*link == i)
 		*link = x->next;
@@ -456,15 +489,15 @@ static int track_heap(struct vars *v, const struct tt_var_event *e, uint32_t gi,
 	struct inst *x;
 	bool folded;
 
-	for (i = block_head(v, b->ptr); i && !same; i = v->inst[i - 1].next) {
-		x = &v->inst[i - 1];
+	for (i = block_head(v, b->ptr); i && !same; i = at(v, i)->next) {
+		x = at(v, i);
 		if (same_name(&v->groups[x->group], g))
 			same = i;
 		else if (!rename && x->ptr == e->ptr && e->ptr == b->ptr)
 			rename = i;
 	}
 	if ((i = same ? same : rename)) {
-		x = &v->inst[i - 1];
+		x = at(v, i);
 		if (x->group != gi) {
 			group_leave(&v->groups[x->group], b->size);
 			group_join(g, b->size, e->hdr.ts_ns);
@@ -476,23 +509,16 @@ static int track_heap(struct vars *v, const struct tt_var_event *e, uint32_t gi,
 		return 0;
 	}
 
-	i = inst_new(v, &folded);
+	i = inst_new(v);
 	if (!i)
 		return -ENOMEM;
-	x = &v->inst[i - 1];
+	folded = i & FOLDED_ID;
+	x = at(v, i);
 	*x = (struct inst){ .ptr = e->ptr, .block = b->ptr, .created_ns = e->hdr.ts_ns,
 			    .group = gi, .tid = e->hdr.tid,
 			    .flags = I_HEAP | I_ALIVE | (folded ? I_FOLDED : 0) };
 	if (block_link(v, i)) {
-		/* not kept: back on the free list, or the last slot undone */
-		if (folded) {
-			x->flags = I_FOLDED | I_FREE;
-			x->next = v->free_head;
-			v->free_head = i;
-		} else {
-			v->cnt--;
-			v->listed--;
-		}
+		inst_undo(v, i);
 		return -ENOMEM;
 	}
 	group_join(g, b->size, e->hdr.ts_ns);
@@ -512,10 +538,9 @@ static int track_non_heap(struct vars *v, const struct tt_var_event *e, uint32_t
 	size_t j = mix(key) & v->non_heap.mask, s;
 	struct inst *x;
 	uint32_t i;
-	bool folded;
 
 	while ((s = index_next(v, &v->non_heap, non_heap_key, key, &j)) != SIZE_MAX) {
-		x = &v->inst[v->non_heap.slot[s] - 1];
+		x = at(v, v->non_heap.slot[s]);
 		if (x->ptr != e->ptr || !same_name(&v->groups[x->group], g))
 			continue;
 		if (x->group != gi) {
@@ -535,15 +560,14 @@ static int track_non_heap(struct vars *v, const struct tt_var_event *e, uint32_t
 		v->folded++;
 		return 0;
 	}
-	i = inst_new(v, &folded);
+	i = inst_new(v);
 	if (!i)
 		goto nomem;
-	x = &v->inst[i - 1];
+	x = at(v, i);
 	*x = (struct inst){ .ptr = e->ptr, .created_ns = e->hdr.ts_ns, .group = gi,
 			    .tid = e->hdr.tid, .flags = I_ALIVE };
 	if (index_add(v, &v->non_heap, non_heap_key, i)) {
-		v->cnt--;
-		v->listed--;
+		inst_undo(v, i);
 		goto nomem;
 	}
 	return 0;
@@ -596,12 +620,12 @@ void vars__on_released(struct vars *v, const struct heap_block *b, uint64_t ts_n
 	index_del(v, &v->by_block, block_key, s);
 	/* reversed, so that relinking one by one at the front keeps the order */
 	for (; i; i = next) {
-		next = v->inst[i - 1].next;
-		v->inst[i - 1].next = rev;
+		next = at(v, i)->next;
+		at(v, i)->next = rev;
 		rev = i;
 	}
 	for (i = rev; i; i = next) {
-		struct inst *x = &v->inst[i - 1];
+		struct inst *x = at(v, i);
 		struct var_group *g = &v->groups[x->group];
 		uint64_t off = x->ptr - b->ptr;
 
@@ -631,9 +655,9 @@ void vars__on_released(struct vars *v, const struct heap_block *b, uint64_t ts_n
 	}
 }
 
-static void view(const struct vars *v, uint32_t i, struct var *out)
+static void view(const struct vars *v, uint32_t id, struct var *out)
 {
-	const struct inst *x = &v->inst[i];
+	const struct inst *x = at(v, id);
 	const struct heap_block *b;
 
 	memset(out, 0, sizeof(*out));
@@ -663,7 +687,7 @@ bool vars__get(const struct vars *v, size_t i, struct var *out)
 {
 	if (i >= v->listed)
 		return false;
-	view(v, (uint32_t)i, out);
+	view(v, (uint32_t)i + 1, out);
 	return true;
 }
 
@@ -673,7 +697,7 @@ bool vars__of_block(const struct vars *v, uint64_t block, struct var *out)
 
 	if (!i)
 		return false;
-	view(v, i - 1, out);
+	view(v, i, out);
 	return true;
 }
 
@@ -709,7 +733,7 @@ uint32_t vars__max_instances(const struct vars *v)
 
 size_t vars__bytes(const struct vars *v)
 {
-	return sizeof(*v) + v->cap * sizeof(*v->inst) + v->group_cap * sizeof(*v->groups) +
+	return sizeof(*v) + (v->cap + v->fold_cap) * sizeof(*v->inst) + v->group_cap * sizeof(*v->groups) +
 	       (v->by_block.mask + v->non_heap.mask + v->by_site.mask + 3) * sizeof(uint32_t);
 }
 
@@ -784,12 +808,13 @@ int vars__totals(const struct vars *v, bool by_category, struct var_total **out,
 		t[i].name = by_category ? v->groups[i].category : v->groups[i].type_name;
 	/* per group first: a block named by several instances counts for the
 	 * one that names it */
-	for (i = 0; i < v->cnt; i++) {
-		const struct inst *x = &v->inst[i];
+	for (i = 0; i < v->listed + v->fold_cnt; i++) {
+		uint32_t id = i < v->listed ? (uint32_t)i + 1 : FOLDED_ID | (uint32_t)(i - v->listed + 1);
+		const struct inst *x = at(v, id);
 		const struct heap_block *b;
 
 		if ((x->flags & (I_HEAP | I_ALIVE | I_FREE)) != (I_HEAP | I_ALIVE) ||
-		    block_head(v, x->block) != i + 1 || !(b = heap__find(v->heap, x->block)))
+		    block_head(v, x->block) != id || !(b = heap__find(v->heap, x->block)))
 			continue;
 		t[x->group].bytes += b->size;
 		t[x->group].count++;

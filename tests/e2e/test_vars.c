@@ -467,3 +467,240 @@ Test(launch, other_values_do_not_disable, .timeout = 120)
 	json_decref(j);
 	proc_free(&tt);
 }
+
+/* ---- the patterns users mark variables in (tests/fixtures/var_patterns.c) ---- */
+
+static json_t *group_of(json_t *j, const char *name)
+{
+	return group_named(json_object_get(j, "variable_groups"), "name", name);
+}
+
+/* The group's figures, as the fixture says they must be. */
+static void check_var_group(json_t *g, const char *name, long long instances, long long alive,
+			    long long bytes_alive, long long peak_bytes, long long folded)
+{
+	cr_assert(g, "no variable group \"%s\"", name);
+	cr_expect_eq(num(g, "instances"), instances, "%s: %lld instances, expected %lld", name,
+		     num(g, "instances"), instances);
+	cr_expect_eq(num(g, "alive"), alive, "%s: %lld alive, expected %lld", name, num(g, "alive"),
+		     alive);
+	cr_expect_eq(num(g, "bytes_alive"), bytes_alive, "%s: %lld bytes alive, expected %lld", name,
+		     num(g, "bytes_alive"), bytes_alive);
+	cr_expect_eq(num(g, "peak_bytes"), peak_bytes, "%s: peak %lld, expected %lld", name,
+		     num(g, "peak_bytes"), peak_bytes);
+	cr_expect_eq(num(g, "folded"), folded, "%s: %lld folded, expected %lld", name,
+		     num(g, "folded"), folded);
+	cr_expect_eq(num(g, "non_heap"), 0, "%s: non-heap instances", name);
+}
+
+/* The listed instance at ptr, or NULL. */
+static json_t *instance_at(json_t *j, long long ptr)
+{
+	json_t *x, *vars = json_object_get(j, "variables");
+	size_t i;
+
+	json_array_foreach(vars, i, x)
+		if (addr(x, "ptr") == ptr)
+			return x;
+	return NULL;
+}
+
+static json_t *trace_pattern(struct proc *tt, char **pattern, const char *max_vars)
+{
+	char *argv[12] = { (char *)e2e_tool(), "--json", json_path };
+	int rc, n = 3, i;
+
+	if (max_vars) {
+		argv[n++] = "--max-vars";
+		argv[n++] = (char *)max_vars;
+	}
+	argv[n++] = "--";
+	argv[n++] = (char *)e2e_fixture("var_patterns");
+	for (i = 0; pattern[i]; i++)
+		argv[n++] = pattern[i];
+	argv[n] = NULL;
+	unsetenv("TRACE_TOOLS_DISABLED");
+	rc = run(tt, argv, 3 * TRACE_TIMEOUT_MS);
+	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt->err);
+	return load_json(json_path);
+}
+
+/*
+ * The web server of the original tool's examples: 100 connection strings and
+ * 100 1 KiB responses marked in a loop, every 10th connection freed: 200
+ * instances in 2 groups, every live one named.
+ */
+Test(launch, every_block_a_loop_marks_is_named, .timeout = 180)
+{
+	char *pattern[] = { "webserver", NULL };
+	struct proc tt;
+	json_t *j, *x, *a, *conn, *resp;
+	long long n, alive_bytes, resp_size, named = 0;
+	size_t i;
+	char key[32];
+
+	setup_dir();
+	j = trace_pattern(&tt, pattern, NULL);
+	n = truth(tt.out, "requests");
+	resp_size = truth(tt.out, "response_size");
+	alive_bytes = truth(tt.out, "conn_alive_bytes");
+	cr_expect_eq(json_array_size(json_object_get(j, "variables")), 2 * n, "%zu instances",
+		     json_array_size(json_object_get(j, "variables")));
+	cr_expect_eq(json_array_size(json_object_get(j, "variable_groups")), 2);
+	conn = group_of(j, "connection");
+	resp = group_of(j, "response_data");
+	/* freed once all were made: the peak is all 100 */
+	check_var_group(conn, "connection", n, truth(tt.out, "conn_alive"), alive_bytes,
+			truth(tt.out, "conn_total_bytes"), 0);
+	check_var_group(resp, "response_data", n, n, n * resp_size, n * resp_size, 0);
+	cr_expect_eq(num(conn, "line"), truth(tt.out, "conn_line"));
+	cr_expect_eq(num(resp, "line"), truth(tt.out, "resp_line"));
+	cr_expect_str_eq(str(conn, "type_name"), "char *");
+	cr_expect_str_eq(str(resp, "type_name"), "unsigned char *");
+
+	for (i = 0; i < (size_t)n; i++) {
+		long long cp, rp, csize;
+		bool freed;
+
+		snprintf(key, sizeof(key), "conn_ptr_%zu", i);
+		cp = truth(tt.out, key);
+		snprintf(key, sizeof(key), "conn_size_%zu", i);
+		csize = truth(tt.out, key);
+		snprintf(key, sizeof(key), "conn_freed_%zu", i);
+		freed = truth(tt.out, key);
+		snprintf(key, sizeof(key), "resp_ptr_%zu", i);
+		rp = truth(tt.out, key);
+
+		x = instance_at(j, cp);
+		cr_assert(x, "connection %zu (0x%llx) is not listed", i, cp);
+		cr_expect_str_eq(str(x, "name"), "connection");
+		cr_expect_eq(num(x, "group"), num(conn, "id"));
+		cr_expect_eq(num(x, "size"), csize, "connection %zu: size %lld, expected %lld", i,
+			     num(x, "size"), csize);
+		cr_expect_eq(json_is_integer(json_object_get(x, "freed_ns")), freed,
+			     "connection %zu: freed_ns", i);
+		a = active_at(j, cp);
+		cr_expect_eq(a != NULL, !freed, "connection %zu: live %d", i, a != NULL);
+		if (a)
+			cr_expect_str_eq(str(a, "var_name"), "connection");
+
+		x = instance_at(j, rp);
+		cr_assert(x, "response %zu (0x%llx) is not listed", i, rp);
+		cr_expect_str_eq(str(x, "name"), "response_data");
+		cr_expect_eq(num(x, "size"), resp_size);
+		a = active_at(j, rp);
+		cr_assert(a, "response %zu is not live", i);
+		cr_expect_str_eq(str(a, "var_name"), "response_data");
+		cr_expect_str_eq(str(a, "type_name"), "unsigned char *");
+	}
+	json_array_foreach(json_object_get(j, "active_allocations"), i, a)
+		named += json_object_get(a, "var_name") != NULL;
+	cr_expect_eq(named, n + truth(tt.out, "conn_alive"), "%lld named live blocks", named);
+
+	/* every named block counts */
+	check_group(j, "memory_by_type", "type_name", "unsigned char *", n * resp_size, n);
+	check_group(j, "memory_by_type", "type_name", "char *", alive_bytes,
+		    truth(tt.out, "conn_alive"));
+	check_group(j, "memory_by_category", "category", "buffer", n * resp_size, n);
+	check_group(j, "memory_by_category", "category", "text", alive_bytes,
+		    truth(tt.out, "conn_alive"));
+	cr_expect_eq(jint(j, "variable_stats.instances_listed"), 2 * n);
+	cr_expect_eq(jint(j, "variable_stats.instances_folded"), 0);
+	cr_expect_eq(jint(j, "stats.lost_events"), 0);
+
+	/* the summary groups them */
+	cr_expect(strstr(tt.err, "response_data \xc3\x97" "100 alive (unsigned char *)"),
+		  "summary:\n%s", tt.err);
+	cr_expect(strstr(tt.err, "connection \xc3\x97" "90 alive of 100 (char *)"), "summary:\n%s",
+		  tt.err);
+	json_decref(j);
+	proc_free(&tt);
+}
+
+/* One worker function on 4 threads, each marking its own block under one
+ * name: 4 instances of one group, on 4 threads. */
+Test(launch, one_name_marked_on_four_threads, .timeout = 120)
+{
+	char *pattern[] = { "threads", NULL };
+	struct proc tt;
+	json_t *j, *x, *g;
+	long long t, total = 0, tids[4];
+	char key[32];
+
+	setup_dir();
+	j = trace_pattern(&tt, pattern, NULL);
+	cr_assert_eq(truth(tt.out, "threads"), 4);
+	cr_expect_eq(json_array_size(json_object_get(j, "variables")), 4);
+	cr_expect_eq(json_array_size(json_object_get(j, "variable_groups")), 1);
+	for (t = 0; t < 4; t++) {
+		snprintf(key, sizeof(key), "ptr_%lld", t);
+		x = instance_at(j, truth(tt.out, key));
+		cr_assert(x, "thread %lld's block is not listed", t);
+		cr_expect_str_eq(str(x, "name"), "thread_data");
+		cr_expect_str_eq(str(x, "function"), "worker");
+		snprintf(key, sizeof(key), "size_%lld", t);
+		cr_expect_eq(num(x, "size"), truth(tt.out, key));
+		total += truth(tt.out, key);
+		snprintf(key, sizeof(key), "tid_%lld", t);
+		tids[t] = truth(tt.out, key);
+		cr_expect_eq(num(x, "thread_id"), tids[t], "thread %lld: tid %lld, expected %lld", t,
+			     num(x, "thread_id"), tids[t]);
+		cr_expect(json_is_null(json_object_get(x, "freed_ns")));
+		snprintf(key, sizeof(key), "ptr_%lld", t);
+		cr_expect(active_at(j, truth(tt.out, key)), "thread %lld's block is not live", t);
+	}
+	cr_expect(tids[0] != tids[1] && tids[0] != tids[2] && tids[0] != tids[3] &&
+		  tids[1] != tids[2] && tids[1] != tids[3] && tids[2] != tids[3]);
+	g = group_of(j, "thread_data");
+	check_var_group(g, "thread_data", 4, 4, total, total, 0);
+	check_group(j, "memory_by_type", "type_name", "char *", total, 4);
+	json_decref(j);
+	proc_free(&tt);
+}
+
+/*
+ * A marker in a hot loop: 2M iterations of malloc, mark, free (every 1000th
+ * block kept), with --max-vars 10000. The first 10,000 instances are listed,
+ * the rest folded into the group, whose figures stay exact; the model's
+ * memory stays bounded by what is listed and what is alive.
+ */
+Test(launch, a_hot_loop_is_bounded_and_exact, .timeout = 300)
+{
+	char *pattern[] = { "loop", "2000000", NULL };
+	const long long max = 10000;
+	struct proc tt;
+	json_t *j, *g, *a;
+	long long n, alive, named = 0;
+	size_t i;
+
+	setup_dir();
+	j = trace_pattern(&tt, pattern, "10000");
+	n = truth(tt.out, "iterations");
+	alive = truth(tt.out, "alive");
+	cr_assert_eq(n, 2000000);
+	g = group_of(j, "item");
+	check_var_group(g, "item", n, alive, truth(tt.out, "alive_bytes"),
+			truth(tt.out, "peak_bytes"), n - max);
+	cr_expect_eq(num(g, "peak_alive"), truth(tt.out, "peak_alive"));
+	cr_expect_eq(json_array_size(json_object_get(j, "variables")), max);
+	cr_expect_eq(jint(j, "variable_stats.instances_listed"), max);
+	cr_expect_eq(jint(j, "variable_stats.instances_folded"), n - max);
+	cr_expect_eq(jint(j, "variable_stats.max_listed"), max);
+	cr_expect_eq(jint(j, "variable_stats.markers_dropped"), 0);
+	/* 48 bytes a listed instance and its share of the indexes: under 64
+	 * bytes each, plus a fixed part; nothing per folded instance that ended */
+	cr_expect_leq(jint(j, "variable_stats.memory_bytes"), 64 * (max + alive) + (256 << 10),
+		      "variables hold %lld bytes", jint(j, "variable_stats.memory_bytes"));
+	/* folded or listed, every live block is named and counted */
+	json_array_foreach(json_object_get(j, "active_allocations"), i, a)
+		if (json_object_get(a, "var_name")) {
+			named++;
+			cr_expect_str_eq(str(a, "var_name"), "item");
+		}
+	cr_expect_eq(named, alive);
+	check_group(j, "memory_by_type", "type_name", "char *", truth(tt.out, "alive_bytes"), alive);
+	cr_expect_eq(jint(j, "stats.lost_events"), 0);
+	cr_expect(strstr(tt.err, "1990000 instances past --max-vars 10000"), "summary:\n%s", tt.err);
+	json_decref(j);
+	proc_free(&tt);
+}
