@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# `make demo`: trace a bundled example (examples/heavy.c) and write its reports
-# to demo-out/: JSON, SVG and PNG.
+# `make demo`: trace the bundled examples examples/heavy.c and
+# examples/webserver.c and write their reports to demo-out/ and
+# demo-out/webserver/: JSON, SVG and PNG.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${DEMO_OUT:-demo-out}"
@@ -19,5 +20,13 @@ fi
 echo "demo: tracing build/examples/heavy (sessions, a pipeline, an LRU cache, 8 workers)" >&2
 build/ttbpf -o "$out" -- build/examples/heavy
 echo >&2
+# the web server: every block a TT_TRACK_VAR in a loop or a thread names
+mkdir -p "$out/webserver"
+if [ -n "${SUDO_UID:-}" ] && [ -n "${SUDO_GID:-}" ]; then
+	chown "$SUDO_UID:$SUDO_GID" "$out/webserver"
+fi
+echo "demo: tracing build/examples/webserver (100 requests, 4 workers, named variables)" >&2
+build/ttbpf -o "$out/webserver" -- build/examples/webserver
+echo >&2
 echo "demo: reports written:" >&2
-ls -l "$out" >&2
+ls -l "$out" "$out/webserver" >&2
