@@ -303,6 +303,31 @@ Test(options, wakeup_bytes)
 	assert_usage(&r, "invalid --wakeup-bytes");
 }
 
+Test(options, max_vars)
+{
+	static const char *const bad[] = { "abc", "-1", "17M", "16777217", "", "1T" };
+	struct run r;
+	size_t i;
+
+	parse(&r, "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.max_vars, 1u << 20);
+	parse(&r, "--max-vars", "10000", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.max_vars, 10000);
+	parse(&r, "--max-vars", "16M", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.max_vars, 16u << 20);
+	/* 0: every instance folded, the groups still exact */
+	parse(&r, "--max-vars", "0", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.max_vars, 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse(&r, "--max-vars", bad[i], "-p", "1");
+		assert_usage(&r, "invalid --max-vars");
+	}
+}
+
 /*
  * Regression: "--ringbuf-size 64K" alone was refused, because the default
  * --wakeup-bytes (256K) was not below it.
