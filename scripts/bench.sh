@@ -51,6 +51,10 @@ for prog in loop1 loop2 live1m selfusage; do
 	cc -O2 -fno-omit-frame-pointer -pthread -Wall -Wextra \
 		-o "$OUT/$prog" "$SRC/$prog.c" || die "cannot build $SRC/$prog.c"
 done
+# the marker loop of the variables benchmark (a test fixture: it prints its truth)
+cc -O2 -fno-omit-frame-pointer -pthread -Wall -Iinclude -o "$OUT/var_patterns" \
+	tests/fixtures/var_patterns.c || die "cannot build tests/fixtures/var_patterns.c"
+VAR_ITERS=$(scaled 2000000)
 
 LOOP1_PAIRS=$(scaled 100000)
 LOOP2_PAIRS=$(scaled 50000)
@@ -423,6 +427,44 @@ if [ "$EXPORT_RUNS" -gt 0 ]; then
 		done
 	done
 	echo "   B/live blk: ttbpf's whole peak RSS / live blocks (an upper bound: it includes everything ttbpf maps)"
+fi
+
+# ---------------------------------------------------------------- variables
+# A TT_TRACK_VAR in a hot loop (malloc, mark, free; every 1000th block kept):
+# what each marked iteration costs, and what the model holds per instance at
+# the default --max-vars (1M listed, the rest folded).
+echo
+echo "== variables: $OUT/var_patterns loop $VAR_ITERS (malloc, TT_TRACK_VAR, free)"
+printf '   %-30s %12s %10s %10s %12s %10s %12s %6s\n' \
+	run "ns/iter" listed folded "vars bytes" "B/inst" "peak RSS" lost
+log=$LOGS/vars.untraced
+s0=$EPOCHREALTIME
+if "$OUT/var_patterns" loop "$VAR_ITERS" > "$log.out" 2> "$log.err"; then
+	awk -v t0="$s0" -v t1="$EPOCHREALTIME" -v n="$VAR_ITERS" 'BEGIN {
+		printf "   %-30s %12.1f\n", "untraced", (t1 - t0) * 1e9 / n }'
+else
+	FAILED+=("variables untraced: see $log.err")
+fi
+log=$LOGS/vars.ttbpf
+s0=$EPOCHREALTIME
+if "$OUT/selfusage" "$log.usage" "$TTBPF" -q -j "$log.json" -- "$OUT/var_patterns" loop "$VAR_ITERS" \
+	> "$log.out" 2> "$log.err" < /dev/null; then
+	t1=$EPOCHREALTIME
+	"$PY" - "$log.json" "$s0" "$t1" "$VAR_ITERS" "$(v_rss_kb "$log")" <<'PYEOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+vs = j["variable_stats"]
+n = int(sys.argv[4])
+listed = vs["instances_listed"]
+print("   %-30s %12.1f %10d %10d %12d %10.1f %9.1f MB %6d" % (
+    "ttbpf -q -j (whole run)", (float(sys.argv[3]) - float(sys.argv[2])) * 1e9 / n, listed,
+    vs["instances_folded"], vs["memory_bytes"], vs["memory_bytes"] / max(listed, 1),
+    int(sys.argv[5] or 0) / 1024, j["stats"]["lost_events"]))
+PYEOF
+	echo "   ns/iter: wall time of the whole command / iterations (start-up, reports included)"
+	echo "   B/inst: the variables model's bytes / listed instances (folded ones that ended hold nothing)"
+else
+	FAILED+=("variables ttbpf: see $log.err")
 fi
 
 echo

@@ -501,6 +501,7 @@ static int track_heap(struct vars *v, const struct tt_var_event *e, uint32_t gi,
 		if (x->group != gi) {
 			group_leave(&v->groups[x->group], b->size);
 			group_join(g, b->size, e->hdr.ts_ns);
+			g->folded += (x->flags & I_FOLDED) != 0;
 			x->group = gi;
 		}
 		x->ptr = e->ptr;
