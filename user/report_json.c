@@ -30,6 +30,16 @@ static int64_t rel_ns(const struct report_meta *m, uint64_t ts_ns)
 	return (int64_t)(ts_ns - m->start_ns);
 }
 
+/* A time since the start, or null for 0 (never happened). */
+static void write_time_field(struct json_writer *w, const char *name, const struct report_meta *m,
+			     uint64_t ts_ns)
+{
+	if (ts_ns)
+		jsonw_i64_field(w, name, rel_ns(m, ts_ns));
+	else
+		jsonw_null_field(w, name);
+}
+
 static int cmp_block(const void *a, const void *b)
 {
 	const struct heap_block *x = *(const struct heap_block *const *)a;
@@ -153,10 +163,7 @@ static void write_stats(struct json_writer *w, const struct heap_stats *st,
 	jsonw_u64_field(w, "active_memory", st->live_bytes);
 	jsonw_u64_field(w, "peak_memory", st->peak_bytes);
 	jsonw_u64_field(w, "peak_allocations", st->peak_cnt);
-	if (st->peak_ns)
-		jsonw_i64_field(w, "peak_time", rel_ns(m, st->peak_ns));
-	else
-		jsonw_null_field(w, "peak_time");
+	write_time_field(w, "peak_time", m, st->peak_ns);
 	jsonw_u64_field(w, "total_frees", st->total_frees);
 	jsonw_u64_field(w, "total_freed", st->total_freed_bytes);
 	jsonw_u64_field(w, "failed_allocations", st->failed_allocs);
@@ -251,10 +258,7 @@ static void write_variables(struct json_writer *w, const struct vars *vars,
 		jsonw_u64_field(w, "size", x.size);
 		jsonw_u64_field(w, "thread_id", x.tid);
 		jsonw_i64_field(w, "created_ns", rel_ns(m, x.created_ns));
-		if (x.freed_ns)
-			jsonw_i64_field(w, "freed_ns", rel_ns(m, x.freed_ns));
-		else
-			jsonw_null_field(w, "freed_ns");
+		write_time_field(w, "freed_ns", m, x.freed_ns);
 		jsonw_string_field(w, "file", g->file);
 		jsonw_i64_field(w, "line", g->line);
 		jsonw_string_field(w, "function", g->function);
@@ -297,10 +301,7 @@ static int write_variable_groups(struct json_writer *w, const struct vars *vars,
 		jsonw_u64_field(w, "bytes_alive", g->bytes_alive);
 		jsonw_u64_field(w, "peak_bytes", g->peak_bytes);
 		jsonw_u64_field(w, "peak_alive", g->peak_alive);
-		if (g->peak_ns)
-			jsonw_i64_field(w, "peak_time", rel_ns(m, g->peak_ns));
-		else
-			jsonw_null_field(w, "peak_time");
+		write_time_field(w, "peak_time", m, g->peak_ns);
 		jsonw_i64_field(w, "first_ns", rel_ns(m, g->first_ns));
 		jsonw_name(w, "alive_in_slice");
 		jsonw_start_array(w);

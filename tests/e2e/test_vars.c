@@ -121,16 +121,21 @@ static long long addr(json_t *o, const char *k)
 	return (long long)strtoull(s, NULL, 16);
 }
 
-/* The active allocation starting at ptr, or NULL. */
-static json_t *active_at(json_t *j, long long ptr)
+/* The entry of j's array (active_allocations, variables) at ptr, or NULL. */
+static json_t *entry_at(json_t *j, const char *array, long long ptr)
 {
-	json_t *a, *active = json_object_get(j, "active_allocations");
+	json_t *a;
 	size_t i;
 
-	json_array_foreach(active, i, a)
+	json_array_foreach(json_object_get(j, array), i, a)
 		if (addr(a, "ptr") == ptr)
 			return a;
 	return NULL;
+}
+
+static json_t *active_at(json_t *j, long long ptr)
+{
+	return entry_at(j, "active_allocations", ptr);
 }
 
 static json_t *group_named(json_t *arr, const char *key, const char *name)
@@ -496,13 +501,7 @@ static void check_var_group(json_t *g, const char *name, long long instances, lo
 /* The listed instance at ptr, or NULL. */
 static json_t *instance_at(json_t *j, long long ptr)
 {
-	json_t *x, *vars = json_object_get(j, "variables");
-	size_t i;
-
-	json_array_foreach(vars, i, x)
-		if (addr(x, "ptr") == ptr)
-			return x;
-	return NULL;
+	return entry_at(j, "variables", ptr);
 }
 
 static json_t *trace_pattern(struct proc *tt, char **pattern, const char *max_vars)
