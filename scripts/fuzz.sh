@@ -8,6 +8,7 @@
 #   json_reader   user/json_reader.c   report files given to `ttbpf report`
 #   symbolize     user/symbolize.c     ELF files and DWARF the target maps
 #   elf_syms      user/elf_syms.c      the allocator's ELF file (probe placement)
+#   unwind_table  user/unwind_table.c  .eh_frame/.debug_frame of files the target maps
 #
 # For each target: build build/fuzz/fuzz_TARGET with clang, replay the seeds
 # (tests/fuzz/corpus/TARGET/) and the regression inputs
@@ -23,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
-FUZZ_TARGETS=${FUZZ_TARGETS:-json_writer json_reader symbolize elf_syms}
+FUZZ_TARGETS=${FUZZ_TARGETS:-json_writer json_reader symbolize elf_syms unwind_table}
 CLANG=${CLANG:-clang}
 OUT=build/fuzz
 CFLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -38,6 +39,7 @@ sources() {
 	json_reader) echo "" ;; # the harness includes json_reader.c itself
 	symbolize) echo "user/symbolize.c user/elf_syms.c" ;;
 	elf_syms) echo "user/elf_syms.c" ;;
+	unwind_table) echo "user/unwind_table.c user/elf_syms.c" ;;
 	*) return 1 ;;
 	esac
 }
@@ -46,6 +48,7 @@ libs() {
 	json_writer | json_reader) echo "-ljansson" ;;
 	symbolize) echo "-ldw -lelf -lz -lstdc++" ;;
 	elf_syms) echo "-lelf" ;;
+	unwind_table) echo "-ldw -lelf" ;;
 	esac
 }
 

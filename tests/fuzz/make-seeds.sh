@@ -54,6 +54,43 @@ for f in hello_s tiny_g tiny_gz tiny_dw4 tiny.debug tiny_dl tiny.so tiny_cxx; do
 	cp "$T/$f" $C/elf_syms/$f
 done
 
+# ---- CFI for the unwind-table builder ---------------------------------------
+# .eh_frame (with and without .eh_frame_hdr), .debug_frame in the file, in a
+# compressed section and in a separate debug file, an rbp-based CFA (VLA), a
+# large frame; hello_s brings a real PLT
+mkdir -p $C/unwind_table
+cat >"$T/unw.c" <<'EOF'
+__attribute__((noinline)) int vla(int n) { volatile char b[n + 1]; b[n] = 1; return b[n / 2]; }
+__attribute__((noinline)) int big(int n) { volatile char b[5000]; b[n] = 2; return b[1]; }
+__attribute__((noinline)) int rec(int n) { return n ? rec(n - 1) * 2 + vla(n) : big(3); }
+void _start(void) { rec(3); __asm__ volatile("mov $60, %eax; xor %edi, %edi; syscall"); }
+EOF
+UNW="-O2 -fomit-frame-pointer -nostdlib -static -Wl,-n -Wl,-z,noseparate-code"
+(
+	cd "$T"
+	cc $UNW unw.c -o unw_eh 2>/dev/null                         # .eh_frame
+	cc $UNW -Wl,--eh-frame-hdr unw.c -o unw_hdr 2>/dev/null     # and .eh_frame_hdr
+	cc $UNW -g -fno-asynchronous-unwind-tables unw.c -o unw_df 2>/dev/null
+	cc $UNW -g -gz=zlib -fno-asynchronous-unwind-tables unw.c -o unw_dfz 2>/dev/null
+	cc -O2 -fomit-frame-pointer -fPIC -shared -nostdlib -Wl,-z,noseparate-code \
+		unw.c -o unw.so                                     # ET_DYN
+	objcopy --only-keep-debug unw_df unw_df.debug
+)
+for f in unw_eh unw_hdr unw_df unw_dfz unw.so unw_df.debug hello_s; do
+	[ -f "$T/$f" ] || continue
+	cp "$T/$f" $C/unwind_table/$f
+done
+# 'C' seeds: a CFI section alone, which fuzz_unwind_table.c puts into an ELF
+# file of its own (the whole-file seeds above are read as they are)
+for f in unw_eh unw_hdr hello_s unw.so; do
+	objcopy -O binary --only-section=.eh_frame "$T/$f" "$T/$f.cfi" 2>/dev/null || continue
+	{ printf 'C'; cat "$T/$f.cfi"; } >$C/unwind_table/cfi_eh_$f
+done
+if objcopy -O binary --only-section=.debug_frame --set-section-flags .debug_frame=alloc \
+	"$T/unw_df" "$T/unw_df.cfi" 2>/dev/null; then
+	{ printf 'C'; cat "$T/unw_df.cfi"; } >$C/unwind_table/cfi_df_unw_df
+fi
+
 # ---- strings for the escaper: first byte = flags (1 pretty, 2 in an array) --
 w() { printf "$2" >"$C/json_writer/$1"; }
 w quotes '\001say "hi" \\ back\\slash /'

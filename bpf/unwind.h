@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unwind-table rows, shared by the table builder (user/unwind_table.c) and,
+ * later, the BPF unwinder that binary-searches them in an array map. Only
+ * __u32/__s32 fields: the layout is the same on both sides, and
+ * user/unwind_table.c checks the size with _Static_assert.
+ *
+ * A table covers one ELF file. Rows are sorted by pc_off (strictly
+ * increasing); a row covers [its pc_off, the next row's pc_off). The last row
+ * is always TT_UNW_NO_INFO, so that a search past the end of the last FDE
+ * does not land on it. Addresses are link-time (file) virtual addresses
+ * minus the table's base, so a table is shared by every process mapping the
+ * file: the unwinder subtracts the load bias and the base first.
+ *
+ * The caller frame, from a row:
+ *   CFA      = rsp + cfa_off                       (TT_UNW_CFA_RSP)
+ *            = rbp + cfa_off                       (TT_UNW_CFA_RBP)
+ *            = rsp + cfa_off + ((rip & 15) >= 11 ? 8 : 0)   (TT_UNW_CFA_PLT11)
+ *            = rsp + cfa_off + ((rip & 15) >= 10 ? 8 : 0)   (TT_UNW_CFA_PLT10)
+ *   ra       = *(CFA - 8)                          (checked when the table is built)
+ *   caller's rsp = CFA
+ *   caller's rbp = rbp                             (TT_UNW_RBP_SAME)
+ *                = *(CFA + rbp_off)                (TT_UNW_RBP_AT_CFA)
+ *                unknown                           (TT_UNW_RBP_UNDEFINED, _UNSUPPORTED):
+ *                  fine until a frame needs rbp (a CFA_RBP row, or
+ *                  RBP_SAME feeding one), then the stack ends "unsupported".
+ */
+#ifndef TT_UNWIND_H
+#define TT_UNWIND_H
+
+enum tt_unw_kind {
+	TT_UNW_NO_INFO = 0,	/* no FDE covers this range: stack ends "no-table" */
+	TT_UNW_CFA_RSP = 1,
+	TT_UNW_CFA_RBP = 2,
+	TT_UNW_CFA_PLT11 = 3,	/* glibc/binutils .plt: 16-byte entries, push at +6 */
+	TT_UNW_CFA_PLT10 = 4,	/* the same with the threshold one byte earlier */
+	TT_UNW_ROOT = 5,	/* return address undefined: the outermost frame (_start, clone) */
+	TT_UNW_UNSUPPORTED = 6, /* a CFA or return-address rule we do not follow */
+	TT_UNW_KIND_CNT,
+};
+
+enum tt_unw_rbp {
+	TT_UNW_RBP_SAME = 0,
+	TT_UNW_RBP_AT_CFA = 1,
+	TT_UNW_RBP_UNDEFINED = 2,	/* DW_CFA_undefined */
+	TT_UNW_RBP_UNSUPPORTED = 3,	/* register, expression or val_offset rule */
+};
+
+/*
+ * rule: bits 0-3 enum tt_unw_kind, bits 4-5 enum tt_unw_rbp, bits 6-7 zero,
+ * bits 8-31 rbp_off, a signed byte offset from the CFA (arithmetic shift:
+ * (__s32)rule >> 8). Offsets that do not fit make the rbp rule unsupported.
+ */
+struct tt_unwind_row {
+	__u32 pc_off;
+	__s32 cfa_off;
+	__u32 rule;
+};
+
+#define TT_UNW_ROW_BYTES	12
+#define TT_UNW_RBP_OFF_MIN	(-(1 << 23))
+#define TT_UNW_RBP_OFF_MAX	((1 << 23) - 1)
+
+static inline __u32 tt_unw_rule(__u32 kind, __u32 rbp, __s32 rbp_off)
+{
+	return (kind & 0xf) | (rbp & 3) << 4 | (__u32)rbp_off << 8;
+}
+
+static inline __u32 tt_unw_kind(const struct tt_unwind_row *r)
+{
+	return r->rule & 0xf;
+}
+
+static inline __u32 tt_unw_rbp(const struct tt_unwind_row *r)
+{
+	return r->rule >> 4 & 3;
+}
+
+static inline __s32 tt_unw_rbp_off(const struct tt_unwind_row *r)
+{
+	return (__s32)r->rule >> 8;
+}
+
+#endif /* TT_UNWIND_H */
