@@ -42,7 +42,7 @@
 #define UNWIND_TABLE_MAX_FDE_ROWS    (1u << 16)	 /* rows one FDE may produce */
 #define UNWIND_TABLE_MAX_FDE_NS	     (50ull * 1000 * 1000)
 #define UNWIND_TABLE_MAX_TOTAL_NS    (10ull * 1000 * 1000 * 1000)
-#define UNWIND_TABLE_MAX_CFI_BYTES   (256u << 20) /* one .eh_frame or .debug_frame */
+#define UNWIND_TABLE_MAX_CFI_BYTES   (64u << 20) /* one .eh_frame or .debug_frame; larger: -EFBIG */
 
 struct unwind_table_opts {
 	size_t sz; /* sizeof(struct unwind_table_opts), as libbpf's opts */
