@@ -478,7 +478,7 @@ static void block_to_front(struct vars *v, uint32_t i)
 
 /*
  * A marker inside live block b: the instance of the same (name, function)
- * in b is updated; else one at the block's start under another name is
+ * in b is updated; else one at the same address under another name is
  * renamed; else the block gets a new instance.
  */
 static int track_heap(struct vars *v, const struct tt_var_event *e, uint32_t gi,
@@ -493,7 +493,7 @@ static int track_heap(struct vars *v, const struct tt_var_event *e, uint32_t gi,
 		x = at(v, i);
 		if (same_name(&v->groups[x->group], g))
 			same = i;
-		else if (!rename && x->ptr == e->ptr && e->ptr == b->ptr)
+		else if (!rename && x->ptr == e->ptr)
 			rename = i;
 	}
 	if ((i = same ? same : rename)) {

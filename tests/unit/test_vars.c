@@ -5,6 +5,7 @@
  * tells vars__on_released of every block that stops being live.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,7 +33,7 @@ static void setup(void)
 
 	h = heap__new();
 	cr_assert(h);
-	cr_assert_eq(vars__new(&v, h), 0);
+	cr_assert_eq(vars__new(&v, h, TT_DEFAULT_MAX_VARS), 0);
 	obs.ctx = v;
 	heap__set_observer(h, &obs);
 	now = 1000;
@@ -128,21 +129,46 @@ static void track(uint64_t ptr, const char *name, const char *type)
 	track_in(ptr, name, type, "main");
 }
 
-/* The one variable (name, function); fails when there are several. */
+/* Instance i as a view that stays valid until 8 more are taken. */
+static const struct var *get(size_t i)
+{
+	static struct var ring[8];
+	static unsigned int k;
+	struct var *x = &ring[k++ % 8];
+
+	cr_assert(vars__get(v, i, x), "no instance %zu", i);
+	return x;
+}
+
+/* The one instance of (name, function); fails when there are several. */
 static const struct var *find_in(const char *name, const char *function)
 {
 	const struct var *x, *found = NULL;
 	size_t i;
 
 	for (i = 0; i < vars__count(v); i++) {
-		x = vars__get(v, i);
-		if (!strcmp(x->name, name) && !strcmp(x->function, function)) {
-			cr_assert_null(found, "two variables named %s in %s", name, function);
+		x = get(i);
+		if (!strcmp(x->group->name, name) && !strcmp(x->group->function, function)) {
+			cr_assert_null(found, "two instances named %s in %s", name, function);
 			found = x;
 		}
 	}
-	cr_assert_not_null(found, "no variable %s in %s", name, function);
+	cr_assert_not_null(found, "no instance %s in %s", name, function);
 	return found;
+}
+
+/* Views are copies: the same instance has the same place, birth and group. */
+static bool same(const struct var *a, const struct var *b)
+{
+	return a && b && a->ptr == b->ptr && a->created_ns == b->created_ns && a->group == b->group;
+}
+
+/* The instance that names block, or NULL. */
+static const struct var *of_block(uint64_t block)
+{
+	static struct var x;
+
+	return vars__of_block(v, block, &x) ? &x : NULL;
 }
 
 static const struct var *find(const char *name)
@@ -173,12 +199,11 @@ Test(vars, join_at_block_start)
 	cr_expect_eq(x->freed_ns, 0);
 	cr_expect_eq(x->tid, 42);
 	cr_expect_gt(x->created_ns, 0);
-	cr_expect_str_eq(x->type_name, "char *");
-	cr_expect_str_eq(x->category, "text");
-	cr_expect_str_eq(x->file, "app.c");
-	cr_expect_str_eq(x->function, "main");
-	cr_expect_eq(x->line, 17);
-	cr_expect_eq(x->site_ip, 0x401000);
+	cr_expect_str_eq(x->group->type_name, "char *");
+	cr_expect_str_eq(x->group->category, "text");
+	cr_expect_str_eq(x->group->file, "app.c");
+	cr_expect_str_eq(x->group->function, "main");
+	cr_expect_eq(x->group->line, 17);
 }
 
 Test(vars, interior_pointer_names_the_whole_block)
@@ -193,7 +218,7 @@ Test(vars, interior_pointer_names_the_whole_block)
 	cr_expect_eq(x->ptr, A + 40);
 	cr_expect_eq(x->block, A);
 	cr_expect_eq(x->size, 256);
-	cr_expect_str_eq(x->category, "record");
+	cr_expect_str_eq(x->group->category, "record");
 	/* the last byte is inside, one past the end is not */
 	track(A + 255, "last", "char *");
 	cr_expect_eq(find("last")->block, A);
@@ -239,7 +264,7 @@ Test(vars, marker_before_the_allocation_is_not_heap)
 	track(A, "early", "char *");
 	do_malloc(A, 64);
 	cr_expect_not(find("early")->heap);
-	cr_expect_null(vars__of_block(v, A));
+	cr_expect_null(of_block(A));
 }
 
 /* ---- lifecycle ------------------------------------------------------------------ */
@@ -259,13 +284,13 @@ Test(vars, free_ends_the_lifecycle_and_keeps_the_size)
 	cr_expect_gt(x->freed_ns, x->created_ns);
 	cr_expect_eq(x->size, 100);
 	cr_expect(x->heap, "it was a heap variable");
-	cr_expect_null(vars__of_block(v, A));
+	cr_expect_null(of_block(A));
 	/* the address given back and reused: the dead variable does not name it */
 	do_malloc(A, 300);
 	x = find("buf");
 	cr_expect_not(x->alive);
 	cr_expect_eq(x->size, 100);
-	cr_expect_null(vars__of_block(v, A));
+	cr_expect_null(of_block(A));
 }
 
 Test(vars, interior_variable_ends_when_its_block_is_freed)
@@ -296,8 +321,8 @@ Test(vars, realloc_moving_carries_the_variable)
 	cr_expect_eq(x->ptr, B + 16, "same offset in the new block");
 	cr_expect_eq(x->block, B);
 	cr_expect_eq(x->size, 1 << 20);
-	cr_expect_null(vars__of_block(v, A));
-	cr_expect_not_null(vars__of_block(v, B));
+	cr_expect_null(of_block(A));
+	cr_expect_not_null(of_block(B));
 	/* and it ends when the new block is freed */
 	do_free(B);
 	cr_expect_not(find("grow")->alive);
@@ -329,7 +354,7 @@ Test(vars, realloc_in_place_keeps_it)
 	cr_expect_eq(x->ptr, A + 8);
 	cr_expect_eq(x->block, A);
 	cr_expect_eq(x->size, 512);
-	cr_expect_eq(vars__of_block(v, A), x);
+	cr_expect(same(of_block(A), x));
 	/* shrinking in place too */
 	do_realloc(A, A, 32);
 	cr_expect_eq(find("grow")->size, 32);
@@ -368,46 +393,64 @@ Test(vars, lost_free_then_same_address_ends_it)
 	track(A, "buf", "char *");
 	do_malloc(A, 80);
 	cr_expect_not(find("buf")->alive);
-	cr_expect_null(vars__of_block(v, A));
+	cr_expect_null(of_block(A));
 }
 
 /* ---- re-tracking ------------------------------------------------------------------ */
 
-Test(vars, retracking_a_name_updates_it)
+Test(vars, a_marker_in_a_loop_names_every_block)
 {
-	const struct var *x;
 	uint64_t created;
 
 	do_malloc(A, 100);
 	do_malloc(B, 200);
 	track(A, "cur", "char *");
-	created = find("cur")->created_ns;
+	created = get(0)->created_ns;
 	track(B, "cur", "char *");
-	cr_expect_eq(vars__count(v), 1);
-	x = find("cur");
-	cr_expect_eq(x->ptr, B);
-	cr_expect_eq(x->block, B);
-	cr_expect_eq(x->size, 200);
-	cr_expect_eq(x->created_ns, created, "still the same life");
-	/* the old block is no longer named, and freeing it does not end it */
-	cr_expect_null(vars__of_block(v, A));
-	cr_expect_eq(vars__of_block(v, B), x);
+	cr_expect_eq(vars__count(v), 2);
+	cr_expect_eq(vars__group_count(v), 1);
+	cr_expect_eq(get(0)->created_ns, created);
+	cr_expect_eq(get(0)->block, A);
+	cr_expect_eq(get(1)->block, B);
+	cr_expect_eq(get(1)->size, 200);
+	cr_expect(same(of_block(A), get(0)));
+	cr_expect(same(of_block(B), get(1)));
+	cr_expect_eq(vars__group(v, 0)->alive, 2);
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 300);
 	do_free(A);
-	cr_expect(find("cur")->alive);
+	cr_expect_not(get(0)->alive);
+	cr_expect(get(1)->alive);
+	cr_expect_null(of_block(A));
+	cr_expect_eq(vars__group(v, 0)->alive, 1);
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 200);
 	do_free(B);
-	cr_expect_not(find("cur")->alive);
+	cr_expect_not(get(1)->alive);
+	cr_expect_eq(vars__group(v, 0)->alive, 0);
+	cr_expect_eq(vars__group(v, 0)->instances, 2);
+	cr_expect_eq(vars__group(v, 0)->peak_bytes, 300);
+	cr_expect_eq(vars__group(v, 0)->peak_alive, 2);
 }
 
-Test(vars, retracking_a_name_to_the_stack)
+Test(vars, a_name_marked_on_the_stack_is_another_instance)
 {
 	do_malloc(A, 100);
 	track(A, "cur", "char *");
 	track(STACK, "cur", "char *");
-	cr_expect_eq(vars__count(v), 1);
-	cr_expect_not(find("cur")->heap);
-	cr_expect_null(vars__of_block(v, A));
+	track(STACK, "cur", "char *"); /* the same non-heap address: no duplicate */
+	cr_expect_eq(vars__count(v), 2);
+	cr_expect(get(0)->heap);
+	cr_expect_not(get(1)->heap);
+	cr_expect_eq(get(1)->ptr, STACK);
+	cr_expect(same(of_block(A), get(0)));
+	cr_expect_eq(get(0)->group->instances, 2);
+	cr_expect_eq(get(0)->group->non_heap, 1);
+	cr_expect_eq(get(0)->group->alive, 1);
 	do_free(A);
-	cr_expect(find("cur")->alive);
+	cr_expect_not(get(0)->alive);
+	cr_expect(get(1)->alive, "a non-heap instance never ends");
+	cr_expect_eq(get(0)->group->alive, 0);
+	cr_expect_eq(get(0)->group->bytes_alive, 0);
+	cr_expect_eq(get(0)->group->peak_bytes, 100);
 }
 
 Test(vars, same_name_in_another_function_is_another_variable)
@@ -432,10 +475,10 @@ Test(vars, retracking_an_address_under_another_name_renames)
 	track(A, "tmp", "char *");
 	track(A, "line", "char *");
 	cr_expect_eq(vars__count(v), 1);
-	x = vars__get(v, 0);
-	cr_expect_str_eq(x->name, "line");
+	x = get(0);
+	cr_expect_str_eq(x->group->name, "line");
 	cr_expect_eq(x->block, A);
-	cr_expect_eq(vars__of_block(v, A), x);
+	cr_expect(same(of_block(A), x));
 	/* the old name is free again: a new variable */
 	do_malloc(B, 10);
 	track(B, "tmp", "char *");
@@ -444,7 +487,7 @@ Test(vars, retracking_an_address_under_another_name_renames)
 	/* and the new name is the renamed one */
 	track(A, "line", "const char *");
 	cr_expect_eq(vars__count(v), 2);
-	cr_expect_str_eq(find("line")->type_name, "const char *");
+	cr_expect_str_eq(find("line")->group->type_name, "const char *");
 }
 
 Test(vars, renaming_into_another_function)
@@ -453,36 +496,36 @@ Test(vars, renaming_into_another_function)
 	track_in(A, "req", "struct request *", "parse");
 	track_in(A, "r", "struct request *", "handle");
 	cr_expect_eq(vars__count(v), 1);
-	cr_expect_str_eq(vars__get(v, 0)->function, "handle");
+	cr_expect_str_eq(get(0)->group->function, "handle");
 	/* the old (name, function) makes a new variable now */
 	do_malloc(B, 100);
 	track_in(B, "req", "struct request *", "parse");
 	cr_expect_eq(vars__count(v), 2);
 }
 
-Test(vars, revived_after_its_block_was_freed)
+Test(vars, a_name_marked_after_its_block_was_freed_is_a_new_instance)
 {
-	const struct var *x;
-	uint64_t first, freed;
+	uint64_t freed;
 
 	do_malloc(A, 100);
 	track(A, "buf", "char *");
-	first = find("buf")->created_ns;
 	do_free(A);
-	freed = find("buf")->freed_ns;
+	freed = get(0)->freed_ns;
 	cr_expect_neq(freed, 0);
 	do_malloc(B, 300);
 	track(B, "buf", "char *");
-	cr_expect_eq(vars__count(v), 1);
-	x = find("buf");
-	cr_expect(x->alive);
-	cr_expect_eq(x->freed_ns, 0);
-	cr_expect_gt(x->created_ns, freed, "a new life starts at the new marker");
-	cr_expect_neq(x->created_ns, first);
-	cr_expect_eq(x->block, B);
-	cr_expect_eq(x->size, 300);
-	do_free(B);
-	cr_expect_not(find("buf")->alive);
+	cr_expect_eq(vars__count(v), 2);
+	cr_expect_not(get(0)->alive);
+	cr_expect_eq(get(0)->freed_ns, freed, "the first stays ended");
+	cr_expect_eq(get(0)->size, 100);
+	cr_expect(get(1)->alive);
+	cr_expect_eq(get(1)->freed_ns, 0);
+	cr_expect_gt(get(1)->created_ns, freed);
+	cr_expect_eq(get(1)->block, B);
+	cr_expect_eq(get(1)->size, 300);
+	cr_expect_eq(vars__group(v, 0)->instances, 2);
+	cr_expect_eq(vars__group(v, 0)->alive, 1);
+	cr_expect_eq(vars__group(v, 0)->peak_bytes, 300);
 }
 
 /* ---- several variables in one block ----------------------------------------------- */
@@ -507,24 +550,32 @@ Test(vars, two_fields_of_one_block_end_together)
 	cr_expect_not(find("items")->alive);
 	cr_expect_eq(find("name")->freed_ns, find("items")->freed_ns);
 	cr_expect(find("other")->alive);
-	cr_expect_not_null(vars__of_block(v, B));
+	cr_expect_not_null(of_block(B));
 }
 
-Test(vars, one_field_retracked_elsewhere_leaves_the_other)
+Test(vars, a_field_name_marked_in_another_block_is_another_instance)
 {
 	do_malloc(A, 256);
 	do_malloc(B, 64);
 	track(A + 8, "x", "char *");
 	track(A + 16, "y", "char *");
 	track(A + 24, "z", "char *");
-	/* the middle of the block's list moves away */
+	/* the same name in another block: the one in A stays */
 	track(B, "y", "char *");
+	cr_expect_eq(vars__count(v), 4);
+	cr_expect_eq(vars__group_count(v), 3);
+	cr_expect_eq(get(1)->block, A);
 	do_free(A);
-	cr_expect_not(find("x")->alive);
-	cr_expect_not(find("z")->alive);
-	cr_expect(find("y")->alive);
-	cr_expect_eq(find("y")->block, B);
-	cr_expect_eq(vars__of_block(v, B), find("y"));
+	cr_expect_not(get(0)->alive);
+	cr_expect_not(get(1)->alive);
+	cr_expect_not(get(2)->alive);
+	cr_expect(get(3)->alive);
+	cr_expect_eq(get(3)->block, B);
+	cr_expect(same(of_block(B), get(3)));
+	cr_expect_eq(get(3)->group, get(1)->group);
+	cr_expect_eq(get(3)->group->instances, 2);
+	cr_expect_eq(get(3)->group->alive, 1);
+	cr_expect_eq(get(3)->group->bytes_alive, 64);
 }
 
 Test(vars, fields_follow_a_moving_realloc_together)
@@ -550,7 +601,12 @@ Test(vars, retracking_an_interior_address_renames)
 	track(A + 8, "tmp", "char *");
 	track(A + 8, "name", "char *");
 	cr_expect_eq(vars__count(v), 1, "%zu variables", vars__count(v));
-	cr_expect_str_eq(vars__get(v, 0)->name, "name");
+	cr_expect_str_eq(get(0)->group->name, "name");
+	/* another interior address under another name: a second instance */
+	track(A + 16, "other", "char *");
+	cr_expect_eq(vars__count(v), 2);
+	cr_expect_eq(vars__group(v, 0)->alive, 0, "tmp left its group");
+	cr_expect_eq(vars__group(v, 1)->alive, 1);
 }
 
 /*
@@ -599,22 +655,22 @@ Test(vars, of_block)
 	do_malloc(C, 100);
 	track(A, "a", "char *");
 	track(B + 10, "b", "char *");
-	x = vars__of_block(v, A);
+	x = of_block(A);
 	cr_assert_not_null(x);
-	cr_expect_str_eq(x->name, "a");
-	x = vars__of_block(v, B);
+	cr_expect_str_eq(x->group->name, "a");
+	x = of_block(B);
 	cr_assert_not_null(x, "an interior variable names its block");
-	cr_expect_str_eq(x->name, "b");
-	cr_expect_null(vars__of_block(v, B + 10), "blocks are looked up by their start");
-	cr_expect_null(vars__of_block(v, C));
-	cr_expect_null(vars__of_block(v, 0));
+	cr_expect_str_eq(x->group->name, "b");
+	cr_expect_null(of_block(B + 10), "blocks are looked up by their start");
+	cr_expect_null(of_block(C));
+	cr_expect_null(of_block(0));
 	do_free(A);
-	cr_expect_null(vars__of_block(v, A));
+	cr_expect_null(of_block(A));
 }
 
 /* ---- grouping --------------------------------------------------------------------- */
 
-static const struct var_group *group(const struct var_group *g, size_t n, const char *name)
+static const struct var_total *group(const struct var_total *g, size_t n, const char *name)
 {
 	size_t i;
 
@@ -626,7 +682,7 @@ static const struct var_group *group(const struct var_group *g, size_t n, const 
 
 Test(vars, group_by_type_and_category)
 {
-	struct var_group *g;
+	struct var_total *g;
 	size_t n, i;
 
 	do_malloc(A, 100);
@@ -642,7 +698,7 @@ Test(vars, group_by_type_and_category)
 	do_free(C + 0x2000);                /* not live: not counted */
 	track(STACK, "local", "char *");    /* not heap: not counted */
 
-	cr_assert_eq(vars__group(v, false, &g, &n), 0);
+	cr_assert_eq(vars__totals(v, false, &g, &n), 0);
 	cr_expect_eq(n, 3);
 	cr_expect_str_eq(g[0].name, "char *");
 	cr_expect_eq(g[0].bytes, 1100);
@@ -657,7 +713,7 @@ Test(vars, group_by_type_and_category)
 		cr_expect_geq(g[i - 1].bytes, g[i].bytes, "largest first");
 	free(g);
 
-	cr_assert_eq(vars__group(v, true, &g, &n), 0);
+	cr_assert_eq(vars__totals(v, true, &g, &n), 0);
 	cr_expect_eq(n, 3);
 	cr_expect_str_eq(g[0].name, "text");
 	cr_expect_eq(g[0].bytes, 1100);
@@ -670,13 +726,13 @@ Test(vars, group_by_type_and_category)
 
 Test(vars, group_uses_current_sizes)
 {
-	struct var_group *g;
+	struct var_total *g;
 	size_t n;
 
 	do_malloc(A, 64);
 	track(A, "grow", "char *");
 	do_realloc(A, B, 1 << 20);
-	cr_assert_eq(vars__group(v, true, &g, &n), 0);
+	cr_assert_eq(vars__totals(v, true, &g, &n), 0);
 	cr_assert_eq(n, 1);
 	cr_expect_eq(g[0].bytes, 1 << 20);
 	free(g);
@@ -684,7 +740,7 @@ Test(vars, group_uses_current_sizes)
 
 Test(vars, group_explicit_category)
 {
-	struct var_group *g;
+	struct var_total *g;
 	size_t n;
 	struct tt_var_event e;
 
@@ -693,15 +749,15 @@ Test(vars, group_explicit_category)
 	e = mk_var(A, "pkt", "unsigned char *", "network", "main");
 	cr_assert_eq(vars__on_track(v, &e), 0);
 	track(B, "raw", "unsigned char *");
-	cr_expect_str_eq(find("pkt")->category, "network");
-	cr_expect_str_eq(find("raw")->category, "buffer");
-	cr_assert_eq(vars__group(v, true, &g, &n), 0);
+	cr_expect_str_eq(find("pkt")->group->category, "network");
+	cr_expect_str_eq(find("raw")->group->category, "buffer");
+	cr_assert_eq(vars__totals(v, true, &g, &n), 0);
 	cr_assert_eq(n, 2);
 	cr_expect_str_eq(g[0].name, "network");
 	cr_expect_eq(g[0].bytes, 64);
 	cr_expect_str_eq(g[1].name, "buffer");
 	free(g);
-	cr_assert_eq(vars__group(v, false, &g, &n), 0);
+	cr_assert_eq(vars__totals(v, false, &g, &n), 0);
 	cr_assert_eq(n, 1);
 	cr_expect_eq(g[0].bytes, 96);
 	cr_expect_eq(g[0].count, 2);
@@ -710,10 +766,10 @@ Test(vars, group_explicit_category)
 
 Test(vars, group_empty)
 {
-	struct var_group *g = NULL;
+	struct var_total *g = NULL;
 	size_t n = 99;
 
-	cr_assert_eq(vars__group(v, false, &g, &n), 0);
+	cr_assert_eq(vars__totals(v, false, &g, &n), 0);
 	cr_expect_eq(n, 0);
 	free(g);
 }
@@ -725,13 +781,13 @@ Test(vars, group_empty)
  */
 Test(vars, group_counts_a_block_once)
 {
-	struct var_group *g;
+	struct var_total *g;
 	size_t n;
 
 	do_malloc(A, 256);
 	track(A + 8, "name", "char *");
 	track(A + 64, "label", "char *");
-	cr_assert_eq(vars__group(v, true, &g, &n), 0);
+	cr_assert_eq(vars__totals(v, true, &g, &n), 0);
 	cr_assert_eq(n, 1);
 	cr_expect_eq(g[0].bytes, 256, "one block of 256 bytes, counted %llu",
 		     (unsigned long long)g[0].bytes);
@@ -751,7 +807,7 @@ Test(vars, bad_sites_are_counted_and_ignored)
 	cr_assert_eq(vars__on_track(v, &e), 0);
 	cr_expect_eq(vars__bad_sites(v), 2);
 	cr_expect_eq(vars__count(v), 0);
-	cr_expect_null(vars__of_block(v, A));
+	cr_expect_null(of_block(A));
 	/* even with plausible strings: the record is not trusted */
 	e = mk_var(A, "buf", "char *", "", "main");
 	e.flags = TT_VAR_BAD_SITE;
@@ -773,8 +829,8 @@ Test(vars, function_marker_record)
 	e.line = 0;
 	cr_assert_eq(vars__on_track(v, &e), 0);
 	x = find_in("ffi_buf", "");
-	cr_expect_str_eq(x->category, "buffer");
-	cr_expect_str_eq(x->file, "");
+	cr_expect_str_eq(x->group->category, "buffer");
+	cr_expect_str_eq(x->group->file, "");
 	cr_expect_eq(x->size, 80);
 	cr_expect_eq(vars__bad_sites(v), 0);
 }
@@ -783,8 +839,8 @@ Test(vars, empty_type_becomes_unknown)
 {
 	do_malloc(A, 8);
 	track(A, "x", "");
-	cr_expect_str_eq(find("x")->type_name, "unknown");
-	cr_expect_str_eq(find("x")->category, "other");
+	cr_expect_str_eq(find("x")->group->type_name, "unknown");
+	cr_expect_str_eq(find("x")->group->category, "other");
 }
 
 static void fill(char *dst, size_t len, char c)
@@ -807,14 +863,14 @@ Test(vars, unterminated_strings_are_cut)
 	fill(e.function, sizeof(e.function), 'u');
 	cr_assert_eq(vars__on_track(v, &e), 0);
 	cr_assert_eq(vars__count(v), 1);
-	x = vars__get(v, 0);
-	cr_expect_eq(strlen(x->name), TT_VAR_NAME_LEN - 1);
-	cr_expect_eq(strlen(x->type_name), TT_VAR_TYPE_LEN - 1);
-	cr_expect_eq(strlen(x->category), TT_VAR_CATEGORY_LEN - 1);
-	cr_expect_eq(strlen(x->file), TT_VAR_FILE_LEN - 1);
-	cr_expect_eq(strlen(x->function), TT_VAR_FUNC_LEN - 1);
+	x = get(0);
+	cr_expect_eq(strlen(x->group->name), TT_VAR_NAME_LEN - 1);
+	cr_expect_eq(strlen(x->group->type_name), TT_VAR_TYPE_LEN - 1);
+	cr_expect_eq(strlen(x->group->category), TT_VAR_CATEGORY_LEN - 1);
+	cr_expect_eq(strlen(x->group->file), TT_VAR_FILE_LEN - 1);
+	cr_expect_eq(strlen(x->group->function), TT_VAR_FUNC_LEN - 1);
 	for (i = 0; i < TT_VAR_NAME_LEN - 1; i++)
-		cr_assert_eq(x->name[i], 'n');
+		cr_assert_eq(x->group->name[i], 'n');
 	cr_expect_eq(x->block, A);
 
 	/* an unterminated type with no explicit category: derived from the cut type */
@@ -822,9 +878,9 @@ Test(vars, unterminated_strings_are_cut)
 	e = mk_var(B, "other", "", "", "main");
 	fill(e.type_name, sizeof(e.type_name), 'x');
 	cr_assert_eq(vars__on_track(v, &e), 0);
-	cr_expect_eq(strlen(find("other")->type_name), TT_VAR_TYPE_LEN - 1);
+	cr_expect_eq(strlen(find("other")->group->type_name), TT_VAR_TYPE_LEN - 1);
 	/* an identifier that is no scalar: a user type name, so a record */
-	cr_expect_str_eq(find("other")->category, "record");
+	cr_expect_str_eq(find("other")->group->category, "record");
 }
 
 Test(vars, longest_terminated_name_is_kept_whole)
@@ -835,9 +891,10 @@ Test(vars, longest_terminated_name_is_kept_whole)
 	name[sizeof(name) - 1] = '\0';
 	do_malloc(A, 64);
 	track(A, name, "char *");
-	track(STACK, name, "char *");
+	track(A, name, "char *");
 	cr_expect_eq(vars__count(v), 1);
-	cr_expect_str_eq(vars__get(v, 0)->name, name);
+	cr_expect_eq(vars__group_count(v), 1);
+	cr_expect_str_eq(get(0)->group->name, name);
 }
 
 /*
@@ -856,9 +913,12 @@ Test(vars, unterminated_name_retracked_updates)
 	e = mk_var(A, "", "char *", "", "main");
 	fill(e.name, sizeof(e.name), 'n');
 	cr_assert_eq(vars__on_track(v, &e), 0);
+	cr_assert_eq(vars__on_track(v, &e), 0);
+	cr_expect_eq(vars__count(v), 1, "re-tracking made %zu instances", vars__count(v));
 	e.ptr = B;
 	cr_assert_eq(vars__on_track(v, &e), 0);
-	cr_expect_eq(vars__count(v), 1, "re-tracking made %zu variables", vars__count(v));
+	cr_expect_eq(vars__count(v), 2);
+	cr_expect_eq(vars__group_count(v), 1, "the name is cut the same way each time");
 }
 
 Test(vars, many_variables_and_blocks)
@@ -875,31 +935,36 @@ Test(vars, many_variables_and_blocks)
 	for (i = 0; i < 5000; i += 2)
 		do_free(A + i * 0x100);
 	for (i = 0; i < 5000; i++) {
-		const struct var *x = vars__get(v, i);
+		const struct var *x = get(i);
 
 		snprintf(name, sizeof(name), "v%zu", i);
-		cr_assert_str_eq(x->name, name);
+		cr_assert_str_eq(x->group->name, name);
 		cr_assert_eq(x->alive, i % 2 == 1, "v%zu", i);
 		cr_assert_eq(x->size, 0x80);
 		if (i % 2)
-			cr_assert_eq(vars__of_block(v, A + i * 0x100), x);
+			cr_assert(same(of_block(A + i * 0x100), x));
 		else
-			cr_assert_null(vars__of_block(v, A + i * 0x100));
+			cr_assert_null(of_block(A + i * 0x100));
 	}
-	/* re-tracking every name updates */
-	for (i = 0; i < 5000; i++) {
+	/* re-marking each live block under its name updates its instance */
+	for (i = 1; i < 5000; i += 2) {
 		snprintf(name, sizeof(name), "v%zu", i);
-		track(STACK + i, name, "char *");
+		track(A + i * 0x100 + 1, name, "char *");
 	}
 	cr_expect_eq(vars__count(v), 5000);
+	cr_expect_eq(vars__group_count(v), 5000);
+	cr_expect_eq(get(1)->ptr, A + 0x100 + 1);
 }
 
 Test(vars, get_out_of_range)
 {
-	cr_expect_null(vars__get(v, 0));
+	struct var x;
+
+	cr_expect_not(vars__get(v, 0, &x));
 	track(STACK, "x", "char *");
-	cr_expect_not_null(vars__get(v, 0));
-	cr_expect_null(vars__get(v, 1));
+	cr_expect(vars__get(v, 0, &x));
+	cr_expect_not(vars__get(v, 1, &x));
+	cr_expect_not(vars__get(v, SIZE_MAX, &x));
 }
 
 /* ---- category rules ---------------------------------------------------------------- */
@@ -1037,7 +1102,305 @@ Test(vars, derived_category_recorded)
 	track(A, "s", "std::vector<int>");
 	track(B, "u", "std::unique_ptr<Node>");
 	track(C, "p", "void *");
-	cr_expect_str_eq(find("s")->category, "collection");
-	cr_expect_str_eq(find("u")->category, "smart_pointer");
-	cr_expect_str_eq(find("p")->category, "raw");
+	cr_expect_str_eq(find("s")->group->category, "collection");
+	cr_expect_str_eq(find("u")->group->category, "smart_pointer");
+	cr_expect_str_eq(find("p")->group->category, "raw");
+}
+
+/* ---- instances and groups ---------------------------------------------------- */
+
+static void track_at_line(uint64_t ptr, const char *name, int line, uint32_t tid)
+{
+	struct tt_var_event e = mk_var(ptr, name, "char *", NULL, "main");
+
+	e.line = line;
+	e.hdr.tid = tid;
+	cr_assert_eq(vars__on_track(v, &e), 0);
+}
+
+/* The web server: 100 connections and 100 responses, 10 connections freed. */
+Test(vars, loop_of_two_markers)
+{
+	uint64_t conn_bytes = 0, peak = 0, i;
+	struct var_total *t;
+	size_t n;
+
+	for (i = 0; i < 100; i++) {
+		do_malloc(A + i * 0x1000, 13 + i % 3);
+		conn_bytes += 13 + i % 3;
+		track_in(A + i * 0x1000, "connection", "char *", "serve");
+		do_malloc(A + i * 0x1000 + 0x800, 1024);
+		track_in(A + i * 0x1000 + 0x800, "response_data", "unsigned char *", "serve");
+	}
+	peak = conn_bytes;
+	for (i = 0; i < 100; i += 10) {
+		do_free(A + i * 0x1000);
+		conn_bytes -= 13 + i % 3;
+	}
+	cr_expect_eq(vars__count(v), 200);
+	cr_expect_eq(vars__group_count(v), 2);
+	cr_expect_str_eq(vars__group(v, 0)->name, "connection");
+	cr_expect_eq(vars__group(v, 0)->instances, 100);
+	cr_expect_eq(vars__group(v, 0)->alive, 90);
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, conn_bytes);
+	cr_expect_eq(vars__group(v, 0)->peak_bytes, peak);
+	cr_expect_eq(vars__group(v, 0)->peak_alive, 100);
+	cr_expect_eq(vars__group(v, 1)->instances, 100);
+	cr_expect_eq(vars__group(v, 1)->alive, 100);
+	cr_expect_eq(vars__group(v, 1)->bytes_alive, 102400);
+	cr_assert_eq(vars__totals(v, false, &t, &n), 0);
+	cr_expect_eq(n, 2);
+	cr_expect_str_eq(t[0].name, "unsigned char *");
+	cr_expect_eq(t[0].bytes, 102400);
+	cr_expect_eq(t[0].count, 100);
+	cr_expect_str_eq(t[1].name, "char *");
+	cr_expect_eq(t[1].bytes, conn_bytes);
+	cr_expect_eq(t[1].count, 90);
+	free(t);
+}
+
+/* A recursive function marking its own block at every depth. */
+Test(vars, recursion)
+{
+	int depth;
+
+	for (depth = 0; depth < 32; depth++) {
+		do_malloc(A + (uint64_t)depth * 0x100, 48);
+		track_in(A + (uint64_t)depth * 0x100, "node", "char *", "walk");
+	}
+	cr_expect_eq(vars__count(v), 32);
+	cr_expect_eq(vars__group_count(v), 1);
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 32 * 48);
+	/* unwinding frees the deepest first */
+	for (depth = 31; depth >= 16; depth--)
+		do_free(A + (uint64_t)depth * 0x100);
+	cr_expect_eq(vars__group(v, 0)->alive, 16);
+	cr_expect_eq(vars__group(v, 0)->peak_alive, 32);
+}
+
+/* One worker on 4 threads, each marking its own block under one name. */
+Test(vars, threads)
+{
+	uint32_t tid;
+
+	for (tid = 100; tid < 104; tid++) {
+		do_malloc(A + tid * 0x100, 256);
+		track_at_line(A + tid * 0x100, "thread_data", 30, tid);
+	}
+	cr_expect_eq(vars__count(v), 4);
+	cr_expect_eq(vars__group_count(v), 1);
+	for (tid = 0; tid < 4; tid++)
+		cr_expect_eq(get(tid)->tid, 100 + tid);
+	cr_expect_eq(vars__group(v, 0)->alive, 4);
+}
+
+Test(vars, remarking_the_same_block_updates_its_instance)
+{
+	uint64_t created;
+
+	do_malloc(A, 512);
+	track_at_line(A, "buf", 30, 1);
+	created = get(0)->created_ns;
+	track_at_line(A + 64, "buf", 30, 2);
+	cr_expect_eq(vars__count(v), 1);
+	cr_expect_eq(get(0)->ptr, A + 64, "a pointer may move inside its block");
+	cr_expect_eq(get(0)->tid, 2);
+	cr_expect_eq(get(0)->created_ns, created);
+	cr_expect_eq(vars__group(v, 0)->instances, 1);
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 512);
+}
+
+Test(vars, remarking_at_another_line_moves_the_instance_to_its_group)
+{
+	do_malloc(A, 512);
+	track_at_line(A, "buf", 30, 1);
+	track_at_line(A, "buf", 40, 1);
+	cr_expect_eq(vars__count(v), 1);
+	cr_expect_eq(vars__group_count(v), 2);
+	cr_expect_eq(get(0)->group_id, 1);
+	cr_expect_eq(get(0)->group->line, 40);
+	cr_expect_eq(vars__group(v, 0)->instances, 1);
+	cr_expect_eq(vars__group(v, 0)->alive, 0);
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 0);
+	cr_expect_eq(vars__group(v, 0)->peak_bytes, 512);
+	cr_expect_eq(vars__group(v, 1)->instances, 1);
+	cr_expect_eq(vars__group(v, 1)->alive, 1);
+	cr_expect_eq(vars__group(v, 1)->bytes_alive, 512);
+}
+
+Test(vars, realloc_carries_the_instance_and_its_group_bytes)
+{
+	do_malloc(A, 100);
+	do_malloc(B, 50);
+	track(A, "a", "char *");
+	track(B, "a", "char *");
+	do_realloc(A, C, 1000);
+	cr_expect_eq(get(0)->block, C);
+	cr_expect_eq(get(0)->size, 1000);
+	cr_expect(same(of_block(C), get(0)));
+	cr_expect_null(of_block(A));
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 1050);
+	cr_expect_eq(vars__group(v, 0)->peak_bytes, 1050);
+	do_realloc(C, C, 10); /* in place */
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 60);
+	do_free(C);
+	cr_expect_eq(vars__group(v, 0)->alive, 1);
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 50);
+	cr_expect_eq(get(0)->size, 10, "the size at its free");
+}
+
+Test(vars, a_name_in_two_functions_is_two_groups)
+{
+	do_malloc(A, 10);
+	do_malloc(B, 20);
+	track_in(A, "buf", "char *", "reader");
+	track_in(B, "buf", "char *", "writer");
+	cr_expect_eq(vars__group_count(v), 2);
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 10);
+	cr_expect_eq(vars__group(v, 1)->bytes_alive, 20);
+	/* the other function's marker at the same address renames it */
+	track_in(A, "buf", "char *", "writer");
+	cr_expect_eq(vars__count(v), 2);
+	cr_expect_str_eq(of_block(A)->group->function, "writer");
+	cr_expect_eq(vars__group(v, 0)->alive, 0);
+	cr_expect_eq(vars__group(v, 1)->alive, 2);
+	cr_expect_eq(vars__group(v, 1)->bytes_alive, 30);
+	/* at an interior address of A it is another instance, and names A now */
+	track_in(A + 4, "buf", "char *", "reader");
+	cr_expect_eq(vars__count(v), 3);
+	cr_expect_str_eq(of_block(A)->group->function, "reader");
+}
+
+/* --max-vars: listed first, then folded; groups exact; slots reused. */
+Test(vars, the_bound_folds_and_stays_exact)
+{
+	struct vars *w;
+	struct heap_observer obs = { .released = on_released };
+	struct var_total *t;
+	size_t n, bytes_after_first;
+	int round, i;
+
+	vars__free(v);
+	cr_assert_eq(vars__new(&w, h, 10), 0);
+	v = w;
+	obs.ctx = v;
+	heap__set_observer(h, &obs);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 25; i++) {
+			do_malloc(A + (uint64_t)i * 0x100, 64);
+			track(A + (uint64_t)i * 0x100, "item", "char *");
+		}
+		cr_expect_eq(vars__group(v, 0)->alive, 25);
+		cr_expect_eq(vars__group(v, 0)->bytes_alive, 25 * 64);
+		/* folded ones still name their blocks and count */
+		cr_expect(of_block(A + 24 * 0x100));
+		cr_assert_eq(vars__totals(v, false, &t, &n), 0);
+		cr_expect_eq(n, 1);
+		cr_expect_eq(t[0].count, 25);
+		free(t);
+		for (i = 0; i < 25; i++)
+			do_free(A + (uint64_t)i * 0x100);
+		if (round == 0)
+			bytes_after_first = vars__bytes(v);
+		else
+			cr_expect_eq(vars__bytes(v), bytes_after_first, "folded slots are reused");
+	}
+	cr_expect_eq(vars__count(v), 10);
+	cr_expect_eq(vars__folded(v), 3 * 25 - 10);
+	cr_expect_eq(vars__group(v, 0)->instances, 75);
+	cr_expect_eq(vars__group(v, 0)->folded, 65);
+	cr_expect_eq(vars__group(v, 0)->alive, 0);
+	cr_expect_eq(vars__group(v, 0)->peak_bytes, 25 * 64);
+	/* past the bound, a new non-heap marker is only counted */
+	track(STACK, "item", "char *");
+	cr_expect_eq(vars__count(v), 10);
+	cr_expect_eq(vars__group(v, 0)->non_heap, 1);
+	cr_expect_eq(vars__group(v, 0)->folded, 66);
+	cr_expect_eq(vars__dropped(v), 0);
+}
+
+Test(vars, a_bound_of_zero_folds_everything)
+{
+	struct heap_observer obs = { .released = on_released };
+
+	vars__free(v);
+	cr_assert_eq(vars__new(&v, h, 0), 0);
+	obs.ctx = v;
+	heap__set_observer(h, &obs);
+	do_malloc(A, 64);
+	track(A, "x", "char *");
+	cr_expect_eq(vars__count(v), 0);
+	cr_expect_str_eq(of_block(A)->group->name, "x");
+	cr_expect_eq(vars__group(v, 0)->alive, 1);
+	do_realloc(A, B, 128);
+	cr_expect_eq(of_block(B)->size, 128);
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 128);
+	do_free(B);
+	cr_expect_null(of_block(B));
+	cr_expect_eq(vars__group(v, 0)->alive, 0);
+}
+
+Test(vars, alive_by_slice)
+{
+	uint64_t start = now, end;
+	uint32_t *d;
+
+	do_malloc(A, 8);
+	track(A, "early", "char *"); /* alive to the end */
+	do_malloc(B, 8);
+	track(B, "short", "char *");
+	do_free(B);
+	end = now + 1000;
+	cr_assert_eq(vars__alive_by_slice(v, start, end, 4, &d), 0);
+	/* everything happened in the first quarter */
+	cr_expect_eq(d[0], 1);
+	cr_expect_eq(d[1], 1);
+	cr_expect_eq(d[2], 1);
+	cr_expect_eq(d[3], 1);
+	cr_expect_eq(d[4 + 0], 1);
+	cr_expect_eq(d[4 + 1], 0);
+	cr_expect_eq(d[4 + 3], 0);
+	free(d);
+	cr_expect_eq(vars__alive_by_slice(v, start, end, 0, &d), -EINVAL);
+}
+
+/* The goal: under 64 bytes an instance, measured at 1M live ones. */
+Test(vars, bytes_per_instance, .timeout = 60)
+{
+	const uint64_t n = 1000000;
+	struct tt_var_event e = mk_var(0, "item", "char *", NULL, "main");
+	uint64_t i;
+	double per;
+
+	for (i = 0; i < n; i++) {
+		do_malloc(0x100000 + i * 64, 32);
+		e.ptr = 0x100000 + i * 64;
+		e.hdr.ts_ns = tick();
+		cr_assert_eq(vars__on_track(v, &e), 0);
+	}
+	cr_assert_eq(vars__count(v), n);
+	per = (double)vars__bytes(v) / (double)n;
+	printf("vars: %.1f bytes per live instance at %llu instances\n", per, (unsigned long long)n);
+	cr_expect_lt(per, 64.0, "%.1f bytes per instance", per);
+}
+
+Test(vars, the_group_limit_drops_and_counts)
+{
+	char name[32];
+	struct tt_var_event e;
+	unsigned int i;
+
+	do_malloc(A, 8);
+	for (i = 0; i < TT_MAX_VAR_GROUPS; i++) {
+		snprintf(name, sizeof(name), "g%u", i);
+		track(STACK + i, name, "char *");
+	}
+	cr_expect_eq(vars__group_count(v), TT_MAX_VAR_GROUPS);
+	e = mk_var(A, "one_more", "char *", NULL, "main");
+	cr_expect_eq(vars__on_track(v, &e), -ENOMEM);
+	cr_expect_eq(vars__dropped(v), 1);
+	cr_expect_null(of_block(A));
+	/* an existing group still takes markers */
+	track(A, "g0", "char *");
+	cr_expect(of_block(A));
 }
