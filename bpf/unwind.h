@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Unwind-table rows, shared by the table builder (user/unwind_table.c) and,
  * later, the BPF unwinder that binary-searches them in an array map. Only
