@@ -610,6 +610,52 @@ Test(vars, retracking_an_interior_address_renames)
 }
 
 /*
+ * Another name at the block's start renames the instance marked there; at an
+ * interior address no instance was marked at, it is a second instance.
+ */
+Test(vars, rename_at_the_start_but_not_at_another_interior_address)
+{
+	do_malloc(A, 256);
+	track(A, "tmp", "char *");
+	track(A + 8, "field", "char *"); /* interior, no instance there: new */
+	cr_expect_eq(vars__count(v), 2);
+	cr_expect_eq(vars__group_count(v), 2);
+	cr_expect_eq(get(0)->block, A);
+	cr_expect_eq(get(1)->block, A);
+	cr_expect_eq(get(1)->ptr, A + 8);
+	cr_expect(same(of_block(A), get(1)), "the one named last names the block");
+	track(A, "line", "char *"); /* the start: renames tmp, not field */
+	cr_expect_eq(vars__count(v), 2);
+	cr_expect_eq(vars__group_count(v), 3);
+	cr_expect_str_eq(get(0)->group->name, "line");
+	cr_expect_eq(get(0)->group_id, 2);
+	cr_expect_str_eq(get(1)->group->name, "field");
+	cr_expect(same(of_block(A), get(0)));
+	cr_expect_eq(vars__group(v, 0)->instances, 1);
+	cr_expect_eq(vars__group(v, 0)->alive, 0);
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 0);
+	cr_expect_eq(vars__group(v, 1)->alive, 1);
+	cr_expect_eq(vars__group(v, 2)->instances, 1);
+	cr_expect_eq(vars__group(v, 2)->alive, 1);
+	cr_expect_eq(vars__group(v, 2)->bytes_alive, 256);
+	/* totals count the block once, for the instance named last */
+	{
+		struct var_total *t;
+		size_t n;
+
+		cr_assert_eq(vars__totals(v, false, &t, &n), 0);
+		cr_assert_eq(n, 1);
+		cr_expect_eq(t[0].count, 1);
+		cr_expect_eq(t[0].bytes, 256);
+		free(t);
+	}
+	/* another interior address under another name: a third instance */
+	track(A + 40, "line2", "char *");
+	cr_expect_eq(vars__count(v), 3);
+	cr_expect_eq(get(2)->ptr, A + 40);
+}
+
+/*
  * A realloc that moves onto an address ttbpf still holds live (its free was
  * lost: ring buffer full) carries the moved variable and ends the stale
  * block's (regression: the stale block's release used to end the moved one).
@@ -638,12 +684,33 @@ Test(vars, field_cut_off_by_a_shrinking_realloc)
 
 	do_malloc(A, 256);
 	track(A + 200, "tail", "char *");
+	track(A + 16, "head", "int *");
 	do_realloc(A, B, 64);
 	x = find("tail");
 	cr_expect(!x->alive || (x->ptr >= x->block && x->ptr < x->block + x->size),
 		  "alive at 0x%llx, outside its block 0x%llx of %llu bytes",
 		  (unsigned long long)x->ptr, (unsigned long long)x->block,
 		  (unsigned long long)x->size);
+	cr_expect_not(x->alive);
+	cr_expect_eq(x->block, 0);
+	cr_expect_eq(x->size, 256, "the size when it was cut off");
+	cr_expect_eq(x->freed_ns, now, "ended at the realloc");
+	cr_expect_eq(x->group->alive, 0);
+	cr_expect_eq(x->group->bytes_alive, 0);
+	/* the field below the new end follows */
+	x = find("head");
+	cr_expect(x->alive);
+	cr_expect_eq(x->ptr, B + 16);
+	cr_expect_eq(x->size, 64);
+	cr_expect_eq(x->group->bytes_alive, 64);
+	cr_expect(same(of_block(B), x));
+	/* and in place */
+	do_malloc(C, 128);
+	track(C + 100, "tail2", "char *");
+	do_realloc(C, C, 100);
+	cr_expect_not(find("tail2")->alive);
+	cr_expect_null(of_block(C));
+	cr_expect_eq(find("tail2")->size, 128);
 }
 
 Test(vars, of_block)
@@ -1138,8 +1205,30 @@ Test(vars, loop_of_two_markers)
 		conn_bytes -= 13 + i % 3;
 	}
 	cr_expect_eq(vars__count(v), 200);
+	cr_expect_eq(vars__folded(v), 0);
+	cr_expect_eq(vars__dropped(v), 0);
 	cr_expect_eq(vars__group_count(v), 2);
+	for (i = 0; i < 100; i++) {
+		const struct var *x = of_block(A + i * 0x1000);
+
+		if (i % 10 == 0) {
+			cr_assert_null(x);
+			cr_assert_not(get(2 * i)->alive);
+			cr_assert_eq(get(2 * i)->size, 13 + i % 3);
+		} else {
+			cr_assert_not_null(x);
+			cr_assert_str_eq(x->group->name, "connection");
+			cr_assert(same(x, get(2 * i)));
+		}
+		x = of_block(A + i * 0x1000 + 0x800);
+		cr_assert_not_null(x);
+		cr_assert_str_eq(x->group->name, "response_data");
+		cr_assert_eq(x->group_id, 1);
+	}
 	cr_expect_str_eq(vars__group(v, 0)->name, "connection");
+	cr_expect_str_eq(vars__group(v, 0)->function, "serve");
+	cr_expect_eq(vars__group(v, 0)->non_heap, 0);
+	cr_expect_eq(vars__group(v, 0)->folded, 0);
 	cr_expect_eq(vars__group(v, 0)->instances, 100);
 	cr_expect_eq(vars__group(v, 0)->alive, 90);
 	cr_expect_eq(vars__group(v, 0)->bytes_alive, conn_bytes);
@@ -1148,6 +1237,8 @@ Test(vars, loop_of_two_markers)
 	cr_expect_eq(vars__group(v, 1)->instances, 100);
 	cr_expect_eq(vars__group(v, 1)->alive, 100);
 	cr_expect_eq(vars__group(v, 1)->bytes_alive, 102400);
+	cr_expect_eq(vars__group(v, 1)->peak_bytes, 102400);
+	cr_expect_eq(vars__group(v, 1)->peak_alive, 100);
 	cr_assert_eq(vars__totals(v, false, &t, &n), 0);
 	cr_expect_eq(n, 2);
 	cr_expect_str_eq(t[0].name, "unsigned char *");
@@ -1156,6 +1247,14 @@ Test(vars, loop_of_two_markers)
 	cr_expect_str_eq(t[1].name, "char *");
 	cr_expect_eq(t[1].bytes, conn_bytes);
 	cr_expect_eq(t[1].count, 90);
+	free(t);
+	cr_assert_eq(vars__totals(v, true, &t, &n), 0);
+	cr_expect_eq(n, 2);
+	cr_expect_str_eq(t[0].name, "buffer");
+	cr_expect_eq(t[0].count, 100);
+	cr_expect_str_eq(t[1].name, "text");
+	cr_expect_eq(t[1].count, 90);
+	cr_expect_eq(t[1].bytes, conn_bytes);
 	free(t);
 }
 
@@ -1172,10 +1271,18 @@ Test(vars, recursion)
 	cr_expect_eq(vars__group_count(v), 1);
 	cr_expect_eq(vars__group(v, 0)->bytes_alive, 32 * 48);
 	/* unwinding frees the deepest first */
+	cr_expect_eq(vars__group(v, 0)->instances, 32);
+	for (depth = 0; depth < 32; depth++)
+		cr_expect_eq(get((size_t)depth)->block, A + (uint64_t)depth * 0x100);
 	for (depth = 31; depth >= 16; depth--)
 		do_free(A + (uint64_t)depth * 0x100);
+	cr_expect_eq(vars__group(v, 0)->instances, 32);
 	cr_expect_eq(vars__group(v, 0)->alive, 16);
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 16 * 48);
+	cr_expect_eq(vars__group(v, 0)->peak_bytes, 32 * 48);
 	cr_expect_eq(vars__group(v, 0)->peak_alive, 32);
+	cr_expect(get(15)->alive);
+	cr_expect_not(get(16)->alive);
 }
 
 /* One worker on 4 threads, each marking its own block under one name. */
@@ -1189,9 +1296,15 @@ Test(vars, threads)
 	}
 	cr_expect_eq(vars__count(v), 4);
 	cr_expect_eq(vars__group_count(v), 1);
-	for (tid = 0; tid < 4; tid++)
+	for (tid = 0; tid < 4; tid++) {
 		cr_expect_eq(get(tid)->tid, 100 + tid);
+		cr_expect_eq(get(tid)->group_id, 0);
+		cr_expect_eq(get(tid)->block, A + (100 + tid) * 0x100);
+	}
+	cr_expect_eq(vars__group(v, 0)->instances, 4);
 	cr_expect_eq(vars__group(v, 0)->alive, 4);
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 4 * 256);
+	cr_expect_eq(vars__group(v, 0)->line, 30);
 }
 
 Test(vars, remarking_the_same_block_updates_its_instance)
@@ -1271,73 +1384,190 @@ Test(vars, a_name_in_two_functions_is_two_groups)
 	cr_expect_str_eq(of_block(A)->group->function, "reader");
 }
 
+/* A fresh model with the given bound, wired to the heap. */
+static void rebound(uint32_t max)
+{
+	struct heap_observer obs = { .released = on_released };
+
+	vars__free(v);
+	cr_assert_eq(vars__new(&v, h, max), 0);
+	obs.ctx = v;
+	heap__set_observer(h, &obs);
+}
+
 /* --max-vars: listed first, then folded; groups exact; slots reused. */
 Test(vars, the_bound_folds_and_stays_exact)
 {
-	struct vars *w;
-	struct heap_observer obs = { .released = on_released };
 	struct var_total *t;
-	size_t n, bytes_after_first;
+	size_t n, bytes_live = 0;
+	const struct var *x;
 	int round, i;
 
-	vars__free(v);
-	cr_assert_eq(vars__new(&w, h, 10), 0);
-	v = w;
-	obs.ctx = v;
-	heap__set_observer(h, &obs);
+	rebound(10);
+	cr_expect_eq(vars__max_instances(v), 10);
 	for (round = 0; round < 3; round++) {
 		for (i = 0; i < 25; i++) {
-			do_malloc(A + (uint64_t)i * 0x100, 64);
+			do_malloc(A + (uint64_t)i * 0x100, 64 + (uint64_t)i);
 			track(A + (uint64_t)i * 0x100, "item", "char *");
 		}
+		if (round == 0) {
+			/* 10 listed, 15 folded */
+			cr_expect_eq(vars__count(v), 10);
+			cr_expect_eq(vars__folded(v), 15);
+			cr_expect_eq(vars__group(v, 0)->folded, 15);
+			cr_expect_eq(vars__group(v, 0)->instances, 25);
+			for (i = 0; i < 10; i++)
+				cr_expect_eq(get((size_t)i)->block, A + (uint64_t)i * 0x100);
+			cr_expect_not(vars__get(v, 10, &(struct var){ 0 }));
+			bytes_live = vars__bytes(v);
+		} else {
+			cr_expect_leq(vars__bytes(v), bytes_live,
+				      "round %d holds %zu bytes, the first 25 live needed %zu", round,
+				      vars__bytes(v), bytes_live);
+		}
 		cr_expect_eq(vars__group(v, 0)->alive, 25);
-		cr_expect_eq(vars__group(v, 0)->bytes_alive, 25 * 64);
+		cr_expect_eq(vars__group(v, 0)->bytes_alive, 25 * 64 + 300);
+		cr_expect_eq(vars__group(v, 0)->peak_bytes, 25 * 64 + 300);
+		cr_expect_eq(vars__group(v, 0)->peak_alive, 25);
 		/* folded ones still name their blocks and count */
-		cr_expect(of_block(A + 24 * 0x100));
+		for (i = 0; i < 25; i++) {
+			x = of_block(A + (uint64_t)i * 0x100);
+			cr_assert_not_null(x, "round %d block %d", round, i);
+			cr_assert_str_eq(x->group->name, "item");
+			cr_assert(x->heap && x->alive);
+			cr_assert_eq(x->block, A + (uint64_t)i * 0x100);
+			cr_assert_eq(x->size, 64 + (uint64_t)i);
+		}
 		cr_assert_eq(vars__totals(v, false, &t, &n), 0);
 		cr_expect_eq(n, 1);
 		cr_expect_eq(t[0].count, 25);
+		cr_expect_eq(t[0].bytes, 25 * 64 + 300);
 		free(t);
 		for (i = 0; i < 25; i++)
 			do_free(A + (uint64_t)i * 0x100);
-		if (round == 0)
-			bytes_after_first = vars__bytes(v);
-		else
-			cr_expect_eq(vars__bytes(v), bytes_after_first, "folded slots are reused");
+		cr_expect_eq(vars__group(v, 0)->alive, 0);
+		cr_expect_eq(vars__group(v, 0)->bytes_alive, 0);
+		cr_expect_null(of_block(A + 24 * 0x100));
+		cr_expect_leq(vars__bytes(v), bytes_live);
 	}
 	cr_expect_eq(vars__count(v), 10);
 	cr_expect_eq(vars__folded(v), 3 * 25 - 10);
 	cr_expect_eq(vars__group(v, 0)->instances, 75);
 	cr_expect_eq(vars__group(v, 0)->folded, 65);
 	cr_expect_eq(vars__group(v, 0)->alive, 0);
-	cr_expect_eq(vars__group(v, 0)->peak_bytes, 25 * 64);
+	cr_expect_eq(vars__group(v, 0)->peak_bytes, 25 * 64 + 300);
+	/* the listed ones are the first 10, ended, with their sizes */
+	for (i = 0; i < 10; i++) {
+		cr_expect_not(get((size_t)i)->alive);
+		cr_expect_eq(get((size_t)i)->size, 64 + (uint64_t)i);
+	}
 	/* past the bound, a new non-heap marker is only counted */
 	track(STACK, "item", "char *");
 	cr_expect_eq(vars__count(v), 10);
+	cr_expect_eq(vars__group(v, 0)->instances, 76);
 	cr_expect_eq(vars__group(v, 0)->non_heap, 1);
 	cr_expect_eq(vars__group(v, 0)->folded, 66);
+	cr_expect_eq(vars__folded(v), 66);
+	cr_expect_eq(vars__group(v, 0)->alive, 0);
 	cr_expect_eq(vars__dropped(v), 0);
+}
+
+/* Folded slots are reused: many rounds of many live blocks past the bound. */
+Test(vars, folded_slots_are_reused_at_scale)
+{
+	size_t bytes_first = 0;
+	int round, i;
+
+	rebound(10);
+	for (round = 0; round < 6; round++) {
+		for (i = 0; i < 3000; i++) {
+			do_malloc(A + (uint64_t)i * 0x100, 16);
+			track(A + (uint64_t)i * 0x100, "item", "char *");
+		}
+		cr_assert_eq(vars__group(v, 0)->alive, 3000);
+		for (i = 0; i < 3000; i++)
+			do_free(A + (uint64_t)i * 0x100);
+		if (round == 1)
+			bytes_first = vars__bytes(v);
+		else if (round > 1)
+			cr_expect_eq(vars__bytes(v), bytes_first, "round %d", round);
+	}
+	cr_expect_eq(vars__count(v), 10);
+	cr_expect_eq(vars__folded(v), 6 * 3000 - 10);
+	cr_expect_eq(vars__group(v, 0)->instances, 6 * 3000);
+	cr_expect_eq(vars__group(v, 0)->alive, 0);
+	cr_expect_eq(vars__group(v, 0)->peak_alive, 3000);
+	cr_expect_eq(vars__group(v, 0)->peak_bytes, 3000 * 16);
+	/* well under what 18,000 folded slots would take */
+	cr_expect_lt(vars__bytes(v), 18000 * 48 / 2, "%zu bytes", vars__bytes(v));
+}
+
+/* Past the bound, a marker that matches a listed instance still updates it. */
+Test(vars, past_the_bound_listed_instances_are_updated)
+{
+	rebound(2);
+	do_malloc(A, 64);
+	track(STACK, "s", "char *");
+	track(A, "a", "char *");
+	cr_expect_eq(vars__count(v), 2);
+	track(STACK, "s", "char *"); /* the listed non-heap one */
+	track(A + 8, "a", "char *"); /* the listed heap one */
+	cr_expect_eq(vars__count(v), 2);
+	cr_expect_eq(vars__folded(v), 0);
+	cr_expect_eq(find("s")->group->instances, 1);
+	cr_expect_eq(find("s")->group->non_heap, 1);
+	cr_expect_eq(find("a")->group->instances, 1);
+	cr_expect_eq(find("a")->ptr, A + 8);
+	/* a third block: folded */
+	do_malloc(B, 32);
+	track(B, "a", "char *");
+	cr_expect_eq(vars__count(v), 2);
+	cr_expect_eq(vars__folded(v), 1);
+	cr_expect_eq(find("a")->group->instances, 2);
+	cr_expect_eq(find("a")->group->alive, 2);
+	cr_expect_eq(find("a")->group->bytes_alive, 96);
+	cr_expect_eq(of_block(B)->ptr, B);
+	/* a folded instance moving group: its new group counts it folded */
+	track_at_line(B, "a", 99, 5);
+	cr_expect_eq(of_block(B)->group->line, 99);
+	cr_expect_eq(of_block(B)->tid, 5);
+	cr_expect_eq(of_block(B)->group->folded, 1);
+	cr_expect_eq(of_block(B)->group->alive, 1);
+	cr_expect_eq(of_block(B)->group->bytes_alive, 32);
+	cr_expect_eq(find("a")->group->alive, 1);
+	cr_expect_eq(find("a")->group->bytes_alive, 64);
+	cr_expect_eq(vars__folded(v), 1);
 }
 
 Test(vars, a_bound_of_zero_folds_everything)
 {
-	struct heap_observer obs = { .released = on_released };
-
-	vars__free(v);
-	cr_assert_eq(vars__new(&v, h, 0), 0);
-	obs.ctx = v;
-	heap__set_observer(h, &obs);
+	rebound(0);
 	do_malloc(A, 64);
 	track(A, "x", "char *");
 	cr_expect_eq(vars__count(v), 0);
+	cr_expect_eq(vars__max_instances(v), 0);
 	cr_expect_str_eq(of_block(A)->group->name, "x");
 	cr_expect_eq(vars__group(v, 0)->alive, 1);
+	cr_expect_eq(vars__group(v, 0)->instances, 1);
+	cr_expect_eq(vars__group(v, 0)->folded, 1);
+	cr_expect_eq(vars__folded(v), 1);
+	track(A, "x", "char *"); /* the same block again: no second folded one */
+	cr_expect_eq(vars__folded(v), 1);
+	cr_expect_eq(vars__group(v, 0)->instances, 1);
+	track(STACK, "x", "char *"); /* non-heap: only counted */
+	cr_expect_eq(vars__count(v), 0);
+	cr_expect_eq(vars__group(v, 0)->non_heap, 1);
+	cr_expect_eq(vars__group(v, 0)->instances, 2);
+	cr_expect_eq(vars__folded(v), 2);
 	do_realloc(A, B, 128);
 	cr_expect_eq(of_block(B)->size, 128);
 	cr_expect_eq(vars__group(v, 0)->bytes_alive, 128);
 	do_free(B);
 	cr_expect_null(of_block(B));
 	cr_expect_eq(vars__group(v, 0)->alive, 0);
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 0);
+	cr_expect_eq(vars__group(v, 0)->peak_bytes, 128);
+	cr_expect_eq(vars__dropped(v), 0);
 }
 
 Test(vars, alive_by_slice)
@@ -1364,6 +1594,130 @@ Test(vars, alive_by_slice)
 	cr_expect_eq(vars__alive_by_slice(v, start, end, 0, &d), -EINVAL);
 }
 
+/* The next record is at time t. */
+static void at_time(uint64_t t)
+{
+	now = t - 10;
+}
+
+/* A known pattern: 4 slices of 1000 ns. */
+Test(vars, alive_by_slice_pattern)
+{
+	const uint64_t S = 100000;
+	uint32_t *d;
+
+	rebound(3); /* the 4th heap instance is folded: not in the panel */
+	at_time(S + 50);
+	do_malloc(A, 8);
+	do_malloc(B, 8);
+	do_malloc(C, 8);
+	do_malloc(C + 0x1000, 8);
+	do_malloc(C + 0x2000, 8);
+	at_time(S + 100);
+	track(A, "a", "char *");      /* a#1: 100 .. 1500 → slices 0, 1 */
+	at_time(S + 1100);
+	track(B, "b", "char *");      /* b#1: 1100 .. 1200 → slice 1 */
+	at_time(S + 1200);
+	do_free(B);
+	at_time(S + 1300);
+	track(C, "a", "char *");      /* a#2: 1300 .. 2500 → slices 1, 2 */
+	at_time(S + 1500);
+	do_free(A);
+	at_time(S + 2100);
+	track(C + 0x1000, "a", "char *"); /* folded: not counted */
+	at_time(S + 2500);
+	do_free(C);
+	at_time(S + 3100);
+	track(STACK, "b", "char *");  /* non-heap, only counted: not in it */
+	cr_assert_eq(vars__count(v), 3);
+	cr_assert_eq(vars__folded(v), 2);
+	cr_assert_eq(vars__group_count(v), 2);
+	cr_assert_eq(vars__alive_by_slice(v, S, S + 4000, 4, &d), 0);
+	cr_expect_eq(d[0], 1);
+	cr_expect_eq(d[1], 2);
+	cr_expect_eq(d[2], 1);
+	cr_expect_eq(d[3], 0);
+	cr_expect_eq(d[4 + 0], 0);
+	cr_expect_eq(d[4 + 1], 1);
+	cr_expect_eq(d[4 + 2], 0);
+	cr_expect_eq(d[4 + 3], 0);
+	free(d);
+	/* a listed instance still alive counts until the end */
+	rebound(10);
+	at_time(S + 5100);
+	do_malloc(A + 0x100, 8);
+	track(A + 0x100, "late", "char *");
+	at_time(S + 5200);
+	do_malloc(A + 0x200, 8);
+	track(A + 0x200, "gone", "char *");
+	at_time(S + 6600);
+	do_free(A + 0x200);
+	cr_assert_eq(vars__alive_by_slice(v, S + 5000, S + 8000, 3, &d), 0);
+	cr_expect_eq(d[0], 1);
+	cr_expect_eq(d[1], 1);
+	cr_expect_eq(d[2], 1);
+	cr_expect_eq(d[3 + 0], 1);
+	cr_expect_eq(d[3 + 1], 1);
+	cr_expect_eq(d[3 + 2], 0);
+	free(d);
+	/* one slice: everything that was alive at all */
+	cr_assert_eq(vars__alive_by_slice(v, S + 5000, S + 8000, 1, &d), 0);
+	cr_expect_eq(d[0], 1);
+	cr_expect_eq(d[1], 1);
+	free(d);
+}
+
+/* Peak figures: the highest bytes_alive, the alive count and time then. */
+Test(vars, peak_figures)
+{
+	const struct var_group *g;
+	uint64_t t_peak;
+
+	do_malloc(A, 100);
+	do_malloc(B, 200);
+	at_time(5000);
+	track(A, "p", "char *");
+	g = vars__group(v, 0);
+	cr_expect_eq(g->first_ns, 5000);
+	cr_expect_eq(g->peak_ns, 5000);
+	cr_expect_eq(g->peak_bytes, 100);
+	at_time(6000);
+	track(B, "p", "char *");           /* 300, 2 alive */
+	cr_expect_eq(g->peak_bytes, 300);
+	cr_expect_eq(g->peak_alive, 2);
+	cr_expect_eq(g->peak_ns, 6000);
+	do_free(A);                         /* 200, 1 */
+	do_malloc(C, 50);
+	do_malloc(C + 0x1000, 50);
+	track(C, "p", "char *");           /* 250, 2 */
+	track(C + 0x1000, "p", "char *");  /* 300, 3: not higher */
+	cr_expect_eq(g->peak_bytes, 300);
+	cr_expect_eq(g->peak_alive, 2);
+	cr_expect_eq(g->peak_ns, 6000);
+	at_time(9000);
+	do_realloc(B, B, 1000);             /* in place: 1100, 3 */
+	t_peak = 9000 + 10;                 /* the record's ts (entry_ns first) */
+	cr_expect_eq(g->bytes_alive, 1100);
+	cr_expect_eq(g->peak_bytes, 1100);
+	cr_expect_eq(g->peak_alive, 3);
+	cr_expect_eq(g->peak_ns, t_peak);
+	do_free(B);
+	do_free(C);
+	do_free(C + 0x1000);
+	cr_expect_eq(g->alive, 0);
+	cr_expect_eq(g->bytes_alive, 0);
+	cr_expect_eq(g->peak_bytes, 1100);
+	cr_expect_eq(g->peak_alive, 3);
+	cr_expect_eq(g->peak_ns, t_peak);
+	cr_expect_eq(g->instances, 4);
+	/* a group with only non-heap instances never had bytes alive */
+	track(STACK, "q", "char *");
+	cr_expect_eq(vars__group(v, 1)->peak_ns, 0);
+	cr_expect_eq(vars__group(v, 1)->peak_bytes, 0);
+	cr_expect_eq(vars__group(v, 1)->alive, 0);
+	cr_expect_eq(vars__group(v, 1)->non_heap, 1);
+}
+
 /* The goal: under 64 bytes an instance, measured at 1M live ones. */
 Test(vars, bytes_per_instance, .timeout = 60)
 {
@@ -1380,7 +1734,13 @@ Test(vars, bytes_per_instance, .timeout = 60)
 	}
 	cr_assert_eq(vars__count(v), n);
 	per = (double)vars__bytes(v) / (double)n;
-	printf("vars: %.1f bytes per live instance at %llu instances\n", per, (unsigned long long)n);
+	cr_expect_eq(vars__folded(v), 0);
+	cr_expect_eq(vars__group(v, 0)->alive, n);
+	cr_expect_eq(vars__group(v, 0)->bytes_alive, 32 * n);
+	printf("vars: %.1f bytes per live instance at %llu instances (%zu bytes)\n", per,
+	       (unsigned long long)n, vars__bytes(v));
+	cr_log_info("vars: %.1f bytes per live instance at %llu instances", per,
+		    (unsigned long long)n);
 	cr_expect_lt(per, 64.0, "%.1f bytes per instance", per);
 }
 
@@ -1399,8 +1759,15 @@ Test(vars, the_group_limit_drops_and_counts)
 	e = mk_var(A, "one_more", "char *", NULL, "main");
 	cr_expect_eq(vars__on_track(v, &e), -ENOMEM);
 	cr_expect_eq(vars__dropped(v), 1);
+	cr_expect_eq(vars__group_count(v), TT_MAX_VAR_GROUPS);
+	cr_expect_eq(vars__count(v), TT_MAX_VAR_GROUPS);
 	cr_expect_null(of_block(A));
 	/* an existing group still takes markers */
 	track(A, "g0", "char *");
 	cr_expect(of_block(A));
+	cr_expect_eq(vars__count(v), TT_MAX_VAR_GROUPS + 1);
+	cr_expect_eq(vars__group(v, 0)->instances, 2);
+	cr_expect_eq(vars__group(v, 0)->non_heap, 1);
+	cr_expect_eq(vars__group(v, 0)->alive, 1);
+	cr_expect_eq(vars__dropped(v), 1);
 }
