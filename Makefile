@@ -14,7 +14,7 @@ CLANG     ?= clang
 CC        ?= cc
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 ARCH      := x86
-PKGS      := libbpf libelf libdw zlib cairo
+PKGS      := libbpf libelf libdw zlib liblzma cairo
 
 ifeq ($(V),1)
 Q :=
@@ -29,7 +29,7 @@ CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-i
 CPPFLAGS  += -I$(OUT) -Ibpf -Iuser -MMD -MP -D_GNU_SOURCE \
 	     $(shell pkg-config --cflags cairo 2>/dev/null)
 # libstdc++ for __cxa_demangle (C++ names in stacks)
-LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ldw -lelf -lz -lcairo) -lstdc++ -lpthread -lm
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ldw -lelf -lz -llzma -lcairo) -lstdc++ -lpthread -lm
 ifeq ($(SANITIZE),1)
 CFLAGS    += -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined

@@ -46,7 +46,7 @@ sources() {
 libs() {
 	case $1 in
 	json_writer | json_reader) echo "-ljansson" ;;
-	symbolize) echo "-ldw -lelf -lz -lstdc++" ;;
+	symbolize) echo "-ldw -lelf -lz -llzma -lstdc++" ;;
 	elf_syms) echo "-lelf" ;;
 	unwind_table) echo "-ldw -lelf" ;;
 	esac

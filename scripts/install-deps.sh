@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(
 	make gcc clang llvm pkg-config          # build; llvm-strip for the BPF object
-	bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev   # BPF loader, ELF/DWARF
+	bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev liblzma-dev  # BPF loader, ELF/DWARF, MiniDebugInfo
 	libcairo2-dev fonts-dejavu-core         # dashboard (issue 5)
 	libcriterion-dev libjansson-dev         # unit tests; JSON parsing in tests
 	bpftrace valgrind python3 sqlite3       # independent references in tests

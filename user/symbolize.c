@@ -25,6 +25,7 @@
 #include <inttypes.h>
 #include <libelf.h>
 #include <linux/openat2.h>
+#include <lzma.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,9 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 #define MAX_DEBUG_SECTION (1ull << 30)	  /* uncompressed size libdw may inflate */
 #define MAX_CRC_BYTES	  (4ull << 30)	  /* debuglink files we checksum */
 #define MAX_MAPS_LINES	  (1u << 20)
+#define MAX_XZ_IN	  (64ull << 20)	  /* .gnu_debugdata, compressed */
+#define MAX_XZ_OUT	  (256ull << 20)  /* and decompressed; beyond: ignored */
+#define XZ_MEMLIMIT	  (128ull << 20)  /* liblzma's own memory (xz -9 needs 65 MiB) */
 #define UNSIZED_SPAN	  4096		  /* reach of a size-0 symbol nothing bounds */
 #define DEBUG_DIR	  "/usr/lib/debug"
 
@@ -213,6 +217,8 @@ struct module {
 	int dbg_fd;		/* separate debug file, or -1 */
 	Elf *dbg_elf;
 	Dwarf *dw;
+	void *mini_buf;		/* .gnu_debugdata decompressed, under mini_elf */
+	Elf *mini_elf;		/* MiniDebugInfo: its .symtab, or NULL */
 	struct sym *syms;	/* by start, distinct starts */
 	size_t nr_syms;
 	uint8_t *tidied;	/* bit per symbol: name already demangled */
@@ -608,6 +614,142 @@ static void find_debug_file(struct symbolizer *s, struct module *m)
 		try_debug_path(s, m, path, true, &want);
 }
 
+/* ---- MiniDebugInfo ------------------------------------------------------ */
+
+/*
+ * Whether the section and program header tables an in-memory ELF header
+ * claims fit in its len bytes, extended numbering included: the memory
+ * counterpart of elf_syms__header_sane(), before elf_memory() is let at it.
+ */
+static bool table_fits(uint64_t off, uint64_t entsize, uint64_t num, uint64_t min, size_t len)
+{
+	return !num || (entsize >= min && off <= len && num <= (len - off) / entsize);
+}
+
+static bool mem_header_sane(const unsigned char *p, size_t len)
+{
+	uint64_t phoff, shoff, phentsize, shentsize, phnum, shnum;
+	bool msb, is64;
+
+	if (len < EI_NIDENT || memcmp(p, ELFMAG, SELFMAG) ||
+	    (p[EI_CLASS] != ELFCLASS64 && p[EI_CLASS] != ELFCLASS32) ||
+	    (p[EI_DATA] != ELFDATA2LSB && p[EI_DATA] != ELFDATA2MSB))
+		return false;
+	msb = p[EI_DATA] == ELFDATA2MSB;
+	is64 = p[EI_CLASS] == ELFCLASS64;
+	if (len < (is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)))
+		return false;
+	phoff = elf_syms__uint(p + (is64 ? 32 : 28), is64 ? 8 : 4, msb);
+	shoff = elf_syms__uint(p + (is64 ? 40 : 32), is64 ? 8 : 4, msb);
+	phentsize = elf_syms__uint(p + (is64 ? 54 : 42), 2, msb);
+	phnum = elf_syms__uint(p + (is64 ? 56 : 44), 2, msb);
+	shentsize = elf_syms__uint(p + (is64 ? 58 : 46), 2, msb);
+	shnum = elf_syms__uint(p + (is64 ? 60 : 48), 2, msb);
+	if (shoff && (shnum == 0 || phnum == PN_XNUM)) {
+		/* the real counts are in section 0 */
+		if (!table_fits(shoff, shentsize, 1, is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr),
+				len))
+			return false;
+		if (!shnum)
+			shnum = elf_syms__uint(p + shoff + (is64 ? 32 : 20), is64 ? 8 : 4, msb);
+		if (phnum == PN_XNUM)
+			phnum = elf_syms__uint(p + shoff + (is64 ? 44 : 28), 4, msb);
+	}
+	return table_fits(shoff, shentsize, shnum, is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr),
+			  len) &&
+	       table_fits(phoff, phentsize, phnum, is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr),
+			  len);
+}
+
+/*
+ * .gnu_debugdata (MiniDebugInfo, as Fedora ships): an xz-compressed ELF
+ * whose .symtab has the function symbols .dynsym lacks. Decompressed into
+ * memory within MAX_XZ_OUT; a section that is larger, does not decompress
+ * whole with a good check, or is not an ELF file of the module's kind is
+ * ignored. Returns the output (malloc'd, *len bytes) or NULL.
+ */
+static void *xz_decompress(const uint8_t *in, size_t in_len, size_t *len)
+{
+	lzma_stream strm = LZMA_STREAM_INIT;
+	size_t cap = in_len < (1u << 18) ? (1u << 20) : in_len * 4;
+	uint8_t *out = NULL, *v;
+	lzma_ret ret;
+
+	if (cap > MAX_XZ_OUT)
+		cap = MAX_XZ_OUT;
+	if (lzma_stream_decoder(&strm, XZ_MEMLIMIT, 0) != LZMA_OK)
+		return NULL;
+	out = malloc(cap);
+	if (!out)
+		goto fail;
+	strm.next_in = in;
+	strm.avail_in = in_len;
+	strm.next_out = out;
+	strm.avail_out = cap;
+	for (;;) {
+		ret = lzma_code(&strm, LZMA_FINISH);
+		if (ret == LZMA_STREAM_END)
+			break;
+		if (ret != LZMA_OK && ret != LZMA_BUF_ERROR)
+			goto fail;
+		if (strm.avail_out) /* no output room missing: input ended early */
+			goto fail;
+		if (cap >= MAX_XZ_OUT)
+			goto fail;
+		cap = cap * 2 > MAX_XZ_OUT ? MAX_XZ_OUT : cap * 2;
+		v = realloc(out, cap);
+		if (!v)
+			goto fail;
+		out = v;
+		strm.next_out = out + strm.total_out;
+		strm.avail_out = cap - strm.total_out;
+	}
+	*len = strm.total_out;
+	lzma_end(&strm);
+	return out;
+fail:
+	lzma_end(&strm);
+	free(out);
+	return NULL;
+}
+
+static void load_mini_debuginfo(struct module *m)
+{
+	GElf_Ehdr eh, meh;
+	Elf_Data *data;
+	GElf_Shdr sh;
+	Elf_Scn *scn;
+	size_t len = 0;
+	void *buf;
+	Elf *elf;
+
+	scn = find_section(m->elf, ".gnu_debugdata", &sh);
+	if (!scn || sh.sh_type == SHT_NOBITS || !sh.sh_size || sh.sh_size > MAX_XZ_IN ||
+	    !gelf_getehdr(m->elf, &eh))
+		return;
+	data = elf_rawdata(scn, NULL);
+	if (!data || !data->d_buf || !data->d_size || data->d_size > MAX_XZ_IN)
+		return;
+	buf = xz_decompress(data->d_buf, data->d_size, &len);
+	if (!buf)
+		return;
+	if (!mem_header_sane(buf, len) || !(elf = elf_memory(buf, len))) {
+		free(buf);
+		return;
+	}
+	/* the file's own kind: its link-time addresses are the module's */
+	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &meh) ||
+	    meh.e_ident[EI_CLASS] != eh.e_ident[EI_CLASS] ||
+	    meh.e_ident[EI_DATA] != eh.e_ident[EI_DATA] || meh.e_machine != eh.e_machine ||
+	    (meh.e_type != ET_EXEC && meh.e_type != ET_DYN) || !has_symtab(elf)) {
+		elf_end(elf);
+		free(buf);
+		return;
+	}
+	m->mini_buf = buf;
+	m->mini_elf = elf;
+}
+
 /* ---- symbols ------------------------------------------------------------ */
 
 struct tsym {
@@ -915,6 +1057,9 @@ static void module__free(struct module *m)
 		elf_end(m->dbg_elf);
 	if (m->dbg_fd >= 0)
 		close(m->dbg_fd);
+	if (m->mini_elf)
+		elf_end(m->mini_elf);
+	free(m->mini_buf);
 	if (m->elf)
 		elf_end(m->elf);
 	if (m->fd >= 0)
@@ -1166,9 +1311,14 @@ static void module__load(struct symbolizer *s, struct module *m)
 	dwarf = has_dwarf(m->elf);
 	if (!symtab || !dwarf)
 		find_debug_file(s, m);
+	/* MiniDebugInfo only when no debug file gives a .symtab */
+	if (!symtab && !(m->dbg_elf && has_symtab(m->dbg_elf)))
+		load_mini_debuginfo(m);
 	add_symtabs(m, m->elf, true, &ts);
 	if (!symtab && m->dbg_elf)
 		add_symtabs(m, m->dbg_elf, false, &ts);
+	if (m->mini_elf)
+		add_symtabs(m, m->mini_elf, false, &ts);
 	build_symbols(m, &ts);
 	free(ts.v);
 	if (dwarf && prepare_dwarf(m->elf))

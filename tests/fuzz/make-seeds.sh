@@ -48,11 +48,22 @@ TINY="-Os -nostdlib -static -Wl,-n -Wl,-z,noseparate-code -Wl,--build-id -fno-as
 		c++ $TINY -g -fno-exceptions tiny.cc -o tiny_cxx 2>/dev/null  # mangled names
 	fi
 )
+# MiniDebugInfo: tiny_g's function symbols, xz'd, as .gnu_debugdata of it stripped
+(
+	cd "$T"
+	nm tiny_g --format=posix --defined-only | awk '$2 == "T" || $2 == "t" { print $1 }' >mini.keep
+	objcopy -S --remove-section .comment --keep-symbols=mini.keep tiny_g mini.elf
+	xz -T1 -c mini.elf >mini.xz
+	objcopy --strip-all --add-section .gnu_debugdata=mini.xz tiny_g tiny_mini
+	# the harness's "MINI" mode: the inner ELF itself, wrapped and xz'd there
+	{ printf MINI; cat mini.elf; } >mini_inner
+)
 for f in hello_s tiny_g tiny_gz tiny_dw4 tiny.debug tiny_dl tiny.so tiny_cxx; do
 	[ -f "$T/$f" ] || continue
 	cp "$T/$f" $C/symbolize/$f
 	cp "$T/$f" $C/elf_syms/$f
 done
+cp "$T/tiny_mini" "$T/mini_inner" $C/symbolize/
 
 # ---- CFI for the unwind-table builder ---------------------------------------
 # .eh_frame (with and without .eh_frame_hdr), .debug_frame in the file, in a
