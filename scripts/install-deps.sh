@@ -12,7 +12,7 @@ PKGS=(
 	bpftrace valgrind python3 sqlite3       # independent references in tests
 	libjemalloc2                            # --lib with another allocator, in tests
 	libclang-rt-14-dev                      # libFuzzer for make fuzz
-	binutils systemtap-sdt-dev              # readelf; <sys/sdt.h> for comparisons
+	binutils systemtap-sdt-dev xz-utils     # readelf, objcopy; <sys/sdt.h>; xz for MiniDebugInfo fixtures
 	util-linux mount libc-bin               # unshare, pivot_root, mount, ldd: namespace tests
 	sudo                                    # the README says `sudo make ...`
 )
