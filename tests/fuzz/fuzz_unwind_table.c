@@ -150,12 +150,23 @@ static void check(const struct unwind_table *t)
 	}
 }
 
+/* A table is built, or an error returned with none: never both. */
+static void build_and_check(const char *file, const struct unwind_table_opts *o)
+{
+	struct unwind_table *t = NULL;
+	int err = unwind_table__build(file, o, &t);
+
+	if (err > 0 || (err && t))
+		abort();
+	if (!err)
+		check(t);
+	unwind_table__free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct unwind_table_opts o = { .sz = sizeof(o), .max_fde_ns = 20 * 1000 * 1000,
 				       .max_total_ns = 2000ull * 1000 * 1000 };
-	struct unwind_table *t = NULL;
-	int err;
 
 	if (!dir[0])
 		setup();
@@ -166,20 +177,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		write_input(data, size);
 
-	err = unwind_table__build(path, &o, &t);
-	if (err > 0 || (err && t))
-		abort();
-	if (!err)
-		check(t);
-	unwind_table__free(t);
-
-	t = NULL;
+	build_and_check(path, &o);
+	/* the same file as its own debug file: the .debug_frame merge */
 	o.debug_path = path;
-	err = unwind_table__build(path, &o, &t);
-	if (err > 0 || (err && t))
-		abort();
-	if (!err)
-		check(t);
-	unwind_table__free(t);
+	build_and_check(path, &o);
 	return 0;
 }
