@@ -236,6 +236,17 @@ static int write_totals(struct json_writer *w, const struct vars *vars, bool by_
 	return err;
 }
 
+/* What a group's markers share: each instance carries it too (format 1). */
+static void write_var_site(struct json_writer *w, const struct var_group *g)
+{
+	jsonw_string_field(w, "name", g->name);
+	jsonw_string_field(w, "type_name", g->type_name);
+	jsonw_string_field(w, "category", g->category);
+	jsonw_string_field(w, "file", g->file);
+	jsonw_i64_field(w, "line", g->line);
+	jsonw_string_field(w, "function", g->function);
+}
+
 static void write_variables(struct json_writer *w, const struct vars *vars,
 			    const struct report_meta *m)
 {
@@ -250,18 +261,13 @@ static void write_variables(struct json_writer *w, const struct vars *vars,
 		const struct var_group *g = x.group;
 
 		jsonw_start_object(w);
-		jsonw_string_field(w, "name", g->name);
 		jsonw_u64_field(w, "group", x.group_id);
-		jsonw_string_field(w, "type_name", g->type_name);
-		jsonw_string_field(w, "category", g->category);
+		write_var_site(w, g);
 		jsonw_hex_field(w, "ptr", x.ptr);
 		jsonw_u64_field(w, "size", x.size);
 		jsonw_u64_field(w, "thread_id", x.tid);
 		jsonw_i64_field(w, "created_ns", rel_ns(m, x.created_ns));
 		write_time_field(w, "freed_ns", m, x.freed_ns);
-		jsonw_string_field(w, "file", g->file);
-		jsonw_i64_field(w, "line", g->line);
-		jsonw_string_field(w, "function", g->function);
 		jsonw_bool_field(w, "heap", x.heap);
 		if (x.block)
 			jsonw_hex_field(w, "block", x.block);
@@ -288,12 +294,7 @@ static int write_variable_groups(struct json_writer *w, const struct vars *vars,
 
 		jsonw_start_object(w);
 		jsonw_u64_field(w, "id", i);
-		jsonw_string_field(w, "name", g->name);
-		jsonw_string_field(w, "type_name", g->type_name);
-		jsonw_string_field(w, "category", g->category);
-		jsonw_string_field(w, "file", g->file);
-		jsonw_i64_field(w, "line", g->line);
-		jsonw_string_field(w, "function", g->function);
+		write_var_site(w, g);
 		jsonw_u64_field(w, "instances", g->instances);
 		jsonw_u64_field(w, "alive", g->alive);
 		jsonw_u64_field(w, "non_heap", g->non_heap);
