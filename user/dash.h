@@ -68,7 +68,6 @@ struct dash_var {
 	uint64_t folded;      /* counted, not listed: not in alive_in_slice */
 	uint64_t bytes_alive; /* at the end */
 	uint64_t peak_bytes;
-	uint64_t first_ns;    /* its first marker, since the start of tracing */
 	/* listed heap instances alive at some time in each slice of the run */
 	uint32_t alive_in_slice[DASH_VAR_SLICES];
 };

@@ -111,7 +111,6 @@ static int read_vars(struct dash_build *b, const struct jnode *root)
 	for (i = 0; i < n; i++) {
 		const struct jnode *g = jnode__at(arr, i), *slices = jnode__get(g, "alive_in_slice");
 		struct dash_var *v = &b->vars[i];
-		int64_t first = jnode__i64(jnode__get(g, "first_ns"), 0);
 
 		v->name = jnode__str(jnode__get(g, "name"), "?");
 		v->type_name = jnode__str(jnode__get(g, "type_name"), "?");
@@ -120,7 +119,6 @@ static int read_vars(struct dash_build *b, const struct jnode *root)
 		v->folded = u64_at(g, "folded");
 		v->bytes_alive = u64_at(g, "bytes_alive");
 		v->peak_bytes = u64_at(g, "peak_bytes");
-		v->first_ns = first > 0 ? (uint64_t)first : 0;
 		for (k = 0; k < DASH_VAR_SLICES && k < jnode__len(slices); k++) {
 			uint64_t c = jnode__u64(jnode__at(slices, k), 0);
 

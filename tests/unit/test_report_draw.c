@@ -258,8 +258,7 @@ static void dash__build(struct dash *d)
 		vars[i] = (struct dash_var){ .name = var_names[i], .type_name = var_types[i % 4],
 					     .instances = 100 + i, .alive = i % 3 ? 0 : 90,
 					     .bytes_alive = i % 3 ? 0 : 4096 * (N_VARS - i) + 100,
-					     .peak_bytes = 4096 * (N_VARS - i) + 200,
-					     .first_ns = (uint64_t)i * 400000000ULL };
+					     .peak_bytes = 4096 * (N_VARS - i) + 200 };
 		/* a band that rises and, for the freed ones, falls again */
 		for (k = i; k < DASH_VAR_SLICES; k++)
 			vars[i].alive_in_slice[k] = i % 3 && k > 40 ? 0 : k - i + 1;
@@ -605,8 +604,7 @@ Test(report_draw, extreme_input)
 						    i };
 		many_vars[i] = (struct dash_var){ .name = "v", .type_name = "t", .instances = UINT64_MAX,
 						  .alive = UINT64_MAX - i, .folded = UINT64_MAX,
-						  .bytes_alive = UINT64_MAX - i, .peak_bytes = UINT64_MAX,
-						  .first_ns = UINT64_MAX };
+						  .bytes_alive = UINT64_MAX - i, .peak_bytes = UINT64_MAX };
 		memset(many_vars[i].alive_in_slice, 0xff, sizeof(many_vars[i].alive_in_slice));
 	}
 	many_sites[7].parent = 7;
