@@ -49,12 +49,19 @@ enum tt_event_type {
 
 /* Why a captured stack ends where it does. */
 enum tt_stack_end {
-	TT_STACK_END_ROOT = 0,  /* frame pointer 0: the outermost frame */
-	TT_STACK_END_CUT,       /* a frame without a frame pointer (or garbage in
-				 * rbp): the rest of the stack is unknown */
+	TT_STACK_END_ROOT = 0,  /* the outermost frame: its return address is
+				 * undefined in the CFI, or 0, or its frame pointer 0 */
+	TT_STACK_END_CUT,       /* the walk cannot go on: a frame without a frame
+				 * pointer (or garbage in rbp) where there is no table,
+				 * a frame pointer or CFA that does not climb the stack,
+				 * or the mapping changed under the walk */
 	TT_STACK_END_DEPTH,     /* the depth limit */
 	TT_STACK_END_FAULT,     /* the stack memory could not be read */
 	TT_STACK_END_OFF,       /* stacks not captured */
+	TT_STACK_END_UNSUPPORTED, /* a CFI rule the unwinder does not follow */
+	TT_STACK_END_NO_TABLE,  /* the frame is in a file whose table is not loaded
+				 * (yet), or in a range no CFI covers */
+	TT_STACK_END_CNT,
 };
 
 struct tt_event_hdr {

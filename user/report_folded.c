@@ -46,7 +46,8 @@ int report_folded__emit(FILE *f, const struct model *m, enum folded_weight weigh
 		if (!w || !st->nr)
 			continue;
 		/* say where a stack was cut instead of pretending it is whole */
-		if (st->end == TT_STACK_END_CUT || st->end == TT_STACK_END_FAULT)
+		if (st->end == TT_STACK_END_CUT || st->end == TT_STACK_END_FAULT ||
+		    st->end == TT_STACK_END_UNSUPPORTED || st->end == TT_STACK_END_NO_TABLE)
 			fputs("[partial stack];", f);
 		else if (st->end == TT_STACK_END_DEPTH)
 			fputs("[depth limit];", f);

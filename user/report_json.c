@@ -411,7 +411,8 @@ static void write_time_series(struct json_writer *w, struct timeline *t, const s
 static const char *const stack_end_names[] = {
 	[TT_STACK_END_ROOT] = "root", [TT_STACK_END_CUT] = "cut",
 	[TT_STACK_END_DEPTH] = "depth", [TT_STACK_END_FAULT] = "fault",
-	[TT_STACK_END_OFF] = "off",
+	[TT_STACK_END_OFF] = "off", [TT_STACK_END_UNSUPPORTED] = "unsupported",
+	[TT_STACK_END_NO_TABLE] = "no-table",
 };
 
 static void write_frame(struct json_writer *w, const struct sym_frame *f)
@@ -440,7 +441,7 @@ static void write_stacks(struct json_writer *w, const struct model *mo)
 		callsites__of_stack(mo->sites, (uint32_t)i, &fi);
 		jsonw_start_object(w);
 		jsonw_u64_field(w, "id", st->id);
-		jsonw_string_field(w, "end", st->end <= TT_STACK_END_OFF ? stack_end_names[st->end] : "?");
+		jsonw_string_field(w, "end", st->end < TT_STACK_END_CNT ? stack_end_names[st->end] : "?");
 		jsonw_u64_field(w, "call_site", fi);
 		jsonw_u64_field(w, "allocations", st->allocs);
 		jsonw_u64_field(w, "bytes", st->bytes);
