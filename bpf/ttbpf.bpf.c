@@ -11,10 +11,12 @@
  * allocating call is in flight belong to that call.
  */
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
 #include "ttbpf.h"
+#include "unwind.h"
 
 /* GPL-compatible, as the kernel requires for bpf_probe_read_user and friends */
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -30,6 +32,8 @@ const volatile bool aggregate = false; /* keep figures in maps, send no records 
 /* A frame pointer is believed only within this distance above the stack
  * pointer: thread stacks are 8 MiB by default. */
 const volatile __u64 stack_span = 8 << 20;
+const volatile bool unwind_dwarf = false; /* --unwind dwarf: walk the unwind tables */
+const volatile __u64 page_size = 4096;
 
 /* The allocating call a thread is in; depth 0: none. */
 struct inflight {
@@ -202,6 +206,364 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 }
 
 /*
+ * The DWARF unwinder (--unwind dwarf). Userspace builds one table per file
+ * (user/unwind_table.c, rows as bpf/unwind.h describes them) and loads the
+ * rows into unw_rows and where each file's rows are into unw_mods. Per frame:
+ * the mapping of the address (bpf_find_vma: the kernel's own table of the
+ * process's mappings, exact under dlopen and dlclose and shared by every
+ * process), its file's module record, a binary search of its rows, then CFA,
+ * return address and rbp by the row's rule. A file without CFI is walked by
+ * frame pointer, as is code in no file (JIT); a file whose table is not
+ * loaded yet ends the stack ("no-table") and asks userspace for it once.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* sized by userspace */
+	__type(key, __u32);
+	__type(value, struct tt_unw_row_slot);
+} unw_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tt_unw_mod_key);
+	__type(value, struct tt_unw_mod);
+} unw_mods SEC(".maps");
+
+/* Files asked for once already: the request is not repeated. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tt_unw_mod_key);
+	__type(value, __u8);
+} unw_asked SEC(".maps");
+
+/* Threads that may be held at the dynamic linker's hook (TT_UNW_HOLD_*):
+ * ptraced ones only, whose stop userspace absorbs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u32);
+} unw_hold SEC(".maps");
+
+#define UNW_MOD_NONE 0	   /* no mapping looked up yet */
+#define UNW_MOD_TABLE 1	   /* rows [first, first + count) */
+#define UNW_MOD_FP 2	   /* no CFI, or not a file: walk by frame pointer */
+#define UNW_MOD_MISSING 3  /* a file whose table is not loaded */
+#define UNW_SEARCH_STEPS 24 /* 2^24 rows: more than userspace ever loads */
+
+struct unw_state {
+	__u64 ip, sp, bp;
+	__u64 sp0;		/* the first frame's sp: stack_span is from it */
+	__u64 vm_start, vm_end; /* the mapping last looked up */
+	__u64 pc_bias;		/* of that mapping: pc_off = ip + pc_bias */
+	__u64 file_off;		/* scratch of the lookup: the mapping's file offset */
+	struct tt_unw_mod_key key;
+	__u32 first, count;
+	__u32 mod;		/* UNW_MOD_* */
+	__u32 n;		/* frames in e->frames */
+	__u32 end;		/* enum tt_stack_end, once it ends */
+	__u32 cfi, fp;		/* caller frames by each method */
+	bool bp_known;
+	bool is_file;
+	bool done;
+};
+
+static long unw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, struct unw_state *st)
+{
+	struct file *file = vma->vm_file;
+
+	st->vm_start = vma->vm_start;
+	st->vm_end = vma->vm_end;
+	st->is_file = file && (vma->vm_flags & 0x4 /* VM_EXEC */);
+	if (st->is_file) {
+		st->key.ino = BPF_CORE_READ(file, f_inode, i_ino);
+		st->key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+		st->key.pad = 0;
+		st->file_off = vma->vm_pgoff * page_size;
+	}
+	return 0;
+}
+
+/* The module of st->ip - 1, looked up again only when it leaves the mapping
+ * looked up last. Returns false when the stack ends (st->end set). */
+static __always_inline bool unw_find_module(struct unw_state *st)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pc = st->ip - 1, off;
+	struct tt_unw_mod *m;
+	__u32 i;
+	long err;
+
+	if (st->mod != UNW_MOD_NONE && pc >= st->vm_start && pc < st->vm_end)
+		return true;
+	st->vm_start = st->vm_end = 0;
+	err = bpf_find_vma(task, pc, unw_vma_cb, st, 0);
+	if (err) {
+		if (err == -16 /* EBUSY */)
+			count(TT_CNT_UNW_VMA_BUSY);
+		st->mod = UNW_MOD_NONE;
+		st->end = TT_STACK_END_CUT; /* not in a mapping: garbage */
+		return false;
+	}
+	if (!st->is_file) {
+		st->mod = UNW_MOD_FP;
+		return true;
+	}
+	m = bpf_map_lookup_elem(&unw_mods, &st->key);
+	if (!m) {
+		__u8 one = 1;
+
+		st->mod = UNW_MOD_MISSING;
+		if (!bpf_map_update_elem(&unw_asked, &st->key, &one, BPF_NOEXIST)) {
+			struct tt_unwind_miss_event *e;
+			__u64 id = bpf_get_current_pid_tgid();
+
+			count(TT_CNT_UNW_MISSES);
+			e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+			if (e) {
+				e->hdr.type = TT_EV_UNWIND_MISS;
+				e->hdr.tid = (__u32)id;
+				e->hdr.tgid = id >> 32;
+				e->hdr.flags = 0;
+				e->hdr.ts_ns = bpf_ktime_get_ns();
+				e->ino = st->key.ino;
+				e->dev = st->key.dev;
+				e->pad = 0;
+				e->vm_start = st->vm_start;
+				e->vm_end = st->vm_end;
+				bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+			} else {
+				/* asked again by the next stack through it */
+				bpf_map_delete_elem(&unw_asked, &st->key);
+				count(TT_CNT_LOST_EVENTS);
+			}
+		}
+		return true;
+	}
+	if (m->flags & TT_UNW_MOD_NO_CFI) {
+		st->mod = UNW_MOD_FP;
+		return true;
+	}
+	st->mod = UNW_MOD_MISSING; /* unless a segment holds the mapping's start */
+	off = st->file_off;
+	for (i = 0; i < TT_UNW_MAX_SEGS; i++) {
+		if (i >= m->nseg)
+			break;
+		if (off >= m->seg[i].off_lo && off < m->seg[i].off_hi) {
+			st->pc_bias = off - st->vm_start + m->seg[i].pc_bias;
+			st->first = m->first;
+			st->count = m->count;
+			st->mod = UNW_MOD_TABLE;
+			break;
+		}
+	}
+	return true;
+}
+
+static __always_inline const struct tt_unwind_row *unw_row(__u32 i)
+{
+	__u32 slot = i / TT_UNW_ROWS_PER_SLOT;
+	struct tt_unw_row_slot *s = bpf_map_lookup_elem(&unw_rows, &slot);
+
+	return s ? &s->r[i & 1] : NULL;
+}
+
+/* A binary search's bounds: rows [lo, hi), the answer at lo. */
+struct unw_search {
+	__u32 lo, hi, pc_off;
+};
+
+static long unw_search_cb(__u32 i, struct unw_search *s)
+{
+	const struct tt_unwind_row *r;
+	__u32 mid;
+
+	if (s->hi - s->lo <= 1)
+		return 1;
+	mid = s->lo + (s->hi - s->lo) / 2;
+	r = unw_row(mid);
+	if (!r)
+		return 1;
+	if (r->pc_off <= s->pc_off)
+		s->lo = mid;
+	else
+		s->hi = mid;
+	return 0;
+}
+
+/* The row covering pc_off: the last with row.pc_off <= pc_off. One step a
+ * callback: the verifier checks a step once, not every path of the search. */
+static __always_inline const struct tt_unwind_row *unw_find_row(const struct unw_state *st, __u64 pc_off)
+{
+	struct unw_search s = { .lo = st->first, .hi = st->first + st->count, .pc_off = (__u32)pc_off };
+	const struct tt_unwind_row *r;
+
+	if (!st->count || pc_off >> 32)
+		return NULL;
+	bpf_loop(UNW_SEARCH_STEPS, unw_search_cb, &s, 0);
+	r = unw_row(s.lo);
+	return r && r->pc_off <= s.pc_off ? r : NULL;
+}
+
+/* A word of the stack at addr, which must lie above sp and within the span. */
+static __always_inline bool unw_read(const struct unw_state *st, __u64 addr, __u64 *out)
+{
+	if (addr < st->sp || addr - st->sp0 > stack_span)
+		return false;
+	return !bpf_probe_read_user(out, sizeof(*out), (void *)addr);
+}
+
+/* One caller by frame pointer, with walk_stack's checks. */
+static __always_inline bool unw_fp_step(struct unw_state *st)
+{
+	struct { __u64 next_fp, ret; } frame;
+
+	if (!st->bp_known) {
+		st->end = TT_STACK_END_CUT;
+		return false;
+	}
+	if (!st->bp) {
+		st->end = TT_STACK_END_ROOT;
+		return false;
+	}
+	if ((st->bp & 7) || st->bp < st->sp || st->bp - st->sp0 > stack_span) {
+		st->end = TT_STACK_END_CUT;
+		return false;
+	}
+	if (bpf_probe_read_user(&frame, sizeof(frame), (void *)st->bp)) {
+		st->end = TT_STACK_END_FAULT;
+		return false;
+	}
+	if (!frame.ret) {
+		st->end = TT_STACK_END_ROOT;
+		return false;
+	}
+	st->sp = st->bp + 16;
+	st->ip = frame.ret;
+	st->bp = frame.next_fp;
+	st->fp++;
+	return true;
+}
+
+/* One caller from the row covering st->ip - 1. */
+static __always_inline bool unw_cfi_step(struct unw_state *st)
+{
+	const struct tt_unwind_row *r;
+	__u64 cfa, ra, bp;
+	__u32 kind;
+
+	r = unw_find_row(st, st->ip - 1 + st->pc_bias);
+	kind = r ? tt_unw_kind(r) : TT_UNW_NO_INFO;
+	switch (kind) {
+	case TT_UNW_CFA_RSP:
+		cfa = st->sp + r->cfa_off;
+		break;
+	case TT_UNW_CFA_RBP:
+		if (!st->bp_known) {
+			st->end = TT_STACK_END_UNSUPPORTED;
+			return false;
+		}
+		cfa = st->bp + r->cfa_off;
+		break;
+	case TT_UNW_CFA_PLT11:
+		cfa = st->sp + r->cfa_off + ((st->ip & 15) >= 11 ? 8 : 0);
+		break;
+	case TT_UNW_CFA_PLT10:
+		cfa = st->sp + r->cfa_off + ((st->ip & 15) >= 10 ? 8 : 0);
+		break;
+	case TT_UNW_ROOT:
+		st->end = TT_STACK_END_ROOT;
+		return false;
+	case TT_UNW_NO_INFO:
+		st->end = TT_STACK_END_NO_TABLE;
+		return false;
+	default:
+		st->end = TT_STACK_END_UNSUPPORTED;
+		return false;
+	}
+	/* the caller's frame is above this one: anything else is garbage */
+	if (cfa <= st->sp || (cfa & 7)) {
+		st->end = TT_STACK_END_CUT;
+		return false;
+	}
+	if (!unw_read(st, cfa - 8, &ra)) {
+		st->end = TT_STACK_END_FAULT;
+		return false;
+	}
+	switch (tt_unw_rbp(r)) {
+	case TT_UNW_RBP_SAME:
+		break;
+	case TT_UNW_RBP_AT_CFA:
+		if (!unw_read(st, cfa + tt_unw_rbp_off(r), &bp)) {
+			st->end = TT_STACK_END_FAULT;
+			return false;
+		}
+		st->bp = bp;
+		st->bp_known = true;
+		break;
+	default:
+		st->bp_known = false;
+		break;
+	}
+	st->sp = cfa;
+	st->ip = ra;
+	st->cfi++;
+	if (!ra) {
+		st->end = TT_STACK_END_ROOT;
+		return false;
+	}
+	return true;
+}
+
+static long unw_frame_cb(__u32 i, struct unw_state *st)
+{
+	struct tt_alloc_event *e;
+	bool more;
+
+	if (!unw_find_module(st))
+		return 1;
+	if (st->mod == UNW_MOD_MISSING) {
+		st->end = TT_STACK_END_NO_TABLE;
+		return 1;
+	}
+	more = st->mod == UNW_MOD_TABLE ? unw_cfi_step(st) : unw_fp_step(st);
+	if (!more)
+		return 1;
+	e = bpf_task_storage_get(&scratch, bpf_get_current_task_btf(), 0, 0);
+	if (!e) {
+		st->end = TT_STACK_END_FAULT;
+		return 1;
+	}
+	e->frames[st->n & (TT_MAX_FRAMES - 1)] = st->ip;
+	st->n++;
+	return 0;
+}
+
+/* The DWARF walk from the allocator's return (see unw_rows above). */
+static __always_inline void unwind_stack(struct pt_regs *ctx, struct tt_alloc_event *e)
+{
+	struct unw_state st = {
+		.ip = PT_REGS_IP(ctx), .sp = PT_REGS_SP(ctx), .bp = PT_REGS_FP(ctx),
+		.sp0 = PT_REGS_SP(ctx), .bp_known = true, .n = 1, .end = TT_STACK_END_DEPTH,
+	};
+	__u32 steps = max_frames < TT_MAX_FRAMES ? max_frames : TT_MAX_FRAMES;
+
+	e->frames[0] = st.ip;
+	if (steps > 1)
+		bpf_loop(steps - 1, unw_frame_cb, &st, 0);
+	e->nr_frames = st.n;
+	e->stack_end = st.end;
+	count(TT_CNT_UNW_STACKS);
+	count_n(TT_CNT_UNW_FRAMES_CFI, st.cfi);
+	if (st.fp)
+		count_n(TT_CNT_UNW_FRAMES_FP, st.fp);
+}
+
+/*
  * Walks the frame-pointer chain from the allocator's return into its caller.
  * bpf_get_stack would fault on the garbage that code built without frame
  * pointers leaves in rbp (~4.8 us a call here); a frame pointer is followed
@@ -217,6 +579,10 @@ static __always_inline void walk_stack(struct pt_regs *ctx, struct tt_alloc_even
 	if (!max_frames) {
 		e->nr_frames = 0;
 		e->stack_end = TT_STACK_END_OFF;
+		return;
+	}
+	if (unwind_dwarf) {
+		unwind_stack(ctx, e);
 		return;
 	}
 	/* at the return probe, ip is the return address into the caller */
@@ -672,6 +1038,48 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	}
 	e->type = TT_EV_EXEC;
 	e->tid = (__u32)id;
+	e->tgid = tgid;
+	e->flags = 0;
+	e->ts_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/*
+ * The dynamic linker's debugger hook (_dl_debug_state): it has mapped or is
+ * about to unmap libraries (startup, dlopen, dlclose). A thread userspace
+ * ptraces and armed in unw_hold gets SIGURG, whose signal stop userspace
+ * absorbs after loading the new files' tables (user/unwinder.h): the target
+ * never sees the signal. Others only tell userspace to look now.
+ */
+SEC("uprobe")
+int BPF_KPROBE(ld_hook)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, tgid = id >> 32;
+	struct tt_event_hdr *e;
+	__u32 *hold;
+
+	if (!unwind_dwarf)
+		return 0;
+	hold = bpf_map_lookup_elem(&unw_hold, &tid);
+	if (hold) {
+		if (!(*hold & TT_UNW_HOLD_SENT)) {
+			*hold |= TT_UNW_HOLD_SENT;
+			count(TT_CNT_UNW_HOLDS);
+			bpf_send_signal_thread(23 /* SIGURG */);
+		}
+		return 0;
+	}
+	if (!bpf_map_lookup_elem(&traced, &tgid))
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TT_CNT_LOST_EVENTS);
+		return 0;
+	}
+	e->type = TT_EV_MAPS;
+	e->tid = tid;
 	e->tgid = tgid;
 	e->flags = 0;
 	e->ts_ns = bpf_ktime_get_ns();

@@ -40,6 +40,10 @@ enum tt_event_type {
 	TT_EV_FREE = 2,  /* free(ptr) entered with ptr != NULL */
 	TT_EV_VAR = 3,   /* a TT_TRACK_VAR marker or tt_track_var() call */
 	TT_EV_EXEC = 4,  /* the target exec'd: its old heap is gone */
+	TT_EV_UNWIND_MISS = 5, /* a stack went through a file that has no unwind
+				* table loaded yet: struct tt_unwind_miss_event */
+	TT_EV_MAPS = 6,  /* the dynamic linker changed the mappings (its debugger
+			  * hook ran): struct tt_event_hdr only */
 };
 
 /* Limits */
@@ -93,6 +97,17 @@ struct tt_alloc_event {
 	 * nr_frames entries are sent.
 	 */
 	__u64 frames[TT_MAX_FRAMES];
+};
+
+/* Sent once per file (device and inode as the kernel names it), the first
+ * time a stack meets it without a table: userspace opens the mapping through
+ * /proc/TGID/map_files/VM_START-VM_END and loads its table. */
+struct tt_unwind_miss_event {
+	struct tt_event_hdr hdr;
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+	__u64 vm_start, vm_end;
 };
 
 /* free() was called from the allocator's own code (glibc returning its
@@ -183,6 +198,13 @@ enum tt_counter {
 	TT_CNT_AGG_EXECS,         /* execs of the target: the generation of its heap */
 	TT_CNT_AGG_EXEC_RELEASED, /* blocks of an old image dropped in BPF (the rest
 				   * are dropped at collect time): not frees */
+	/* the DWARF unwinder (--unwind dwarf) */
+	TT_CNT_UNW_STACKS,        /* stacks it walked */
+	TT_CNT_UNW_FRAMES_CFI,    /* caller frames found from a table row */
+	TT_CNT_UNW_FRAMES_FP,     /* caller frames found by frame pointer (no CFI) */
+	TT_CNT_UNW_VMA_BUSY,      /* mapping lookup refused (mmap lock held): cut */
+	TT_CNT_UNW_MISSES,        /* tables requested from userspace */
+	TT_CNT_UNW_HOLDS,         /* threads held at the dynamic linker's hook */
 	TT_CNT_NUM,
 };
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Unwind-table rows, shared by the table builder (user/unwind_table.c) and,
- * later, the BPF unwinder that binary-searches them in an array map. Only
+ * Unwind-table rows, shared by the table builder (user/unwind_table.c) and
+ * the BPF unwinder (bpf/ttbpf.bpf.c) that binary-searches them in an array
+ * map, and the module records that say where a file's rows are. Only
  * __u32/__s32 fields: the layout is the same on both sides, and
  * user/unwind_table.c checks the size with _Static_assert.
  *
@@ -58,6 +59,17 @@ struct tt_unwind_row {
 };
 
 #define TT_UNW_ROW_BYTES	12
+
+/*
+ * The BPF row array holds two rows per element: an array map rounds its
+ * values up to 8 bytes, which would make a 12-byte row cost 16. Row i is
+ * element i / 2, r[i % 2]; the mmap of the array is the rows back to back.
+ */
+#define TT_UNW_ROWS_PER_SLOT	2
+
+struct tt_unw_row_slot {
+	struct tt_unwind_row r[TT_UNW_ROWS_PER_SLOT];
+};
 #define TT_UNW_RBP_OFF_MIN	(-(1 << 23))
 #define TT_UNW_RBP_OFF_MAX	((1 << 23) - 1)
 
@@ -80,5 +92,47 @@ static inline __s32 tt_unw_rbp_off(const struct tt_unwind_row *r)
 {
 	return (__s32)r->rule >> 8;
 }
+
+/*
+ * A module: one ELF file, named as the kernel names the file of a mapping
+ * (its inode number and its superblock's device, kernel encoding
+ * MAJOR << 20 | MINOR), so that every process and child mapping it shares
+ * one table. The unwinder finds the mapping of an address with
+ * bpf_find_vma, and converts the address to a row offset with the segment
+ * that holds its file offset:
+ *   file offset = ip - vm_start + vm_pgoff * page size
+ *   pc_off      = file offset + seg.pc_bias        (mod 2^64)
+ * where pc_bias = p_vaddr - p_offset - table base, for the executable
+ * PT_LOAD covering [off_lo, off_hi).
+ */
+struct tt_unw_mod_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad; /* 0 */
+};
+
+#define TT_UNW_MAX_SEGS 4
+
+struct tt_unw_seg {
+	__u64 off_lo, off_hi;
+	__u64 pc_bias;
+};
+
+/* count 0 with TT_UNW_MOD_NO_CFI: the file has no call-frame information
+ * (or none we could read): its frames are walked by frame pointer. */
+#define TT_UNW_MOD_NO_CFI 0x1
+
+struct tt_unw_mod {
+	__u32 first; /* index of its first row in the row array */
+	__u32 count; /* its rows */
+	__u32 nseg;
+	__u32 flags; /* TT_UNW_MOD_* */
+	struct tt_unw_seg seg[TT_UNW_MAX_SEGS];
+};
+
+/* Bits of the loader-hold map's value (per thread id): the thread may be
+ * held at the dynamic linker's debugger hook; a hold is pending. */
+#define TT_UNW_HOLD_ARMED 1
+#define TT_UNW_HOLD_SENT 2
 
 #endif /* TT_UNWIND_H */

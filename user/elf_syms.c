@@ -216,6 +216,36 @@ int elf_syms__text_range(const char *path, uint64_t *lo, uint64_t *hi)
 	return 0;
 }
 
+int elf_syms__interp(const char *path, char *buf, size_t len)
+{
+	int fd, err = -ENOENT;
+	size_t n, i;
+	GElf_Phdr ph;
+	Elf *elf;
+
+	err = open_elf(path, &fd, &elf);
+	if (err)
+		return err;
+	err = -ENOENT;
+	if (elf_getphdrnum(elf, &n))
+		n = 0;
+	for (i = 0; i < n && i < 64; i++) {
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_INTERP)
+			continue;
+		/* a path, NUL-terminated within the segment, that fits */
+		if (!ph.p_filesz || ph.p_filesz > len ||
+		    pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz ||
+		    buf[ph.p_filesz - 1] || buf[0] != '/' || strlen(buf) != ph.p_filesz - 1)
+			err = -ENOEXEC;
+		else
+			err = 0;
+		break;
+	}
+	elf_end(elf);
+	close(fd);
+	return err;
+}
+
 int elf_syms__read(const char *path, uint64_t off, void *buf, size_t len)
 {
 	ssize_t n;

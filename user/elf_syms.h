@@ -35,6 +35,9 @@ uint64_t elf_syms__uint(const unsigned char *p, size_t n, bool msb);
 
 /* Reads up to len bytes of path at file offset off; returns the count or -errno. */
 int elf_syms__read(const char *path, uint64_t off, void *buf, size_t len);
+/* The dynamic linker path's file names (PT_INTERP) into buf. Returns 0,
+ * -ENOENT when it has none (static), -ENOEXEC when it is malformed. */
+int elf_syms__interp(const char *path, char *buf, size_t len);
 
 /* The link-time address range [lo, hi) of the executable segments. */
 int elf_syms__text_range(const char *path, uint64_t *lo, uint64_t *hi);

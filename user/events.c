@@ -11,6 +11,7 @@
 #include "procmem.h"
 #include "stacks.h"
 #include "timeline.h"
+#include "unwinder.h"
 #include "symbolize.h"
 #include "vars.h"
 
@@ -26,6 +27,7 @@ struct events {
 	struct model *root;   /* the target: every record without a router */
 	events_route_fn route; /* followed children's models, by tgid */
 	void *route_ctx;
+	struct unwinder *unw; /* takes the unwinder's records; NULL: none */
 	bool batch_start;     /* the next record is the first of a read */
 	struct events_stats st;
 };
@@ -159,6 +161,18 @@ static int on_record(void *ctx, void *data, size_t size)
 		note_delay(ev, hdr->ts_ns);
 		ev->batch_start = false;
 	}
+	/* the unwinder's records are about files, not a model */
+	if (hdr->type == TT_EV_UNWIND_MISS || hdr->type == TT_EV_MAPS) {
+		if (!ev->unw || (hdr->type == TT_EV_UNWIND_MISS &&
+				 size < sizeof(struct tt_unwind_miss_event)))
+			goto bad;
+		if (hdr->type == TT_EV_MAPS)
+			unwinder__scan(ev->unw, (int)hdr->tid);
+		else
+			unwinder__on_miss(ev->unw, data);
+		ev->st.records++;
+		return 0;
+	}
 	m = model_of(ev, hdr);
 	if (!m)
 		goto bad;
@@ -218,6 +232,11 @@ void events__route(struct events *ev, events_route_fn route, void *ctx)
 {
 	ev->route = route;
 	ev->route_ctx = ctx;
+}
+
+void events__set_unwinder(struct events *ev, struct unwinder *u)
+{
+	ev->unw = u;
 }
 
 void events__feed(struct events *ev, const void *data, size_t size)

@@ -35,6 +35,9 @@ typedef struct model *(*events_route_fn)(void *ctx, int tgid);
 void events__route(struct events *ev, events_route_fn route, void *ctx);
 /* Lets records of m keep its stacks and variables in step with its heap. */
 void events__adopt(struct model *m);
+/* The unwinder's records (tables BPF asks for, mappings changed) go to u. */
+struct unwinder;
+void events__set_unwinder(struct events *ev, struct unwinder *u);
 /* Without a ring buffer, fed by events__feed(): tests and benchmarks. */
 int events__new_offline(struct events **out, struct model *m);
 /* Decodes one record as if it came from the ring buffer. */

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include "clock.h"
+#include "elf_syms.h"
 #include "follow.h"
 #include "procmem.h"
 #include "symbolize.h"
@@ -14,6 +17,28 @@ static void attach_markers(struct follow *f, int pid)
 		return;
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
 	probes__attach_vars(f->probes, pid, exe);
+}
+
+void follow__unwind_process(struct follow *f, int pid, bool hold)
+{
+	char exe[64], interp[PATH_MAX], at[PATH_MAX + 32];
+	int err;
+
+	if (!f->unw)
+		return;
+	unwinder__scan(f->unw, pid);
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	if (!elf_syms__interp(exe, interp, sizeof(interp))) {
+		/* the dynamic linker as the process sees it (a container's) */
+		snprintf(at, sizeof(at), "/proc/%d/root%s", pid, interp);
+		err = probes__attach_loader(f->probes, pid, at);
+		if (err && f->verbose)
+			fprintf(stderr, "ttbpf: no hook in %s's dynamic linker %s: %s (tables of "
+					"libraries it loads come when a stack needs them)\n",
+				exe, interp, strerror(-err));
+	}
+	if (hold)
+		unwinder__arm_hold(f->unw, pid);
 }
 
 static void on_spawned(void *ctx, int pid, int parent_pid)
@@ -41,6 +66,7 @@ static void on_spawned(void *ctx, int pid, int parent_pid)
 		return;
 	}
 	attach_markers(f, pid);
+	follow__unwind_process(f, pid, true);
 	if (f->verbose)
 		fprintf(stderr, "ttbpf: following pid %d, child of %d (held %.1f ms for its probes)\n",
 			pid, parent_pid, (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
@@ -55,8 +81,10 @@ static void on_execed(void *ctx, int pid)
 		return;
 	if (p)
 		procmem__cmdline(pid, p->command, sizeof(p->command));
-	if (p || pid == f->root_pid)
+	if (p || pid == f->root_pid) {
 		attach_markers(f, pid);
+		follow__unwind_process(f, pid, true);
+	}
 }
 
 /* The last moment its mappings can be read. */
@@ -75,6 +103,8 @@ static void on_ended(void *ctx, int pid, int exit_code)
 	struct follow *f = ctx;
 	struct proc *p = f->procs ? procs__find(f->procs, pid) : NULL;
 
+	if (f->unw)
+		unwinder__disarm_hold(f->unw, pid);
 	if (!p)
 		return;
 	p->exit_code = exit_code;
@@ -83,8 +113,16 @@ static void on_ended(void *ctx, int pid, int exit_code)
 		probes__release(f->probes, pid);
 }
 
+static bool on_signalled(void *ctx, int tid, int sig)
+{
+	struct follow *f = ctx;
+
+	return f->unw && unwinder__take_hold(f->unw, tid, sig);
+}
+
 void follow__hooks(struct follow *f, struct target_hooks *h)
 {
+	h->signalled = on_signalled;
 	h->spawned = on_spawned;
 	h->execed = on_execed;
 	h->exiting = on_exiting;

@@ -13,12 +13,14 @@
 #include "probes.h"
 #include "procs.h"
 #include "target.h"
+#include "unwinder.h"
 
 struct follow {
 	struct probes *probes;
 	struct procs *procs;   /* NULL: not following (only the target's exit) */
 	struct events *events;
 	struct model *root;    /* the target's */
+	struct unwinder *unw;  /* NULL: frame-pointer stacks */
 	int root_pid;
 	bool markers;          /* attach TT_TRACK_VAR markers in new images */
 	bool done;             /* tracing is over: new processes are left alone */
@@ -26,6 +28,12 @@ struct follow {
 	unsigned unlisted;     /* children not followed at all (out of memory) */
 };
 
+/*
+ * The unwind tables of what pid maps now, and the probe on its dynamic
+ * linker's hook; hold: pid is ptraced by us, and may be held there until
+ * the tables of what it maps next are loaded (user/unwinder.h).
+ */
+void follow__unwind_process(struct follow *f, int pid, bool hold);
 /* Hooks for target__set_hooks() with f as their context. */
 void follow__hooks(struct follow *f, struct target_hooks *h);
 /* events_route_fn: the model of a followed process. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "aggregate.h"
 #include "clock.h"
+#include "elf_syms.h"
 #include "events.h"
 #include "follow.h"
 #include "heap.h"
@@ -22,6 +23,7 @@
 #include "reports.h"
 #include "symbolize.h"
 #include "target.h"
+#include "unwinder.h"
 #define POLL_MS 50 /* also bounds how long a record waits without a wake-up */
 
 static volatile sig_atomic_t stop_signal;
@@ -134,6 +136,61 @@ static int attach_markers(struct probes *probes, const struct target *t, const s
 	return n < 0 ? n : 0;
 }
 
+/*
+ * --unwind: dwarf unless fp is asked for, or stacks are off, or the kernel
+ * lacks what the BPF unwinder calls. Returns false when dwarf was asked for
+ * and cannot be had (explained).
+ */
+static bool choose_unwind(const struct options *o, bool *dwarf)
+{
+	*dwarf = o->stack_depth && o->unwind != UNWIND_FP;
+	if (!*dwarf || probes__dwarf_supported())
+		return true;
+	*dwarf = false;
+	if (o->unwind == UNWIND_DWARF) {
+		fprintf(stderr, "ttbpf: --unwind dwarf needs bpf_loop and bpf_find_vma (Linux "
+				"5.17+), which this kernel lacks; --unwind fp walks frame pointers\n");
+		return false;
+	}
+	if (!o->quiet)
+		fprintf(stderr, "ttbpf: this kernel lacks bpf_loop or bpf_find_vma (Linux 5.17+): "
+				"stacks are walked by frame pointer, and end early in code built "
+				"without them\n");
+	return true;
+}
+
+/*
+ * Unwind tables before the target runs. A launched command has not exec'd
+ * yet: its executable, its dynamic linker and the allocator's library are
+ * known by path, and its main thread is held at the dynamic linker's hook
+ * once the libraries it needs are mapped. An attached process: what it maps.
+ */
+static void prepare_unwinder(struct follow *f, struct target *t, const char *lib)
+{
+	char exe[PATH_MAX], interp[PATH_MAX];
+	int err;
+
+	if (!f->unw)
+		return;
+	if (!target__launched(t)) {
+		follow__unwind_process(f, target__pid(t), f->procs != NULL);
+		return;
+	}
+	if (target__exe(t, exe, sizeof(exe)))
+		return; /* the command will not run: launch reports it */
+	unwinder__add_path(f->unw, exe);
+	unwinder__add_path(f->unw, lib);
+	if (elf_syms__interp(exe, interp, sizeof(interp)))
+		return; /* static: nothing is mapped later but by dlopen */
+	unwinder__add_path(f->unw, interp);
+	err = probes__attach_loader(f->probes, target__pid(t), interp);
+	if (err && f->verbose)
+		fprintf(stderr, "ttbpf: no hook in the dynamic linker %s: %s\n", interp,
+			strerror(-err));
+	if (!err)
+		unwinder__arm_hold(f->unw, target__pid(t));
+}
+
 /* Fills what the reports say about the run, once tracing is over. */
 static void describe_run(struct report_meta *meta, struct target *t, struct probes *probes,
 			 struct events *ev, const char *lib, bool aggregate)
@@ -156,6 +213,10 @@ static void describe_run(struct report_meta *meta, struct target *t, struct prob
 	meta->agg_blocks_full = probes__counter(probes, TT_CNT_AGG_BLOCKS_FULL);
 	meta->agg_stacks_full = probes__counter(probes, TT_CNT_AGG_STACKS_FULL);
 	meta->agg_collisions = probes__counter(probes, TT_CNT_AGG_COLLISIONS);
+	meta->unw_stacks = probes__counter(probes, TT_CNT_UNW_STACKS);
+	meta->unw_frames_cfi = probes__counter(probes, TT_CNT_UNW_FRAMES_CFI);
+	meta->unw_frames_fp = probes__counter(probes, TT_CNT_UNW_FRAMES_FP);
+	meta->unw_vma_busy = probes__counter(probes, TT_CNT_UNW_VMA_BUSY);
 }
 
 /* -f: each child's reports, then its line in the target's report. */
@@ -226,6 +287,8 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	struct procs *procs = NULL;
 	struct events *ev = NULL;
 	struct target *t = NULL;
+	struct unwinder *unw = NULL;
+	struct unwinder_maps umaps;
 	struct model model = {};
 	char lib[PATH_MAX];
 	int err, rc = 1, chld_fd = -1;
@@ -246,21 +309,41 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	popts.max_frames = o->stack_depth;
 	popts.aggregate = o->aggregate;
 	popts.max_live = o->max_live;
+	popts.unwind_rows = o->unwind_rows;
 	popts.verbose = o->verbose;
+	if (!choose_unwind(o, &popts.unwind_dwarf)) {
+		err = -ENOTSUP;
+		goto cleanup;
+	}
 	err = probes__load(&probes, &popts);
 	if (err)
 		goto cleanup;
+	if (probes__unwind_maps(probes, &umaps) && unwinder__new(&unw, &umaps, o->verbose)) {
+		err = -ENOMEM;
+		fprintf(stderr, "ttbpf: out of memory\n");
+		goto cleanup;
+	}
+	follow.probes = probes;
+	follow.unw = unw;
+	follow.root_pid = target__pid(t);
+	follow.verbose = o->verbose;
 
 	meta.start_ns = clock_ns(CLOCK_MONOTONIC);
 	meta.wall_minus_mono_ns = (int64_t)(clock_ns(CLOCK_REALTIME) - meta.start_ns);
-	err = probes__attach(probes, target__pid(t));
-	err = err ?: attach_markers(probes, t, o);
-	if (err)
-		goto cleanup;
 	err = model__init(&model, meta.start_ns, target__pid(t), !target__launched(t),
 			  o->max_vars);
 	if (!err && o->follow)
 		err = procs__new(&procs, o->max_vars);
+	if (err) {
+		fprintf(stderr, "ttbpf: out of memory\n");
+		goto cleanup;
+	}
+	follow.procs = procs;
+	prepare_unwinder(&follow, t, lib);
+	err = probes__attach(probes, target__pid(t));
+	err = err ?: attach_markers(probes, t, o);
+	if (err)
+		goto cleanup;
 	if (err) {
 		fprintf(stderr, "ttbpf: out of memory\n");
 		goto cleanup;
@@ -271,11 +354,13 @@ static int trace(const struct options *o, const struct report_plan *plan)
 		goto cleanup;
 	}
 
-	/* children (-f), and the last chance to read what a short-lived
-	 * command had mapped */
-	follow = (struct follow){ .probes = probes, .procs = procs, .events = ev, .root = &model,
-				  .root_pid = target__pid(t), .verbose = o->verbose,
-				  .markers = !target__tools_disabled(t) };
+	events__set_unwinder(ev, unw);
+
+	/* children (-f), the last chance to read what a short-lived command had
+	 * mapped, and the unwinder's holds */
+	follow.events = ev;
+	follow.root = &model;
+	follow.markers = !target__tools_disabled(t);
 	follow__hooks(&follow, &hooks);
 	target__set_hooks(t, &hooks);
 	if (procs)
@@ -303,6 +388,9 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	if (target__launched(t) && !target__exited(t) && stop_signal)
 		target__wait(t); /* it got the same signal: let it finish */
 	describe_run(&meta, t, probes, ev, lib, o->aggregate);
+	meta.unwinder = unw;
+	if (unw && o->verbose)
+		unwinder__print(unw);
 
 	if (report_children(plan, procs, &meta, lib, &rows))
 		err = -EIO;
@@ -335,6 +423,7 @@ cleanup:
 	if (chld_fd >= 0)
 		close(chld_fd);
 	events__free(ev);
+	unwinder__free(unw);
 	probes__free(probes);
 	signal_target = NULL;
 	target__free(t);

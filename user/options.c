@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "options.h"
+#include "unwinder.h"
 
 #define TT_VERSION "0.1.0"
 
@@ -44,6 +45,12 @@ static const char usage_text[] =
 	"                          their group\n"
 	"      --stack-depth N     user stack frames kept per allocation (0: none;\n"
 	"                          default 64, at most 128)\n"
+	"      --unwind MODE       how stacks are walked: dwarf (the files' unwind\n"
+	"                          tables: code without frame pointers too; the\n"
+	"                          default where the kernel can, Linux 5.17+) or fp\n"
+	"                          (frame pointers only)\n"
+	"      --unwind-rows N     rows all unwind tables may take together (12\n"
+	"                          bytes each; default 2M, at most 16M)\n"
 	"  -q, --quiet             no summary on stderr\n"
 	"  -v, --verbose           say where probes go; libbpf messages\n"
 	"  -h, --help              this text\n"
@@ -85,7 +92,7 @@ static int parse_bytes(const char *s, uint32_t *out)
 }
 
 enum { OPT_WAKEUP = 256, OPT_STACK_DEPTH, OPT_SVG, OPT_PNG, OPT_FOLDED, OPT_FOLDED_WEIGHT,
-       OPT_AGGREGATE, OPT_MAX_LIVE, OPT_MAX_VARS };
+       OPT_AGGREGATE, OPT_MAX_LIVE, OPT_MAX_VARS, OPT_UNWIND, OPT_UNWIND_ROWS };
 
 /* `ttbpf report FILE.json [--svg F] [--png F]` */
 static enum options_result parse_report(struct options *o, int argc, char **argv)
@@ -152,6 +159,8 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "aggregate", no_argument, NULL, OPT_AGGREGATE },
 		{ "max-live", required_argument, NULL, OPT_MAX_LIVE },
 		{ "max-vars", required_argument, NULL, OPT_MAX_VARS },
+		{ "unwind", required_argument, NULL, OPT_UNWIND },
+		{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
 		{ "folded", required_argument, NULL, OPT_FOLDED },
 		{ "folded-weight", required_argument, NULL, OPT_FOLDED_WEIGHT },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -173,6 +182,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	o->stack_depth = TT_DEFAULT_FRAMES;
 	o->max_live = TT_DEFAULT_MAX_LIVE;
 	o->max_vars = TT_DEFAULT_MAX_VARS;
+	o->unwind_rows = UNWINDER_DEFAULT_ROWS;
 	opterr = 0;
 	optind = 0; /* 0, not 1: also forgets a half-parsed group like -hq */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own */
@@ -247,6 +257,24 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 			if (parse_bytes(optarg, &o->max_vars) || o->max_vars > TT_MAX_MAX_VARS) {
 				usage_error("invalid --max-vars '%s' (a count up to 16M, K/M suffix)",
 					    optarg);
+				return OPTIONS_EXIT_USAGE;
+			}
+			break;
+		case OPT_UNWIND:
+			if (!strcmp(optarg, "dwarf")) {
+				o->unwind = UNWIND_DWARF;
+			} else if (!strcmp(optarg, "fp")) {
+				o->unwind = UNWIND_FP;
+			} else {
+				usage_error("invalid --unwind '%s' (dwarf or fp)", optarg);
+				return OPTIONS_EXIT_USAGE;
+			}
+			break;
+		case OPT_UNWIND_ROWS:
+			if (parse_bytes(optarg, &o->unwind_rows) || o->unwind_rows < 2 ||
+			    o->unwind_rows > UNWINDER_MAX_ROWS) {
+				usage_error("invalid --unwind-rows '%s' (a count from 2 up to 16M, K/M "
+					    "suffix)", optarg);
 				return OPTIONS_EXIT_USAGE;
 			}
 			break;

@@ -20,6 +20,12 @@ enum folded_weight {
 	FOLDED_ALLOC_COUNT,
 };
 
+enum unwind_mode {
+	UNWIND_AUTO = 0, /* dwarf where the kernel has what it needs, else fp */
+	UNWIND_DWARF,    /* --unwind dwarf: an error where the kernel cannot */
+	UNWIND_FP,       /* --unwind fp: frame pointers only */
+};
+
 struct options {
 	const char *report_in; /* `ttbpf report FILE.json`: draw again, no tracing */
 	int pid;              /* -p: attach to this process; 0 when launching */
@@ -39,6 +45,8 @@ struct options {
 	bool aggregate;        /* --aggregate: figures kept in BPF maps, no records */
 	uint32_t max_live;     /* --max-live: blocks followed in aggregate mode */
 	uint32_t max_vars;     /* --max-vars: variable instances listed */
+	enum unwind_mode unwind; /* --unwind */
+	uint32_t unwind_rows;  /* --unwind-rows: rows of all unwind tables together */
 	int verbose;
 	bool quiet;
 };

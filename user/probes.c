@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -74,6 +75,9 @@ struct probes {
 	bool exec_attached;
 	bool multi;              /* uprobe_multi links for the allocator */
 	struct reaper *reapers;
+	void *unw_rows;          /* mmap of the unwind rows; NULL: fp walk */
+	size_t unw_rows_len;
+	__u32 unw_rows_cap;
 	int verbose;
 };
 
@@ -252,10 +256,36 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 		fprintf(stderr, "ttbpf: invalid ring buffer size %u\n", opts->ringbuf_bytes);
 		goto err_destroy;
 	}
+	if (opts->unwind_dwarf && opts->max_frames) {
+		p->unw_rows_cap = opts->unwind_rows & ~(TT_UNW_ROWS_PER_SLOT - 1);
+		p->skel->rodata->unwind_dwarf = true;
+		p->skel->rodata->page_size = (__u64)sysconf(_SC_PAGESIZE);
+		err = bpf_map__set_max_entries(p->skel->maps.unw_rows,
+					       p->unw_rows_cap / TT_UNW_ROWS_PER_SLOT);
+		err = err ?: bpf_map__set_map_flags(p->skel->maps.unw_rows, BPF_F_MMAPABLE);
+		if (err || !p->unw_rows_cap) {
+			err = -EINVAL;
+			fprintf(stderr, "ttbpf: invalid --unwind-rows %u\n", opts->unwind_rows);
+			goto err_destroy;
+		}
+	}
 	err = ttbpf_bpf__load(p->skel);
 	if (err) {
 		explain_load_error(err);
 		goto err_destroy;
+	}
+	if (p->unw_rows_cap) {
+		long pg = sysconf(_SC_PAGESIZE);
+
+		p->unw_rows_len = ((size_t)p->unw_rows_cap * TT_UNW_ROW_BYTES + pg - 1) & ~(size_t)(pg - 1);
+		p->unw_rows = mmap(NULL, p->unw_rows_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+				   bpf_map__fd(p->skel->maps.unw_rows), 0);
+		if (p->unw_rows == MAP_FAILED) {
+			err = -errno;
+			p->unw_rows = NULL;
+			fprintf(stderr, "ttbpf: cannot map the unwind rows: %s\n", strerror(-err));
+			goto err_destroy;
+		}
 	}
 	*out = p;
 	return 0;
@@ -525,6 +555,40 @@ int probes__events_fd(const struct probes *p)
 	return bpf_map__fd(p->skel->maps.events);
 }
 
+bool probes__dwarf_supported(void)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_loop, NULL) == 1 &&
+	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_find_vma, NULL) == 1;
+}
+
+bool probes__unwind_maps(const struct probes *p, struct unwinder_maps *out)
+{
+	if (!p->unw_rows)
+		return false;
+	*out = (struct unwinder_maps){
+		.rows_fd = bpf_map__fd(p->skel->maps.unw_rows), .rows = p->unw_rows,
+		.rows_cap = p->unw_rows_cap, .mods_fd = bpf_map__fd(p->skel->maps.unw_mods),
+		.hold_fd = bpf_map__fd(p->skel->maps.unw_hold),
+	};
+	return true;
+}
+
+int probes__attach_loader(struct probes *p, int pid, const char *interp)
+{
+	static const char *const name[] = { "_dl_debug_state" };
+	struct elf_func f = {};
+	int err;
+
+	if (!p->unw_rows)
+		return 0;
+	err = elf_syms__funcs(interp, name, 1, &f);
+	if (err)
+		return err;
+	if (!f.offset)
+		return -ENOENT;
+	return attach_one(p, p->skel->progs.ld_hook, pid, interp, f.offset, 0, false);
+}
+
 int probes__agg_stacks_fd(const struct probes *p)
 {
 	return bpf_map__fd(p->skel->maps.agg_stacks);
@@ -620,6 +684,8 @@ void probes__free(struct probes *p)
 	if (!p)
 		return;
 	probes__detach(p);
+	if (p->unw_rows)
+		munmap(p->unw_rows, p->unw_rows_len);
 	ttbpf_bpf__destroy(p->skel);
 	free(p->links);
 	free(p);

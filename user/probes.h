@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "ttbpf.h"
+#include "unwinder.h"
 
 struct probes;
 
@@ -18,6 +19,8 @@ struct probes_opts {
 	uint32_t max_frames;   /* stack depth; 0: no stacks */
 	bool aggregate;        /* figures in BPF maps instead of records */
 	uint32_t max_live;     /* aggregate: live blocks followed */
+	bool unwind_dwarf;     /* walk unwind tables, not frame pointers */
+	uint32_t unwind_rows;  /* rows the unwind tables may hold, all files together */
 	int verbose;
 };
 
@@ -32,6 +35,14 @@ int probes__attach(struct probes *p, int pid);
  * Returns the number of marker kinds attached (0, 1 or 2) or a negative errno. */
 int probes__attach_vars(struct probes *p, int pid, const char *exe);
 int probes__events_fd(const struct probes *p);
+/* The kernel has what the DWARF unwinder needs (bpf_loop, bpf_find_vma:
+ * Linux 5.17+)? */
+bool probes__dwarf_supported(void);
+/* The unwinder's maps (user/unwinder.h); false without --unwind dwarf. */
+bool probes__unwind_maps(const struct probes *p, struct unwinder_maps *out);
+/* Attaches the unwinder's probe on the dynamic linker's debugger hook in
+ * interp (the target's PT_INTERP), for pid. */
+int probes__attach_loader(struct probes *p, int pid, const char *interp);
 /* Aggregate mode's maps: stacks (key: hash, value: struct tt_agg_stack) and
  * live blocks (key: address, value: struct tt_agg_block). */
 int probes__agg_stacks_fd(const struct probes *p);

@@ -21,6 +21,8 @@ struct report_proc {
 	const char *report;          /* its JSON report's path; NULL: none written */
 };
 
+struct unwinder;
+
 struct report_meta {
 	int pid;
 	int parent_pid;           /* a followed child's parent; 0 for the target */
@@ -44,6 +46,10 @@ struct report_meta {
 	uint64_t agg_blocks_full;   /* aggregate: blocks not followed (table full) */
 	uint64_t agg_stacks_full;   /* aggregate: stacks not kept (table full) */
 	uint64_t agg_collisions;    /* aggregate: stacks sharing a hash, kept apart */
+	/* --unwind dwarf: the tables (NULL: frame pointers) and the BPF
+	 * unwinder's counters */
+	const struct unwinder *unwinder;
+	uint64_t unw_stacks, unw_frames_cfi, unw_frames_fp, unw_vma_busy;
 };
 
 #endif /* TT_REPORT_H */

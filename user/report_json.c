@@ -10,6 +10,7 @@
 #include "json_writer.h"
 #include "outfile.h"
 #include "report_json.h"
+#include "unwinder.h"
 #include "stacks.h"
 #include "timeline.h"
 #include "vars.h"
@@ -150,6 +151,58 @@ static int write_active(struct json_writer *w, const struct model *mo, const str
 	return 0;
 }
 
+static const char *const unwind_status_names[] = {
+	[UNWINDER_TABLE] = "table", [UNWINDER_NO_CFI] = "no-cfi",
+	[UNWINDER_NO_ROOM] = "no-room", [UNWINDER_UNREADABLE] = "unreadable",
+};
+
+/* stats.unwind: how stacks were walked, and the tables per file. */
+static void write_unwind(struct json_writer *w, const struct report_meta *m)
+{
+	const struct unwinder *u = m->unwinder;
+	struct unwinder_totals t;
+	size_t i;
+
+	jsonw_name(w, "unwind");
+	jsonw_start_object(w);
+	jsonw_string_field(w, "mode", u ? "dwarf" : "fp");
+	if (!u) {
+		jsonw_end_object(w);
+		return;
+	}
+	unwinder__totals(u, &t);
+	jsonw_u64_field(w, "stacks_walked", m->unw_stacks);
+	jsonw_u64_field(w, "frames_from_tables", m->unw_frames_cfi);
+	jsonw_u64_field(w, "frames_by_frame_pointer", m->unw_frames_fp);
+	jsonw_u64_field(w, "mapping_lookups_refused", m->unw_vma_busy);
+	jsonw_u64_field(w, "tables_asked_by_stacks", t.misses);
+	jsonw_u64_field(w, "holds", t.holds);
+	jsonw_u64_field(w, "rows", t.rows);
+	jsonw_u64_field(w, "rows_capacity", t.rows_cap);
+	jsonw_u64_field(w, "table_bytes", t.bytes);
+	jsonw_u64_field(w, "build_ns", t.build_ns);
+	jsonw_name(w, "files");
+	jsonw_start_array(w);
+	for (i = 0; i < t.modules; i++) {
+		const struct unwinder_module *f = unwinder__module(u, i);
+
+		jsonw_start_object(w);
+		jsonw_string_field(w, "path", f->path);
+		jsonw_string_field(w, "table", unwind_status_names[f->status]);
+		if (f->status != UNWINDER_TABLE)
+			jsonw_string_field(w, "error", strerror(-f->err));
+		jsonw_u64_field(w, "rows", f->rows);
+		jsonw_u64_field(w, "bytes", f->bytes);
+		jsonw_u64_field(w, "fdes", f->fdes);
+		jsonw_u64_field(w, "rows_unsupported", f->rows_unsupported);
+		jsonw_bool_field(w, "truncated", f->truncated);
+		jsonw_u64_field(w, "build_ns", f->build_ns);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+	jsonw_end_object(w);
+}
+
 static void write_stats(struct json_writer *w, const struct heap_stats *st,
 			const struct report_meta *m)
 {
@@ -186,6 +239,7 @@ static void write_stats(struct json_writer *w, const struct heap_stats *st,
 		jsonw_u64_field(w, "aggregate_stacks_not_kept", m->agg_stacks_full);
 		jsonw_u64_field(w, "aggregate_stack_collisions", m->agg_collisions);
 	}
+	write_unwind(w, m);
 	jsonw_name(w, "allocations_by_function");
 	jsonw_start_object(w);
 	for (i = 0; i < TT_FN_CNT; i++)
@@ -424,13 +478,21 @@ static void write_frame(struct json_writer *w, const struct sym_frame *f)
 	jsonw_string_field(w, "module", f->module);
 	jsonw_string_field(w, "file", f->file);
 	jsonw_i64_field(w, "line", f->line);
+	/* only where true: reports without inlining read as before */
+	if (f->inlined)
+		jsonw_bool_field(w, "inlined", true);
 	jsonw_end_object(w);
 }
 
+/*
+ * Each return address is written as its source-level frames, inlined ones
+ * first (see callsites__frames): call_site is the index of the call site's
+ * frame in that list, its innermost one.
+ */
 static void write_stacks(struct json_writer *w, const struct model *mo)
 {
-	size_t n = stacks__count(mo->stacks), i, k;
-	struct sym_frame f;
+	size_t n = stacks__count(mo->stacks), i, k, j, nr, site;
+	struct sym_frame f[SYM_MAX_CHAIN];
 
 	jsonw_name(w, "stacks");
 	jsonw_start_array(w);
@@ -439,10 +501,14 @@ static void write_stacks(struct json_writer *w, const struct model *mo)
 		uint32_t fi = 0;
 
 		callsites__of_stack(mo->sites, (uint32_t)i, &fi);
+		for (k = 0, site = 0; k < fi && k < st->nr; k++) {
+			callsites__frames(mo->sites, st->ips[k], f, SYM_MAX_CHAIN, &nr);
+			site += nr;
+		}
 		jsonw_start_object(w);
 		jsonw_u64_field(w, "id", st->id);
 		jsonw_string_field(w, "end", st->end < TT_STACK_END_CNT ? stack_end_names[st->end] : "?");
-		jsonw_u64_field(w, "call_site", fi);
+		jsonw_u64_field(w, "call_site", site);
 		jsonw_u64_field(w, "allocations", st->allocs);
 		jsonw_u64_field(w, "bytes", st->bytes);
 		jsonw_u64_field(w, "live_count", st->live_cnt);
@@ -451,8 +517,9 @@ static void write_stacks(struct json_writer *w, const struct model *mo)
 		jsonw_name(w, "frames");
 		jsonw_start_array(w);
 		for (k = 0; k < st->nr; k++) {
-			callsites__frame(mo->sites, st->ips[k], &f);
-			write_frame(w, &f);
+			callsites__frames(mo->sites, st->ips[k], f, SYM_MAX_CHAIN, &nr);
+			for (j = 0; j < nr; j++)
+				write_frame(w, &f[j]);
 		}
 		jsonw_end_array(w);
 		jsonw_end_object(w);

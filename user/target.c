@@ -700,6 +700,8 @@ static void on_status(struct target *t, pid_t tid, int status)
 		return;
 	if (status >> 16)
 		on_event(t, tid, status >> 16, WSTOPSIG(status));
+	else if (t->hooks.signalled && t->hooks.signalled(t->hooks.ctx, tid, WSTOPSIG(status)))
+		ptrace(PTRACE_CONT, tid, 0, 0); /* ours: absorbed */
 	else /* a signal on its way: deliver it */
 		ptrace(PTRACE_CONT, tid, 0, WSTOPSIG(status));
 }

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "clock.h"
+#include "elf_syms.h"
+#include "unwind_table.h"
+#include "unwinder.h"
+
+_Static_assert(sizeof(struct tt_unw_row_slot) == TT_UNW_ROWS_PER_SLOT * TT_UNW_ROW_BYTES,
+	       "rows back to back in the BPF array");
+_Static_assert(sizeof(struct tt_unw_mod_key) == 16, "tt_unw_mod_key layout");
+_Static_assert(sizeof(struct tt_unwind_miss_event) == 56, "tt_unwind_miss_event layout");
+
+#define DEBUG_DIR "/usr/lib/debug/.build-id"
+#define MAPS_LINE_MAX 8192 /* a line of /proc/PID/maps: the path is at most PATH_MAX */
+
+struct unwinder {
+	struct unwinder_maps maps;
+	__u32 rows_used;
+	struct unwinder_module *mods;
+	size_t mod_cnt, mod_cap;
+	struct unwinder_totals tot;
+	int verbose;
+};
+
+int unwinder__new(struct unwinder **out, const struct unwinder_maps *maps, int verbose)
+{
+	struct unwinder *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return -ENOMEM;
+	elf_version(EV_CURRENT);
+	u->maps = *maps;
+	u->verbose = verbose;
+	u->tot.rows_cap = maps->rows_cap;
+	*out = u;
+	return 0;
+}
+
+void unwinder__free(struct unwinder *u)
+{
+	size_t i;
+
+	if (!u)
+		return;
+	for (i = 0; i < u->mod_cnt; i++)
+		free(u->mods[i].path);
+	free(u->mods);
+	free(u);
+}
+
+static struct unwinder_module *find_module(const struct unwinder *u, const struct tt_unw_mod_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < u->mod_cnt; i++)
+		if (u->mods[i].key.ino == k->ino && u->mods[i].key.dev == k->dev)
+			return &u->mods[i];
+	return NULL;
+}
+
+/* The kernel's encoding of a device number, as a mapping's file names it. */
+static __u32 kernel_dev(unsigned int major, unsigned int minor)
+{
+	return (__u32)major << 20 | (minor & 0xfffff);
+}
+
+/* The executable PT_LOAD segments as the BPF side converts file offsets. */
+static int read_segments(int fd, __u64 base, struct tt_unw_mod *m)
+{
+	GElf_Phdr ph;
+	size_t n, i;
+	Elf *elf;
+	int err = 0;
+
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf)
+		return -ENOEXEC;
+	if (elf_getphdrnum(elf, &n)) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	for (i = 0; i < n && i < 64; i++) {
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+			continue;
+		if (m->nseg == TT_UNW_MAX_SEGS) {
+			err = -E2BIG;
+			break;
+		}
+		/* a mapping starts at the page holding p_offset */
+		m->seg[m->nseg].off_lo = ph.p_offset & ~(__u64)(sysconf(_SC_PAGESIZE) - 1);
+		m->seg[m->nseg].off_hi = ph.p_offset + ph.p_filesz;
+		m->seg[m->nseg].pc_bias = ph.p_vaddr - ph.p_offset - base;
+		m->nseg++;
+	}
+	if (!err && !m->nseg)
+		err = -ENODATA;
+out:
+	elf_end(elf);
+	return err;
+}
+
+/* /usr/lib/debug/.build-id/xx/yyyy.debug of the file at fd, if it exists. */
+static bool debug_file(int fd, char *path, size_t len)
+{
+	unsigned char id[64];
+	GElf_Nhdr nh;
+	size_t off, noff, doff, n = 0, i;
+	Elf_Scn *scn = NULL;
+	Elf_Data *d;
+	struct stat st;
+	Elf *elf;
+	int k;
+
+	if (fstat(fd, &st) || !elf_syms__header_sane(fd, (uint64_t)st.st_size))
+		return false;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf)
+		return false;
+	while (!n && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (off = 0; d && (off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0;) {
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_descsz >= 2 &&
+			    nh.n_descsz <= sizeof(id) && nh.n_namesz == 4 &&
+			    !memcmp((char *)d->d_buf + noff, "GNU", 4)) {
+				memcpy(id, (char *)d->d_buf + doff, nh.n_descsz);
+				n = nh.n_descsz;
+				break;
+			}
+		}
+	}
+	elf_end(elf);
+	if (!n)
+		return false;
+	k = snprintf(path, len, DEBUG_DIR "/%02x/", id[0]);
+	for (i = 1; i < n && k > 0 && (size_t)k + 3 < len; i++)
+		k += snprintf(path + k, len - (size_t)k, "%02x", id[i]);
+	if (k <= 0 || (size_t)k + 7 >= len)
+		return false;
+	memcpy(path + k, ".debug", 7);
+	return !access(path, R_OK);
+}
+
+/* Builds fd's table into the row array; fills m and mod. */
+static void build(struct unwinder *u, int fd, struct unwinder_module *m, struct tt_unw_mod *mod)
+{
+	char dbg[PATH_MAX];
+	struct unwind_table_opts o = { .sz = sizeof(o) };
+	const struct unwind_table_stats *st;
+	const struct tt_unwind_row *rows;
+	struct unwind_table *t;
+	size_t cnt;
+	int err;
+
+	if (debug_file(fd, dbg, sizeof(dbg)))
+		o.debug_path = dbg;
+	err = unwind_table__build_fd(fd, &o, &t);
+	if (err) {
+		m->status = UNWINDER_NO_CFI;
+		m->err = err;
+		mod->flags = TT_UNW_MOD_NO_CFI;
+		return;
+	}
+	rows = unwind_table__rows(t, &cnt);
+	st = unwind_table__stats(t);
+	m->fdes = st->fdes;
+	m->rows_unsupported = st->rows_unsupported;
+	m->truncated = st->truncated;
+	err = read_segments(fd, unwind_table__base(t), mod);
+	if (err) {
+		m->status = UNWINDER_NO_CFI;
+		m->err = err;
+		mod->flags = TT_UNW_MOD_NO_CFI;
+		mod->nseg = 0;
+	} else if (cnt > u->maps.rows_cap - u->rows_used) {
+		m->status = UNWINDER_NO_ROOM;
+		m->err = -ENOSPC;
+		mod->nseg = 0; /* BPF: a file without a usable table, "no-table" */
+	} else {
+		memcpy((struct tt_unwind_row *)u->maps.rows + u->rows_used, rows,
+		       cnt * sizeof(*rows));
+		m->first = mod->first = u->rows_used;
+		m->rows = mod->count = (__u32)cnt;
+		m->bytes = cnt * sizeof(*rows);
+		u->rows_used += (__u32)cnt;
+		m->status = UNWINDER_TABLE;
+	}
+	unwind_table__free(t);
+}
+
+/* The table of the file open at fd, named key; path for messages. */
+static int add_file(struct unwinder *u, int fd, const struct tt_unw_mod_key *key, const char *path)
+{
+	struct tt_unw_mod mod = {};
+	struct unwinder_module *m;
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+
+	if (find_module(u, key))
+		return 0;
+	if (u->mod_cnt >= UNWINDER_MAX_MODULES)
+		return -ENOSPC;
+	if (u->mod_cnt == u->mod_cap) {
+		size_t cap = u->mod_cap ? u->mod_cap * 2 : 16;
+		void *p = realloc(u->mods, cap * sizeof(*u->mods));
+
+		if (!p)
+			return -ENOMEM;
+		u->mods = p;
+		u->mod_cap = cap;
+	}
+	m = &u->mods[u->mod_cnt];
+	memset(m, 0, sizeof(*m));
+	m->key = *key;
+	m->path = strdup(path);
+	if (!m->path)
+		return -ENOMEM;
+	if (fd >= 0) {
+		build(u, fd, m, &mod);
+	} else {
+		m->status = UNWINDER_UNREADABLE;
+		m->err = fd;
+	}
+	m->build_ns = clock_ns(CLOCK_MONOTONIC) - t0;
+	u->mod_cnt++;
+	/* the rows are in place before BPF can find them (a syscall orders it) */
+	if (bpf_map_update_elem(u->maps.mods_fd, key, &mod, BPF_ANY))
+		return -errno;
+	if (u->verbose)
+		fprintf(stderr, "ttbpf: unwind table of %s: %u rows, %" PRIu64 " KiB, %.1f ms%s%s\n",
+			path, m->rows, m->bytes >> 10, m->build_ns / 1e6,
+			m->status == UNWINDER_TABLE ? "" :
+			m->status == UNWINDER_NO_CFI ? " (no usable CFI: frame pointers) " :
+			m->status == UNWINDER_NO_ROOM ? " (no room left: --unwind-rows) " :
+							" (cannot open) ",
+			m->status == UNWINDER_TABLE ? "" : strerror(-m->err));
+	return 0;
+}
+
+int unwinder__add_path(struct unwinder *u, const char *path)
+{
+	struct tt_unw_mod_key key = {};
+	struct stat st;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	key.ino = st.st_ino;
+	key.dev = kernel_dev(major(st.st_dev), minor(st.st_dev));
+	err = add_file(u, fd, &key, path);
+	close(fd);
+	return err;
+}
+
+/* The file of one mapping, opened as the process maps it. */
+static int open_mapping(int pid, unsigned long lo, unsigned long hi)
+{
+	char p[64];
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%d/map_files/%lx-%lx", pid, lo, hi);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int unwinder__scan(struct unwinder *u, int pid)
+{
+	char p[64], *line;
+	FILE *f;
+	int err = 0;
+
+	snprintf(p, sizeof(p), "/proc/%d/maps", pid);
+	f = fopen(p, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	line = malloc(MAPS_LINE_MAX);
+	if (!line) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	u->tot.scans++;
+	while (fgets(line, MAPS_LINE_MAX, f)) {
+		unsigned long lo, hi, off, ino;
+		unsigned int maj, min;
+		struct tt_unw_mod_key key = {};
+		char perms[8];
+		int path_at = 0, fd;
+
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu %n", &lo, &hi, perms, &off, &maj, &min,
+			   &ino, &path_at) < 7 || !ino || perms[2] != 'x' || !path_at)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		key.ino = ino;
+		key.dev = kernel_dev(maj, min);
+		if (find_module(u, &key))
+			continue;
+		fd = open_mapping(pid, lo, hi);
+		err = add_file(u, fd, &key, line + path_at);
+		if (fd >= 0)
+			close(fd);
+		if (err)
+			break;
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+void unwinder__on_miss(struct unwinder *u, const struct tt_unwind_miss_event *e)
+{
+	struct tt_unw_mod_key key = { .ino = e->ino, .dev = e->dev };
+	char p[64], path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	u->tot.misses++;
+	if (find_module(u, &key))
+		return;
+	snprintf(p, sizeof(p), "/proc/%u/map_files/%llx-%llx", e->hdr.tgid,
+		 (unsigned long long)e->vm_start, (unsigned long long)e->vm_end);
+	n = readlink(p, path, sizeof(path) - 1);
+	if (n < 0)
+		n = snprintf(path, sizeof(path), "(inode %llu)", (unsigned long long)e->ino);
+	path[n] = '\0';
+	fd = open_mapping((int)e->hdr.tgid, e->vm_start, e->vm_end);
+	add_file(u, fd, &key, path);
+	if (fd >= 0)
+		close(fd);
+}
+
+void unwinder__arm_hold(struct unwinder *u, int tid)
+{
+	__u32 k = (__u32)tid, v = TT_UNW_HOLD_ARMED;
+
+	bpf_map_update_elem(u->maps.hold_fd, &k, &v, BPF_ANY);
+}
+
+void unwinder__disarm_hold(struct unwinder *u, int tid)
+{
+	__u32 k = (__u32)tid;
+
+	bpf_map_delete_elem(u->maps.hold_fd, &k);
+}
+
+bool unwinder__take_hold(struct unwinder *u, int tid, int sig)
+{
+	__u32 k = (__u32)tid, v;
+
+	if (sig != SIGURG || bpf_map_lookup_elem(u->maps.hold_fd, &k, &v) ||
+	    !(v & TT_UNW_HOLD_SENT))
+		return false;
+	unwinder__scan(u, tid);
+	v = TT_UNW_HOLD_ARMED;
+	bpf_map_update_elem(u->maps.hold_fd, &k, &v, BPF_EXIST);
+	u->tot.holds++;
+	return true;
+}
+
+size_t unwinder__module_count(const struct unwinder *u)
+{
+	return u ? u->mod_cnt : 0;
+}
+
+const struct unwinder_module *unwinder__module(const struct unwinder *u, size_t i)
+{
+	return i < u->mod_cnt ? &u->mods[i] : NULL;
+}
+
+void unwinder__totals(const struct unwinder *u, struct unwinder_totals *out)
+{
+	size_t i;
+
+	*out = u->tot;
+	out->modules = u->mod_cnt;
+	for (i = 0; i < u->mod_cnt; i++) {
+		out->tables += u->mods[i].status == UNWINDER_TABLE;
+		out->bytes += u->mods[i].bytes;
+		out->build_ns += u->mods[i].build_ns;
+	}
+	out->rows = u->rows_used;
+}
+
+void unwinder__print(const struct unwinder *u)
+{
+	struct unwinder_totals t;
+
+	unwinder__totals(u, &t);
+	fprintf(stderr, "ttbpf: unwind tables: %zu of %zu files, %" PRIu64 " of %" PRIu64
+			" rows (%" PRIu64 " KiB), built in %.1f ms; %" PRIu64 " holds, %" PRIu64
+			" late tables\n",
+		t.tables, t.modules, t.rows, t.rows_cap, t.bytes >> 10, t.build_ns / 1e6, t.holds,
+		t.misses);
+}
