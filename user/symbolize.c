@@ -24,6 +24,7 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <libelf.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <lzma.h>
 #include <stdio.h>
@@ -64,6 +65,9 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 #define MAX_XZ_OUT	  (256ull << 20)  /* and decompressed; beyond: ignored */
 #define XZ_MEMLIMIT	  (128ull << 20)  /* liblzma's own memory (xz -9 needs 65 MiB) */
 #define UNSIZED_SPAN	  4096		  /* reach of a size-0 symbol nothing bounds */
+#define MAX_DIE_DEPTH	  64		  /* DIE nesting followed down to an address */
+#define MAX_DIE_VISITS	  (1u << 20)	  /* DIEs looked at for one address */
+#define MAX_CHAINS	  (1u << 16)	  /* inline chains cached per module */
 #define DEBUG_DIR	  "/usr/lib/debug"
 
 /* ---- interned strings --------------------------------------------------- */
@@ -187,6 +191,21 @@ struct cu_range {
 	Dwarf_Die cu;
 };
 
+/* A frame of an inline chain, as cached: no per-address fields. */
+struct inl_frame {
+	const char *name; /* in strs, or NULL */
+	const char *file; /* in strs, or NULL */
+	int line;
+};
+
+/* The chain at one link-time address: nr inlined frames innermost first,
+ * then f[nr], the real function's file:line (its name is the symbol's). */
+struct inl_chain {
+	uint64_t vaddr;
+	size_t nr;
+	struct inl_frame f[];
+};
+
 /*
  * One ELF file, shared by every mapping of it, in every symbolizer. Nothing in
  * it depends on where a process loaded the file: addresses here are the
@@ -225,6 +244,8 @@ struct module {
 	struct cu_range *cus;	/* by lo */
 	size_t nr_cus;
 	bool cus_built;
+	struct inl_chain **chains; /* open addressing by vaddr; NULL = empty */
+	size_t nr_chains, chains_mask;
 	struct strpool strs;
 };
 
@@ -1045,6 +1066,251 @@ static void dwarf_lookup(struct module *m, uint64_t addr, struct sym_frame *out)
 		out->file = strpool__intern(&m->strs, src, strnlen(src, MAX_PATH_LEN));
 }
 
+/* ---- inlined calls -------------------------------------------------------- */
+
+/* DIEs with addresses that may hold the address's inlined calls. */
+static bool is_code_scope(int tag)
+{
+	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+	       tag == DW_TAG_lexical_block || tag == DW_TAG_try_block ||
+	       tag == DW_TAG_catch_block || tag == DW_TAG_entry_point;
+}
+
+/* DIEs without addresses of their own that may hold functions (C++). */
+static bool is_container(int tag)
+{
+	return tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+	       tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
+	       tag == DW_TAG_module || tag == DW_TAG_interface_type;
+}
+
+/* Whether die's ranges hold addr; at most MAX_UNIT_RANGES ranges read. */
+static bool die_has_pc(Dwarf_Die *die, uint64_t addr)
+{
+	Dwarf_Addr base, lo, hi;
+	ptrdiff_t off = 0;
+	size_t n;
+
+	for (n = 0; n < MAX_UNIT_RANGES; n++) {
+		off = dwarf_ranges(die, off, &base, &lo, &hi);
+		if (off <= 0)
+			return false;
+		if (lo <= addr && addr < hi)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The DW_TAG_inlined_subroutine DIEs whose ranges hold addr in its unit,
+ * outermost first, into inl[0..*nr): a walk down from the unit DIE through
+ * the scopes holding addr (and, until one is found, through namespaces and
+ * classes). Written out here rather than done by dwarf_getscopes(), whose
+ * recursion follows the file's nesting on our stack: depth and the number of
+ * DIEs looked at are bounded, so that no file can exhaust the stack or loop.
+ */
+static void find_inlined(Dwarf_Die *cu, uint64_t addr, Dwarf_Die *inl, size_t *nr)
+{
+	Dwarf_Die path[MAX_DIE_DEPTH], next;
+	size_t depth = 0, floor = 0, visits = 0;
+	bool in_code = false, found;
+	int tag;
+
+	*nr = 0;
+	if (dwarf_child(cu, &path[0]))
+		return;
+	for (;;) {
+		Dwarf_Die *d = &path[depth];
+		bool down = false;
+
+		if (++visits > MAX_DIE_VISITS)
+			return;
+		tag = dwarf_tag(d);
+		found = is_code_scope(tag) && die_has_pc(d, addr);
+		if (found) {
+			/* a function nested in another has a chain of its own */
+			if (tag == DW_TAG_subprogram)
+				*nr = 0;
+			else if (tag == DW_TAG_inlined_subroutine && *nr < MAX_DIE_DEPTH)
+				inl[(*nr)++] = *d;
+			/* scopes at one level do not overlap: no way back up */
+			in_code = true;
+			floor = depth + 1;
+			down = true;
+		} else if (!in_code && is_container(tag)) {
+			down = true;
+		}
+		if (down && depth + 1 < MAX_DIE_DEPTH && !dwarf_child(d, &path[depth + 1])) {
+			depth++;
+			continue;
+		}
+		if (found)
+			return; /* nothing inside it, or too deep */
+		/* the next sibling, going back up no higher than floor */
+		for (;;) {
+			if (!dwarf_siblingof(&path[depth], &next)) {
+				path[depth] = next;
+				break;
+			}
+			if (depth == floor)
+				return;
+			depth--;
+		}
+	}
+}
+
+/* A C++ function's demangled linkage name, else its DW_AT_name; from the
+ * abstract origin (or specification) of an inlined instance. */
+static const char *die_name(struct module *m, Dwarf_Die *die)
+{
+	Dwarf_Attribute at;
+	const char *name = NULL, *r = NULL;
+	char *dem;
+	int status = -1;
+
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &at) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &at))
+		name = dwarf_formstring(&at);
+	if (name && name[0] == '_' && name[1] == 'Z' && strnlen(name, MAX_MANGLED + 1) <= MAX_MANGLED) {
+		dem = __cxa_demangle(name, NULL, NULL, &status);
+		if (dem && !status)
+			r = strpool__intern(&m->strs, dem, strnlen(dem, MAX_NAME));
+		free(dem);
+		if (r)
+			return r;
+	}
+	name = dwarf_diename(die);
+	return name ? strpool__intern(&m->strs, name, strnlen(name, MAX_NAME)) : NULL;
+}
+
+/* Where an inlined instance is called from: DW_AT_call_file, DW_AT_call_line. */
+static void call_site(struct module *m, Dwarf_Die *cu, Dwarf_Die *inl, struct inl_frame *out)
+{
+	Dwarf_Attribute at;
+	Dwarf_Files *files;
+	Dwarf_Word v;
+	size_t nfiles;
+	const char *src;
+
+	out->file = NULL;
+	out->line = 0;
+	if (dwarf_attr(inl, DW_AT_call_line, &at) && !dwarf_formudata(&at, &v) && v <= INT_MAX)
+		out->line = (int)v;
+	/* libdw names a missing DWARF 4 file entry 0 "???" */
+	if (dwarf_attr(inl, DW_AT_call_file, &at) && !dwarf_formudata(&at, &v) &&
+	    !dwarf_getsrcfiles(cu, &files, &nfiles) && v < nfiles &&
+	    (src = dwarf_filesrc(files, (size_t)v, NULL, NULL)) && strcmp(src, "???"))
+		out->file = strpool__intern(&m->strs, src, strnlen(src, MAX_PATH_LEN));
+}
+
+/*
+ * The chain at addr into f[0..*nr] (*nr inlined frames, then the real
+ * function's file:line); f has SYM_MAX_CHAIN entries. Only the outermost
+ * SYM_MAX_INLINED inlined frames are kept: each frame's line is where it
+ * calls the next one in, so dropping the innermost leaves the others right.
+ */
+static void chain_compute(struct module *m, uint64_t addr, struct inl_frame *f, size_t *nr)
+{
+	Dwarf_Die cu = { 0 }, inl[MAX_DIE_DEPTH];
+	struct sym_frame lf = { 0 };
+	struct inl_frame at;
+	size_t n = 0, k, skip;
+
+	dwarf_lookup(m, addr, &lf);
+	at.name = NULL;
+	at.file = lf.file;
+	at.line = lf.line;
+	if (m->dw && find_cu(m, addr, &cu))
+		find_inlined(&cu, addr, inl, &n);
+	skip = n > SYM_MAX_INLINED ? n - SYM_MAX_INLINED : 0;
+	/* inl[n - 1] is the innermost */
+	for (k = 0; k < n; k++) {
+		Dwarf_Die *d = &inl[n - 1 - k];
+
+		if (k >= skip) {
+			f[k - skip] = at;
+			f[k - skip].name = die_name(m, d);
+		}
+		call_site(m, &cu, d, &at);
+		at.name = NULL;
+	}
+	f[n - skip] = at;
+	*nr = n - skip;
+}
+
+static size_t chain_hash(uint64_t vaddr)
+{
+	return (size_t)((vaddr * 0x9e3779b97f4a7c15ULL) >> 29);
+}
+
+/* Adds c to m's cache, which owns it from then on; false if it cannot. */
+static bool chain_cache_add(struct module *m, struct inl_chain *c)
+{
+	size_t i;
+
+	if (m->nr_chains >= MAX_CHAINS)
+		return false;
+	if (!m->chains || (m->nr_chains + 1) * 2 > m->chains_mask + 1) {
+		size_t cap = m->chains ? (m->chains_mask + 1) * 2 : 64, j;
+		struct inl_chain **v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return false;
+		for (i = 0; m->chains && i <= m->chains_mask; i++) {
+			if (!m->chains[i])
+				continue;
+			for (j = chain_hash(m->chains[i]->vaddr) & (cap - 1); v[j]; j = (j + 1) & (cap - 1))
+				;
+			v[j] = m->chains[i];
+		}
+		free(m->chains);
+		m->chains = v;
+		m->chains_mask = cap - 1;
+	}
+	for (i = chain_hash(c->vaddr) & m->chains_mask; m->chains[i]; i = (i + 1) & m->chains_mask)
+		;
+	m->chains[i] = c;
+	m->nr_chains++;
+	return true;
+}
+
+/* The chain at vaddr: from the cache, else found and cached; in tmp (with
+ * SYM_MAX_CHAIN entries) when it cannot be cached. */
+static const struct inl_frame *module__chain(struct module *m, uint64_t vaddr,
+					     struct inl_frame *tmp, size_t *nr)
+{
+	struct inl_chain *c;
+	size_t i;
+
+	for (i = m->chains ? chain_hash(vaddr) & m->chains_mask : 0; m->chains && m->chains[i];
+	     i = (i + 1) & m->chains_mask)
+		if (m->chains[i]->vaddr == vaddr) {
+			*nr = m->chains[i]->nr;
+			return m->chains[i]->f;
+		}
+	chain_compute(m, vaddr, tmp, nr);
+	c = malloc(sizeof(*c) + (*nr + 1) * sizeof(c->f[0]));
+	if (!c)
+		return tmp;
+	c->vaddr = vaddr;
+	c->nr = *nr;
+	memcpy(c->f, tmp, (*nr + 1) * sizeof(c->f[0]));
+	if (!chain_cache_add(m, c)) {
+		free(c);
+		return tmp;
+	}
+	return c->f;
+}
+
+static void chain_cache_free(struct module *m)
+{
+	size_t i;
+
+	for (i = 0; m->chains && i <= m->chains_mask; i++)
+		free(m->chains[i]);
+	free(m->chains);
+}
+
 /* ---- modules, continued --------------------------------------------------- */
 
 static void module__free(struct module *m)
@@ -1068,6 +1334,7 @@ static void module__free(struct module *m)
 	free(m->syms);
 	free(m->tidied);
 	free(m->cus);
+	chain_cache_free(m);
 	strpool__free(&m->strs);
 	free(m->path);
 	free(m->debug_root);
@@ -1368,6 +1635,40 @@ static void module__resolve(struct symbolizer *s, struct module *m, uint64_t vad
 	dwarf_lookup(m, vaddr, out);
 }
 
+/* out[0] has the address's ip, module and module_offset; fills the chain
+ * there, at most cap (>= 1) frames; returns how many. */
+static size_t module__resolve_chain(struct symbolizer *s, struct module *m, uint64_t vaddr,
+				    struct sym_frame *out, size_t cap)
+{
+	struct inl_frame tmp[SYM_MAX_CHAIN];
+	const struct inl_frame *f;
+	struct sym_frame real = out[0];
+	const struct sym *sy;
+	size_t idx, nr, first, k;
+
+	if (!m->loaded)
+		module__load(s, m);
+	sy = find_symbol(m, vaddr, &idx);
+	if (sy) {
+		real.symbol = tidy_name(m, idx);
+		real.sym_offset = vaddr - sy->start;
+	}
+	f = module__chain(m, vaddr, tmp, &nr);
+	first = nr + 1 > cap ? nr + 1 - cap : 0;
+	for (k = first; k < nr; k++) {
+		out[k - first] = real;
+		out[k - first].symbol = f[k].name;
+		out[k - first].sym_offset = 0;
+		out[k - first].file = f[k].file;
+		out[k - first].line = f[k].line;
+		out[k - first].inlined = true;
+	}
+	real.file = f[nr].file;
+	real.line = f[nr].line;
+	out[nr - first] = real;
+	return nr + 1 - first;
+}
+
 /* ---- the process -------------------------------------------------------- */
 
 /* Field 22 of /proc/PID/stat: when it started, in clock ticks since boot. */
@@ -1635,13 +1936,18 @@ int symbolizer__refresh(struct symbolizer *s)
 	return lines ? 0 : -ESRCH; /* an exiting process has no mappings left */
 }
 
-int symbolizer__resolve(struct symbolizer *s, uint64_t ip, struct sym_frame *out)
+/*
+ * Where ip is: out gets ip, module and module_offset; *mod the module to
+ * resolve out->module_offset in, or NULL when there is none to read.
+ */
+static int locate(struct symbolizer *s, uint64_t ip, struct sym_frame *out, struct module **mod)
 {
 	const struct mapping *mp = find_mapping(s, ip);
 	uint64_t off, vaddr;
 
 	memset(out, 0, sizeof(*out));
 	out->ip = ip;
+	*mod = NULL;
 	if (!mp)
 		return -ENOENT;
 	off = ip - mp->start + mp->pgoff;
@@ -1650,12 +1956,13 @@ int symbolizer__resolve(struct symbolizer *s, uint64_t ip, struct sym_frame *out
 	if (!mp->mod || !mp->mod->elf || !module__vaddr(mp->mod, off, &vaddr))
 		return 0;
 	out->module_offset = vaddr;
-	module__resolve(s, mp->mod, vaddr, out);
+	*mod = mp->mod;
 	return 0;
 }
 
-int symbolizer__resolve_file(struct symbolizer *s, const char *path, uint64_t vaddr,
-			     struct sym_frame *out)
+/* The same for a file of ours (symbolizer__resolve_file). */
+static int locate_file(struct symbolizer *s, const char *path, uint64_t vaddr,
+		       struct sym_frame *out, struct module **mod)
 {
 	struct module *m;
 	const char *name;
@@ -1665,6 +1972,7 @@ int symbolizer__resolve_file(struct symbolizer *s, const char *path, uint64_t va
 	memset(out, 0, sizeof(*out));
 	out->ip = vaddr;
 	out->module_offset = vaddr;
+	*mod = NULL;
 	len = strnlen(path, MAX_PATH_LEN);
 	if (len >= MAX_PATH_LEN)
 		return -ENAMETOOLONG;
@@ -1680,6 +1988,55 @@ int symbolizer__resolve_file(struct symbolizer *s, const char *path, uint64_t va
 	out->module = name;
 	if (!m->elf)
 		return -ENOEXEC;
-	module__resolve(s, m, vaddr, out);
+	*mod = m;
 	return 0;
+}
+
+int symbolizer__resolve(struct symbolizer *s, uint64_t ip, struct sym_frame *out)
+{
+	struct module *m;
+	int err = locate(s, ip, out, &m);
+
+	if (m)
+		module__resolve(s, m, out->module_offset, out);
+	return err;
+}
+
+int symbolizer__resolve_file(struct symbolizer *s, const char *path, uint64_t vaddr,
+			     struct sym_frame *out)
+{
+	struct module *m;
+	int err = locate_file(s, path, vaddr, out, &m);
+
+	if (m)
+		module__resolve(s, m, vaddr, out);
+	return err;
+}
+
+int symbolizer__resolve_chain(struct symbolizer *s, uint64_t ip, struct sym_frame *out,
+			      size_t cap, size_t *nr)
+{
+	struct module *m;
+	int err;
+
+	*nr = 0;
+	if (!cap)
+		return -EINVAL;
+	err = locate(s, ip, out, &m);
+	*nr = m ? module__resolve_chain(s, m, out->module_offset, out, cap) : 1;
+	return err;
+}
+
+int symbolizer__resolve_file_chain(struct symbolizer *s, const char *path, uint64_t vaddr,
+				   struct sym_frame *out, size_t cap, size_t *nr)
+{
+	struct module *m;
+	int err;
+
+	*nr = 0;
+	if (!cap)
+		return -EINVAL;
+	err = locate_file(s, path, vaddr, out, &m);
+	*nr = m ? module__resolve_chain(s, m, vaddr, out, cap) : 1;
+	return err;
 }

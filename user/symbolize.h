@@ -24,6 +24,7 @@
 #define TT_SYMBOLIZE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct symbolizer;
@@ -40,7 +41,17 @@ struct sym_frame {
 	uint64_t sym_offset;  /* ip - symbol start */
 	const char *file;     /* source file from DWARF, NULL if none */
 	int line;             /* 0 if none */
+	/* an inlined call (symbolizer__resolve_chain): symbol is the inlined
+	 * function, named by its DWARF (the abstract origin of the
+	 * DW_TAG_inlined_subroutine), sym_offset is 0; ip, module and
+	 * module_offset are those of the address, as for the real frame */
+	bool inlined;
 };
+
+/* At most this many inlined frames are given for one address: the outermost
+ * ones, when the file nests more (a hostile or unusual file). */
+#define SYM_MAX_INLINED 16
+#define SYM_MAX_CHAIN	(SYM_MAX_INLINED + 1)
 
 /*
  * pid: the target, for /proc/PID/maps, /proc/PID/map_files, /proc/PID/root;
@@ -76,6 +87,9 @@ int symbolizer__refresh(struct symbolizer *s);
  * Fills *out; its strings are owned by s and valid until symbolizer__free().
  * Never fails on bad or missing debug data: unknown parts are NULL/0. Returns
  * 0, or -ENOENT when ip is in no known mapping (*out then has only ip).
+ * file:line are the line table's at ip, which is inside the innermost
+ * inlined function when calls were inlined there: symbolizer__resolve_chain()
+ * gives those frames.
  */
 int symbolizer__resolve(struct symbolizer *s, uint64_t ip, struct sym_frame *out);
 
@@ -86,5 +100,25 @@ int symbolizer__resolve(struct symbolizer *s, uint64_t ip, struct sym_frame *out
  */
 int symbolizer__resolve_file(struct symbolizer *s, const char *path, uint64_t vaddr,
 			     struct sym_frame *out);
+
+/*
+ * The source-level frames at ip, where DWARF says calls were inlined there:
+ * out[0..*nr), innermost first. Each inlined frame (inlined set) has the
+ * inlined function's name; the first one's file:line is the line table's at
+ * ip, each next one's is where it calls the one before (DW_AT_call_file,
+ * DW_AT_call_line). The last frame is the real function, as
+ * symbolizer__resolve() gives it, except its file:line: the call site of the
+ * outermost inlined call. Without inlining (or DWARF), *nr is 1 and out[0]
+ * is what symbolizer__resolve() gives. At most cap frames (cap >= 1;
+ * SYM_MAX_CHAIN is enough), the outermost ones. Returns what
+ * symbolizer__resolve() returns; *nr is at least 1 even then.
+ *
+ * Chains are cached per module, by address: asking again is cheap.
+ */
+int symbolizer__resolve_chain(struct symbolizer *s, uint64_t ip, struct sym_frame *out,
+			      size_t cap, size_t *nr);
+/* The same for a link-time address of a file, as symbolizer__resolve_file(). */
+int symbolizer__resolve_file_chain(struct symbolizer *s, const char *path, uint64_t vaddr,
+				   struct sym_frame *out, size_t cap, size_t *nr);
 
 #endif /* TT_SYMBOLIZE_H */

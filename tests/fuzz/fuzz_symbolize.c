@@ -5,7 +5,8 @@
  *
  * symbolize.h has no in-memory entry point, so the input is written to a
  * file in a private directory and symbolized through
- * symbolizer__resolve_file() at a few addresses: the ELF entry point the
+ * symbolizer__resolve_file() and symbolizer__resolve_file_chain() (inlined
+ * frames, from the DWARF scopes) at a few addresses: the ELF entry point the
  * input claims and addresses near it, the start of each PT_LOAD it claims,
  * and fixed ones. The directory is also the debug root, so that debug-file
  * lookups stay inside it (it holds nothing but the input). Every string
@@ -169,8 +170,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = 0, i;
 	uint8_t *wrapped = NULL;
 	struct symbolizer *s;
-	struct sym_frame f;
-	size_t wlen;
+	struct sym_frame f, chain[SYM_MAX_CHAIN];
+	size_t wlen, nr, k;
 
 	if (!dir[0])
 		setup();
@@ -219,6 +220,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_frame(&f);
 		if (err)
 			break;
+		if (symbolizer__resolve_file_chain(s, path, addrs[i], chain, SYM_MAX_CHAIN, &nr) ||
+		    nr < 1 || nr > SYM_MAX_CHAIN)
+			abort();
+		for (k = 0; k < nr; k++)
+			check_frame(&chain[k]);
 	}
 	symbolizer__free(s);
 	return 0;

@@ -375,6 +375,147 @@ Test(symbolize, cxx_names_are_demangled)
 	symbolizer__free(s);
 }
 
+/* ---- inlined calls -------------------------------------------------------- */
+
+/* Address of the (only) call to malloc in fn of path, from objdump. */
+static uint64_t malloc_call_in(const char *path, const char *fn)
+{
+	char cmd[PATH_MAX + 64], line[1024];
+	uint64_t start, size, addr, found = 0;
+	FILE *p;
+
+	start = nm_addr(path, fn, &size);
+	snprintf(cmd, sizeof(cmd), "objdump -d --no-show-raw-insn '%s'", path);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	while (fgets(line, sizeof(line), p))
+		if (sscanf(line, " %" SCNx64 ":", &addr) == 1 && addr >= start &&
+		    addr < start + size && strstr(line, "call") && strstr(line, "<malloc"))
+			found = addr;
+	pclose(p);
+	cr_assert_neq(found, 0, "no call to malloc in %s", fn);
+	return found;
+}
+
+static void check_level(const struct sym_frame *f, uint64_t addr, const char *path,
+			const char *sym, bool inlined, const char *mark)
+{
+	cr_assert_eq(f->ip, addr);
+	cr_assert_str_eq(f->module, path);
+	cr_assert_eq(f->module_offset, addr);
+	cr_assert_not_null(f->symbol, "%s: no name", sym);
+	cr_assert_str_eq(f->symbol, sym);
+	cr_assert_eq(f->inlined, inlined, "%s: inlined %d", sym, f->inlined);
+	cr_assert_str_eq(base_name(f->file), "symfix_inline.c", "%s: file %s", sym, f->file);
+	cr_assert_eq(f->line, mark_line("symfix_inline.c", mark), "%s: line %d", sym, f->line);
+}
+
+static bool same_frame(const struct sym_frame *a, const struct sym_frame *b)
+{
+	/* strings are the symbolizer's: the same lookup gives the same pointers */
+	return a->ip == b->ip && a->module == b->module && a->module_offset == b->module_offset &&
+	       a->symbol == b->symbol && a->sym_offset == b->sym_offset && a->file == b->file &&
+	       a->line == b->line && a->inlined == b->inlined;
+}
+
+Test(symbolize, inline_chain)
+{
+	struct symbolizer *s = new_offline(NULL);
+	const char *path = fix("symfix_inline");
+	uint64_t addr = malloc_call_in(path, "inline_root");
+	struct sym_frame f[SYM_MAX_CHAIN], one, again[SYM_MAX_CHAIN];
+	size_t nr, nr2;
+
+	cr_assert_eq(symbolizer__resolve_file_chain(s, path, addr, f, SYM_MAX_CHAIN, &nr), 0);
+	cr_assert_eq(nr, 3, "frames: %zu", nr);
+	check_level(&f[0], addr, path, "inner_alloc", true, "inner_call");
+	cr_assert_eq(f[0].sym_offset, 0);
+	check_level(&f[1], addr, path, "outer_alloc", true, "outer_call");
+	check_level(&f[2], addr, path, "inline_root", false, "root_call");
+	cr_assert_eq(f[2].sym_offset, addr - nm_addr(path, "inline_root", NULL));
+
+	/* one frame: the real function with the line table's line */
+	cr_assert_eq(symbolizer__resolve_file(s, path, addr, &one), 0);
+	cr_assert_str_eq(one.symbol, "inline_root");
+	cr_assert_eq(one.sym_offset, f[2].sym_offset);
+	cr_assert_not(one.inlined);
+	cr_assert_eq(one.line, mark_line("symfix_inline.c", "inner_call"));
+
+	/* cached: the same frames, the same strings */
+	cr_assert_eq(symbolizer__resolve_file_chain(s, path, addr, again, SYM_MAX_CHAIN, &nr2), 0);
+	cr_assert_eq(nr2, nr);
+	for (size_t k = 0; k < nr; k++)
+		cr_assert(same_frame(&again[k], &f[k]), "frame %zu", k);
+
+	/* fewer slots: the outermost frames */
+	cr_assert_eq(symbolizer__resolve_file_chain(s, path, addr, again, 2, &nr2), 0);
+	cr_assert_eq(nr2, 2);
+	cr_assert(same_frame(&again[0], &f[1]) && same_frame(&again[1], &f[2]));
+	cr_assert_eq(symbolizer__resolve_file_chain(s, path, addr, again, 1, &nr2), 0);
+	cr_assert_eq(nr2, 1);
+	cr_assert(same_frame(&again[0], &f[2]));
+	cr_assert_eq(symbolizer__resolve_file_chain(s, path, addr, again, 0, &nr2), -EINVAL);
+	cr_assert_eq(nr2, 0);
+	symbolizer__free(s);
+}
+
+/* Nothing inlined: one frame, what symbolizer__resolve gives. */
+Test(symbolize, chain_without_inlining)
+{
+	static const char *const fns[] = { "leaf_alloc", "mid", "main" };
+	struct symbolizer *s = new_offline(NULL);
+	const char *path = fix("symfix_inline");
+	uint64_t addr = malloc_call_in(path, "plain_alloc");
+	struct sym_frame f[SYM_MAX_CHAIN], one;
+	size_t nr, i;
+
+	cr_assert_eq(symbolizer__resolve_file_chain(s, path, addr, f, SYM_MAX_CHAIN, &nr), 0);
+	cr_assert_eq(nr, 1, "frames: %zu", nr);
+	check_level(&f[0], addr, path, "plain_alloc", false, "plain_call");
+	cr_assert_eq(symbolizer__resolve_file(s, path, addr, &one), 0);
+	cr_assert(same_frame(&one, &f[0]));
+
+	/* -O0: every address of the chain fixture is one frame */
+	path = fix("symfix_pie");
+	for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		addr = nm_addr(path, fns[i], NULL) + 4;
+		cr_assert_eq(symbolizer__resolve_file_chain(s, path, addr, f, SYM_MAX_CHAIN, &nr),
+			     0);
+		cr_assert_eq(nr, 1, "%s: frames: %zu", fns[i], nr);
+		cr_assert_eq(symbolizer__resolve_file(s, path, addr, &one), 0);
+		cr_assert(same_frame(&one, &f[0]), "%s", fns[i]);
+	}
+	/* no DWARF at all (stripped, no debug file found): one frame */
+	cr_assert_eq(symbolizer__resolve_file_chain(s, fix("symfix_mini_nodata"), 0x1000, f,
+						    SYM_MAX_CHAIN, &nr),
+		     0);
+	cr_assert_eq(nr, 1);
+	cr_assert_not(f[0].inlined);
+	symbolizer__free(s);
+}
+
+/* 20 inlined levels: the outermost SYM_MAX_INLINED, each with its call line. */
+Test(symbolize, inline_chain_is_bounded)
+{
+	struct symbolizer *s = new_offline(NULL);
+	const char *path = fix("symfix_inline");
+	uint64_t addr = malloc_call_in(path, "deep_root");
+	struct sym_frame f[SYM_MAX_CHAIN + 4];
+	char name[32];
+	size_t nr, k;
+
+	cr_assert_eq(SYM_MAX_INLINED, 16);
+	cr_assert_eq(symbolizer__resolve_file_chain(s, path, addr, f, SYM_MAX_CHAIN + 4, &nr), 0);
+	cr_assert_eq(nr, SYM_MAX_CHAIN, "frames: %zu", nr);
+	/* deep0..deep3 are dropped: deep4 is innermost, at its call of deep3 */
+	for (k = 0; k < SYM_MAX_INLINED; k++) {
+		snprintf(name, sizeof(name), "deep%zu", k + 4);
+		check_level(&f[k], addr, path, name, true, name);
+	}
+	check_level(&f[SYM_MAX_INLINED], addr, path, "deep_root", false, "deep_root");
+	symbolizer__free(s);
+}
+
 Test(symbolize, shared_library_file)
 {
 	struct symbolizer *s = new_offline(NULL);
@@ -865,17 +1006,18 @@ Test(symbolize, corrupted_files, .timeout = 60)
 {
 	/* the last is the debug file; C++ names feed the demangler */
 	const char *srcs[] = { "symfix_pie", "libsymfix.so", "symfix_nopie", "symfix_dlsub",
-			       "symfix_cxx", "symfix_mini", NULL };
+			       "symfix_cxx", "symfix_mini", "symfix_inline", NULL };
 	const char *dbg_rel = "usr/lib/debug/.build-id/5e/b01d00000000000000000000000000000000a1.debug";
 	char dir[] = "/tmp/ttbpf-symfix-fuzz-XXXXXX", path[PATH_MAX], dbg[PATH_MAX],
 	     cmd[3 * PATH_MAX];
 	enum { KINDS = sizeof(srcs) / sizeof(srcs[0]), DBG = KINDS - 1 };
 	unsigned char *orig[KINDS], *buf;
 	size_t len[KINDS], n, maxlen = 0, k;
-	int i, err, which, named = 0, lined = 0;
-	uint64_t addrs[4];
+	int i, err, which, named = 0, lined = 0, chained = 0;
+	uint64_t addrs[5];
 	struct symbolizer *s;
-	struct sym_frame f;
+	struct sym_frame f, chain[SYM_MAX_CHAIN];
+	size_t nr, c;
 
 	if (access(fix("symfix_cxx"), F_OK)) /* also: fixtures were built, before mkdtemp */
 		srcs[4] = "symfix_pie";
@@ -896,6 +1038,7 @@ Test(symbolize, corrupted_files, .timeout = 60)
 	addrs[0] = nm_addr(fix("symfix_pie"), "leaf_alloc", NULL);
 	addrs[1] = nm_addr(fix("symfix_pie"), "main", NULL) + 7;
 	addrs[2] = nm_addr(fix("libsymfix.so"), "symfix_lib_alloc", NULL) + 3;
+	addrs[4] = malloc_call_in(fix("symfix_inline"), "deep_root");
 
 	for (i = 0; i < 2000; i++) {
 		which = i % KINDS;
@@ -911,7 +1054,7 @@ Test(symbolize, corrupted_files, .timeout = 60)
 		cr_assert_eq(symbolizer__new(&s, 0), 0);
 		symbolizer__set_debug_root(s, dir);
 		addrs[3] = rnd() % 0x3000;
-		for (k = 0; k < 4; k++) {
+		for (k = 0; k < 5; k++) {
 			err = symbolizer__resolve_file(s, path, addrs[k], &f);
 			cr_assert(err == 0 || err == -ENOEXEC, "iteration %d: %d", i, err);
 			/* touch every string, for the sanitizers */
@@ -921,6 +1064,19 @@ Test(symbolize, corrupted_files, .timeout = 60)
 				cr_assert_lt(strlen(f.file), 1 << 16);
 			named += f.symbol != NULL;
 			lined += f.line != 0;
+			/* and the inline chains, through DWARF that may be broken */
+			err = symbolizer__resolve_file_chain(s, path, addrs[k], chain,
+							     SYM_MAX_CHAIN, &nr);
+			cr_assert(err == 0 || err == -ENOEXEC, "iteration %d: %d", i, err);
+			cr_assert(nr >= 1 && nr <= SYM_MAX_CHAIN, "iteration %d: %zu", i, nr);
+			for (c = 0; c < nr; c++) {
+				if (chain[c].symbol)
+					cr_assert_lt(strlen(chain[c].symbol), 1 << 16);
+				if (chain[c].file)
+					cr_assert_lt(strlen(chain[c].file), 1 << 16);
+				cr_assert_eq(chain[c].inlined, c + 1 < nr);
+			}
+			chained += nr > 1;
 		}
 		symbolizer__free(s);
 		if (which != DBG)
@@ -930,11 +1086,12 @@ Test(symbolize, corrupted_files, .timeout = 60)
 	for (k = 0; k < KINDS; k++)
 		free(orig[k]);
 	rm_tree(dir);
-	cr_log_info("corrupted_files: %d lookups named, %d with a line, of %d", named, lined,
-		    2000 * 4);
+	cr_log_info("corrupted_files: %d lookups named, %d with a line, %d inlined, of %d", named,
+		    lined, chained, 2000 * 5);
 	/* most corruptions leave something to parse: the deep paths ran */
 	cr_assert_gt(named, 500);
 	cr_assert_gt(lined, 100);
+	cr_assert_gt(chained, 20);
 }
 
 /* ---- MiniDebugInfo (.gnu_debugdata) -------------------------------------- */
