@@ -16,21 +16,36 @@ struct callsites {
 	size_t stack_cnt;
 };
 
-int callsites__frame(struct callsites *cs, uint64_t ip, struct sym_frame *out)
+int callsites__frames(struct callsites *cs, uint64_t ip, struct sym_frame *out, size_t cap,
+		      size_t *nr)
 {
+	size_t k;
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	out->ip = ip;
+	*nr = 1;
 	if (!cs->sym || !ip)
 		return -ENOENT;
 	/* a return address: the call is the instruction before it */
-	err = symbolizer__resolve(cs->sym, ip - 1, out);
-	out->ip = ip;
-	if (out->symbol)
-		out->sym_offset++;
-	if (out->module)
-		out->module_offset++;
+	err = symbolizer__resolve_chain(cs->sym, ip - 1, out, cap, nr);
+	for (k = 0; k < *nr; k++) {
+		out[k].ip = ip;
+		if (out[k].symbol && !out[k].inlined)
+			out[k].sym_offset++;
+		if (out[k].module)
+			out[k].module_offset++;
+	}
+	return err;
+}
+
+int callsites__frame(struct callsites *cs, uint64_t ip, struct sym_frame *out)
+{
+	struct sym_frame chain[SYM_MAX_CHAIN];
+	size_t nr;
+	int err = callsites__frames(cs, ip, chain, SYM_MAX_CHAIN, &nr);
+
+	*out = chain[0];
 	return err;
 }
 

@@ -17,6 +17,8 @@ static void put_name(FILE *f, const char *s)
 	}
 }
 
+/* Inlined frames end in "_[i]", the annotation of stackcollapse-perf.pl
+ * --inline that flamegraph.pl (--color=java) and inferno know. */
 static void put_frame(FILE *f, const struct sym_frame *fr)
 {
 	const char *mod;
@@ -30,12 +32,15 @@ static void put_frame(FILE *f, const struct sym_frame *fr)
 	} else {
 		fprintf(f, "0x%llx", (unsigned long long)fr->ip);
 	}
+	if (fr->inlined)
+		fputs("_[i]", f);
 }
 
 int report_folded__emit(FILE *f, const struct model *m, enum folded_weight weight)
 {
 	size_t n = m->stacks ? stacks__count(m->stacks) : 0, i;
-	struct sym_frame fr;
+	struct sym_frame fr[SYM_MAX_CHAIN];
+	size_t nr, j;
 	uint32_t k;
 
 	for (i = 1; i <= n; i++) {
@@ -51,11 +56,15 @@ int report_folded__emit(FILE *f, const struct model *m, enum folded_weight weigh
 			fputs("[partial stack];", f);
 		else if (st->end == TT_STACK_END_DEPTH)
 			fputs("[depth limit];", f);
+		/* root first: each address's frames outermost first, the
+		 * function its calls were inlined into, then those calls */
 		for (k = st->nr; k-- > 0;) {
-			callsites__frame(m->sites, st->ips[k], &fr);
-			put_frame(f, &fr);
-			if (k)
-				fputc(';', f);
+			callsites__frames(m->sites, st->ips[k], fr, SYM_MAX_CHAIN, &nr);
+			for (j = nr; j-- > 0;) {
+				put_frame(f, &fr[j]);
+				if (k || j)
+					fputc(';', f);
+			}
 		}
 		fprintf(f, " %llu\n", (unsigned long long)w);
 	}

@@ -20,6 +20,9 @@ static void put_site(FILE *f, const struct callsite *c)
 		return;
 	}
 	fprintf(f, "%s", c->frame.symbol ? c->frame.symbol : "??");
+	/* the call site is the innermost frame: an inlined function's, maybe */
+	if (c->frame.inlined)
+		fprintf(f, " [inlined]");
 	if (c->frame.file)
 		fprintf(f, " (%s:%d)", c->frame.file, c->frame.line);
 }
