@@ -10,6 +10,7 @@ PKGS=(
 	libcairo2-dev fonts-dejavu-core         # dashboard (issue 5)
 	libcriterion-dev libjansson-dev         # unit tests; JSON parsing in tests
 	bpftrace valgrind python3 sqlite3       # independent references in tests
+	linux-perf libsqlite3-dev               # perf's DWARF unwinder as a reference; the libsqlite3 fixture
 	libjemalloc2                            # --lib with another allocator, in tests
 	libclang-rt-14-dev                      # libFuzzer for make fuzz
 	binutils systemtap-sdt-dev xz-utils     # readelf, objcopy; <sys/sdt.h>; xz for MiniDebugInfo fixtures
