@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Overhead and throughput of ttbpf, against an untraced run, a bpftrace script
 # probing the same functions and (when there is one: see MEMLEAK) bcc's
-# libbpf-tools memleak. Prints numbers and asserts nothing: it exits non-zero
+# libbpf-tools memleak; and, on code without frame pointers (libsqlite3), the
+# DWARF unwinder against --unwind fp and bpftrace. Prints numbers and asserts nothing: it exits non-zero
 # only when something is broken (a run failed, a tool is missing). Needs root.
 # What each row means and how ns/pair is computed: tests/bench/README.md.
 #
@@ -14,6 +15,8 @@
 #   BENCH_SCALE=F    multiply every workload's size by F (default 1)
 #   BENCH_EXPORT_RUNS=N  runs of the export benchmark (default 1; 0: none)
 #   BENCH_LIVE_BLOCKS=N  blocks the export benchmark keeps live (default 1000000)
+#   TTBPF=PATH       the ttbpf to measure (default build/ttbpf)
+#   BENCH_OUT=DIR    where workloads and logs go (default build/bench)
 #   MEMLEAK=PATH     the libbpf-tools memleak to run (default: build/memleak/memleak
 #                    if scripts/build-memleak.sh made it, as make bench does;
 #                    MEMLEAK= with no value: no memleak row)
@@ -34,10 +37,10 @@ EXPORT_RUNS=${BENCH_EXPORT_RUNS:-1}
 [[ $SCALE =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] || die "BENCH_SCALE must be a positive number, not '$SCALE'"
 scaled() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s); print (v < 1 ? 1 : v) }'; }
 
-TTBPF=build/ttbpf
+TTBPF=${TTBPF:-build/ttbpf}
 [ -x "$TTBPF" ] || die "$TTBPF is not built: run make (or sudo make bench)"
 SRC=tests/bench
-OUT=build/bench
+OUT=${BENCH_OUT:-build/bench}
 LOGS=$OUT/runs
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3 || true)
@@ -55,6 +58,16 @@ done
 cc -O2 -fno-omit-frame-pointer -pthread -Wall -Iinclude -o "$OUT/var_patterns" \
 	tests/fixtures/var_patterns.c || die "cannot build tests/fixtures/var_patterns.c"
 VAR_ITERS=$(scaled 2000000)
+# the FP-less workload: the e2e fixture that drives libsqlite3, built as in
+# tests/fixtures/sqlite_drive.mk (-O2 -g, no frame pointers)
+NOFP_ROWS=$(scaled 3000)
+NOFP=
+if [ -f /usr/include/sqlite3.h ]; then
+	cc -O2 -g -Wall -Wextra -Wno-unused-parameter -o "$OUT/sqlite_drive" \
+		tests/fixtures/sqlite_drive/sqlite_drive.c -lsqlite3 ||
+		die "cannot build tests/fixtures/sqlite_drive/sqlite_drive.c"
+	NOFP=$OUT/sqlite_drive
+fi
 
 LOOP1_PAIRS=$(scaled 100000)
 LOOP2_PAIRS=$(scaled 50000)
@@ -82,12 +95,31 @@ else
 	CMD[sqlite]="$SQLITE -batch -init $OUT/sqlite.sql :memory:"
 	DESC[sqlite]="sqlite3: $SQL_ROWS-row table built, indexed, searched, sorted; ns/pair = statement wall time / pairs counted by ttbpf"
 fi
+if [ -z "$NOFP" ]; then
+	note "no /usr/include/sqlite3.h: no sqlite_nofp workload (scripts/install-deps.sh installs libsqlite3-dev)"
+else
+	WORKLOADS+=(sqlite_nofp)
+	CMD[sqlite_nofp]="$NOFP $NOFP_ROWS"
+	DESC[sqlite_nofp]="sqlite_drive $NOFP_ROWS (-O2, no frame pointers, libsqlite3): insert, index, look up, sort; ns/call = the program's work_ns / allocating calls counted by ttbpf"
+fi
 
 declare -A SKIP
-TOOLS=(untraced ttbpf ttbpf_agg bpftrace memleak)
+TOOLS=(untraced ttbpf ttbpf_agg ttbpf_fp bpftrace memleak)
 if ! "$TTBPF" --help 2>&1 | grep -qE '(^|[[:space:],])--aggregate([[:space:]=,]|$)'; then
-	SKIP[ttbpf_agg]="build/ttbpf --help lists no --aggregate option"
+	SKIP[ttbpf_agg]="$TTBPF --help lists no --aggregate option"
 fi
+if ! "$TTBPF" --help 2>&1 | grep -qE '(^|[[:space:],])--unwind([[:space:]=,]|$)'; then
+	SKIP[ttbpf_fp]="$TTBPF --help lists no --unwind option"
+fi
+# which tools run on which workload: --unwind fp only where frame pointers
+# are missing; the FP-less workload compares the unwinders and bpftrace only
+applies() { # workload tool
+	case $1/$2 in
+	sqlite_nofp/untraced | sqlite_nofp/ttbpf | sqlite_nofp/ttbpf_fp | sqlite_nofp/bpftrace) return 0 ;;
+	sqlite_nofp/* | */ttbpf_fp) return 1 ;;
+	esac
+	return 0
+}
 if ! command -v bpftrace > /dev/null; then
 	SKIP[bpftrace]="bpftrace is not installed (scripts/install-deps.sh installs it)"
 fi
@@ -114,6 +146,7 @@ declare -A LABEL=(
 	[untraced]="untraced"
 	[ttbpf]="ttbpf (default, stacks)"
 	[ttbpf_agg]="ttbpf --aggregate"
+	[ttbpf_fp]="ttbpf --unwind fp"
 	[bpftrace]="bpftrace malloc_free.bt"
 	[memleak]="libbpf-tools memleak"
 )
@@ -138,6 +171,12 @@ run_ttbpf() {
 run_ttbpf_agg() {
 	local log=$1; shift
 	"$OUT/selfusage" "$log.usage" "$TTBPF" -q --aggregate -j "$log.json" -- "$@" \
+		> "$log.out" 2> "$log.err" < /dev/null
+}
+
+run_ttbpf_fp() {
+	local log=$1; shift
+	"$OUT/selfusage" "$log.usage" "$TTBPF" -q --unwind fp -j "$log.json" -- "$@" \
 		> "$log.out" 2> "$log.err" < /dev/null
 }
 
@@ -216,6 +255,20 @@ if f is not None:
     print("free_calls", fc)
     if a is not None:
         print("pairs", (a + fc) / 2)
+# stacks: the share of allocations whose stack ends "root" at _start, and the
+# median depth (frames), each allocation counted once
+stacks = [(s.get("allocations", 0), s) for s in j.get("stacks", [])]
+total = sum(n for n, _ in stacks)
+if total:
+    root = sum(n for n, s in stacks if s.get("end") == "root" and s.get("frames")
+               and s["frames"][-1].get("symbol") == "_start")
+    print("root_pct", round(100.0 * root / total, 2))
+    seen, want = 0, (total - 1) // 2
+    for n, s in sorted(stacks, key=lambda x: len(x[1].get("frames", []))):
+        seen += n
+        if seen > want:
+            print("median_depth", len(s.get("frames", [])))
+            break
 PYEOF
 }
 
@@ -225,6 +278,7 @@ measure() {
 	local w=$1 f=$2
 	case $w in
 	sqlite) awk '/^Run Time: real/ { s += $4; n++ } END { if (n) printf "%.3f\n", s }' "$f" ;;
+	sqlite_nofp) awk '$1 == "work_ns" { print $2 }' "$f" | tail -n 1 ;;
 	*) awk '$1 == "ns_per_pair" { print $2 }' "$f" | tail -n 1 ;;
 	esac
 }
@@ -237,6 +291,7 @@ for ((r = 1; r <= RUNS; r++)); do
 	for w in "${WORKLOADS[@]}"; do
 		for t in "${TOOLS[@]}"; do
 			[ -z "${SKIP[$t]:-}" ] || continue
+			applies "$w" "$t" || continue
 			log=$LOGS/$w.$t.$r
 			read -r -a argv <<< "${CMD[$w]}"
 			t0=$EPOCHREALTIME
@@ -287,6 +342,8 @@ v_aggregate_only() { stat_of "$1" aggregate_only; }
 v_pairs() { stat_of "$1" pairs; }
 v_allocs() { stat_of "$1" allocations; }
 v_free_calls() { stat_of "$1" free_calls; }
+v_root_pct() { stat_of "$1" root_pct; }
+v_median_depth() { stat_of "$1" median_depth; }
 v_rss_kb() { awk '$1 == "peak_rss_kb" { print $2 }' "$1.usage" 2> /dev/null; }
 v_cpu_user() { awk '$1 == "user_ms" { print $2 }' "$1.usage" 2> /dev/null; }
 v_cpu_sys() { awk '$1 == "sys_ms" { print $2 }' "$1.usage" 2> /dev/null; }
@@ -310,26 +367,37 @@ for w in "${WORKLOADS[@]}"; do
 	echo "== $w: ${DESC[$w]}"
 	declare -A NS=()
 	pairs=""
+	unit=ns/pair
 	if [ "$w" = sqlite ]; then
 		pairs=$(values "$w" ttbpf v_pairs | median)
 		if [ "$pairs" = "-" ] || [ "$pairs" = 0 ]; then
 			echo "   (no ttbpf run succeeded: no pair count, no ns/pair)"
 		fi
+	elif [ "$w" = sqlite_nofp ]; then
+		# the divisor is allocating calls, not pairs; scale: work_ns is in ns
+		unit=ns/call
+		pairs=$(values "$w" ttbpf v_allocs | median)
+		if [ "$pairs" = "-" ] || [ "$pairs" = 0 ]; then
+			echo "   (no ttbpf run succeeded: no allocation count, no ns/call)"
+		fi
 	fi
 	for t in "${TOOLS[@]}"; do
 		[ -z "${SKIP[$t]:-}" ] || continue
+		applies "$w" "$t" || continue
 		m=$(values "$w" "$t" measure | median)
-		if [ "$w" = sqlite ] && [ "$m" != "-" ]; then
-			if [ -n "$pairs" ] && [ "$pairs" != "-" ] && [ "$pairs" != 0 ]; then
-				m=$(awk -v s="$m" -v p="$pairs" 'BEGIN { print s * 1e9 / p }')
+		if [ -n "$pairs" ] && [ "$m" != "-" ]; then
+			if [ "$pairs" != "-" ] && [ "$pairs" != 0 ]; then
+				m=$(awk -v s="$m" -v p="$pairs" -v f="$([ "$w" = sqlite ] && echo 1e9 || echo 1)" \
+					'BEGIN { print s * f / p }')
 			else
 				m="-"
 			fi
 		fi
 		NS[$t]=$m
 	done
-	printf '   %-26s %10s %10s %11s %9s %8s   %s\n' tool ns/pair +ns/pair "x untraced" "x ttbpf" "cmd s" "runs (ns/pair, or statement s for sqlite)"
+	printf '   %-26s %10s %10s %11s %9s %8s   %s\n' tool "$unit" "+$unit" "x untraced" "x ttbpf" "cmd s" "runs (ns/pair, or statement s for sqlite, work ns for sqlite_nofp)"
 	for t in "${TOOLS[@]}"; do
+		applies "$w" "$t" || continue
 		if [ -n "${SKIP[$t]:-}" ]; then
 			printf '   %-26s skipped: %s\n' "${LABEL[$t]}" "${SKIP[$t]}"
 			continue
@@ -350,8 +418,22 @@ for w in "${WORKLOADS[@]}"; do
 	if [ "$w" = sqlite ] && [ -n "$pairs" ] && [ "$pairs" != "-" ]; then
 		printf '   pairs: %s per run, (allocating calls + free calls) / 2 from ttbpf'"'"'s JSON (median)\n' "$pairs"
 	fi
-	for t in ttbpf ttbpf_agg; do
+	if [ "$w" = sqlite_nofp ]; then
+		printf '   allocating calls: %s per run, from ttbpf'"'"'s JSON (median)\n' "$pairs"
+		awk -v d="${NS[ttbpf]:--}" -v b="${NS[bpftrace]:--}" -v f="${NS[ttbpf_fp]:--}" 'BEGIN {
+			r1 = (d == "-" || b == "-" || b == 0) ? "-" : sprintf("%.2f", d / b)
+			r2 = (d == "-" || f == "-" || f == 0) ? "-" : sprintf("%.2f", d / f)
+			printf "   ratios: ttbpf (dwarf) / bpftrace %s, ttbpf (dwarf) / ttbpf --unwind fp %s\n", r1, r2
+		}'
+		for t in ttbpf ttbpf_fp; do
+			[ -z "${SKIP[$t]:-}" ] || continue
+			printf '   %s stacks: %s%% of allocations end "root" at _start, median depth %s frames (medians of runs)\n' \
+				"${LABEL[$t]}" "$(values "$w" "$t" v_root_pct | median)" "$(values "$w" "$t" v_median_depth | median)"
+		done
+	fi
+	for t in ttbpf ttbpf_agg ttbpf_fp; do
 		[ -z "${SKIP[$t]:-}" ] || continue
+		applies "$w" "$t" || continue
 		rps=$(values "$w" "$t" v_records_per_s | median)
 		if [ "$(values "$w" "$t" v_aggregate_only | maxof)" = 1 ]; then
 			rps="no records (figures kept in the kernel), so 0"
