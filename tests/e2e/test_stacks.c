@@ -8,8 +8,9 @@
  * in the sources). Three builds of it: PIE, -no-pie, and one linked to a
  * shared library of its own. Also --stack-depth, --folded and attach mode.
  *
- * glibc is built without frame pointers: a walk ends after main at
- * __libc_start_call_main, whose caller's frame pointer is garbage: "cut".
+ * By default stacks are walked with the files' unwind tables and reach the
+ * executable's _start ("root"); with --unwind fp, glibc's missing frame
+ * pointers cut the walk after main at __libc_start_call_main ("cut").
  */
 #include <ftw.h>
 #include "e2e.h"
@@ -112,6 +113,18 @@ static const char *describe(json_t *stack)
 	return buf;
 }
 
+/* Return addresses in a stack: its frames but those of inlined calls (which
+ * share their address's ip; libc's, with its debug info installed). */
+static size_t addresses(json_t *stack)
+{
+	json_t *f;
+	size_t i, n = 0;
+
+	json_array_foreach(json_object_get(stack, "frames"), i, f)
+		n += !json_is_true(json_object_get(f, "inlined"));
+	return n;
+}
+
 static json_t *stack_by_id(json_t *j, long long id)
 {
 	json_t *stacks = json_object_get(j, "stacks"), *s;
@@ -193,9 +206,15 @@ static void check_frames(json_t *stack, const struct want *w, size_t n)
 	}
 }
 
+/* --unwind fp: the tests that walk frame pointers say so */
+static bool fp_walk;
+
 /*
- * After main: libc's __libc_start_call_main, then glibc's missing frame
- * pointers cut the walk.
+ * After main, libc's start code. Walking unwind tables (the default): its
+ * __libc_start_call_main and __libc_start_main, then the executable's
+ * _start, whose CFI marks the return address undefined: "root". Walking
+ * frame pointers: glibc has none, so the walk is cut right after
+ * __libc_start_call_main.
  */
 static void check_tail(json_t *stack, size_t n)
 {
@@ -203,15 +222,24 @@ static void check_tail(json_t *stack, size_t n)
 	const char *end = jstr(stack, "end");
 	size_t i;
 
-	cr_expect(end && (!strcmp(end, "cut") || !strcmp(end, "root")), "stack %s", describe(stack));
-	/* what happens with Debian's glibc: the walk is cut right after it */
-	cr_expect_str_eq(nz(end), "cut", "stack %s", describe(stack));
-	cr_expect_eq(json_array_size(frames), n + 1, "stack %s", describe(stack));
+	if (fp_walk) {
+		cr_expect_str_eq(nz(end), "cut", "stack %s", describe(stack));
+		cr_expect_eq(json_array_size(frames), n + 1, "stack %s", describe(stack));
+	} else {
+		cr_expect_str_eq(nz(end), "root", "stack %s", describe(stack));
+		cr_expect_eq(json_array_size(frames), n + 3, "stack %s", describe(stack));
+		cr_expect_str_eq(nz(jstr(json_array_get(frames, n + 1), "symbol")),
+				 "__libc_start_main", "stack %s", describe(stack));
+		f = json_array_get(frames, n + 2);
+		cr_expect_str_eq(nz(jstr(f, "symbol")), "_start", "stack %s", describe(stack));
+		cr_expect(!strstr(nz(jstr(f, "module")), "/libc.so"), "_start of %s is in libc",
+			  describe(stack));
+	}
 	f = json_array_get(frames, n);
 	cr_expect_str_eq(nz(jstr(f, "symbol")), "__libc_start_call_main",
 			 "stack %s", describe(stack));
 	json_array_foreach(frames, i, f)
-		if (i >= n)
+		if (i >= n && i < n + 2)
 			cr_expect(strstr(jstr(f, "module") ? jstr(f, "module") : "", "/libc.so"),
 				  "frame %zu of %s is not in libc", i, describe(stack));
 }
@@ -358,12 +386,12 @@ static json_t *launch(struct proc *tt, const char *fixture, char *const *opts, c
 
 static void check_launch(const char *fixture, bool with_lib)
 {
-	char *fx_args[] = { "-s", STAY_MS, NULL };
+	char *fx_args[] = { "-s", STAY_MS, NULL }, *fp_opts[] = { "--unwind", "fp", NULL };
 	struct proc tt;
 	json_t *j;
 
 	setup_dir();
-	j = launch(&tt, fixture, NULL, fx_args);
+	j = launch(&tt, fixture, fp_walk ? fp_opts : NULL, fx_args);
 	check_chains(j, tt.out, fixture, with_lib);
 	json_decref(j);
 	proc_free(&tt);
@@ -373,6 +401,19 @@ static void check_launch(const char *fixture, bool with_lib)
 Test(stacks, pie_call_chains, .timeout = 120)
 {
 	check_launch("callchain", false);
+}
+
+/* frame pointers only: the same chains up to glibc's start code */
+Test(stacks, pie_call_chains_fp, .timeout = 120)
+{
+	fp_walk = true;
+	check_launch("callchain", false);
+}
+
+Test(stacks, shared_library_call_chains_fp, .timeout = 120)
+{
+	fp_walk = true;
+	check_launch("callchain_lib", true);
 }
 
 Test(stacks, nopie_call_chains, .timeout = 120)
@@ -517,9 +558,9 @@ Test(stacks, depth_two, .timeout = 120)
 	stacks = json_object_get(j, "stacks");
 	cr_assert(json_is_array(stacks) && json_array_size(stacks) > 0);
 	json_array_foreach(stacks, i, st) {
-		size_t nr = json_array_size(json_object_get(st, "frames"));
+		size_t nr = addresses(st);
 
-		cr_expect(nr >= 1 && nr <= 2, "stack %s: %zu frames", describe(st), nr);
+		cr_expect(nr >= 1 && nr <= 2, "stack %s: %zu addresses", describe(st), nr);
 		if (nr == 2)
 			cr_expect_str_eq(nz(jstr(st, "end")), "depth", "stack %s", describe(st));
 		else
@@ -609,8 +650,9 @@ static long long read_folded(const char *path, long long *leaf)
 		if (ends_with(line, ";main;mid;leaf_alloc")) {
 			cr_assert_eq(*leaf, -1, "two lines for main;mid;leaf_alloc");
 			*leaf = w;
-			/* the walk was cut after __libc_start_call_main: said so */
-			cr_expect(!strncmp(line, "[partial stack];", 16), "line %d: %s", lines, line);
+			/* the whole stack, from the executable's entry */
+			cr_expect_str_eq(line, "_start;__libc_start_main;__libc_start_call_main;"
+					       "main;mid;leaf_alloc", "line %d", lines);
 		}
 		for (tok = strtok_r(line, ";", &save); tok; tok = strtok_r(NULL, ";", &save))
 			cr_assert(*tok, "line %d: empty frame", lines);
