@@ -249,6 +249,37 @@ struct {
 	__type(value, __u32);
 } unw_hold SEC(".maps");
 
+/*
+ * Executable mappings the process's walks have found, kept in its main
+ * thread's storage for all its threads. bpf_find_vma only try-locks the
+ * process's mmap lock, and fails while another thread maps or unmaps (glibc
+ * growing an arena, a large block) or khugepaged collapses pages: a stack
+ * then goes on with the mapping found here, if one holds the address. Only
+ * then: a mapping replaced by another file at the very same range would be
+ * read with the wrong table. An entry is written only when a mapping is new
+ * to the cache (a few times per process), so a reader racing a writer is
+ * rare; the key it reads must still name a loaded table.
+ */
+#define UNW_VMA_CACHE 8
+
+struct unw_vma {
+	__u64 start, end, file_off;
+	struct tt_unw_mod_key key;
+	__u32 is_file, pad;
+};
+
+struct unw_vma_cache {
+	struct unw_vma v[UNW_VMA_CACHE];
+	__u32 next;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct unw_vma_cache);
+} unw_vmas SEC(".maps");
+
 #define UNW_MOD_NONE 0	   /* no mapping looked up yet */
 #define UNW_MOD_TABLE 1	   /* rows [first, first + count) */
 #define UNW_MOD_FP 2	   /* no CFI, or not a file: walk by frame pointer */
@@ -288,6 +319,51 @@ static long unw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, str
 	return 0;
 }
 
+static __always_inline void unw_vma_remember(struct task_struct *task, const struct unw_state *st)
+{
+	struct unw_vma_cache *c;
+	struct unw_vma *v;
+	__u32 i;
+
+	if (!st->is_file)
+		return;
+	c = bpf_task_storage_get(&unw_vmas, task->group_leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c)
+		return;
+	for (i = 0; i < UNW_VMA_CACHE; i++)
+		if (c->v[i].start == st->vm_start && c->v[i].end == st->vm_end)
+			return;
+	v = &c->v[c->next % UNW_VMA_CACHE];
+	v->start = st->vm_start;
+	v->end = st->vm_end;
+	v->file_off = st->file_off;
+	v->key = st->key;
+	v->is_file = st->is_file;
+	c->next++;
+}
+
+static __always_inline bool unw_vma_recall(struct task_struct *task, struct unw_state *st, __u64 pc)
+{
+	struct unw_vma_cache *c = bpf_task_storage_get(&unw_vmas, task->group_leader, 0, 0);
+	__u32 i;
+
+	if (!c)
+		return false;
+	for (i = 0; i < UNW_VMA_CACHE; i++) {
+		struct unw_vma *v = &c->v[i];
+
+		if (pc >= v->start && pc < v->end && bpf_map_lookup_elem(&unw_mods, &v->key)) {
+			st->vm_start = v->start;
+			st->vm_end = v->end;
+			st->file_off = v->file_off;
+			st->key = v->key;
+			st->is_file = v->is_file;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The module of st->ip - 1, looked up again only when it leaves the mapping
  * looked up last. Returns false when the stack ends (st->end set). */
 static __always_inline bool unw_find_module(struct unw_state *st)
@@ -302,8 +378,13 @@ static __always_inline bool unw_find_module(struct unw_state *st)
 		return true;
 	st->vm_start = st->vm_end = 0;
 	err = bpf_find_vma(task, pc, unw_vma_cb, st, 0);
-	if (err) {
-		if (err == -16 /* EBUSY */)
+	if (!err)
+		unw_vma_remember(task, st);
+	else if (err != -16 /* EBUSY */ || !unw_vma_recall(task, st, pc))
+		goto fail;
+	if (!st->vm_end) {
+fail:
+		if (err == -16)
 			count(TT_CNT_UNW_VMA_BUSY);
 		st->mod = UNW_MOD_NONE;
 		st->end = TT_STACK_END_CUT; /* not in a mapping: garbage */
