@@ -406,12 +406,17 @@ Test(unwind, launch_dwarf_explicit, .timeout = 120)
 /*
  * -p on a running process: the same chains. The fixture stays before it
  * exits here too: libnofp_plugin.so is mapped after the attach, and this
- * test is about unwinding, not about late mappings of a process gone.
+ * test is about unwinding, not about late mappings of a process gone. A
+ * process ttbpf attached to without -f is not ptraced and cannot be held
+ * at its dynamic linker's hook: the library's table is loaded a few
+ * milliseconds after its dlopen, as the hook's record is read, and a stack
+ * through it before then ends "no-table" (docs/stacks.md). The fixture
+ * waits -d 300 ms after the dlopen.
  */
 Test(unwind, attach_exact_chains, .timeout = 120)
 {
 	char json[300], folded[300], pidbuf[16];
-	char *fx_argv[] = { (char *)e2e_fixture(EXE), "-w", "-s", STAY_MS, NULL };
+	char *fx_argv[] = { (char *)e2e_fixture(EXE), "-w", "-s", STAY_MS, "-d", "300", NULL };
 	char *tt_argv[] = { (char *)e2e_tool(), "-p", pidbuf, "--json", json, "--folded", folded, NULL };
 	struct proc fx, tt;
 	json_t *j;
