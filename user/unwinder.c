@@ -76,6 +76,20 @@ static __u32 kernel_dev(unsigned int major, unsigned int minor)
 	return (__u32)major << 20 | (minor & 0xfffff);
 }
 
+/*
+ * libelf on a file the target controls: its header checked against its size
+ * first, and read (ELF_C_READ), never mapped: a file truncated under us
+ * would be a SIGBUS.
+ */
+static Elf *elf_of(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) || !elf_syms__header_sane(fd, (uint64_t)st.st_size))
+		return NULL;
+	return elf_begin(fd, ELF_C_READ, NULL);
+}
+
 /* The executable PT_LOAD segments as the BPF side converts file offsets. */
 static int read_segments(int fd, __u64 base, struct tt_unw_mod *m)
 {
@@ -84,7 +98,7 @@ static int read_segments(int fd, __u64 base, struct tt_unw_mod *m)
 	Elf *elf;
 	int err = 0;
 
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_of(fd);
 	if (!elf)
 		return -ENOEXEC;
 	if (elf_getphdrnum(elf, &n)) {
@@ -119,13 +133,10 @@ static bool debug_file(int fd, char *path, size_t len)
 	size_t off, noff, doff, n = 0, i;
 	Elf_Scn *scn = NULL;
 	Elf_Data *d;
-	struct stat st;
 	Elf *elf;
 	int k;
 
-	if (fstat(fd, &st) || !elf_syms__header_sane(fd, (uint64_t)st.st_size))
-		return false;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_of(fd);
 	if (!elf)
 		return false;
 	while (!n && (scn = elf_nextscn(elf, scn))) {

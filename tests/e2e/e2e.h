@@ -289,6 +289,46 @@ static inline void e2e_expect_dir_holds(const char *d, const char *const *want)
 	cr_expect_eq(n, i, "%s holds %zu files, expected %zu", d, n, i);
 }
 
+/* The line of the "LINE-MARK: name" comment in a source file (tests run
+ * from the repository root). */
+static inline long long mark_line(const char *path, const char *name)
+{
+	char line[512], pat[128];
+	long long n = 0;
+	FILE *f = fopen(path, "r");
+
+	cr_assert(f, "%s: %s (run from the repository root)", path, strerror(errno));
+	snprintf(pat, sizeof(pat), "/* LINE-MARK: %s */", name);
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		if (strstr(line, pat)) {
+			fclose(f);
+			return n;
+		}
+	}
+	fclose(f);
+	cr_assert_fail("%s has no '%s'", path, pat);
+	return 0;
+}
+
+static inline bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = s ? strlen(s) : 0, b = strlen(suffix);
+
+	return s && a >= b && !strcmp(s + a - b, suffix);
+}
+
+static inline const char *jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* for string comparisons that must not crash on a missing field */
+static inline const char *nz(const char *s)
+{
+	return s ? s : "(null)";
+}
+
 static inline json_t *load_json(const char *path)
 {
 	json_error_t jerr;

@@ -63,44 +63,6 @@ static void setup_dir(void)
 	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
 }
 
-/* The line of the "LINE-MARK: name" comment in a source file. */
-static long long mark_line(const char *path, const char *name)
-{
-	char line[512], pat[128];
-	long long n = 0;
-	FILE *f = fopen(path, "r");
-
-	cr_assert(f, "%s: %s (run from the repository root)", path, strerror(errno));
-	snprintf(pat, sizeof(pat), "/* LINE-MARK: %s */", name);
-	while (fgets(line, sizeof(line), f)) {
-		n++;
-		if (strstr(line, pat)) {
-			fclose(f);
-			return n;
-		}
-	}
-	fclose(f);
-	cr_assert_fail("%s has no '%s'", path, pat);
-	return 0;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = s ? strlen(s) : 0, b = strlen(suffix);
-
-	return s && a >= b && !strcmp(s + a - b, suffix);
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static const char *nz(const char *s)
-{
-	return s ? s : "(null)";
-}
-
 /* "d3_c;d3_b;...;_start (end root)" for messages (static buffer) */
 static const char *describe(json_t *stack)
 {
@@ -384,6 +346,12 @@ Test(unwind, launch_exact_chains, .timeout = 120)
 	snprintf(folded, sizeof(folded), "%s/out.folded", dir);
 	j = launch(&tt, opts);
 	check_all(j, tt.out, folded);
+	/* held at the dynamic linker's hook at startup and around the dlopen,
+	 * with a SIGURG the program's own handler never saw */
+	cr_expect_geq(jint(j, "stats.unwind.holds"), 4);
+	cr_expect_eq(truth(tt.out, "sigurg"), 0);
+	cr_expect_eq(jint(j, "stats.unwind.tables_asked_by_stacks"), 0,
+		     "every table was loaded before a stack needed it");
 	json_decref(j);
 	proc_free(&tt);
 	e2e_rmtree(dir);
@@ -471,6 +439,42 @@ Test(unwind, fp_is_shorter, .timeout = 120)
 		cr_expect_str_eq(nz(jstr(json_array_get(frames, 0), "symbol")), c[i].w[0].symbol,
 				 "%s: stack %s", c[i].name, describe(st));
 	}
+	json_decref(j);
+	proc_free(&tt);
+	e2e_rmtree(dir);
+}
+
+/*
+ * -f: a shell forks the fixture and it execs: the child is ptraced, held at
+ * its dynamic linker's hook like a launched command, and its own report has
+ * the same exact chains.
+ */
+Test(unwind, follow_child_exact_chains, .timeout = 120)
+{
+	char json[300], cmd[600];
+	char *argv[] = { (char *)e2e_tool(), "-q", "-f", "--json", json, "--", "/bin/sh", "-c",
+			 cmd, NULL };
+	json_t *j, *procs, *c;
+	const char *report;
+	struct proc tt;
+	int rc;
+
+	setup_dir();
+	snprintf(json, sizeof(json), "%s/out.json", dir);
+	/* "; true": the shell forks for the fixture instead of exec'ing it */
+	snprintf(cmd, sizeof(cmd), "%s -s %s; true", e2e_fixture(EXE), STAY_MS);
+	rc = run(&tt, argv, TRACE_TIMEOUT_MS);
+	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt.err);
+	j = load_json(json);
+	procs = json_object_get(j, "processes");
+	cr_assert_eq(json_array_size(procs), 1, "%zu children", json_array_size(procs));
+	report = json_string_value(json_object_get(json_array_get(procs, 0), "report"));
+	cr_assert(report, "the child has no report");
+	c = load_json(report);
+	check_all(c, tt.out, NULL);
+	cr_expect_eq(truth(tt.out, "sigurg"), 0);
+	cr_expect_geq(jint(c, "stats.unwind.holds"), 4);
+	json_decref(c);
 	json_decref(j);
 	proc_free(&tt);
 	e2e_rmtree(dir);
