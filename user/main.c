@@ -173,7 +173,7 @@ static void prepare_unwinder(struct follow *f, struct target *t, const char *lib
 	if (!f->unw)
 		return;
 	if (!target__launched(t)) {
-		follow__unwind_process(f, target__pid(t), f->procs != NULL);
+		follow__unwind_process(f, target__pid(t), target__ptraced(t));
 		return;
 	}
 	if (target__exe(t, exe, sizeof(exe)))
@@ -187,7 +187,8 @@ static void prepare_unwinder(struct follow *f, struct target *t, const char *lib
 	if (err && f->verbose)
 		fprintf(stderr, "ttbpf: no hook in the dynamic linker %s: %s\n", interp,
 			strerror(-err));
-	if (!err)
+	/* a thread not ptraced would get the signal itself */
+	if (!err && target__ptraced(t))
 		unwinder__arm_hold(f->unw, target__pid(t));
 }
 

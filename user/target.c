@@ -355,6 +355,11 @@ bool target__launched(const struct target *t)
 	return t->launched;
 }
 
+bool target__ptraced(const struct target *t)
+{
+	return t->ptraced || t->follow;
+}
+
 const char *target__command(const struct target *t)
 {
 	return t->command;

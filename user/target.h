@@ -29,6 +29,9 @@ void target__free(struct target *t);
 
 int target__pid(const struct target *t);
 bool target__launched(const struct target *t);
+/* We ptrace the target (a launched command, to stop at its exit; every task
+ * with -f): its signal stops come to us. */
+bool target__ptraced(const struct target *t);
 /* Command line, for reports: argv joined by spaces (read from /proc in pid mode). */
 const char *target__command(const struct target *t);
 

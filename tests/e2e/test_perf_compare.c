@@ -64,6 +64,16 @@
 #define PERF_STACK_BYTES "16384"
 #define PERF_MMAP "1G"
 #define TOP_SITES 8
+/* the sqlite3 shell's work: a 3,000-row table, an index, lookups, a sort */
+#define SHELL_SQL                                                                        \
+	"CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT, tag TEXT);"                        \
+	"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000) " \
+	"INSERT INTO t(k, v, tag) SELECT x, printf('name-%08d', x * 7919 % 3001), "      \
+	"'tag' || (x % 17) FROM c;"                                                       \
+	"CREATE INDEX tv ON t(v);"                                                        \
+	"SELECT count(*) FROM t WHERE v LIKE 'name-0001%';"                               \
+	"SELECT tag, count(*), max(v) FROM t GROUP BY tag ORDER BY 2 DESC;"               \
+	"SELECT v FROM t ORDER BY v DESC LIMIT 5;"
 #define MIN_ALLOCS 10000
 #define RUN_TIMEOUT_MS 120000
 #define TRACEFS "/sys/kernel/tracing"
@@ -366,6 +376,30 @@ struct view {
 	unsigned long long total;
 };
 
+/* The program's file name: its frames without a symbol are "NAME+0x..." */
+static char exe_base[256];
+
+/*
+ * A chain of names, innermost first, that reaches the program's entry:
+ * __libc_start_main, then _start, or, in a stripped program (Debian's
+ * binaries have no .symtab), the one frame of the program after it.
+ */
+static bool reaches_entry(const char *names)
+{
+	const char *last = strrchr(names, ';'), *prev;
+	size_t n = strlen(exe_base);
+
+	if (!last || last == names)
+		return false;
+	for (prev = last - 1; prev > names && prev[-1] != ';'; prev--)
+		;
+	if ((size_t)(last - prev) != strlen("__libc_start_main") ||
+	    strncmp(prev, "__libc_start_main", (size_t)(last - prev)))
+		return false;
+	last++;
+	return !strcmp(last, "_start") || (!strncmp(last, exe_base, n) && !strncmp(last + n, "+0x", 3));
+}
+
 static void view_add(struct view *w, const char *names, unsigned long long cnt, size_t depth,
 		     bool at_entry)
 {
@@ -538,8 +572,6 @@ static void parse_perf(const char *path, struct view *w, unsigned long long *raw
 	size_t cap = 0, nlen = 0, ncap = 0, frames = 0, ntids = 0;
 	struct tid_depth tids[256];
 	bool collecting = false;
-	const char *last = "";
-	char lastbuf[512] = "";
 	FILE *f = fopen(path, "r");
 	ssize_t r;
 
@@ -569,14 +601,12 @@ static void parse_perf(const char *path, struct view *w, unsigned long long *raw
 				continue;
 			frame_name(name, sizeof(name), p, open + 1, addr + 1);
 			append(&names, &nlen, &ncap, name);
-			snprintf(lastbuf, sizeof(lastbuf), "%s", name);
-			last = lastbuf;
 			continue;
 		}
 		if (line[0] == '\0') {
 			if (collecting)
 				view_add(w, names ? names : "", 1, frames ? frames - 1 : 0,
-					 !strcmp(last, "_start"));
+					 reaches_entry(names ? names : ""));
 			collecting = false;
 			continue;
 		}
@@ -604,11 +634,11 @@ static void parse_perf(const char *path, struct view *w, unsigned long long *raw
 			if (names)
 				names[0] = '\0';
 			frames = 0;
-			last = "";
 		}
 	}
 	if (collecting)
-		view_add(w, names ? names : "", 1, frames ? frames - 1 : 0, !strcmp(last, "_start"));
+		view_add(w, names ? names : "", 1, frames ? frames - 1 : 0,
+			 reaches_entry(names ? names : ""));
 	free(line);
 	free(names);
 	fclose(f);
@@ -660,7 +690,7 @@ static void parse_ttbpf_json(json_t *j, struct view *w)
 			append(&names, &nlen, &ncap, mark);
 		}
 		view_add(w, names ? names : "", (unsigned long long)cnt, depth,
-			 end && !strcmp(end, "root") && !strcmp(name, "_start"));
+			 end && !strcmp(end, "root") && reaches_entry(names ? names : ""));
 	}
 	free(names);
 }
@@ -698,7 +728,7 @@ static void parse_folded(const char *path, struct view *w)
 			snprintf(name, sizeof(name), "%.*s", (int)strcspn(parts[k], "@"), parts[k]);
 			append(&names, &nlen, &ncap, name);
 		}
-		view_add(w, names ? names : "", cnt, n, n && !strcmp(parts[0], "_start"));
+		view_add(w, names ? names : "", cnt, n, reaches_entry(names ? names : ""));
 	}
 	free(line);
 	free(names);
@@ -747,12 +777,12 @@ static void print_view(const char *what, struct view *w, size_t top)
 		fprintf(stderr, "  %6llu  %s\n", w->v[i].cnt, w->v[i].names);
 }
 
-Test(perf_compare, sqlite_stacks_match_perf_dwarf, .init = setup, .fini = teardown,
-     .timeout = 600)
+/* exe with args (NULL-terminated, at most 8) under perf, then under ttbpf. */
+static void compare_with_perf(const char *exe, char *const *args)
 {
 	char libc[PATH_MAX], data[320], script_out[320], script_err[320], rec_out[320], rec_err[320];
 	char json_path[320], folded_path[320], *rec_argv[64], *script_argv[16], *err;
-	const char *exe = e2e_fixture(FIXTURE);
+	const char *base = strrchr(exe, '/');
 	struct view perf = { "perf" }, tt = { "ttbpf" }, folded = { "ttbpf --folded" };
 	unsigned long long raw_entries;
 	double perf_frac, tt_frac;
@@ -761,7 +791,8 @@ Test(perf_compare, sqlite_stacks_match_perf_dwarf, .init = setup, .fini = teardo
 	json_t *j;
 	int rc;
 
-	cr_assert(!access(exe, X_OK), "%s is not built: make fixtures", exe);
+	cr_assert(!access(exe, X_OK), "%s is not there (make fixtures; install-deps)", exe);
+	snprintf(exe_base, sizeof(exe_base), "%s", base ? base + 1 : exe);
 	fixture_libc(exe, libc);
 	add_probes(libc);
 
@@ -781,7 +812,8 @@ Test(perf_compare, sqlite_stacks_match_perf_dwarf, .init = setup, .fini = teardo
 	n += event_args(rec_argv + n, 64 - n - 5);
 	rec_argv[n++] = "--";
 	rec_argv[n++] = (char *)exe;
-	rec_argv[n++] = ROWS;
+	for (i = 0; args[i] && i < 8; i++)
+		rec_argv[n++] = args[i];
 	rec_argv[n] = NULL;
 	rc = run_to_files(rec_argv, rec_out, rec_err, RUN_TIMEOUT_MS);
 	err = slurp(rec_err);
@@ -824,9 +856,12 @@ Test(perf_compare, sqlite_stacks_match_perf_dwarf, .init = setup, .fini = teardo
 	snprintf(json_path, sizeof(json_path), "%s/ttbpf.json", dir);
 	snprintf(folded_path, sizeof(folded_path), "%s/ttbpf.folded", dir);
 	{
-		char *argv[] = { (char *)e2e_tool(), "-q", "--stack-depth", "128", "-j", json_path,
-				 "--folded", folded_path, "--folded-weight", "count", "--",
-				 (char *)exe, ROWS, NULL };
+		char *argv[24] = { (char *)e2e_tool(), "-q", "--stack-depth", "128", "-j", json_path,
+				   "--folded", folded_path, "--folded-weight", "count", "--",
+				   (char *)exe };
+
+		for (i = 0; args[i] && i < 8; i++)
+			argv[12 + i] = args[i];
 
 		rc = run(&p, argv, RUN_TIMEOUT_MS);
 		e2e_expect_no_crash(&p);
@@ -883,4 +918,25 @@ Test(perf_compare, sqlite_stacks_match_perf_dwarf, .init = setup, .fini = teardo
 	view_free(&tt);
 	view_free(&folded);
 	e2e_rmtree(dir);
+}
+
+Test(perf_compare, sqlite_stacks_match_perf_dwarf, .init = setup, .fini = teardown,
+     .timeout = 600)
+{
+	char *args[] = { ROWS, NULL };
+
+	compare_with_perf(e2e_fixture(FIXTURE), args);
+}
+
+/*
+ * A Debian binary nobody here built: the sqlite3 shell (stripped: frames of
+ * its own without a symbol compare as sqlite3+0xOFFSET, its entry as the
+ * frame after __libc_start_main) on the same kind of work as the fixture.
+ */
+Test(perf_compare, debian_sqlite3_shell_matches_perf_dwarf, .init = setup, .fini = teardown,
+     .timeout = 600)
+{
+	char *args[] = { ":memory:", SHELL_SQL, NULL };
+
+	compare_with_perf("/usr/bin/sqlite3", args);
 }
