@@ -13,7 +13,7 @@
 #include <string.h>
 #include "heap.h"
 #include "vars.h"
-#include "../../include/tt.h" /* TT_TYPE_NAME: the type names C markers send */
+#include "../../../include/tt.h" /* TT_TYPE_NAME: the type names C markers send */
 
 static struct heap *h;
 static struct vars *v;

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "json_reader.h"
-#include "../fuzz/json_same.h"
+#include "../../fuzz/json_same.h"
 
 /* The dashboard's, and one more (as the fuzz harness has). */
 static const char *const skip[] = { "active_allocations", "threads", "stacks", NULL };
