@@ -26,7 +26,10 @@ endif
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -fno-omit-frame-pointer
-CPPFLAGS  += -I$(OUT) -Ibpf -Iuser -MMD -MP -D_GNU_SOURCE \
+# user/ is grouped by layer (user/README.md); every layer is on the include
+# path, so a file includes "heap.h" whichever folder either one is in.
+USER_DIRS := user $(patsubst %/,%,$(sort $(dir $(wildcard user/*/*.c user/*/*.h))))
+CPPFLAGS  += -I$(OUT) -Ibpf $(addprefix -I,$(USER_DIRS)) -MMD -MP -D_GNU_SOURCE \
 	     $(shell pkg-config --cflags cairo 2>/dev/null)
 # libstdc++ for __cxa_demangle (C++ names in stacks)
 LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ldw -lelf -lz -llzma -lcairo) -lstdc++ -lpthread -lm
@@ -45,11 +48,12 @@ BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -idirafter /usr/i
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# tests/unit/ mirrors user/: tests/unit/<layer>/test_X.c → $(OUT)/tests/<layer>/test_X
+UNIT_SRCS := $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 E2E_SRCS  := $(wildcard tests/e2e/test_*.c)
 E2E_BINS  := $(patsubst tests/e2e/%.c,$(OUT)/tests/e2e/%,$(E2E_SRCS))
@@ -66,7 +70,7 @@ all: $(OUT)/ttbpf
 deps:
 	$(Q)scripts/install-deps.sh
 
-$(OUT) $(OUT)/user $(OUT)/tests $(OUT)/tests/e2e $(OUT)/fixtures $(OUT)/examples:
+$(OUT) $(OUT)/tests $(OUT)/tests/e2e $(OUT)/fixtures $(OUT)/examples:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.bpf.o: bpf/%.bpf.c | $(OUT)
@@ -80,16 +84,18 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 # Every userspace object may include a skeleton: generate them first.
 $(USER_OBJS): $(SKELS)
 
-$(OUT)/user/%.o: user/%.c | $(OUT)/user
+$(OUT)/user/%.o: user/%.c
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(OUT)/ttbpf: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUT)/tests
+$(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(LIB_OBJS) $(TEST_LIBS) $(LDLIBS) -o $@
 
 # e2e binaries have their own directory: a unit and an e2e test may share a name
@@ -163,4 +169,4 @@ clean:
 	$(call msg,CLEAN,$(OUT))
 	$(Q)rm -rf $(OUT)
 
--include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d $(OUT)/tests/e2e/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/user/*/*.d $(OUT)/tests/*.d $(OUT)/tests/*/*.d)

@@ -207,7 +207,7 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 
 /*
  * The DWARF unwinder (--unwind dwarf). Userspace builds one table per file
- * (user/unwind_table.c, rows as bpf/unwind.h describes them) and loads the
+ * (user/elf/unwind_table.c, rows as bpf/unwind.h describes them) and loads the
  * rows into unw_rows and where each file's rows are into unw_mods. Per frame:
  * the mapping of the address (bpf_find_vma: the kernel's own table of the
  * process's mappings, exact under dlopen and dlclose and shared by every
@@ -711,7 +711,7 @@ static __always_inline void note_peak(__u64 live)
  * (agg_on_exec). A block of an earlier one belongs to an image that exec
  * replaced: it stopped being live at the exec, and stays in agg_live only
  * until it is met again at its address (agg_drop_stale) or read at the end
- * (user/aggregate.c drops it there). A .bss load: no map lookup.
+ * (user/tracing/aggregate.c drops it there). A .bss load: no map lookup.
  */
 static __always_inline bool agg_stale(const struct tt_agg_block *b)
 {
@@ -1130,7 +1130,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
  * The dynamic linker's debugger hook (_dl_debug_state): it has mapped or is
  * about to unmap libraries (startup, dlopen, dlclose). A thread userspace
  * ptraces and armed in unw_hold gets SIGURG, whose signal stop userspace
- * absorbs after loading the new files' tables (user/unwinder.h): the target
+ * absorbs after loading the new files' tables (user/tracing/unwinder.h): the target
  * never sees the signal. Others only tell userspace to look now.
  */
 SEC("uprobe")

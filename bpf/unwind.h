@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Unwind-table rows, shared by the table builder (user/unwind_table.c) and
+ * Unwind-table rows, shared by the table builder (user/elf/unwind_table.c) and
  * the BPF unwinder (bpf/ttbpf.bpf.c) that binary-searches them in an array
  * map, and the module records that say where a file's rows are. Only
  * __u32/__s32 fields: the layout is the same on both sides, and
- * user/unwind_table.c checks the size with _Static_assert.
+ * user/elf/unwind_table.c checks the size with _Static_assert.
  *
  * A table covers one ELF file. Rows are sorted by pc_off (strictly
  * increasing); a row covers [its pc_off, the next row's pc_off). The last row

@@ -4,11 +4,11 @@
 # Coverage-guided fuzzing (libFuzzer, with ASan and UBSan) of the code that
 # reads untrusted input: `make fuzz` runs it.
 #
-#   json_writer   user/json_writer.c   strings from the target → valid JSON
-#   json_reader   user/json_reader.c   report files given to `ttbpf report`
-#   symbolize     user/symbolize.c     ELF files and DWARF the target maps
-#   elf_syms      user/elf_syms.c      the allocator's ELF file (probe placement)
-#   unwind_table  user/unwind_table.c  .eh_frame/.debug_frame of files the target maps
+#   json_writer   user/reports/json_writer.c   strings from the target → valid JSON
+#   json_reader   user/reports/json_reader.c   report files given to `ttbpf report`
+#   symbolize     user/elf/symbolize.c         ELF files and DWARF the target maps
+#   elf_syms      user/elf/elf_syms.c          the allocator's ELF file (probe placement)
+#   unwind_table  user/elf/unwind_table.c      .eh_frame/.debug_frame of files the target maps
 #
 # For each target: build build/fuzz/fuzz_TARGET with clang, replay the seeds
 # (tests/fuzz/corpus/TARGET/) and the regression inputs
@@ -27,19 +27,22 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_TARGETS=${FUZZ_TARGETS:-json_writer json_reader symbolize elf_syms unwind_table}
 CLANG=${CLANG:-clang}
 OUT=build/fuzz
+# every folder of user/ on the include path, as in the Makefile
+USER_INC=(-Iuser)
+for d in user/*/; do USER_INC+=("-I${d%/}"); done
 CFLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-	-fno-omit-frame-pointer -D_GNU_SOURCE -Ibpf -Iuser -Ibuild -Wall)
+	-fno-omit-frame-pointer -D_GNU_SOURCE -Ibpf "${USER_INC[@]}" -Ibuild -Wall)
 
 say() { printf 'fuzz: %s\n' "$*" >&2; }
 
 # What each harness links besides itself.
 sources() {
 	case $1 in
-	json_writer) echo "user/json_writer.c user/json_reader.c" ;;
+	json_writer) echo "user/reports/json_writer.c user/reports/json_reader.c" ;;
 	json_reader) echo "" ;; # the harness includes json_reader.c itself
-	symbolize) echo "user/symbolize.c user/elf_syms.c" ;;
-	elf_syms) echo "user/elf_syms.c" ;;
-	unwind_table) echo "user/unwind_table.c user/elf_syms.c" ;;
+	symbolize) echo "user/elf/symbolize.c user/elf/elf_syms.c" ;;
+	elf_syms) echo "user/elf/elf_syms.c" ;;
+	unwind_table) echo "user/elf/unwind_table.c user/elf/elf_syms.c" ;;
 	*) return 1 ;;
 	esac
 }

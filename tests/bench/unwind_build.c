@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Time and memory to build the unwind tables (user/unwind_table.c) of ELF
+// Time and memory to build the unwind tables (user/elf/unwind_table.c) of ELF
 // files: prints, per file, the median build time over RUNS builds, rows,
 // bytes held, bytes per row, FDEs and what was skipped; then the peak RSS
 // the process reached. Asserts nothing.

@@ -193,7 +193,7 @@ Test(hostile, kernel_thread_is_refused, .timeout = 60)
 
 /*
  * Regression (was a bug): a zombie (exited, not yet reaped by its
- * parent) is called a kernel thread. user/target.c target__attach() takes a
+ * parent) is called a kernel thread. user/tracing/target.c target__attach() takes a
  * readlink("/proc/PID/exe") failing with ENOENT while /proc/PID exists for a
  * kernel thread, which is also what a zombie looks like. Seen:
  *   ttbpf: pid 25813 is a kernel thread: it has no user-space heap
@@ -412,7 +412,7 @@ Test(hostile, jemalloc_with_lib_exact, .timeout = 120)
  * LD_PRELOAD=libjemalloc.so.2 showed 2 allocations where the same program on
  * glibc shows 110 (libstdc++'s operator new calls malloc). The same holds
  * for jemalloc's mallocx/rallocx/dallocx/sdallocx and for tcmalloc.
- * Fix: in user/alloc_fns.c, also probe the operator new/delete symbols the
+ * Fix: in user/tracing/alloc_fns.c, also probe the operator new/delete symbols the
  * allocator library defines (new as malloc-like, delete as free-like), and
  * jemalloc's *allocx API; the BPF side already works by attach cookie.
  */
@@ -440,7 +440,7 @@ Test(hostile, jemalloc_cxx_new_counted, .timeout = 120)
 
 /*
  * Regression (was a bug): a file named like a libc, mapped below the
- * real one, is taken for the libc. user/target.c is_libc() accepts any base
+ * real one, is taken for the libc. user/tracing/target.c is_libc() accepts any base
  * name starting with "libc-" or "libc.so", and find_mapped_libc() takes the
  * first such mapping of /proc/PID/maps (lowest address, any permissions).
  * Debian's libc-client.so.2007e (UW IMAP) is such a name. Seen, with the
@@ -496,11 +496,11 @@ static void *rewrite_loop(void *arg)
 
 /*
  * Regression (was a bug): ttbpf dies of SIGBUS when the allocator's
- * file shrinks while it reads it. user/elf_syms.c open_elf() uses
+ * file shrinks while it reads it. user/elf/elf_syms.c open_elf() uses
  * elf_begin(ELF_C_READ_MMAP): a page of the mapping past the file's new end
  * faults. The file is the target's (its libc through /proc/PID/root, which
  * a container's root may rewrite, or a static target's executable) or
- * --lib's. user/symbolize.c avoids this on purpose (ELF_C_READ, "never
+ * --lib's. user/elf/symbolize.c avoids this on purpose (ELF_C_READ, "never
  * mmap"). Seen: 1 run in 60 exited 135 while another process truncated and
  * rewrote the --lib file in a loop; the backtrace: gelf_getshdr <-
  * elf_syms__funcs (elf_syms.c:90) <- resolve_funcs (probes.c:176).

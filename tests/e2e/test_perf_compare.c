@@ -10,7 +10,7 @@
  * chains of the top call sites (JSON and folded output).
  *
  * Aligning the two views. ttbpf counts the outermost call of each allocating
- * function it probes in libc (user/alloc_fns.c: malloc, calloc, realloc,
+ * function it probes in libc (user/tracing/alloc_fns.c: malloc, calloc, realloc,
  * reallocarray, posix_memalign, aligned_alloc/memalign, valloc, pvalloc,
  * strdup, strndup); a call made inside one of them (strdup -> malloc,
  * realloc(NULL, n) -> malloc) is part of the outer call, and frame 0 is the

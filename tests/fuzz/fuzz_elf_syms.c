@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer harness: the allocator symbol finder (user/elf_syms.c), which
+ * libFuzzer harness: the allocator symbol finder (user/elf/elf_syms.c), which
  * reads the target's libc or executable (a static binary) to place uprobes.
  *
  * The input is written to a file in a private directory, then every entry

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer harness: the JSON reader (user/json_reader.c), which parses
+ * libFuzzer harness: the JSON reader (user/reports/json_reader.c), which parses
  * report files a user hands to `ttbpf report`.
  *
  * Arbitrary bytes are parsed with the dashboard's skip keys, then the whole

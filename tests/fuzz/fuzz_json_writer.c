@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer harness: the JSON string escaper (user/json_writer.c).
+ * libFuzzer harness: the JSON string escaper (user/reports/json_writer.c).
  *
  * Arbitrary bytes go in as a string value (jsonw_string_len) and, up to the
  * first NUL, as a key (jsonw_name), in pretty and compact mode. The output
  * must be valid JSON whatever the bytes: checked by a strict RFC 8259
  * validator written here (valid UTF-8, no raw control characters, only the
  * escapes JSON has, no lone surrogates, no raw U+2028/U+2029 as promised for
- * JavaScript), by jansson, and by reading it back with user/json_reader.c:
+ * JavaScript), by jansson, and by reading it back with user/reports/json_reader.c:
  * when the input is valid UTF-8 without NUL it must come back byte for byte.
  *
  * First input byte: flags (bit 0 pretty, bit 1 inside an array); the rest is

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer harness: the ELF symbol and DWARF loader (user/symbolize.c),
+ * libFuzzer harness: the ELF symbol and DWARF loader (user/elf/symbolize.c),
  * which reads files a hostile target maps.
  *
  * symbolize.h has no in-memory entry point, so the input is written to a

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer harness: the unwind-table builder (user/unwind_table.c), which
+ * libFuzzer harness: the unwind-table builder (user/elf/unwind_table.c), which
  * reads .eh_frame and .debug_frame of files a hostile target maps.
  *
  * Two kinds of input, by the first byte:

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * For the tests of user/json_reader.c (tests/unit/test_json_reader.c and the
+ * For the tests of user/reports/json_reader.c (tests/unit/reports/test_json_reader.c and the
  * json_reader fuzz harness): whether two trees are the same, and whether
  * reading a text as a stream (json_doc__read, in chunks) gives what parsing it
  * whole (json_doc__parse) gives.

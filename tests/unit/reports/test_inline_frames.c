@@ -27,7 +27,7 @@
 #include "report_text.h"
 #include "stacks.h"
 
-#define SRC "tests/unit/test_inline_frames.c"
+#define SRC "tests/unit/reports/test_inline_frames.c"
 #define KEEP(v) __asm__ volatile("" : : "r"(v) : "memory")
 
 static __attribute__((noinline)) uint64_t where(void)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Tracked variables (user/vars.c) against a real heap model (user/heap.c),
- * wired together the way user/events.c wires them: the heap's observer
+ * Tracked variables (user/model/vars.c) against a real heap model (user/model/heap.c),
+ * wired together the way user/tracing/events.c wires them: the heap's observer
  * tells vars__on_released of every block that stops being live.
  */
 #include <criterion/criterion.h>
@@ -13,13 +13,13 @@
 #include <string.h>
 #include "heap.h"
 #include "vars.h"
-#include "../../include/tt.h" /* TT_TYPE_NAME: the type names C markers send */
+#include "../../../include/tt.h" /* TT_TYPE_NAME: the type names C markers send */
 
 static struct heap *h;
 static struct vars *v;
 static uint64_t now = 1000; /* record clock: every record is later than the last */
 
-/* ---- wiring, as user/events.c does it ------------------------------------ */
+/* ---- wiring, as user/tracing/events.c does it ---------------------------- */
 
 static void on_released(void *ctx, const struct heap_block *b, uint64_t ts_ns, uint64_t moved_to,
 			uint64_t new_size)

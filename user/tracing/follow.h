@@ -31,7 +31,7 @@ struct follow {
 /*
  * The unwind tables of what pid maps now, and the probe on its dynamic
  * linker's hook; hold: pid is ptraced by us, and may be held there until
- * the tables of what it maps next are loaded (user/unwinder.h).
+ * the tables of what it maps next are loaded (user/tracing/unwinder.h).
  */
 void follow__unwind_process(struct follow *f, int pid, bool hold);
 /* Hooks for target__set_hooks() with f as their context. */

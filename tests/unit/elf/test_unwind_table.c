@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The unwind-table builder (user/unwind_table.c) against readelf: for every
+ * The unwind-table builder (user/elf/unwind_table.c) against readelf: for every
  * row readelf --debug-dump=frames-interp prints, of the fixtures
  * (tests/fixtures/unwind.mk, built by make before this test) and of the
  * system's libc, the table's row at the row's first byte, its last byte and

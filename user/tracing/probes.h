@@ -38,7 +38,7 @@ int probes__events_fd(const struct probes *p);
 /* The kernel has what the DWARF unwinder needs (bpf_loop, bpf_find_vma:
  * Linux 5.17+)? */
 bool probes__dwarf_supported(void);
-/* The unwinder's maps (user/unwinder.h); false without --unwind dwarf. */
+/* The unwinder's maps (user/tracing/unwinder.h); false without --unwind dwarf. */
 bool probes__unwind_maps(const struct probes *p, struct unwinder_maps *out);
 /* Attaches the unwinder's probe on the dynamic linker's debugger hook in
  * interp (the target's PT_INTERP), for pid. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * user/json_reader.c: the streaming reader (json_doc__read, json_doc__load)
+ * user/reports/json_reader.c: the streaming reader (json_doc__read, json_doc__load)
  * against the whole-buffer parser (json_doc__parse), at every chunk size
  * from 1 byte, so that every key, string, escape and skipped container
  * straddles a chunk boundary somewhere.
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "json_reader.h"
-#include "../fuzz/json_same.h"
+#include "../../fuzz/json_same.h"
 
 /* The dashboard's, and one more (as the fuzz harness has). */
 static const char *const skip[] = { "active_allocations", "threads", "stacks", NULL };

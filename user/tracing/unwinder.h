@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The userspace half of the DWARF unwinder: which files the traced processes
- * map, their unwind tables (user/unwind_table.c) loaded into the BPF maps
+ * map, their unwind tables (user/elf/unwind_table.c) loaded into the BPF maps
  * the BPF unwinder reads (bpf/unwind.h), and the holds that let a table be
  * loaded before the code it covers runs.
  *

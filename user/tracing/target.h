@@ -74,7 +74,7 @@ struct target_hooks {
 	 * ptrace was refused). */
 	void (*exiting)(void *ctx, int pid);
 	/* a ptraced task stopped for a signal on its way: true when the signal
-	 * is ours (the unwinder's hold, user/unwinder.h) and must not reach it */
+	 * is ours (the unwinder's hold, user/tracing/unwinder.h) and must not reach it */
 	bool (*signalled)(void *ctx, int tid, int sig);
 	/* -f: a process has ended, with its status as a shell reports it */
 	void (*ended)(void *ctx, int pid, int exit_code);
