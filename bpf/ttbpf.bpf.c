@@ -257,10 +257,10 @@ struct {
  * then goes on with the mapping found here, if one holds the address. Only
  * then: a mapping replaced by another file at the very same range would be
  * read with the wrong table. An entry is written only when a mapping is new
- * to the cache (a few times per process), so a reader racing a writer is
- * rare; the key it reads must still name a loaded table.
+ * to its slot (a few times per process), range last, so a reader racing a
+ * writer is rare; the key it reads must still name a loaded table.
  */
-#define UNW_VMA_CACHE 8
+#define UNW_VMA_CACHE 16 /* a power of two */
 
 struct unw_vma {
 	__u64 start, end, file_off;
@@ -270,7 +270,6 @@ struct unw_vma {
 
 struct unw_vma_cache {
 	struct unw_vma v[UNW_VMA_CACHE];
-	__u32 next;
 };
 
 struct {
@@ -295,12 +294,11 @@ struct unw_state {
 	struct tt_unw_mod_key key;
 	__u32 first, count;
 	__u32 mod;		/* UNW_MOD_* */
-	__u32 n;		/* frames in e->frames */
 	__u32 end;		/* enum tt_stack_end, once it ends */
 	__u32 cfi, fp;		/* caller frames by each method */
 	bool bp_known;
-	bool is_file;
-	bool done;
+	bool is_exec;		/* the mapping is executable */
+	bool is_file;		/* and a file's */
 };
 
 static long unw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, struct unw_state *st)
@@ -309,7 +307,8 @@ static long unw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, str
 
 	st->vm_start = vma->vm_start;
 	st->vm_end = vma->vm_end;
-	st->is_file = file && (vma->vm_flags & 0x4 /* VM_EXEC */);
+	st->is_exec = vma->vm_flags & 0x4 /* VM_EXEC */;
+	st->is_file = file && st->is_exec;
 	if (st->is_file) {
 		st->key.ino = BPF_CORE_READ(file, f_inode, i_ino);
 		st->key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
@@ -319,49 +318,55 @@ static long unw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, str
 	return 0;
 }
 
+/* Direct-mapped by the mapping's start: no loop on the common path, which
+ * the verifier would walk for every path through a frame. */
+static __always_inline struct unw_vma *unw_vma_slot(struct unw_vma_cache *c, __u64 start)
+{
+	return &c->v[(start >> 12 ^ start >> 21) & (UNW_VMA_CACHE - 1)];
+}
+
 static __always_inline void unw_vma_remember(struct task_struct *task, const struct unw_state *st)
 {
 	struct unw_vma_cache *c;
 	struct unw_vma *v;
-	__u32 i;
 
 	if (!st->is_file)
 		return;
 	c = bpf_task_storage_get(&unw_vmas, task->group_leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!c)
 		return;
-	for (i = 0; i < UNW_VMA_CACHE; i++)
-		if (c->v[i].start == st->vm_start && c->v[i].end == st->vm_end)
-			return;
-	v = &c->v[c->next % UNW_VMA_CACHE];
-	v->start = st->vm_start;
-	v->end = st->vm_end;
+	v = unw_vma_slot(c, st->vm_start);
+	if (v->start == st->vm_start && v->end == st->vm_end)
+		return;
+	v->start = v->end = 0; /* a reader racing this sees no entry, or ... */
 	v->file_off = st->file_off;
 	v->key = st->key;
 	v->is_file = st->is_file;
-	c->next++;
+	v->end = st->vm_end;
+	v->start = st->vm_start; /* ... the whole one, most of the time */
 }
 
-static __always_inline bool unw_vma_recall(struct task_struct *task, struct unw_state *st, __u64 pc)
+/* A cached mapping that holds pc, into st: one entry a call (bpf_loop, on
+ * the rare path the lock was busy). */
+static long unw_vma_recall_cb(__u32 i, struct unw_state *st)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct unw_vma_cache *c = bpf_task_storage_get(&unw_vmas, task->group_leader, 0, 0);
-	__u32 i;
+	__u64 pc = st->ip - 1;
+	struct unw_vma *v;
 
 	if (!c)
-		return false;
-	for (i = 0; i < UNW_VMA_CACHE; i++) {
-		struct unw_vma *v = &c->v[i];
-
-		if (pc >= v->start && pc < v->end && bpf_map_lookup_elem(&unw_mods, &v->key)) {
-			st->vm_start = v->start;
-			st->vm_end = v->end;
-			st->file_off = v->file_off;
-			st->key = v->key;
-			st->is_file = v->is_file;
-			return true;
-		}
-	}
-	return false;
+		return 1;
+	v = &c->v[i & (UNW_VMA_CACHE - 1)];
+	if (pc < v->start || pc >= v->end || !bpf_map_lookup_elem(&unw_mods, &v->key))
+		return 0;
+	st->vm_start = v->start;
+	st->vm_end = v->end;
+	st->file_off = v->file_off;
+	st->key = v->key;
+	st->is_file = v->is_file;
+	st->is_exec = true;
+	return 1;
 }
 
 /* The module of st->ip - 1, looked up again only when it leaves the mapping
@@ -380,18 +385,23 @@ static __always_inline bool unw_find_module(struct unw_state *st)
 	err = bpf_find_vma(task, pc, unw_vma_cb, st, 0);
 	if (!err)
 		unw_vma_remember(task, st);
-	else if (err != -16 /* EBUSY */ || !unw_vma_recall(task, st, pc))
-		goto fail;
+	else if (err == -16 /* EBUSY */)
+		bpf_loop(UNW_VMA_CACHE, unw_vma_recall_cb, st, 0);
 	if (!st->vm_end) {
-fail:
 		if (err == -16)
 			count(TT_CNT_UNW_VMA_BUSY);
 		st->mod = UNW_MOD_NONE;
 		st->end = TT_STACK_END_CUT; /* not in a mapping: garbage */
 		return false;
 	}
+	if (!st->is_exec) {
+		/* a return address into data: garbage */
+		st->mod = UNW_MOD_NONE;
+		st->end = TT_STACK_END_CUT;
+		return false;
+	}
 	if (!st->is_file) {
-		st->mod = UNW_MOD_FP;
+		st->mod = UNW_MOD_FP; /* JIT code, [vdso], [uprobes] */
 		return true;
 	}
 	m = bpf_map_lookup_elem(&unw_mods, &st->key);
@@ -600,27 +610,55 @@ static __always_inline bool unw_cfi_step(struct unw_state *st)
 	return true;
 }
 
+/*
+ * One caller frame: true when st now holds it. A global function: the
+ * verifier checks it once, on its own, with st's contents unknown, instead
+ * of along every path of every iteration of the frame loop (0.74 s of
+ * verification before, at each start). It works on a copy on its own stack,
+ * which bpf_find_vma's callback needs.
+ */
+__noinline int unw_step(struct unw_state *io)
+{
+	struct unw_state st;
+	int more;
+
+	if (!io)
+		return 0;
+	st = *io;
+	if (!unw_find_module(&st)) {
+		more = 0;
+	} else if (st.mod == UNW_MOD_MISSING) {
+		st.end = TT_STACK_END_NO_TABLE;
+		more = 0;
+	} else {
+		more = st.mod == UNW_MOD_TABLE ? unw_cfi_step(&st) : unw_fp_step(&st);
+	}
+	*io = st;
+	return more;
+}
+
 static long unw_frame_cb(__u32 i, struct unw_state *st)
 {
 	struct tt_alloc_event *e;
-	bool more;
+	__u32 n;
 
-	if (!unw_find_module(st))
-		return 1;
-	if (st->mod == UNW_MOD_MISSING) {
-		st->end = TT_STACK_END_NO_TABLE;
-		return 1;
-	}
-	more = st->mod == UNW_MOD_TABLE ? unw_cfi_step(st) : unw_fp_step(st);
-	if (!more)
+	if (!unw_step(st))
 		return 1;
 	e = bpf_task_storage_get(&scratch, bpf_get_current_task_btf(), 0, 0);
 	if (!e) {
 		st->end = TT_STACK_END_FAULT;
 		return 1;
 	}
-	e->frames[st->n & (TT_MAX_FRAMES - 1)] = st->ip;
-	st->n++;
+	/*
+	 * The count lives in the record, not in st: the verifier tracks what
+	 * is on the stack exactly, and an index it must bound would make each
+	 * iteration a state of its own (128 of them, 0.7 s of verification).
+	 */
+	n = e->nr_frames;
+	if (n >= TT_MAX_FRAMES)
+		return 1;
+	e->frames[n & (TT_MAX_FRAMES - 1)] = st->ip;
+	e->nr_frames = n + 1;
 	return 0;
 }
 
@@ -629,14 +667,14 @@ static __always_inline void unwind_stack(struct pt_regs *ctx, struct tt_alloc_ev
 {
 	struct unw_state st = {
 		.ip = PT_REGS_IP(ctx), .sp = PT_REGS_SP(ctx), .bp = PT_REGS_FP(ctx),
-		.sp0 = PT_REGS_SP(ctx), .bp_known = true, .n = 1, .end = TT_STACK_END_DEPTH,
+		.sp0 = PT_REGS_SP(ctx), .bp_known = true, .end = TT_STACK_END_DEPTH,
 	};
 	__u32 steps = max_frames < TT_MAX_FRAMES ? max_frames : TT_MAX_FRAMES;
 
 	e->frames[0] = st.ip;
+	e->nr_frames = 1;
 	if (steps > 1)
 		bpf_loop(steps - 1, unw_frame_cb, &st, 0);
-	e->nr_frames = st.n;
 	e->stack_end = st.end;
 	count(TT_CNT_UNW_STACKS);
 	count_n(TT_CNT_UNW_FRAMES_CFI, st.cfi);

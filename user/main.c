@@ -345,10 +345,6 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	err = err ?: attach_markers(probes, t, o);
 	if (err)
 		goto cleanup;
-	if (err) {
-		fprintf(stderr, "ttbpf: out of memory\n");
-		goto cleanup;
-	}
 	err = events__new(&ev, probes__events_fd(probes), &model);
 	if (err) {
 		fprintf(stderr, "ttbpf: cannot read the ring buffer: %s\n", strerror(-err));

@@ -226,6 +226,8 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 	 * as a way round a kernel whose uprobe_multi misbehaves */
 	p->multi = !getenv_is_1("TTBPF_PERF_UPROBES") && uprobe_multi_supported();
 	if (p->multi) {
+		bpf_program__set_expected_attach_type(p->skel->progs.ld_hook,
+						      TT_BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(p->skel->progs.alloc_enter,
 						      TT_BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(p->skel->progs.alloc_exit,
@@ -586,6 +588,14 @@ int probes__attach_loader(struct probes *p, int pid, const char *interp)
 		return err;
 	if (!f.offset)
 		return -ENOENT;
+	if (p->multi) {
+		/* a perf uprobe's removal would wait ~60 ms at the end */
+		__u64 off = f.offset;
+		int fd = link_uprobe_multi(bpf_program__fd(p->skel->progs.ld_hook), interp, &off,
+					   NULL, 1, false, pid);
+
+		return fd < 0 ? fd : add_link_fd(p, NULL, fd, pid);
+	}
 	return attach_one(p, p->skel->progs.ld_hook, pid, interp, f.offset, 0, false);
 }
 

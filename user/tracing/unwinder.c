@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
+#include <elf.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -13,7 +13,6 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "clock.h"
-#include "elf_syms.h"
 #include "unwind_table.h"
 #include "unwinder.h"
 
@@ -40,7 +39,6 @@ int unwinder__new(struct unwinder **out, const struct unwinder_maps *maps, int v
 
 	if (!u)
 		return -ENOMEM;
-	elf_version(EV_CURRENT);
 	u->maps = *maps;
 	u->verbose = verbose;
 	u->tot.rows_cap = maps->rows_cap;
@@ -77,94 +75,86 @@ static __u32 kernel_dev(unsigned int major, unsigned int minor)
 }
 
 /*
- * libelf on a file the target controls: its header checked against its size
- * first, and read (ELF_C_READ), never mapped: a file truncated under us
- * would be a SIGBUS.
+ * The program headers of an ELF64 file the target controls, read with
+ * bounded preads (the table builder has read the sections already; libelf
+ * here would read the whole file again). Returns how many, or 0.
  */
-static Elf *elf_of(int fd)
-{
-	struct stat st;
+#define MAX_PHDRS 64
 
-	if (fstat(fd, &st) || !elf_syms__header_sane(fd, (uint64_t)st.st_size))
-		return NULL;
-	return elf_begin(fd, ELF_C_READ, NULL);
+static size_t read_phdrs(int fd, Elf64_Phdr *ph)
+{
+	Elf64_Ehdr eh;
+	size_t n;
+
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof(*ph) || !eh.e_phnum || eh.e_phnum > MAX_PHDRS)
+		return 0;
+	n = eh.e_phnum;
+	if (pread(fd, ph, n * sizeof(*ph), (off_t)eh.e_phoff) != (ssize_t)(n * sizeof(*ph)))
+		return 0;
+	return n;
 }
 
 /* The executable PT_LOAD segments as the BPF side converts file offsets. */
 static int read_segments(int fd, __u64 base, struct tt_unw_mod *m)
 {
-	GElf_Phdr ph;
-	size_t n, i;
-	Elf *elf;
-	int err = 0;
+	Elf64_Phdr ph[MAX_PHDRS];
+	size_t n = read_phdrs(fd, ph), i;
+	__u64 page = (__u64)sysconf(_SC_PAGESIZE);
 
-	elf = elf_of(fd);
-	if (!elf)
+	if (!n)
 		return -ENOEXEC;
-	if (elf_getphdrnum(elf, &n)) {
-		err = -ENOEXEC;
-		goto out;
-	}
-	for (i = 0; i < n && i < 64; i++) {
-		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+	for (i = 0; i < n; i++) {
+		if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_X))
 			continue;
-		if (m->nseg == TT_UNW_MAX_SEGS) {
-			err = -E2BIG;
-			break;
-		}
+		if (m->nseg == TT_UNW_MAX_SEGS || ph[i].p_offset + ph[i].p_filesz < ph[i].p_offset)
+			return -E2BIG;
 		/* a mapping starts at the page holding p_offset */
-		m->seg[m->nseg].off_lo = ph.p_offset & ~(__u64)(sysconf(_SC_PAGESIZE) - 1);
-		m->seg[m->nseg].off_hi = ph.p_offset + ph.p_filesz;
-		m->seg[m->nseg].pc_bias = ph.p_vaddr - ph.p_offset - base;
+		m->seg[m->nseg].off_lo = ph[i].p_offset & ~(page - 1);
+		m->seg[m->nseg].off_hi = ph[i].p_offset + ph[i].p_filesz;
+		m->seg[m->nseg].pc_bias = ph[i].p_vaddr - ph[i].p_offset - base;
 		m->nseg++;
 	}
-	if (!err && !m->nseg)
-		err = -ENODATA;
-out:
-	elf_end(elf);
-	return err;
+	return m->nseg ? 0 : -ENODATA;
 }
 
-/* /usr/lib/debug/.build-id/xx/yyyy.debug of the file at fd, if it exists. */
+/* /usr/lib/debug/.build-id/xx/yyyy.debug of the file at fd, if it exists:
+ * the build-id from its PT_NOTE segments (each read whole, if at most 4 KiB). */
 static bool debug_file(int fd, char *path, size_t len)
 {
-	unsigned char id[64];
-	GElf_Nhdr nh;
-	size_t off, noff, doff, n = 0, i;
-	Elf_Scn *scn = NULL;
-	Elf_Data *d;
-	Elf *elf;
-	int k;
+	unsigned char buf[4096];
+	Elf64_Phdr ph[MAX_PHDRS];
+	size_t n = read_phdrs(fd, ph), i, off, k;
+	int w;
 
-	elf = elf_of(fd);
-	if (!elf)
-		return false;
-	while (!n && (scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+	for (i = 0; i < n; i++) {
+		if (ph[i].p_type != PT_NOTE || ph[i].p_filesz > sizeof(buf) ||
+		    pread(fd, buf, ph[i].p_filesz, (off_t)ph[i].p_offset) != (ssize_t)ph[i].p_filesz)
 			continue;
-		d = elf_getdata(scn, NULL);
-		for (off = 0; d && (off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0;) {
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_descsz >= 2 &&
-			    nh.n_descsz <= sizeof(id) && nh.n_namesz == 4 &&
-			    !memcmp((char *)d->d_buf + noff, "GNU", 4)) {
-				memcpy(id, (char *)d->d_buf + doff, nh.n_descsz);
-				n = nh.n_descsz;
+		for (off = 0; off + sizeof(Elf64_Nhdr) <= ph[i].p_filesz;) {
+			Elf64_Nhdr nh;
+			size_t name_at = off + sizeof(nh), desc_at;
+
+			memcpy(&nh, buf + off, sizeof(nh));
+			desc_at = name_at + ((nh.n_namesz + 3) & ~3u);
+			if (nh.n_namesz > sizeof(buf) || nh.n_descsz > sizeof(buf) ||
+			    desc_at + nh.n_descsz > ph[i].p_filesz)
 				break;
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    !memcmp(buf + name_at, "GNU", 4) && nh.n_descsz >= 2 && nh.n_descsz <= 64) {
+				w = snprintf(path, len, DEBUG_DIR "/%02x/", buf[desc_at]);
+				for (k = 1; k < nh.n_descsz && w > 0 && (size_t)w + 3 < len; k++)
+					w += snprintf(path + w, len - (size_t)w, "%02x", buf[desc_at + k]);
+				if (w <= 0 || (size_t)w + 7 >= len)
+					return false;
+				memcpy(path + w, ".debug", 7);
+				return !access(path, R_OK);
 			}
+			off = desc_at + ((nh.n_descsz + 3) & ~3u);
 		}
 	}
-	elf_end(elf);
-	if (!n)
-		return false;
-	k = snprintf(path, len, DEBUG_DIR "/%02x/", id[0]);
-	for (i = 1; i < n && k > 0 && (size_t)k + 3 < len; i++)
-		k += snprintf(path + k, len - (size_t)k, "%02x", id[i]);
-	if (k <= 0 || (size_t)k + 7 >= len)
-		return false;
-	memcpy(path + k, ".debug", 7);
-	return !access(path, R_OK);
+	return false;
 }
 
 /* Builds fd's table into the row array; fills m and mod. */
