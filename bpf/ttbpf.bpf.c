@@ -622,7 +622,10 @@ __noinline int unw_step(struct unw_state *io)
 	struct unw_state st;
 	int more;
 
-	if (!io)
+	/* a global function is verified even where nothing calls it: with
+	 * --unwind fp (and on kernels without bpf_find_vma) the constant makes
+	 * the rest dead code, never checked */
+	if (!unwind_dwarf || !io)
 		return 0;
 	st = *io;
 	if (!unw_find_module(&st)) {
