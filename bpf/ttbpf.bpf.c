@@ -223,6 +223,15 @@ struct {
 	__type(value, struct tt_unw_row_slot);
 } unw_rows SEC(".maps");
 
+/* The page indexes of all tables (struct tt_unw_mod). 64-bit values: an
+ * array map's elements are 8-byte aligned, and its mmap must be an array. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* sized by userspace */
+	__type(key, __u32);
+	__type(value, __u64);
+} unw_pages SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -250,26 +259,36 @@ struct {
 } unw_hold SEC(".maps");
 
 /*
- * Executable mappings the process's walks have found, kept in its main
- * thread's storage for all its threads. bpf_find_vma only try-locks the
- * process's mmap lock, and fails while another thread maps or unmaps (glibc
- * growing an arena, a large block) or khugepaged collapses pages: a stack
- * then goes on with the mapping found here, if one holds the address. Only
- * then: a mapping replaced by another file at the very same range would be
- * read with the wrong table. An entry is written only when a mapping is new
- * to its slot (a few times per process), range last, so a reader racing a
- * writer is rare; the key it reads must still name a loaded table.
+ * Mappings a thread's walks have resolved (range, and the module's rows or
+ * frame-pointer walk), so that the next stacks through them skip
+ * bpf_find_vma and the module lookup. An entry holds while the process's
+ * mm_lock_seq (a count the kernel bumps at every write lock of its
+ * mappings: mmap, munmap, mprotect) is what it was when the entry was
+ * made: then no mapping has changed since, and the entry is exact. Per
+ * thread: no entry is ever read while another thread writes it.
+ *
+ * bpf_find_vma only try-locks the mmap lock, and fails while another
+ * thread maps or unmaps (glibc growing an arena, a large block) or
+ * khugepaged collapses pages: a stack then goes on with an entry of this
+ * thread's, or of its main thread's, that holds the address, whatever its
+ * count (then a mapping replaced by another file at the very same range
+ * would be read with the wrong table; the entry's module must still be
+ * loaded, with the same rows).
  */
-#define UNW_VMA_CACHE 16 /* a power of two */
+#define UNW_VMA_CACHE 8
 
 struct unw_vma {
-	__u64 start, end, file_off;
-	struct tt_unw_mod_key key;
-	__u32 is_file, pad;
+	__u64 start, end, pc_bias;
+	__u32 first, count;
+	__u32 page_first, npages;
+	__u32 mod;  /* UNW_MOD_TABLE or UNW_MOD_FP */
+	__u32 seq;  /* mm_lock_seq when it was resolved; 1 (odd): being written */
+	struct tt_unw_mod_key key; /* UNW_MOD_TABLE: the module */
 };
 
 struct unw_vma_cache {
 	struct unw_vma v[UNW_VMA_CACHE];
+	__u32 next;
 };
 
 struct {
@@ -290,126 +309,167 @@ struct unw_state {
 	__u64 sp0;		/* the first frame's sp: stack_span is from it */
 	__u64 vm_start, vm_end; /* the mapping last looked up */
 	__u64 pc_bias;		/* of that mapping: pc_off = ip + pc_bias */
-	__u64 file_off;		/* scratch of the lookup: the mapping's file offset */
 	struct tt_unw_mod_key key;
 	__u32 first, count;
+	__u32 page_first, npages;
 	__u32 mod;		/* UNW_MOD_* */
 	__u32 end;		/* enum tt_stack_end, once it ends */
 	__u32 cfi, fp;		/* caller frames by each method */
 	bool bp_known;
+};
+
+/* What bpf_find_vma's callback found (on unw_step's own stack, as the
+ * helper wants its context). */
+struct unw_found {
+	__u64 vm_start, vm_end;
+	__u64 file_off;		/* the mapping's file offset */
+	struct tt_unw_mod_key key;
 	bool is_exec;		/* the mapping is executable */
 	bool is_file;		/* and a file's */
 };
 
-static long unw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, struct unw_state *st)
+static long unw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, struct unw_found *f)
 {
 	struct file *file = vma->vm_file;
 
-	st->vm_start = vma->vm_start;
-	st->vm_end = vma->vm_end;
-	st->is_exec = vma->vm_flags & 0x4 /* VM_EXEC */;
-	st->is_file = file && st->is_exec;
-	if (st->is_file) {
-		st->key.ino = BPF_CORE_READ(file, f_inode, i_ino);
-		st->key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
-		st->key.pad = 0;
-		st->file_off = vma->vm_pgoff * page_size;
+	f->vm_start = vma->vm_start;
+	f->vm_end = vma->vm_end;
+	f->is_exec = vma->vm_flags & 0x4 /* VM_EXEC */;
+	f->is_file = file && f->is_exec;
+	if (f->is_file) {
+		f->key.ino = BPF_CORE_READ(file, f_inode, i_ino);
+		f->key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+		f->key.pad = 0;
+		f->file_off = vma->vm_pgoff * page_size;
 	}
 	return 0;
 }
 
-/* Direct-mapped by the mapping's start: no loop on the common path, which
- * the verifier would walk for every path through a frame. */
-static __always_inline struct unw_vma *unw_vma_slot(struct unw_vma_cache *c, __u64 start)
+/* The process's mm_lock_seq; 1 (odd: never matches) where the kernel has
+ * none (no per-VMA locks). */
+static __always_inline __u32 unw_mm_seq(struct task_struct *task)
 {
-	return &c->v[(start >> 12 ^ start >> 21) & (UNW_VMA_CACHE - 1)];
-}
+	struct mm_struct *mm = task->mm;
 
-static __always_inline void unw_vma_remember(struct task_struct *task, const struct unw_state *st)
-{
-	struct unw_vma_cache *c;
-	struct unw_vma *v;
-
-	if (!st->is_file)
-		return;
-	c = bpf_task_storage_get(&unw_vmas, task->group_leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!c)
-		return;
-	v = unw_vma_slot(c, st->vm_start);
-	if (v->start == st->vm_start && v->end == st->vm_end)
-		return;
-	v->start = v->end = 0; /* a reader racing this sees no entry, or ... */
-	v->file_off = st->file_off;
-	v->key = st->key;
-	v->is_file = st->is_file;
-	v->end = st->vm_end;
-	v->start = st->vm_start; /* ... the whole one, most of the time */
-}
-
-/* A cached mapping that holds pc, into st: one entry a call (bpf_loop, on
- * the rare path the lock was busy). */
-static long unw_vma_recall_cb(__u32 i, struct unw_state *st)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct unw_vma_cache *c = bpf_task_storage_get(&unw_vmas, task->group_leader, 0, 0);
-	__u64 pc = st->ip - 1;
-	struct unw_vma *v;
-
-	if (!c)
+	if (!mm || !bpf_core_field_exists(mm->mm_lock_seq))
 		return 1;
-	v = &c->v[i & (UNW_VMA_CACHE - 1)];
-	if (pc < v->start || pc >= v->end || !bpf_map_lookup_elem(&unw_mods, &v->key))
-		return 0;
+	return BPF_CORE_READ(mm, mm_lock_seq.sequence);
+}
+
+static __always_inline void unw_vma_load(struct unw_state *st, const struct unw_vma *v)
+{
 	st->vm_start = v->start;
 	st->vm_end = v->end;
-	st->file_off = v->file_off;
+	st->pc_bias = v->pc_bias;
+	st->first = v->first;
+	st->count = v->count;
+	st->page_first = v->page_first;
+	st->npages = v->npages;
+	st->mod = v->mod;
 	st->key = v->key;
-	st->is_file = v->is_file;
-	st->is_exec = true;
-	return 1;
+}
+
+/* An entry of c holding pc: with seq, one still exact; with 0 (the lock
+ * was busy), any complete one whose module is loaded as it was. */
+static __always_inline bool unw_vma_find(struct unw_state *st, struct unw_vma_cache *c, __u64 pc,
+					 __u32 seq)
+{
+	struct tt_unw_mod *m;
+	__u32 i;
+
+	for (i = 0; i < UNW_VMA_CACHE; i++) {
+		struct unw_vma *v = &c->v[i];
+
+		if (pc < v->start || pc >= v->end)
+			continue;
+		if (seq) {
+			if (v->seq != seq)
+				continue;
+		} else {
+			if (v->seq & 1)
+				continue;
+			if (v->mod == UNW_MOD_TABLE) {
+				m = bpf_map_lookup_elem(&unw_mods, &v->key);
+				if (!m || m->first != v->first || m->count != v->count)
+					continue;
+			}
+		}
+		unw_vma_load(st, v);
+		return true;
+	}
+	return false;
+}
+
+static __always_inline void unw_vma_remember(struct unw_vma_cache *c, const struct unw_state *st,
+					     __u32 seq)
+{
+	struct unw_vma *v = &c->v[c->next++ & (UNW_VMA_CACHE - 1)];
+
+	v->seq = 1;
+	v->start = st->vm_start;
+	v->end = st->vm_end;
+	v->pc_bias = st->pc_bias;
+	v->first = st->first;
+	v->count = st->count;
+	v->page_first = st->page_first;
+	v->npages = st->npages;
+	v->mod = st->mod;
+	v->key = st->key;
+	v->seq = seq;
 }
 
 /* The module of st->ip - 1, looked up again only when it leaves the mapping
  * looked up last. Returns false when the stack ends (st->end set). */
-static __always_inline bool unw_find_module(struct unw_state *st)
+static __always_inline bool unw_find_module(struct unw_state *st, struct unw_found *f)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 pc = st->ip - 1, off;
+	struct unw_vma_cache *c;
 	struct tt_unw_mod *m;
-	__u32 i;
+	__u32 i, seq;
 	long err;
 
 	if (st->mod != UNW_MOD_NONE && pc >= st->vm_start && pc < st->vm_end)
 		return true;
-	st->vm_start = st->vm_end = 0;
-	err = bpf_find_vma(task, pc, unw_vma_cb, st, 0);
-	if (!err)
-		unw_vma_remember(task, st);
-	else if (err == -16 /* EBUSY */)
-		bpf_loop(UNW_VMA_CACHE, unw_vma_recall_cb, st, 0);
-	if (!st->vm_end) {
-		if (err == -16)
-			count(TT_CNT_UNW_VMA_BUSY);
+	seq = unw_mm_seq(task);
+	c = bpf_task_storage_get(&unw_vmas, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (c && !(seq & 1) && unw_vma_find(st, c, pc, seq))
+		return true;
+	err = bpf_find_vma(task, pc, unw_vma_cb, f, 0);
+	if (err == -16 /* EBUSY */) {
+		struct unw_vma_cache *lc;
+
+		if (c && unw_vma_find(st, c, pc, 0))
+			return true;
+		lc = bpf_task_storage_get(&unw_vmas, task->group_leader, 0, 0);
+		if (lc && unw_vma_find(st, lc, pc, 0))
+			return true;
+		count(TT_CNT_UNW_VMA_BUSY);
+	}
+	st->vm_start = f->vm_start;
+	st->vm_end = f->vm_end;
+	if (err || !f->vm_end) {
 		st->mod = UNW_MOD_NONE;
 		st->end = TT_STACK_END_CUT; /* not in a mapping: garbage */
 		return false;
 	}
-	if (!st->is_exec) {
+	if (!f->is_exec) {
 		/* a return address into data: garbage */
 		st->mod = UNW_MOD_NONE;
 		st->end = TT_STACK_END_CUT;
 		return false;
 	}
-	if (!st->is_file) {
+	if (!f->is_file) {
 		st->mod = UNW_MOD_FP; /* JIT code, [vdso], [uprobes] */
-		return true;
+		goto found;
 	}
-	m = bpf_map_lookup_elem(&unw_mods, &st->key);
+	st->key = f->key;
+	m = bpf_map_lookup_elem(&unw_mods, &f->key);
 	if (!m) {
 		__u8 one = 1;
 
 		st->mod = UNW_MOD_MISSING;
-		if (!bpf_map_update_elem(&unw_asked, &st->key, &one, BPF_NOEXIST)) {
+		if (!bpf_map_update_elem(&unw_asked, &f->key, &one, BPF_NOEXIST)) {
 			struct tt_unwind_miss_event *e;
 			__u64 id = bpf_get_current_pid_tgid();
 
@@ -421,15 +481,15 @@ static __always_inline bool unw_find_module(struct unw_state *st)
 				e->hdr.tgid = id >> 32;
 				e->hdr.flags = 0;
 				e->hdr.ts_ns = bpf_ktime_get_ns();
-				e->ino = st->key.ino;
-				e->dev = st->key.dev;
+				e->ino = f->key.ino;
+				e->dev = f->key.dev;
 				e->pad = 0;
 				e->vm_start = st->vm_start;
 				e->vm_end = st->vm_end;
 				bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 			} else {
 				/* asked again by the next stack through it */
-				bpf_map_delete_elem(&unw_asked, &st->key);
+				bpf_map_delete_elem(&unw_asked, &f->key);
 				count(TT_CNT_LOST_EVENTS);
 			}
 		}
@@ -437,10 +497,10 @@ static __always_inline bool unw_find_module(struct unw_state *st)
 	}
 	if (m->flags & TT_UNW_MOD_NO_CFI) {
 		st->mod = UNW_MOD_FP;
-		return true;
+		goto found;
 	}
 	st->mod = UNW_MOD_MISSING; /* unless a segment holds the mapping's start */
-	off = st->file_off;
+	off = f->file_off;
 	for (i = 0; i < TT_UNW_MAX_SEGS; i++) {
 		if (i >= m->nseg)
 			break;
@@ -448,10 +508,17 @@ static __always_inline bool unw_find_module(struct unw_state *st)
 			st->pc_bias = off - st->vm_start + m->seg[i].pc_bias;
 			st->first = m->first;
 			st->count = m->count;
+			st->page_first = m->page_first;
+			st->npages = m->npages;
 			st->mod = UNW_MOD_TABLE;
 			break;
 		}
 	}
+	if (st->mod != UNW_MOD_TABLE)
+		return true;
+found:
+	if (c)
+		unw_vma_remember(c, st, seq);
 	return true;
 }
 
@@ -463,41 +530,41 @@ static __always_inline const struct tt_unwind_row *unw_row(__u32 i)
 	return s ? &s->r[i & 1] : NULL;
 }
 
-/* A binary search's bounds: rows [lo, hi), the answer at lo. */
-struct unw_search {
-	__u32 lo, hi, pc_off;
-};
-
-static long unw_search_cb(__u32 i, struct unw_search *s)
-{
-	const struct tt_unwind_row *r;
-	__u32 mid;
-
-	if (s->hi - s->lo <= 1)
-		return 1;
-	mid = s->lo + (s->hi - s->lo) / 2;
-	r = unw_row(mid);
-	if (!r)
-		return 1;
-	if (r->pc_off <= s->pc_off)
-		s->lo = mid;
-	else
-		s->hi = mid;
-	return 0;
-}
-
-/* The row covering pc_off: the last with row.pc_off <= pc_off. One step a
- * callback: the verifier checks a step once, not every path of the search. */
+/* The row covering pc_off: the last with row.pc_off <= pc_off. A plain
+ * loop: it runs inside unw_step, which the verifier checks once. */
 static __always_inline const struct tt_unwind_row *unw_find_row(const struct unw_state *st, __u64 pc_off)
 {
-	struct unw_search s = { .lo = st->first, .hi = st->first + st->count, .pc_off = (__u32)pc_off };
+	__u32 lo = st->first, hi = st->first + st->count, mid, i, page;
+	__u64 *a, *b;
 	const struct tt_unwind_row *r;
 
 	if (!st->count || pc_off >> 32)
 		return NULL;
-	bpf_loop(UNW_SEARCH_STEPS, unw_search_cb, &s, 0);
-	r = unw_row(s.lo);
-	return r && r->pc_off <= s.pc_off ? r : NULL;
+	if (st->npages) {
+		page = (__u32)(pc_off >> TT_UNW_PAGE_SHIFT);
+		if (page >= st->npages)
+			page = st->npages - 1;
+		page += st->page_first;
+		a = bpf_map_lookup_elem(&unw_pages, &page);
+		if (a && *a >= lo && *a < hi)
+			lo = *a;
+		page++;
+		b = page < st->page_first + st->npages ? bpf_map_lookup_elem(&unw_pages, &page) : NULL;
+		if (b && *b + 1 > lo && *b + 1 < hi)
+			hi = *b + 1;
+	}
+	for (i = 0; i < UNW_SEARCH_STEPS && hi - lo > 1; i++) {
+		mid = lo + (hi - lo) / 2;
+		r = unw_row(mid);
+		if (!r)
+			return NULL;
+		if (r->pc_off <= (__u32)pc_off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	r = unw_row(lo);
+	return r && r->pc_off <= (__u32)pc_off ? r : NULL;
 }
 
 /* A word of the stack at addr, which must lie above sp and within the span. */
@@ -614,44 +681,42 @@ static __always_inline bool unw_cfi_step(struct unw_state *st)
  * One caller frame: true when st now holds it. A global function: the
  * verifier checks it once, on its own, with st's contents unknown, instead
  * of along every path of every iteration of the frame loop (0.74 s of
- * verification before, at each start). It works on a copy on its own stack,
- * which bpf_find_vma's callback needs.
+ * verification before, at each start).
  */
-__noinline int unw_step(struct unw_state *io)
+__noinline int unw_step(struct unw_state *st)
 {
-	struct unw_state st;
-	int more;
+	struct unw_found f = {};
 
 	/* a global function is verified even where nothing calls it: with
 	 * --unwind fp (and on kernels without bpf_find_vma) the constant makes
 	 * the rest dead code, never checked */
-	if (!unwind_dwarf || !io)
+	if (!unwind_dwarf || !st)
 		return 0;
-	st = *io;
-	if (!unw_find_module(&st)) {
-		more = 0;
-	} else if (st.mod == UNW_MOD_MISSING) {
-		st.end = TT_STACK_END_NO_TABLE;
-		more = 0;
-	} else {
-		more = st.mod == UNW_MOD_TABLE ? unw_cfi_step(&st) : unw_fp_step(&st);
+	if (!unw_find_module(st, &f))
+		return 0;
+	if (st->mod == UNW_MOD_MISSING) {
+		st->end = TT_STACK_END_NO_TABLE;
+		return 0;
 	}
-	*io = st;
-	return more;
+	return st->mod == UNW_MOD_TABLE ? unw_cfi_step(st) : unw_fp_step(st);
 }
 
-static long unw_frame_cb(__u32 i, struct unw_state *st)
-{
+/* The frame loop's context: the walk, and the record its frames go in (a
+ * pointer the verifier keeps track of on the stack; unw_step gets only st). */
+struct unw_walk {
+	struct unw_state st;
 	struct tt_alloc_event *e;
+};
+
+static long unw_frame_cb(__u32 i, struct unw_walk *w)
+{
+	struct tt_alloc_event *e = w->e;
 	__u32 n;
 
-	if (!unw_step(st))
+	if (!unw_step(&w->st))
 		return 1;
-	e = bpf_task_storage_get(&scratch, bpf_get_current_task_btf(), 0, 0);
-	if (!e) {
-		st->end = TT_STACK_END_FAULT;
+	if (!e)
 		return 1;
-	}
 	/*
 	 * The count lives in the record, not in st: the verifier tracks what
 	 * is on the stack exactly, and an index it must bound would make each
@@ -660,7 +725,7 @@ static long unw_frame_cb(__u32 i, struct unw_state *st)
 	n = e->nr_frames;
 	if (n >= TT_MAX_FRAMES)
 		return 1;
-	e->frames[n & (TT_MAX_FRAMES - 1)] = st->ip;
+	e->frames[n & (TT_MAX_FRAMES - 1)] = w->st.ip;
 	e->nr_frames = n + 1;
 	return 0;
 }
@@ -668,21 +733,24 @@ static long unw_frame_cb(__u32 i, struct unw_state *st)
 /* The DWARF walk from the allocator's return (see unw_rows above). */
 static __always_inline void unwind_stack(struct pt_regs *ctx, struct tt_alloc_event *e)
 {
-	struct unw_state st = {
-		.ip = PT_REGS_IP(ctx), .sp = PT_REGS_SP(ctx), .bp = PT_REGS_FP(ctx),
-		.sp0 = PT_REGS_SP(ctx), .bp_known = true, .end = TT_STACK_END_DEPTH,
+	struct unw_walk w = {
+		.st = {
+			.ip = PT_REGS_IP(ctx), .sp = PT_REGS_SP(ctx), .bp = PT_REGS_FP(ctx),
+			.sp0 = PT_REGS_SP(ctx), .bp_known = true, .end = TT_STACK_END_DEPTH,
+		},
+		.e = e,
 	};
 	__u32 steps = max_frames < TT_MAX_FRAMES ? max_frames : TT_MAX_FRAMES;
 
-	e->frames[0] = st.ip;
+	e->frames[0] = w.st.ip;
 	e->nr_frames = 1;
 	if (steps > 1)
-		bpf_loop(steps - 1, unw_frame_cb, &st, 0);
-	e->stack_end = st.end;
+		bpf_loop(steps - 1, unw_frame_cb, &w, 0);
+	e->stack_end = w.st.end;
 	count(TT_CNT_UNW_STACKS);
-	count_n(TT_CNT_UNW_FRAMES_CFI, st.cfi);
-	if (st.fp)
-		count_n(TT_CNT_UNW_FRAMES_FP, st.fp);
+	count_n(TT_CNT_UNW_FRAMES_CFI, w.st.cfi);
+	if (w.st.fp)
+		count_n(TT_CNT_UNW_FRAMES_FP, w.st.fp);
 }
 
 /*

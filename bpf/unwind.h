@@ -122,11 +122,21 @@ struct tt_unw_seg {
  * (or none we could read): its frames are walked by frame pointer. */
 #define TT_UNW_MOD_NO_CFI 0x1
 
+/*
+ * The page index narrows the binary search: pages[page_first + p] is the
+ * row covering pc_off p * 4096, so the row of a pc_off in page p lies in
+ * [pages[p], pages[p + 1]] (the last page: up to the last row). It holds
+ * absolute row indexes; npages 0: no index, the search covers all rows.
+ */
+#define TT_UNW_PAGE_SHIFT 12
+
 struct tt_unw_mod {
 	__u32 first; /* index of its first row in the row array */
 	__u32 count; /* its rows */
 	__u32 nseg;
 	__u32 flags; /* TT_UNW_MOD_* */
+	__u32 page_first; /* its page index in the page array */
+	__u32 npages;
 	struct tt_unw_seg seg[TT_UNW_MAX_SEGS];
 };
 

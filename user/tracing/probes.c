@@ -78,6 +78,9 @@ struct probes {
 	void *unw_rows;          /* mmap of the unwind rows; NULL: fp walk */
 	size_t unw_rows_len;
 	__u32 unw_rows_cap;
+	__u64 *unw_pages;        /* mmap of their page indexes */
+	size_t unw_pages_len;
+	__u32 unw_pages_cap;
 	int verbose;
 };
 
@@ -265,6 +268,11 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 		err = bpf_map__set_max_entries(p->skel->maps.unw_rows,
 					       p->unw_rows_cap / TT_UNW_ROWS_PER_SLOT);
 		err = err ?: bpf_map__set_map_flags(p->skel->maps.unw_rows, BPF_F_MMAPABLE);
+		/* a page index entry per 4 KiB of code: 1/16 of the rows is room
+		 * for tables of 16+ rows a page, what compiled code has */
+		p->unw_pages_cap = p->unw_rows_cap / 16 > 4096 ? p->unw_rows_cap / 16 : 4096;
+		err = err ?: bpf_map__set_max_entries(p->skel->maps.unw_pages, p->unw_pages_cap);
+		err = err ?: bpf_map__set_map_flags(p->skel->maps.unw_pages, BPF_F_MMAPABLE);
 		if (err || !p->unw_rows_cap) {
 			err = -EINVAL;
 			fprintf(stderr, "ttbpf: invalid --unwind-rows %u\n", opts->unwind_rows);
@@ -282,10 +290,17 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 		p->unw_rows_len = ((size_t)p->unw_rows_cap * TT_UNW_ROW_BYTES + pg - 1) & ~(size_t)(pg - 1);
 		p->unw_rows = mmap(NULL, p->unw_rows_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 				   bpf_map__fd(p->skel->maps.unw_rows), 0);
-		if (p->unw_rows == MAP_FAILED) {
+		p->unw_pages_len = ((size_t)p->unw_pages_cap * sizeof(__u64) + pg - 1) & ~(size_t)(pg - 1);
+		p->unw_pages = mmap(NULL, p->unw_pages_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+				    bpf_map__fd(p->skel->maps.unw_pages), 0);
+		if (p->unw_rows == MAP_FAILED || p->unw_pages == MAP_FAILED) {
 			err = -errno;
+			if (p->unw_rows != MAP_FAILED)
+				munmap(p->unw_rows, p->unw_rows_len);
+			if (p->unw_pages != MAP_FAILED)
+				munmap(p->unw_pages, p->unw_pages_len);
 			p->unw_rows = NULL;
-			fprintf(stderr, "ttbpf: cannot map the unwind rows: %s\n", strerror(-err));
+			fprintf(stderr, "ttbpf: cannot map the unwind tables: %s\n", strerror(-err));
 			goto err_destroy;
 		}
 	}
@@ -569,7 +584,8 @@ bool probes__unwind_maps(const struct probes *p, struct unwinder_maps *out)
 		return false;
 	*out = (struct unwinder_maps){
 		.rows_fd = bpf_map__fd(p->skel->maps.unw_rows), .rows = p->unw_rows,
-		.rows_cap = p->unw_rows_cap, .mods_fd = bpf_map__fd(p->skel->maps.unw_mods),
+		.rows_cap = p->unw_rows_cap, .pages = p->unw_pages, .pages_cap = p->unw_pages_cap,
+		.mods_fd = bpf_map__fd(p->skel->maps.unw_mods),
 		.hold_fd = bpf_map__fd(p->skel->maps.unw_hold),
 	};
 	return true;
@@ -694,8 +710,10 @@ void probes__free(struct probes *p)
 	if (!p)
 		return;
 	probes__detach(p);
-	if (p->unw_rows)
+	if (p->unw_rows) {
 		munmap(p->unw_rows, p->unw_rows_len);
+		munmap(p->unw_pages, p->unw_pages_len);
+	}
 	ttbpf_bpf__destroy(p->skel);
 	free(p->links);
 	free(p);

@@ -26,7 +26,7 @@ _Static_assert(sizeof(struct tt_unwind_miss_event) == 56, "tt_unwind_miss_event 
 
 struct unwinder {
 	struct unwinder_maps maps;
-	__u32 rows_used;
+	__u32 rows_used, pages_used;
 	struct unwinder_module *mods;
 	size_t mod_cnt, mod_cap;
 	struct unwinder_totals tot;
@@ -157,6 +157,35 @@ static bool debug_file(int fd, char *path, size_t len)
 	return false;
 }
 
+/*
+ * The page index of rows (placed at mod->first): for each 4 KiB page of
+ * pc_off, the row covering its start (bpf/unwind.h). Without room for it
+ * the table works without one, its searches over all its rows.
+ */
+static void add_page_index(struct unwinder *u, const struct tt_unwind_row *rows, size_t cnt,
+			   struct unwinder_module *m, struct tt_unw_mod *mod)
+{
+	size_t npages = ((size_t)rows[cnt - 1].pc_off >> TT_UNW_PAGE_SHIFT) + 1, p, r = 0;
+	__u64 *idx;
+
+	if (npages > u->maps.pages_cap - u->pages_used)
+		return;
+	idx = u->maps.pages + u->pages_used;
+	for (p = 0; p < npages; p++) {
+		__u64 start = (__u64)p << TT_UNW_PAGE_SHIFT;
+
+		/* the last row at or below the page's start (row 0 below it) */
+		while (r + 1 < cnt && rows[r + 1].pc_off <= start)
+			r++;
+		idx[p] = mod->first + (__u32)r;
+	}
+	mod->page_first = u->pages_used;
+	mod->npages = (__u32)npages;
+	m->npages = (__u32)npages;
+	m->bytes += npages * sizeof(*idx);
+	u->pages_used += (__u32)npages;
+}
+
 /* Builds fd's table into the row array; fills m and mod. */
 static void build(struct unwinder *u, int fd, struct unwinder_module *m, struct tt_unw_mod *mod)
 {
@@ -200,6 +229,7 @@ static void build(struct unwinder *u, int fd, struct unwinder_module *m, struct 
 		m->bytes = cnt * sizeof(*rows);
 		u->rows_used += (__u32)cnt;
 		m->status = UNWINDER_TABLE;
+		add_page_index(u, rows, cnt, m, mod);
 	}
 	unwind_table__free(t);
 }

@@ -46,6 +46,8 @@ struct unwinder_maps {
 	int rows_fd;		/* BPF array of struct tt_unw_row_slot */
 	void *rows;		/* its mmap: rows_cap rows, contiguous */
 	__u32 rows_cap;
+	__u64 *pages;		/* the mmap of the page indexes' array */
+	__u32 pages_cap;
 	int mods_fd;		/* BPF hash: struct tt_unw_mod_key -> struct tt_unw_mod */
 	int hold_fd;		/* BPF hash: tid -> TT_UNW_HOLD_* */
 };
@@ -64,6 +66,7 @@ struct unwinder_module {
 	enum unwinder_status status;
 	int err;		/* the table builder's -errno when not UNWINDER_TABLE */
 	uint32_t first, rows;	/* where its rows are in the row array */
+	uint32_t npages;	/* entries of its page index (0: none, no room) */
 	uint64_t bytes;		/* the rows' memory in the BPF map */
 	uint64_t build_ns;		/* building and loading its table */
 	uint64_t fdes, rows_unsupported;
