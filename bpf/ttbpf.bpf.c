@@ -345,13 +345,14 @@ static long unw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, str
 	return 0;
 }
 
-/* The process's mm_lock_seq; 1 (odd: never matches) where the kernel has
- * none (no per-VMA locks). */
+/* The process's mm_lock_seq, odd while its mappings are write-locked; 1
+ * (odd: the cache is not used) where the kernel has no such seqcount
+ * (before 6.13 it was a plain count bumped at unlock, or absent). */
 static __always_inline __u32 unw_mm_seq(struct task_struct *task)
 {
 	struct mm_struct *mm = task->mm;
 
-	if (!mm || !bpf_core_field_exists(mm->mm_lock_seq))
+	if (!mm || !bpf_core_field_exists(mm->mm_lock_seq.sequence))
 		return 1;
 	return BPF_CORE_READ(mm, mm_lock_seq.sequence);
 }
