@@ -271,14 +271,19 @@ static int add_file(struct unwinder *u, int fd, const struct tt_unw_mod_key *key
 	/* the rows are in place before BPF can find them (a syscall orders it) */
 	if (bpf_map_update_elem(u->maps.mods_fd, key, &mod, BPF_ANY))
 		return -errno;
-	if (u->verbose)
-		fprintf(stderr, "ttbpf: unwind table of %s: %u rows, %" PRIu64 " KiB, %.1f ms%s%s\n",
-			path, m->rows, m->bytes >> 10, m->build_ns / 1e6,
+	if (u->verbose) {
+		/* the name is the target's: no control character reaches the terminal */
+		fputs("ttbpf: unwind table of ", stderr);
+		for (const char *c = path; *c; c++)
+			fputc((unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c, stderr);
+		fprintf(stderr, ": %u rows, %" PRIu64 " KiB, %.1f ms%s%s\n",
+			m->rows, m->bytes >> 10, m->build_ns / 1e6,
 			m->status == UNWINDER_TABLE ? "" :
 			m->status == UNWINDER_NO_CFI ? " (no usable CFI: frame pointers) " :
 			m->status == UNWINDER_NO_ROOM ? " (no room left: --unwind-rows) " :
 							" (cannot open) ",
 			m->status == UNWINDER_TABLE ? "" : strerror(-m->err));
+	}
 	return 0;
 }
 
