@@ -386,6 +386,7 @@ static int trace(const struct options *o, const struct report_plan *plan)
 		target__wait(t); /* it got the same signal: let it finish */
 	describe_run(&meta, t, probes, ev, lib, o->aggregate);
 	meta.unwinder = unw;
+	meta.stacks_off = !o->stack_depth;
 	if (unw && o->verbose)
 		unwinder__print(unw);
 

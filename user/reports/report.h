@@ -49,6 +49,7 @@ struct report_meta {
 	/* --unwind dwarf: the tables (NULL: frame pointers) and the BPF
 	 * unwinder's counters */
 	const struct unwinder *unwinder;
+	bool stacks_off;            /* --stack-depth 0: no walk at all */
 	uint64_t unw_stacks, unw_frames_cfi, unw_frames_fp, unw_vma_busy;
 };
 

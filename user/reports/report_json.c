@@ -165,7 +165,7 @@ static void write_unwind(struct json_writer *w, const struct report_meta *m)
 
 	jsonw_name(w, "unwind");
 	jsonw_start_object(w);
-	jsonw_string_field(w, "mode", u ? "dwarf" : "fp");
+	jsonw_string_field(w, "mode", u ? "dwarf" : m->stacks_off ? "off" : "fp");
 	if (!u) {
 		jsonw_end_object(w);
 		return;
