@@ -22,6 +22,7 @@
 #include <string.h>
 #include <cairo.h>
 #include <cairo-svg.h>
+#include "outfile.h"
 #include "report_draw.h"
 #include "units.h"
 
@@ -1483,7 +1484,7 @@ static int report_draw__render(cairo_surface_t *s, const struct dash *d)
 	return err;
 }
 
-/* Output through our own FILE, to report the real errno of a failed write. */
+/* Output through the report's FILE (outfile: its own descriptor). */
 struct sink {
 	FILE *f;
 	int err;
@@ -1501,14 +1502,6 @@ static cairo_status_t sink__write(void *closure, const unsigned char *data, unsi
 		return CAIRO_STATUS_WRITE_ERROR;
 	}
 	return CAIRO_STATUS_SUCCESS;
-}
-
-static int sink__close(struct sink *sk, int err)
-{
-	errno = 0;
-	if (fclose(sk->f) && !sk->err)
-		sk->err = errno ? errno : EIO;
-	return sk->err ? -sk->err : err;
 }
 
 /* The SVG, whole in memory: it needs one fix before it is written. */
@@ -1566,18 +1559,13 @@ static void svg__fix_ids(struct membuf *m)
 	m->len -= q - p;
 }
 
-int report_draw__svg(const struct dash *d, const char *path)
+static int svg__emit(FILE *f, void *ctx)
 {
+	const struct dash *d = ctx;
 	struct membuf m = { 0 };
-	struct sink sk = { 0 };
 	cairo_surface_t *s;
 	int err;
 
-	if (!d || !path)
-		return -EINVAL;
-	sk.f = fopen(path, "we");
-	if (!sk.f)
-		return -errno;
 	s = cairo_svg_surface_create_for_stream(membuf__write, &m, REPORT_DRAW_WIDTH,
 						REPORT_DRAW_HEIGHT);
 #if CAIRO_VERSION >= CAIRO_VERSION_ENCODE(1, 16, 0)
@@ -1594,37 +1582,43 @@ int report_draw__svg(const struct dash *d, const char *path)
 	if (!err) {
 		svg__fix_ids(&m);
 		errno = 0;
-		if (m.len && fwrite(m.buf, 1, m.len, sk.f) != m.len)
-			sk.err = errno ? errno : EIO;
+		if (m.len && fwrite(m.buf, 1, m.len, f) != m.len)
+			err = errno ? -errno : -EIO;
 	}
 	free(m.buf);
-	return sink__close(&sk, err);
+	return err;
 }
 
-int report_draw__png(const struct dash *d, const char *path)
+static int png__emit(FILE *f, void *ctx)
 {
-	struct sink sk = { 0 };
+	const struct dash *d = ctx;
+	struct sink sk = { f, 0 };
 	cairo_surface_t *s;
 	int err;
 
-	if (!d || !path)
-		return -EINVAL;
 	s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, REPORT_DRAW_WIDTH, REPORT_DRAW_HEIGHT);
 	err = status__err(cairo_surface_status(s));
 	if (!err)
 		err = report_draw__render(s, d);
-	if (err) {
-		cairo_surface_destroy(s);
-		return err;
+	if (!err) {
+		cairo_surface_flush(s);
+		err = status__err(cairo_surface_write_to_png_stream(s, sink__write, &sk));
 	}
-	cairo_surface_flush(s);
-	sk.f = fopen(path, "we");
-	if (!sk.f) {
-		err = -errno;
-		cairo_surface_destroy(s);
-		return err;
-	}
-	err = status__err(cairo_surface_write_to_png_stream(s, sink__write, &sk));
 	cairo_surface_destroy(s);
-	return sink__close(&sk, err);
+	return sk.err ? -sk.err : err;
+}
+
+/* Through outfile, as every report: one descriptor, never a name reopened. */
+int report_draw__svg(const struct dash *d, const char *path)
+{
+	if (!d || !path)
+		return -EINVAL;
+	return outfile__write(path, svg__emit, (void *)d);
+}
+
+int report_draw__png(const struct dash *d, const char *path)
+{
+	if (!d || !path)
+		return -EINVAL;
+	return outfile__write(path, png__emit, (void *)d);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <sys/mman.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,8 @@ static int set_path(char *dst, const char *dir, const char *name)
 int reports__plan(const struct options *o, struct report_plan *p)
 {
 	const char *const *path;
-	const char *paths[4];
+	static const char *const what[] = { "--json", "--svg", "--png", "--folded", "the report read" };
+	const char *paths[5];
 	int err = 0, i = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -53,11 +55,15 @@ int reports__plan(const struct options *o, struct report_plan *p)
 	paths[i++] = p->json;
 	paths[i++] = p->svg;
 	paths[i++] = p->png;
-	paths[i] = p->folded;
+	paths[i++] = p->folded;
+	paths[i] = o->report_in ? o->report_in : "";
 	/* fail now, not after a long trace */
-	for (path = paths; path <= &paths[3]; path++)
+	for (path = paths; path < &paths[4]; path++)
 		if (**path && outfile__check(*path))
 			return -EINVAL;
+	/* two reports in one file: the second would silently replace the first */
+	if (outfile__check_distinct(paths, what, 5))
+		return -EINVAL;
 	return 0;
 }
 
@@ -102,7 +108,8 @@ int reports__plan_child(const struct report_plan *target, int pid, struct report
 	child->folded_weight = target->folded_weight;
 	child->quiet = true;
 	for (i = 0; i < sizeof(dst) / sizeof(dst[0]); i++) {
-		if (!src[i][0])
+		/* stdout, a FIFO, a device: the target's alone */
+		if (!src[i][0] || outfile__in_place(src[i]))
 			continue;
 		e = child_path(dst[i], src[i], pid);
 		e = e ?: outfile__check(dst[i]);
@@ -111,25 +118,6 @@ int reports__plan_child(const struct report_plan *target, int pid, struct report
 		err = err ?: e;
 	}
 	return err;
-}
-
-struct draw_ctx {
-	const struct dash *d;
-	bool png;
-};
-
-static int draw_to(const char *tmp, void *ctx)
-{
-	struct draw_ctx *c = ctx;
-
-	return c->png ? report_draw__png(c->d, tmp) : report_draw__svg(c->d, tmp);
-}
-
-static int draw(const struct dash *d, const char *path, bool png)
-{
-	struct draw_ctx c = { d, png };
-
-	return outfile__write_path(path, draw_to, &c);
 }
 
 static int draw_from_json(const char *json, const struct report_plan *p)
@@ -143,46 +131,83 @@ static int draw_from_json(const char *json, const struct report_plan *p)
 	if (err)
 		return err;
 	if (p->svg[0])
-		err = draw(dash_build__dash(b), p->svg, false);
+		err = report_draw__svg(dash_build__dash(b), p->svg);
 	if (!err && p->png[0])
-		err = draw(dash_build__dash(b), p->png, true);
+		err = report_draw__png(dash_build__dash(b), p->png);
 	dash_build__free(b);
+	return err;
+}
+
+static int copy_fd(FILE *f, void *ctx)
+{
+	int fd = *(int *)ctx;
+	char buf[1 << 16];
+	off_t off = 0;
+	ssize_t n;
+
+	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		if (fwrite(buf, 1, (size_t)n, f) != (size_t)n)
+			return errno ? -errno : -EIO;
+		off += n;
+	}
+	return n < 0 ? -errno : 0;
+}
+
+/*
+ * The dashboard is drawn from the JSON report, held in an anonymous memfd:
+ * no file anyone else can replace between writing and reading it back, and
+ * the same bytes go to --json (a file, stdout, a FIFO, /dev/null).
+ */
+static int write_with_dash(const struct report_plan *p, const struct model *m,
+			   const struct report_meta *meta)
+{
+	char self[64];
+	int fd, dup_fd, err = 0;
+	FILE *f;
+
+	fd = memfd_create("ttbpf-report.json", MFD_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		fprintf(stderr, "ttbpf: cannot hold the report in memory to draw it: %s\n",
+			strerror(errno));
+		return err;
+	}
+	dup_fd = dup(fd);
+	f = dup_fd < 0 ? NULL : fdopen(dup_fd, "w");
+	if (!f) {
+		err = -errno;
+		if (dup_fd >= 0)
+			close(dup_fd);
+		fprintf(stderr, "ttbpf: cannot hold the report in memory to draw it: %s\n",
+			strerror(-err));
+	} else {
+		err = report_json__emit(f, m, meta);
+		if (fclose(f) && !err)
+			err = errno ? -errno : -EIO;
+		if (err)
+			fprintf(stderr, "ttbpf: cannot hold the report in memory to draw it: %s\n",
+				strerror(-err));
+	}
+	if (!err && p->json[0])
+		err = outfile__write(p->json, copy_fd, &fd);
+	if (!err) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		err = draw_from_json(self, p);
+	}
+	close(fd);
 	return err;
 }
 
 int reports__write(const struct report_plan *p, const struct model *m, const struct report_meta *meta)
 {
-	char tmp_json[PATH_MAX];
-	const char *json = p->json;
 	int err = 0, e;
 
 	if (!p->quiet)
 		report_text__write(stderr, m, meta);
-	if (!json[0] && (p->svg[0] || p->png[0])) {
-		/* the dashboard is always drawn from a JSON report: a private one
-		 * next to the picture, never a name someone else may use */
-		int n = snprintf(tmp_json, sizeof(tmp_json), "%s.json.XXXXXX", p->svg[0] ? p->svg : p->png);
-		int fd;
-
-		if (n < 0 || n >= (int)sizeof(tmp_json))
-			return -ENAMETOOLONG;
-		fd = mkostemp(tmp_json, O_CLOEXEC);
-		if (fd < 0) {
-			fprintf(stderr, "ttbpf: cannot create a temporary file next to %s: %s\n",
-				p->svg[0] ? p->svg : p->png, strerror(errno));
-			return -errno;
-		}
-		close(fd);
-		json = tmp_json;
-	}
-	if (json[0])
-		err = report_json__write(json, m, meta);
-	if (!err) {
-		e = draw_from_json(json, p);
-		err = err ?: e;
-	}
-	if (json == tmp_json)
-		unlink(tmp_json);
+	if (p->svg[0] || p->png[0])
+		err = write_with_dash(p, m, meta);
+	else if (p->json[0])
+		err = report_json__write(p->json, m, meta);
 	if (p->folded[0]) {
 		e = report_folded__write(p->folded, m, p->folded_weight);
 		err = err ?: e;
