@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "aggregate.h"
@@ -392,15 +393,16 @@ static int trace(const struct options *o, const struct report_plan *plan)
 
 	if (report_children(plan, procs, &meta, lib, &rows))
 		err = -EIO;
-	if (follow.unlisted)
-		fprintf(stderr, "ttbpf: %u child processes were not followed (out of memory)\n",
-			follow.unlisted);
 	meta.children = rows;
 	meta.child_cnt = rows ? procs__count(procs) : 0;
 	if (model__finish(&model, lib))
 		fprintf(stderr, "ttbpf: out of memory grouping call sites\n");
 	if (reports__write(plan, &model, &meta))
 		err = -EIO;
+	/* results first, then what to say about them */
+	if (follow.unlisted)
+		fprintf(stderr, "ttbpf: %u child processes were not followed (out of memory)\n",
+			follow.unlisted);
 
 	rc = 0;
 	if (target__launched(t)) {
@@ -427,14 +429,47 @@ cleanup:
 	target__free(t);
 	free_rows(rows, procs ? procs__count(procs) : 0);
 	procs__free(procs);
+	follow__fini(&follow);
 	model__fini(&model);
 	return rc;
+}
+
+/*
+ * `ttbpf report FILE`: the reader takes a regular file only (it sizes it
+ * first); anything else (a FIFO would block open() until a writer comes,
+ * `-` is not stdin) is refused before it is opened.
+ */
+static int check_report_input(const char *path)
+{
+	struct stat st;
+
+	if (!strcmp(path, "-")) {
+		fprintf(stderr, "ttbpf: report: reading a report from stdin ('-') is not supported; "
+				"save it to a file first\n");
+		return -EINVAL;
+	}
+	if (stat(path, &st)) {
+		fprintf(stderr, "ttbpf: report: cannot read %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "ttbpf: report: %s is not a regular file (%s); save the report to "
+				"a file first\n", path,
+			S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory"
+			: S_ISSOCK(st.st_mode) ? "a socket" : "a device");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct report_plan plan;
 	struct options o;
+
+	/* a reader that went away (`2>&1 | head -1`) must not cost the reports:
+	 * writes to it fail instead */
+	target__ignore_sigpipe();
 
 	switch (options__parse(&o, argc, argv)) {
 	case OPTIONS_RUN:
@@ -444,6 +479,8 @@ int main(int argc, char **argv)
 	default:
 		return 2;
 	}
+	if (o.report_in && check_report_input(o.report_in))
+		return 1;
 	if (reports__plan(&o, &plan))
 		return 1;
 	if (o.report_in)

@@ -113,6 +113,31 @@ static void on_ended(void *ctx, int pid, int exit_code)
 		probes__release(f->probes, pid);
 }
 
+/* Its exec changed its credentials: nothing it does from now on is counted. */
+static void on_untraced(void *ctx, int pid, const char *why)
+{
+	struct follow *f = ctx;
+	struct proc *p = f->procs ? procs__find(f->procs, pid) : NULL;
+
+	if (f->unw)
+		unwinder__disarm_hold(f->unw, pid);
+	if (f->done)
+		return;
+	/* held at its exec still: what it did before is read, the rest (until
+	 * its probes are gone) goes to the discard model */
+	if (f->events)
+		events__drain(f->events);
+	if (!f->has_discard)
+		f->has_discard = !model__init(&f->discard, clock_ns(CLOCK_MONOTONIC), 0, false, 0);
+	probes__release(f->probes, pid);
+	if (p) {
+		procmem__cmdline(pid, p->command, sizeof(p->command));
+		p->untraced = true;
+	}
+	fprintf(stderr, "ttbpf: pid %d (%s) is no longer traced: %s%s\n", pid,
+		p ? p->command : "the command", why, p ? "; its exit status is not known" : "");
+}
+
 static bool on_signalled(void *ctx, int tid, int sig)
 {
 	struct follow *f = ctx;
@@ -127,6 +152,7 @@ void follow__hooks(struct follow *f, struct target_hooks *h)
 	h->execed = on_execed;
 	h->exiting = on_exiting;
 	h->ended = on_ended;
+	h->untraced = on_untraced;
 	h->ctx = f;
 }
 
@@ -135,5 +161,14 @@ struct model *follow__route(void *ctx, int tgid)
 	struct follow *f = ctx;
 	struct proc *p = f->procs ? procs__find(f->procs, tgid) : NULL;
 
+	if (p && p->untraced)
+		return f->has_discard ? &f->discard : NULL;
 	return p ? &p->model : NULL;
+}
+
+void follow__fini(struct follow *f)
+{
+	if (f->has_discard)
+		model__fini(&f->discard);
+	f->has_discard = false;
 }

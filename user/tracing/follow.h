@@ -26,6 +26,10 @@ struct follow {
 	bool done;             /* tracing is over: new processes are left alone */
 	int verbose;
 	unsigned unlisted;     /* children not followed at all (out of memory) */
+	/* where the records of a process let go of go (their probes are
+	 * removed in the background, after it runs on): counted nowhere */
+	struct model discard;
+	bool has_discard;
 };
 
 /*
@@ -38,5 +42,7 @@ void follow__unwind_process(struct follow *f, int pid, bool hold);
 void follow__hooks(struct follow *f, struct target_hooks *h);
 /* events_route_fn: the model of a followed process. */
 struct model *follow__route(void *ctx, int tgid);
+/* Frees what following kept for itself (not the probes, procs or events). */
+void follow__fini(struct follow *f);
 
 #endif /* TT_FOLLOW_H */

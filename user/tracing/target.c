@@ -20,9 +20,18 @@
 
 #define CMDLINE_MAX 4096
 
-/* A task (thread) traced with -f, and its process. */
+/* Who a process runs as: real and effective user and group ids. */
+struct creds {
+	unsigned int uid, euid, gid, egid;
+};
+
+/* A task (thread) traced with -f, and its process; a process leader keeps
+ * who the process ran as when last seen (born, or its last exec), to see an
+ * exec that changes that (setuid, setgid). */
 struct tracee {
 	pid_t tid, tgid;
+	struct creds creds;
+	bool creds_known;
 };
 
 struct target {
@@ -40,6 +49,7 @@ struct target {
 	bool execed;    /* launch: the command's own exec was seen */
 	struct tracee *tr; /* -f: the tasks traced */
 	size_t tr_cnt, tr_cap;
+	bool root_let_go; /* -f: the launched target was let go (see let_go()) */
 	int procs_live; /* -f: processes not yet ended, the target included */
 	struct target_hooks hooks;
 	char *argv0;    /* launch: the command as given */
@@ -85,6 +95,26 @@ static void explain_follow_error(int pid, int err)
 			strerror(-err));
 }
 
+/* The ids of pid, from /proc/PID/status ("Uid: real effective saved fs"). */
+static int proc_creds(pid_t pid, struct creds *c)
+{
+	char path[64], line[256];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (found < 2 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Uid: %u %u", &c->uid, &c->euid) == 2 ||
+		    sscanf(line, "Gid: %u %u", &c->gid, &c->egid) == 2)
+			found++;
+	}
+	fclose(f);
+	return found == 2 ? 0 : -EIO;
+}
+
 static int tracee_add(struct target *t, pid_t tid, pid_t tgid)
 {
 	if (t->tr_cnt == t->tr_cap) {
@@ -97,7 +127,9 @@ static int tracee_add(struct target *t, pid_t tid, pid_t tgid)
 		t->tr_cap = cap;
 	}
 	t->tr[t->tr_cnt].tid = tid;
-	t->tr[t->tr_cnt++].tgid = tgid;
+	t->tr[t->tr_cnt].tgid = tgid;
+	t->tr[t->tr_cnt].creds_known = tid == tgid && !proc_creds(tid, &t->tr[t->tr_cnt].creds);
+	t->tr_cnt++;
 	return 0;
 }
 
@@ -117,6 +149,17 @@ static void tracee_remove(struct target *t, pid_t tid)
 
 	if (tr)
 		*tr = t->tr[--t->tr_cnt];
+}
+
+/* SIGPIPE as ttbpf was started with, for the command (SIG_DFL unless set). */
+static struct sigaction inherited_sigpipe = { .sa_handler = SIG_DFL };
+
+void target__ignore_sigpipe(void)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &inherited_sigpipe);
 }
 
 int target__launch(struct target **out, char **argv, bool follow)
@@ -148,6 +191,8 @@ int target__launch(struct target **out, char **argv, bool follow)
 		close(ex[0]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(1); /* ttbpf gave up before attaching */
+		/* an ignored signal stays ignored across exec: ours must not */
+		sigaction(SIGPIPE, &inherited_sigpipe, NULL);
 		execvp(argv[0], argv);
 		err = errno;
 		if (write(ex[1], &err, sizeof(err)) < 0)
@@ -271,6 +316,7 @@ static int seize_threads(struct target *t)
 int target__attach(struct target **out, int pid, bool follow)
 {
 	char path[64], exe[PATH_MAX];
+	pid_t tgid, ppid;
 	struct target *t;
 
 	if (pid == getpid()) {
@@ -280,6 +326,16 @@ int target__attach(struct target **out, int pid, bool follow)
 	if (kill(pid, 0) && errno == ESRCH) {
 		fprintf(stderr, "ttbpf: no such process: %d\n", pid);
 		return -ESRCH;
+	}
+	/* a thread's id (ps -L, top -H, gettid()): the heap is its process's */
+	if (!task_ids(pid, &tgid, &ppid) && tgid > 0 && tgid != pid) {
+		fprintf(stderr, "ttbpf: %d is a thread of process %d: tracing process %d\n", pid,
+			tgid, tgid);
+		pid = tgid;
+		if (pid == getpid()) {
+			fprintf(stderr, "ttbpf: refusing to trace itself (pid %d)\n", pid);
+			return -EINVAL;
+		}
 	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	if (readlink(path, exe, sizeof(exe)) < 0) {
@@ -622,8 +678,12 @@ static void task_ended(struct target *t, pid_t tid, int status)
 		if (!t->follow)
 			t->exited = true;
 	}
-	if (!tr)
+	if (!tr) {
+		/* let go of on exec, but still our child: its end ends tracing */
+		if (tid == t->pid && t->root_let_go && --t->procs_live <= 0)
+			t->exited = true;
 		return;
+	}
 	/* a process leader is reaped only once every thread of it has gone */
 	if (tr->tgid == tid) {
 		if (t->hooks.ended)
@@ -639,11 +699,63 @@ static bool group_stop_sig(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
+/*
+ * After an exec: true when it changed who the process runs as, which only a
+ * set-user-ID or set-group-ID program does (a process that called setuid()
+ * before exec'ing an ordinary program is not counted); why says how.
+ */
+static bool exec_changed_creds(struct tracee *tr, char *why, size_t len)
+{
+	struct creds now;
+	char exe[64];
+	struct stat st;
+
+	if (!tr->creds_known || proc_creds(tr->tgid, &now))
+		return false;
+	if (now.uid == tr->creds.uid && now.euid == tr->creds.euid && now.gid == tr->creds.gid &&
+	    now.egid == tr->creds.egid)
+		return false;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", tr->tgid);
+	if (stat(exe, &st) || !(st.st_mode & (S_ISUID | S_ISGID))) {
+		tr->creds = now;
+		return false;
+	}
+	snprintf(why, len, "its exec of a set-%s-ID program changed its credentials (uid %u euid "
+		 "%u gid %u egid %u, was %u %u %u %u)",
+		 st.st_mode & S_ISUID ? "user" : "group", now.uid, now.euid, now.gid, now.egid,
+		 tr->creds.uid, tr->creds.euid, tr->creds.gid, tr->creds.egid);
+	return true;
+}
+
+/*
+ * -f: a process that must not be traced any more (its credentials changed
+ * on exec, as ptrace would have refused without privilege): its probes go
+ * (the untraced hook) and every task of it runs on without ptrace.
+ */
+static void let_go(struct target *t, pid_t pid, const char *why)
+{
+	size_t i;
+
+	if (t->hooks.untraced)
+		t->hooks.untraced(t->hooks.ctx, pid, why);
+	for (i = t->tr_cnt; i-- > 0;) {
+		if (t->tr[i].tgid != pid)
+			continue;
+		ptrace(PTRACE_DETACH, t->tr[i].tid, 0, 0);
+		t->tr[i] = t->tr[--t->tr_cnt];
+	}
+	if (pid == t->pid && t->launched)
+		t->root_let_go = true; /* its exit still comes to us, its parent */
+	else if (--t->procs_live <= 0)
+		t->exited = true;
+}
+
 /* A ptrace event stop of tid. */
 static void on_event(struct target *t, pid_t tid, int event, int sig)
 {
 	struct tracee *tr = t->follow ? tracee_find(t, tid) : NULL;
 	unsigned long msg = 0;
+	char why[256];
 
 	switch (event) {
 	case PTRACE_EVENT_FORK:
@@ -662,10 +774,17 @@ static void on_event(struct target *t, pid_t tid, int event, int sig)
 		/* a non-leader's exec took the leader's tid; its own is gone */
 		if (!ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) && (pid_t)msg != tid)
 			tracee_remove(t, (pid_t)msg);
-		if (tid == t->pid && t->launched && !t->execed)
-			t->execed = true; /* the command's own start */
-		else if (t->hooks.execed)
+		if (tid == t->pid && t->launched && !t->execed) {
+			/* the command's own start: traced as asked, whatever it is */
+			t->execed = true;
+			if (tr && tr->creds_known)
+				tr->creds_known = !proc_creds(tid, &tr->creds);
+		} else if (tr && tr->tgid == tid && exec_changed_creds(tr, why, sizeof(why))) {
+			let_go(t, tid, why);
+			break; /* detached: it runs on */
+		} else if (t->hooks.execed) {
 			t->hooks.execed(t->hooks.ctx, tid);
+		}
 		ptrace(PTRACE_CONT, tid, 0, 0);
 		break;
 	case PTRACE_EVENT_EXIT:

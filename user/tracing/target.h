@@ -22,8 +22,12 @@ struct target;
  * explained on stderr.
  */
 int target__launch(struct target **out, char **argv, bool follow);
-/* Checks that pid is a live user-space process; follow: as above, for the
- * children it forks from now on. */
+/* Ignores SIGPIPE in ttbpf (a closed stderr must not stop the reports); a
+ * command launched afterwards gets the disposition ttbpf started with. */
+void target__ignore_sigpipe(void);
+/* Checks that pid is a live user-space process (a thread's id means its
+ * process, said on stderr); follow: as above, for the children it forks
+ * from now on. */
 int target__attach(struct target **out, int pid, bool follow);
 void target__free(struct target *t);
 
@@ -76,6 +80,10 @@ struct target_hooks {
 	/* a ptraced task stopped for a signal on its way: true when the signal
 	 * is ours (the unwinder's hold, user/tracing/unwinder.h) and must not reach it */
 	bool (*signalled)(void *ctx, int tid, int sig);
+	/* -f: a process exec'd a set-user-ID or set-group-ID program that
+	 * changed its credentials: it is no longer traced (why says so); ptrace
+	 * lets it go once this returns, and its exit is not reported */
+	void (*untraced)(void *ctx, int pid, const char *why);
 	/* -f: a process has ended, with its status as a shell reports it */
 	void (*ended)(void *ctx, int pid, int exit_code);
 	void *ctx;
