@@ -7,8 +7,16 @@
  * glibc calls itself (realloc(NULL, n) enters malloc, reallocarray enters
  * realloc, realloc(p, 0) enters free), and every entry hits a probe. The
  * per-thread in-flight record makes the outermost call the only one that is
- * reported: nested entries only bump its depth, and frees entered while an
- * allocating call is in flight belong to that call.
+ * reported: nested entries are folded into it, and frees entered by it belong
+ * to it.
+ *
+ * A call is known by where its frame is: the stack pointer at entry (it
+ * points at the return address), and the return probe sees that + 8. So a
+ * call the thread left without returning (siglongjmp out of a signal handler,
+ * or a return probe attached after it entered) is dropped as soon as the
+ * stack is seen above it, and an allocation made by a signal handler that
+ * interrupted a call (its frame lies below the kernel's signal frame, more
+ * than NEST_SPAN_BYTES deeper) is a call of its own.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -35,14 +43,34 @@ const volatile __u64 stack_span = 8 << 20;
 const volatile bool unwind_dwarf = false; /* --unwind dwarf: walk the unwind tables */
 const volatile __u64 page_size = 4096;
 
-/* The allocating call a thread is in; depth 0: none. */
-struct inflight {
+/*
+ * glibc's own nesting is shallow: realloc(NULL, n) jumps to malloc (same
+ * stack pointer), strdup's malloc is 32 bytes deeper, realloc(p, 0)'s free 96
+ * (glibc 2.36). A signal handler's frame is below the interrupted sp, a
+ * 128-byte red zone and the kernel's signal frame (ucontext, siginfo and the
+ * FPU state: over 1 KiB on x86-64).
+ */
+#define NEST_SPAN_BYTES 512
+/* Calls in flight at once on one thread: one, plus one per signal handler
+ * that allocates while another call is in flight (nested handlers). */
+#define INFLIGHT_MAX 4
+
+/* An allocating call a thread is in. */
+struct inflight_call {
 	__u64 entry_ns;
 	__u64 size;
 	__u64 old_ptr;
 	__u64 memptr; /* posix_memalign's void ** */
+	__u64 sp;     /* at entry: where the return address is */
+	__u64 ret;    /* the return address the caller left there */
 	__u32 fn;
-	__u32 depth;
+	__u32 depth;  /* entries at this very sp: glibc's tail calls */
+};
+
+/* The calls in flight, innermost last. */
+struct inflight {
+	struct inflight_call c[INFLIGHT_MAX];
+	__u32 cnt;
 };
 
 /* Task storage: found through the task itself, no hashing and no table to
@@ -145,28 +173,72 @@ static __always_inline __u64 mul_size(__u64 a, __u64 b)
 	return b > limit ? ~0ULL : a * b;
 }
 
+static __always_inline struct inflight_call *inflight_top(struct inflight *f)
+{
+	return &f->c[(f->cnt - 1) & (INFLIGHT_MAX - 1)];
+}
+
+/*
+ * Drops the calls whose frames the stack has left: sp (a new entry's) is at
+ * or above theirs. Returns true when this entry is glibc's tail call into
+ * another allocating function (realloc(NULL, n) jumps to malloc, reallocarray
+ * to realloc): the same sp, and the return address there is no longer the one
+ * the caller left (the return probe replaced it), so this is the call in
+ * flight going on, not a new call from the same frame.
+ */
+static __always_inline bool inflight_unwind(struct inflight *f, __u64 sp, __u64 ret, __u32 fn)
+{
+	struct inflight_call *t;
+	__u32 i;
+
+	for (i = 0; i < INFLIGHT_MAX; i++) {
+		if (!f->cnt)
+			break;
+		t = inflight_top(f);
+		if (sp < t->sp)
+			break; /* deeper: inside it */
+		if (sp - t->sp > stack_span)
+			break; /* another stack (sigaltstack) */
+		if (sp == t->sp && ret != t->ret && (fn == TT_FN_MALLOC || fn == TT_FN_REALLOC)) {
+			t->depth++;
+			return true;
+		}
+		f->cnt--;
+	}
+	return false;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 {
-	__u32 fn = bpf_get_attach_cookie(ctx);
-	struct inflight *f, n = {};
+	__u32 fn = bpf_get_attach_cookie(ctx), i;
+	__u64 sp = PT_REGS_SP(ctx), ret = 0;
+	struct inflight_call *t, n = {};
+	struct inflight *f;
 
 	f = inflight_of_current(true);
 	if (!f) {
 		count(TT_CNT_INFLIGHT_FULL);
 		return 0;
 	}
-	if (f->depth) {
-		/* strdup(s) is malloc(strlen(s) + 1) inside: that is its size */
-		if (f->depth == 1 && (f->fn == TT_FN_STRDUP || f->fn == TT_FN_STRNDUP) &&
-		    fn == TT_FN_MALLOC)
-			f->size = a0;
-		f->depth++;
+	bpf_probe_read_user(&ret, sizeof(ret), (void *)sp);
+	if (inflight_unwind(f, sp, ret, fn))
 		return 0;
+	if (f->cnt) {
+		t = inflight_top(f);
+		/* t->sp > sp here, or far below it on another stack */
+		if (t->sp - sp < NEST_SPAN_BYTES) {
+			/* strdup(s) is malloc(strlen(s) + 1) inside: that is its size */
+			if ((t->fn == TT_FN_STRDUP || t->fn == TT_FN_STRNDUP) && fn == TT_FN_MALLOC)
+				t->size = a0;
+			return 0;
+		}
 	}
 
 	n.fn = fn;
 	n.depth = 1;
+	n.sp = sp;
+	n.ret = ret;
 	n.entry_ns = bpf_ktime_get_ns();
 	switch (n.fn) {
 	case TT_FN_MALLOC:
@@ -201,7 +273,15 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 	default:
 		return 0;
 	}
-	*f = n;
+	if (f->cnt >= INFLIGHT_MAX) {
+		/* handlers nested deeper than this: the outermost call is given up */
+		count(TT_CNT_INFLIGHT_FULL);
+		for (i = 0; i + 1 < INFLIGHT_MAX; i++)
+			f->c[i] = f->c[i + 1];
+		f->cnt = INFLIGHT_MAX - 1;
+	}
+	f->c[f->cnt & (INFLIGHT_MAX - 1)] = n;
+	f->cnt++;
 	return 0;
 }
 
@@ -1018,16 +1098,30 @@ SEC("uretprobe")
 int BPF_KRETPROBE(alloc_exit, __u64 ret)
 {
 	__u64 id = bpf_get_current_pid_tgid(), size;
+	__u64 sp = PT_REGS_SP(ctx) - 8; /* the entry's: ret popped the return address */
+	struct inflight_call *t, n;
 	struct tt_alloc_event *e;
-	struct inflight *f, n;
+	struct inflight *f;
 	__u64 ptr = 0;
+	__u32 i;
 
 	f = inflight_of_current(false);
-	if (!f || !f->depth)
-		return 0; /* entered before we attached, or no storage */
-	if (--f->depth)
+	if (!f)
+		return 0; /* no storage */
+	for (i = 0; i < INFLIGHT_MAX; i++) {
+		if (!f->cnt)
+			return 0; /* entered before we attached */
+		t = inflight_top(f);
+		if (t->sp > sp)
+			return 0; /* a nested call, folded into t */
+		if (t->sp == sp)
+			break;
+		f->cnt--; /* deeper: the thread left it without returning */
+	}
+	if (i == INFLIGHT_MAX || --t->depth)
 		return 0;
-	n = *f;
+	n = *t;
+	f->cnt--;
 
 	if (n.fn == TT_FN_POSIX_MEMALIGN) {
 		/* returns an errno; the block is written through memptr */
@@ -1082,6 +1176,18 @@ static __always_inline bool from_allocator(struct pt_regs *ctx)
 	return caller >= lib_text_lo && caller < lib_text_hi;
 }
 
+/* A free entered by the allocating call t, not by a signal handler or by
+ * the program after leaving t with a longjmp: just below t's frame, and
+ * called from the allocator itself (when its text range is known). */
+static __always_inline bool freed_by_call(struct pt_regs *ctx, const struct inflight_call *t)
+{
+	__u64 sp = PT_REGS_SP(ctx);
+
+	if (sp >= t->sp || t->sp - sp >= NEST_SPAN_BYTES)
+		return false;
+	return !lib_text_hi || bpf_get_attach_cookie(ctx) != TT_FN_FREE || from_allocator(ctx);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(free_enter, __u64 ptr)
 {
@@ -1092,7 +1198,7 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 	if (!ptr)
 		return 0;
 	f = inflight_of_current(false);
-	if (f && f->depth)
+	if (f && f->cnt && freed_by_call(ctx, inflight_top(f)))
 		return 0; /* inside realloc(p, 0) and the like: that call reports it */
 	if (aggregate) {
 		agg_release(ptr, from_allocator(ctx));

@@ -414,8 +414,9 @@ static int attach_multi(struct probes *p, int pid, const struct probe_set *alloc
 		const struct probe_set *set;
 		bool ret;
 	} links[] = {
-		{ p->skel->progs.alloc_enter, allocs, false },
+		/* returns first: see probes__attach */
 		{ p->skel->progs.alloc_exit, allocs, true },
+		{ p->skel->progs.alloc_enter, allocs, false },
 		{ p->skel->progs.free_enter, frees, false },
 	};
 	size_t i;
@@ -508,11 +509,13 @@ int probes__attach(struct probes *p, int pid)
 	}
 	if (p->multi)
 		return attach_multi(p, pid, &allocs, &frees);
+	/* The return probe before the entry probe: a call entered between the
+	 * two would otherwise stay in flight with no return ever seen. */
 	for (i = 0, err = 0; i < allocs.cnt && !err; i++) {
-		err = attach_one(p, p->skel->progs.alloc_enter, pid, path, allocs.off[i],
-				 allocs.cookie[i], false);
-		err = err ?: attach_one(p, p->skel->progs.alloc_exit, pid, path, allocs.off[i],
-					allocs.cookie[i], true);
+		err = attach_one(p, p->skel->progs.alloc_exit, pid, path, allocs.off[i],
+				 allocs.cookie[i], true);
+		err = err ?: attach_one(p, p->skel->progs.alloc_enter, pid, path, allocs.off[i],
+					allocs.cookie[i], false);
 		if (err)
 			explain_attach_error(alloc_fns[fn_index(allocs.cookie[i])].name, path, err);
 	}
