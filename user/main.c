@@ -260,6 +260,7 @@ static int report_children(const struct report_plan *plan, struct procs *procs,
 		rows[i] = (struct report_proc){
 			.pid = p->pid, .parent_pid = p->parent_pid, .command = p->command,
 			.exit_code = p->exit_code, .untraced = p->untraced,
+			.untraced_why = p->untraced ? p->untraced_why : NULL,
 			.total_allocs = st->total_allocs,
 			.total_alloc_bytes = st->total_alloc_bytes, .live_cnt = st->live_cnt,
 			.live_bytes = st->live_bytes, .peak_bytes = st->peak_bytes,

@@ -130,6 +130,8 @@ Test(cli_edges, setuid_exec_is_let_go, .timeout = 300)
 	row = process_running(j, "setuid_allocs");
 	cr_assert(row, "no process row for the set-user-ID program");
 	cr_expect(json_is_false(json_object_get(row, "traced")), "it is reported traced");
+	cr_expect(strstr(nz(jstr(row, "untraced_reason")), "set-user-ID"), "reason: %s",
+		  nz(jstr(row, "untraced_reason")));
 	/* what sh's child did before the exec may be counted; never the 333 */
 	cr_expect_lt(jint(row, "total_allocations"), 333, "its allocations were counted: %lld", jint(row, "total_allocations"));
 	/* records that came before its probes were gone are dropped, not bad */

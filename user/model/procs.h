@@ -19,7 +19,9 @@ struct proc {
 	struct model model;
 	char command[PROC_COMMAND_MAX];
 	int exit_code; /* as a shell reports it; -1 while running */
-	bool untraced; /* its probes could not be attached */
+	bool untraced; /* not traced: its probes could not be attached, or its
+			* exec changed its credentials */
+	char untraced_why[96]; /* which, for the reports */
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC: born, ended (0: running) */
 };
 

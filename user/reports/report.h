@@ -15,7 +15,9 @@ struct report_proc {
 	int parent_pid;
 	const char *command;
 	int exit_code;               /* -1: unknown (still running at the end) */
-	bool untraced;               /* its probes could not be attached: no figures */
+	bool untraced;               /* not traced (why says why): no figures, or
+				      * only those before it stopped being traced */
+	const char *untraced_why;
 	uint64_t total_allocs, total_alloc_bytes;
 	uint64_t live_cnt, live_bytes, peak_bytes;
 	const char *report;          /* its JSON report's path; NULL: none written */

@@ -619,6 +619,8 @@ static void write_processes(struct json_writer *w, const struct report_meta *m)
 		jsonw_string_field(w, "command", p->command);
 		write_exit_code(w, p->exit_code);
 		jsonw_bool_field(w, "traced", !p->untraced);
+		if (p->untraced)
+			jsonw_string_field(w, "untraced_reason", p->untraced_why);
 		jsonw_u64_field(w, "total_allocations", p->total_allocs);
 		jsonw_u64_field(w, "total_allocated", p->total_alloc_bytes);
 		jsonw_u64_field(w, "live_blocks", p->live_cnt);

@@ -139,8 +139,11 @@ static void write_children(FILE *f, const struct report_meta *m)
 			fprintf(f, "), exit status %d", p->exit_code);
 		else
 			fprintf(f, "), still running");
-		if (p->untraced)
-			fprintf(f, ", NOT TRACED (its probes could not be attached)");
+		if (p->untraced) {
+			fputs(", NOT TRACED (", f);
+			put_text(f, p->untraced_why ? p->untraced_why : "?", COMMAND_WIDTH);
+			fputc(')', f);
+		}
 		fprintf(f, ": %llu allocations (%s), live %llu blocks, %s",
 			(unsigned long long)p->total_allocs,
 			units__bytes(a, sizeof(a), p->total_alloc_bytes),

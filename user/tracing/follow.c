@@ -63,6 +63,7 @@ static void on_spawned(void *ctx, int pid, int parent_pid)
 	if (probes__attach(f->probes, pid)) {
 		fprintf(stderr, "ttbpf: pid %d (child of %d) is not traced\n", pid, parent_pid);
 		p->untraced = true;
+		snprintf(p->untraced_why, sizeof(p->untraced_why), "its probes could not be attached");
 		return;
 	}
 	attach_markers(f, pid);
@@ -133,6 +134,7 @@ static void on_untraced(void *ctx, int pid, const char *why)
 	if (p) {
 		procmem__cmdline(pid, p->command, sizeof(p->command));
 		p->untraced = true;
+		snprintf(p->untraced_why, sizeof(p->untraced_why), "%s", why);
 	}
 	fprintf(stderr, "ttbpf: pid %d (%s) is no longer traced: %s%s\n", pid,
 		p ? p->command : "the command", why, p ? "; its exit status is not known" : "");
