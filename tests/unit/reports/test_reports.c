@@ -189,6 +189,7 @@ static const struct report_proc two[] = {
 	  .total_allocs = 3, .total_alloc_bytes = 1024, .live_cnt = 1, .live_bytes = 512,
 	  .peak_bytes = 1024, .report = "/r/ttbpf.101.json" },
 	{ .pid = 102, .parent_pid = 101, .command = HOSTILE, .exit_code = -1, .untraced = true,
+	  .untraced_why = "its probes could not be attached",
 	  .total_allocs = 12345678901ULL, .total_alloc_bytes = 3ULL << 30, .live_cnt = 0,
 	  .live_bytes = 0, .peak_bytes = 5ULL << 20, .report = NULL },
 };
@@ -322,8 +323,9 @@ Test(json, two_children)
 	cr_assert_str_eq(str_of(c, "report"), "/r/ttbpf.101.json");
 
 	c = json_array_get(p, 1);
-	cr_assert_eq(json_object_size(c), 11);
+	cr_assert_eq(json_object_size(c), 12, "and untraced_reason");
 	cr_assert(json_is_false(json_object_get(c, "traced")));
+	cr_assert_str_eq(str_of(c, "untraced_reason"), "its probes could not be attached");
 	cr_assert_eq(int_of(c, "pid"), 102);
 	cr_assert_eq(int_of(c, "parent_pid"), 101);
 	cr_assert_str_eq(str_of(c, "command"), HOSTILE);
