@@ -355,15 +355,23 @@ struct {
  * would be read with the wrong table; the entry's module must still be
  * loaded, with the same rows).
  */
+/* Where a frame's address is: its mapping, and how to walk it. */
+struct unw_where {
+	__u64 vm_start, vm_end; /* the mapping */
+	__u64 pc_bias;		/* pc_off = ip + pc_bias */
+	struct tt_unw_mod_key key; /* UNW_MOD_TABLE: its file */
+	__u32 first, count;	/* UNW_MOD_TABLE: its rows */
+	__u32 page_first, npages; /* and their page index */
+	__u32 mod;		/* UNW_MOD_* */
+	__u32 pad;
+};
+
 #define UNW_VMA_CACHE 8
 
 struct unw_vma {
-	__u64 start, end, pc_bias;
-	__u32 first, count;
-	__u32 page_first, npages;
-	__u32 mod;  /* UNW_MOD_TABLE or UNW_MOD_FP */
+	struct unw_where w;
 	__u32 seq;  /* mm_lock_seq when it was resolved; 1 (odd): being written */
-	struct tt_unw_mod_key key; /* UNW_MOD_TABLE: the module */
+	__u32 pad;
 };
 
 struct unw_vma_cache {
@@ -387,12 +395,7 @@ struct {
 struct unw_state {
 	__u64 ip, sp, bp;
 	__u64 sp0;		/* the first frame's sp: stack_span is from it */
-	__u64 vm_start, vm_end; /* the mapping last looked up */
-	__u64 pc_bias;		/* of that mapping: pc_off = ip + pc_bias */
-	struct tt_unw_mod_key key;
-	__u32 first, count;
-	__u32 page_first, npages;
-	__u32 mod;		/* UNW_MOD_* */
+	struct unw_where w;	/* of the mapping last looked up */
 	__u32 end;		/* enum tt_stack_end, once it ends */
 	__u32 cfi, fp;		/* caller frames by each method */
 	bool bp_known;
@@ -437,18 +440,6 @@ static __always_inline __u32 unw_mm_seq(struct task_struct *task)
 	return BPF_CORE_READ(mm, mm_lock_seq.sequence);
 }
 
-static __always_inline void unw_vma_load(struct unw_state *st, const struct unw_vma *v)
-{
-	st->vm_start = v->start;
-	st->vm_end = v->end;
-	st->pc_bias = v->pc_bias;
-	st->first = v->first;
-	st->count = v->count;
-	st->page_first = v->page_first;
-	st->npages = v->npages;
-	st->mod = v->mod;
-	st->key = v->key;
-}
 
 /* An entry of c holding pc: with seq, one still exact; with 0 (the lock
  * was busy), any complete one whose module is loaded as it was. */
@@ -461,7 +452,7 @@ static __always_inline bool unw_vma_find(struct unw_state *st, struct unw_vma_ca
 	for (i = 0; i < UNW_VMA_CACHE; i++) {
 		struct unw_vma *v = &c->v[i];
 
-		if (pc < v->start || pc >= v->end)
+		if (pc < v->w.vm_start || pc >= v->w.vm_end)
 			continue;
 		if (seq) {
 			if (v->seq != seq)
@@ -469,13 +460,13 @@ static __always_inline bool unw_vma_find(struct unw_state *st, struct unw_vma_ca
 		} else {
 			if (v->seq & 1)
 				continue;
-			if (v->mod == UNW_MOD_TABLE) {
-				m = bpf_map_lookup_elem(&unw_mods, &v->key);
-				if (!m || m->first != v->first || m->count != v->count)
+			if (v->w.mod == UNW_MOD_TABLE) {
+				m = bpf_map_lookup_elem(&unw_mods, &v->w.key);
+				if (!m || m->first != v->w.first || m->count != v->w.count)
 					continue;
 			}
 		}
-		unw_vma_load(st, v);
+		st->w = v->w;
 		return true;
 	}
 	return false;
@@ -487,15 +478,7 @@ static __always_inline void unw_vma_remember(struct unw_vma_cache *c, const stru
 	struct unw_vma *v = &c->v[c->next++ & (UNW_VMA_CACHE - 1)];
 
 	v->seq = 1;
-	v->start = st->vm_start;
-	v->end = st->vm_end;
-	v->pc_bias = st->pc_bias;
-	v->first = st->first;
-	v->count = st->count;
-	v->page_first = st->page_first;
-	v->npages = st->npages;
-	v->mod = st->mod;
-	v->key = st->key;
+	v->w = st->w;
 	v->seq = seq;
 }
 
@@ -510,7 +493,7 @@ static __always_inline bool unw_find_module(struct unw_state *st, struct unw_fou
 	__u32 i, seq;
 	long err;
 
-	if (st->mod != UNW_MOD_NONE && pc >= st->vm_start && pc < st->vm_end)
+	if (st->w.mod != UNW_MOD_NONE && pc >= st->w.vm_start && pc < st->w.vm_end)
 		return true;
 	seq = unw_mm_seq(task);
 	c = bpf_task_storage_get(&unw_vmas, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -527,29 +510,29 @@ static __always_inline bool unw_find_module(struct unw_state *st, struct unw_fou
 			return true;
 		count(TT_CNT_UNW_VMA_BUSY);
 	}
-	st->vm_start = f->vm_start;
-	st->vm_end = f->vm_end;
+	st->w.vm_start = f->vm_start;
+	st->w.vm_end = f->vm_end;
 	if (err || !f->vm_end) {
-		st->mod = UNW_MOD_NONE;
+		st->w.mod = UNW_MOD_NONE;
 		st->end = TT_STACK_END_CUT; /* not in a mapping: garbage */
 		return false;
 	}
 	if (!f->is_exec) {
 		/* a return address into data: garbage */
-		st->mod = UNW_MOD_NONE;
+		st->w.mod = UNW_MOD_NONE;
 		st->end = TT_STACK_END_CUT;
 		return false;
 	}
 	if (!f->is_file) {
-		st->mod = UNW_MOD_FP; /* JIT code, [vdso], [uprobes] */
+		st->w.mod = UNW_MOD_FP; /* JIT code, [vdso], [uprobes] */
 		goto found;
 	}
-	st->key = f->key;
+	st->w.key = f->key;
 	m = bpf_map_lookup_elem(&unw_mods, &f->key);
 	if (!m) {
 		__u8 one = 1;
 
-		st->mod = UNW_MOD_MISSING;
+		st->w.mod = UNW_MOD_MISSING;
 		if (!bpf_map_update_elem(&unw_asked, &f->key, &one, BPF_NOEXIST)) {
 			struct tt_unwind_miss_event *e;
 			__u64 id = bpf_get_current_pid_tgid();
@@ -565,8 +548,8 @@ static __always_inline bool unw_find_module(struct unw_state *st, struct unw_fou
 				e->ino = f->key.ino;
 				e->dev = f->key.dev;
 				e->pad = 0;
-				e->vm_start = st->vm_start;
-				e->vm_end = st->vm_end;
+				e->vm_start = st->w.vm_start;
+				e->vm_end = st->w.vm_end;
 				bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 			} else {
 				/* asked again by the next stack through it */
@@ -577,25 +560,25 @@ static __always_inline bool unw_find_module(struct unw_state *st, struct unw_fou
 		return true;
 	}
 	if (m->flags & TT_UNW_MOD_NO_CFI) {
-		st->mod = UNW_MOD_FP;
+		st->w.mod = UNW_MOD_FP;
 		goto found;
 	}
-	st->mod = UNW_MOD_MISSING; /* unless a segment holds the mapping's start */
+	st->w.mod = UNW_MOD_MISSING; /* unless a segment holds the mapping's start */
 	off = f->file_off;
 	for (i = 0; i < TT_UNW_MAX_SEGS; i++) {
 		if (i >= m->nseg)
 			break;
 		if (off >= m->seg[i].off_lo && off < m->seg[i].off_hi) {
-			st->pc_bias = off - st->vm_start + m->seg[i].pc_bias;
-			st->first = m->first;
-			st->count = m->count;
-			st->page_first = m->page_first;
-			st->npages = m->npages;
-			st->mod = UNW_MOD_TABLE;
+			st->w.pc_bias = off - st->w.vm_start + m->seg[i].pc_bias;
+			st->w.first = m->first;
+			st->w.count = m->count;
+			st->w.page_first = m->page_first;
+			st->w.npages = m->npages;
+			st->w.mod = UNW_MOD_TABLE;
 			break;
 		}
 	}
-	if (st->mod != UNW_MOD_TABLE)
+	if (st->w.mod != UNW_MOD_TABLE)
 		return true;
 found:
 	if (c)
@@ -615,22 +598,22 @@ static __always_inline const struct tt_unwind_row *unw_row(__u32 i)
  * loop: it runs inside unw_step, which the verifier checks once. */
 static __always_inline const struct tt_unwind_row *unw_find_row(const struct unw_state *st, __u64 pc_off)
 {
-	__u32 lo = st->first, hi = st->first + st->count, mid, i, page;
+	__u32 lo = st->w.first, hi = st->w.first + st->w.count, mid, i, page;
 	__u64 *a, *b;
 	const struct tt_unwind_row *r;
 
-	if (!st->count || pc_off >> 32)
+	if (!st->w.count || pc_off >> 32)
 		return NULL;
-	if (st->npages) {
+	if (st->w.npages) {
 		page = (__u32)(pc_off >> TT_UNW_PAGE_SHIFT);
-		if (page >= st->npages)
-			page = st->npages - 1;
-		page += st->page_first;
+		if (page >= st->w.npages)
+			page = st->w.npages - 1;
+		page += st->w.page_first;
 		a = bpf_map_lookup_elem(&unw_pages, &page);
 		if (a && *a >= lo && *a < hi)
 			lo = *a;
 		page++;
-		b = page < st->page_first + st->npages ? bpf_map_lookup_elem(&unw_pages, &page) : NULL;
+		b = page < st->w.page_first + st->w.npages ? bpf_map_lookup_elem(&unw_pages, &page) : NULL;
 		if (b && *b + 1 > lo && *b + 1 < hi)
 			hi = *b + 1;
 	}
@@ -695,7 +678,7 @@ static __always_inline bool unw_cfi_step(struct unw_state *st)
 	__u64 cfa, ra, bp;
 	__u32 kind;
 
-	r = unw_find_row(st, st->ip - 1 + st->pc_bias);
+	r = unw_find_row(st, st->ip - 1 + st->w.pc_bias);
 	kind = r ? tt_unw_kind(r) : TT_UNW_NO_INFO;
 	switch (kind) {
 	case TT_UNW_CFA_RSP:
@@ -775,11 +758,11 @@ __noinline int unw_step(struct unw_state *st)
 		return 0;
 	if (!unw_find_module(st, &f))
 		return 0;
-	if (st->mod == UNW_MOD_MISSING) {
+	if (st->w.mod == UNW_MOD_MISSING) {
 		st->end = TT_STACK_END_NO_TABLE;
 		return 0;
 	}
-	return st->mod == UNW_MOD_TABLE ? unw_cfi_step(st) : unw_fp_step(st);
+	return st->w.mod == UNW_MOD_TABLE ? unw_cfi_step(st) : unw_fp_step(st);
 }
 
 /* The frame loop's context: the walk, and the record its frames go in (a
