@@ -338,6 +338,35 @@ static inline json_t *load_json(const char *path)
 	return j;
 }
 
+/*
+ * ttbpf -q --json DIR/out.json [opts] -- FIXTURE [fx_args], which must exit
+ * 0 within timeout_ms; its stdout (the fixture's) ends up in tt->out.
+ * Returns the report. opts and fx_args: NULL-terminated, or NULL.
+ */
+static inline json_t *e2e_launch_json(struct proc *tt, const char *dir, char *const *opts,
+				      const char *fixture, char *const *fx_args, int timeout_ms)
+{
+	char json[300], *argv[48];
+	int n = 0, rc;
+
+	snprintf(json, sizeof(json), "%s/out.json", dir);
+	argv[n++] = (char *)e2e_tool();
+	argv[n++] = "-q";
+	argv[n++] = "--json";
+	argv[n++] = json;
+	while (opts && *opts && n < 40)
+		argv[n++] = *opts++;
+	argv[n++] = "--";
+	argv[n++] = (char *)e2e_fixture(fixture);
+	while (fx_args && *fx_args && n < 47)
+		argv[n++] = *fx_args++;
+	argv[n] = NULL;
+	rc = run(tt, argv, timeout_ms);
+	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s\nfixture's stdout:\n%s", rc, tt->err, tt->out);
+	return load_json(json);
+}
+
+
 /* Integer at a '.'-separated path of object keys, e.g. "stats.lost_events". */
 static inline long long jint(json_t *root, const char *path)
 {

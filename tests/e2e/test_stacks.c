@@ -319,30 +319,10 @@ static void check_chains(json_t *j, const char *fx_out, const char *exe, bool wi
 		  jstr(site, "module"));
 }
 
-/*
- * ttbpf [opts] --json DIR/out.json -- FIXTURE fx_args; the fixture's stdout
- * ends up in tt->out. Returns the report.
- */
+/* ttbpf [opts] --json DIR/out.json -- FIXTURE fx_args: the report. */
 static json_t *launch(struct proc *tt, const char *fixture, char *const *opts, char *const *fx_args)
 {
-	char json[300], *argv[32];
-	int n = 0, rc;
-
-	snprintf(json, sizeof(json), "%s/out.json", dir);
-	argv[n++] = (char *)e2e_tool();
-	argv[n++] = "-q";
-	argv[n++] = "--json";
-	argv[n++] = json;
-	while (opts && *opts)
-		argv[n++] = *opts++;
-	argv[n++] = "--";
-	argv[n++] = (char *)e2e_fixture(fixture);
-	while (fx_args && *fx_args)
-		argv[n++] = *fx_args++;
-	argv[n] = NULL;
-	rc = run(tt, argv, TRACE_TIMEOUT_MS);
-	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt->err);
-	return load_json(json);
+	return e2e_launch_json(tt, dir, opts, fixture, fx_args, TRACE_TIMEOUT_MS);
 }
 
 static void check_launch(const char *fixture, bool with_lib)

@@ -309,30 +309,12 @@ static void check_all(json_t *j, const char *fx_out, const char *folded)
 	}
 }
 
-/*
- * ttbpf -q --json DIR/out.json [opts] -- nofp -s STAY_MS; the fixture's
- * stdout ends up in tt->out. Returns the report.
- */
+/* ttbpf -q --json DIR/out.json [opts] -- nofp -s STAY_MS: the report. */
 static json_t *launch(struct proc *tt, char *const *opts)
 {
-	char json[300], *argv[32];
-	int n = 0, rc;
+	char *fx_args[] = { "-s", STAY_MS, NULL };
 
-	snprintf(json, sizeof(json), "%s/out.json", dir);
-	argv[n++] = (char *)e2e_tool();
-	argv[n++] = "-q";
-	argv[n++] = "--json";
-	argv[n++] = json;
-	while (opts && *opts)
-		argv[n++] = *opts++;
-	argv[n++] = "--";
-	argv[n++] = (char *)e2e_fixture(EXE);
-	argv[n++] = "-s";
-	argv[n++] = STAY_MS;
-	argv[n] = NULL;
-	rc = run(tt, argv, TRACE_TIMEOUT_MS);
-	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s\nfixture's stdout:\n%s", rc, tt->err, tt->out);
-	return load_json(json);
+	return e2e_launch_json(tt, dir, opts, EXE, fx_args, TRACE_TIMEOUT_MS);
 }
 
 /* The default unwinder is DWARF: no --unwind. */
