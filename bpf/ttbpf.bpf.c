@@ -314,7 +314,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, TT_UNW_MAX_MODS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct tt_unw_mod_key);
 	__type(value, struct tt_unw_mod);
@@ -323,7 +323,7 @@ struct {
 /* Files asked for once already: the request is not repeated. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, TT_UNW_MAX_MODS);
 	__type(key, struct tt_unw_mod_key);
 	__type(value, __u8);
 } unw_asked SEC(".maps");

@@ -111,6 +111,10 @@ struct tt_unw_mod_key {
 	__u32 pad; /* 0 */
 };
 
+/* Files with a module record at most: the BPF module map's size, and the
+ * bound userspace keeps to (user/tracing/unwinder.c). */
+#define TT_UNW_MAX_MODS 4096
+
 #define TT_UNW_MAX_SEGS 4
 
 struct tt_unw_seg {

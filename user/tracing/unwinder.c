@@ -243,7 +243,7 @@ static int add_file(struct unwinder *u, int fd, const struct tt_unw_mod_key *key
 
 	if (find_module(u, key))
 		return 0;
-	if (u->mod_cnt >= UNWINDER_MAX_MODULES)
+	if (u->mod_cnt >= TT_UNW_MAX_MODS)
 		return -ENOSPC;
 	if (u->mod_cnt == u->mod_cap) {
 		size_t cap = u->mod_cap ? u->mod_cap * 2 : 16;

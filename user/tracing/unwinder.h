@@ -37,8 +37,6 @@
 /* Rows in the row array unless --unwind-rows says otherwise: 24 MiB. */
 #define UNWINDER_DEFAULT_ROWS (2u << 20)
 #define UNWINDER_MAX_ROWS (16u << 20)
-/* Files followed at most (the BPF module map's size). */
-#define UNWINDER_MAX_MODULES 4096
 
 struct unwinder;
 
