@@ -51,6 +51,8 @@ static const char usage_text[] =
 	"                          (frame pointers only)\n"
 	"      --unwind-rows N     rows all unwind tables may take together (12\n"
 	"                          bytes each; default 2M, at most 16M)\n"
+	"      --top N             entries in each list of the summary, the\n"
+	"                          reports and the dashboard (default 10)\n"
 	"  -q, --quiet             no summary on stderr\n"
 	"  -v, --verbose           say where probes go; libbpf messages\n"
 	"  -h, --help              this text\n"
@@ -92,7 +94,7 @@ static int parse_bytes(const char *s, uint32_t *out)
 }
 
 enum { OPT_WAKEUP = 256, OPT_STACK_DEPTH, OPT_SVG, OPT_PNG, OPT_FOLDED, OPT_FOLDED_WEIGHT,
-       OPT_AGGREGATE, OPT_MAX_LIVE, OPT_MAX_VARS, OPT_UNWIND, OPT_UNWIND_ROWS };
+       OPT_AGGREGATE, OPT_MAX_LIVE, OPT_MAX_VARS, OPT_UNWIND, OPT_UNWIND_ROWS, OPT_TOP };
 
 /* `ttbpf report FILE.json [--svg F] [--png F]` */
 static enum options_result parse_report(struct options *o, int argc, char **argv)
@@ -163,6 +165,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
 		{ "folded", required_argument, NULL, OPT_FOLDED },
 		{ "folded-weight", required_argument, NULL, OPT_FOLDED_WEIGHT },
+		{ "top", required_argument, NULL, OPT_TOP },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -183,6 +186,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	o->max_live = TT_DEFAULT_MAX_LIVE;
 	o->max_vars = TT_DEFAULT_MAX_VARS;
 	o->unwind_rows = UNWINDER_DEFAULT_ROWS;
+	o->top = TT_DEFAULT_TOP;
 	opterr = 0;
 	optind = 0; /* 0, not 1: also forgets a half-parsed group like -hq */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own */
@@ -293,6 +297,12 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 				o->folded_weight = FOLDED_ALLOC_COUNT;
 			else {
 				usage_error("invalid --folded-weight '%s' (live, bytes or count)", optarg);
+				return OPTIONS_EXIT_USAGE;
+			}
+			break;
+		case OPT_TOP:
+			if (parse_bytes(optarg, &o->top) || !o->top || o->top > TT_MAX_TOP) {
+				usage_error("invalid --top '%s' (a count from 1 to 1000000)", optarg);
 				return OPTIONS_EXIT_USAGE;
 			}
 			break;

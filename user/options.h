@@ -12,6 +12,8 @@
 #define TT_DEFAULT_RINGBUF_BYTES (16u << 20)
 #define TT_DEFAULT_WAKEUP_BYTES (256u << 10)
 #define TT_DEFAULT_MAX_LIVE (1u << 20)
+#define TT_DEFAULT_TOP 10u
+#define TT_MAX_TOP 1000000u
 
 /* What --folded weighs each stack by. */
 enum folded_weight {
@@ -47,6 +49,7 @@ struct options {
 	uint32_t max_vars;     /* --max-vars: variable instances listed */
 	enum unwind_mode unwind; /* --unwind */
 	uint32_t unwind_rows;  /* --unwind-rows: rows of all unwind tables together */
+	uint32_t top;          /* --top: entries in each list of every output */
 	int verbose;
 	bool quiet;
 };

@@ -416,3 +416,24 @@ Test(options, parses_again_after_grouped_return)
 	cr_assert_not(r2.o.quiet);
 	cr_assert_null(r2.o.argv);
 }
+
+Test(options, top)
+{
+	struct run r;
+
+	parse(&r, "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.top, TT_DEFAULT_TOP);
+	parse(&r, "--top", "25", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.top, 25);
+	parse(&r, "--top=1000000", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.top, TT_MAX_TOP);
+	parse(&r, "--top", "0", "-p", "1");
+	assert_usage(&r, "invalid --top '0'");
+	parse(&r, "--top", "1000001", "-p", "1");
+	assert_usage(&r, "invalid --top '1000001'");
+	parse(&r, "--top", "ten", "-p", "1");
+	assert_usage(&r, "invalid --top 'ten'");
+}
