@@ -19,7 +19,10 @@ struct stack_info {
 	const uint64_t *ips;
 	uint64_t allocs, bytes;        /* allocations made through this stack */
 	uint64_t live_cnt, live_bytes; /* of them, still live */
-	uint64_t peak_live_bytes;
+	uint64_t peak_live_bytes;     /* this stack's own highest live_bytes */
+	/* live through this stack at the moment of the global peak
+	 * (heap_stats.peak_ns); filled by the peak breakdown (issue 15) */
+	uint64_t at_peak_cnt, at_peak_bytes;
 };
 
 /* max_stacks: distinct stacks kept; beyond it records get id 0, counted. */
