@@ -5,6 +5,8 @@
 #   make demo       install what is missing, build, trace examples/ and write reports
 #   make V=1        show full commands
 #   make SANITIZE=1 build userspace with AddressSanitizer and UBSan
+#   make install    PREFIX=/usr/local by default; DESTDIR=/staging honoured
+#   make uninstall  removes what make install put there (same PREFIX, DESTDIR)
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -63,7 +65,8 @@ EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLES  := $(patsubst examples/%.c,$(OUT)/examples/%,$(EXAMPLE_SRCS))
 TEST_LIBS := -lcriterion -ljansson
 
-.PHONY: all clean deps test unit e2e demo examples fixtures bench fuzz fuzz-replay
+.PHONY: all clean deps test unit e2e demo examples fixtures bench fuzz fuzz-replay \
+	install uninstall install-check
 
 all: $(OUT)/ttbpf
 
@@ -136,7 +139,49 @@ e2e: deps $(OUT)/ttbpf $(E2E_BINS) $(FIXTURES) $(EXTRA_FIXTURES)
 # Installs first, then re-enters make so that pkg-config sees the packages.
 test:
 	$(Q)scripts/install-deps.sh
-	$(Q)$(MAKE) --no-print-directory unit e2e fuzz-replay
+	$(Q)$(MAKE) --no-print-directory unit e2e install-check fuzz-replay
+
+# The GNU directory variables (DESTDIR staging, PREFIX/prefix either
+# spelling). tt.h is header-only: its pkg-config file is arch-independent,
+# so share/pkgconfig, which pkg-config searches under /usr and /usr/local.
+PREFIX      ?= /usr/local
+prefix      ?= $(PREFIX)
+bindir      ?= $(prefix)/bin
+includedir  ?= $(prefix)/include
+datarootdir ?= $(prefix)/share
+mandir      ?= $(datarootdir)/man
+man1dir     ?= $(mandir)/man1
+pkgconfigdir ?= $(datarootdir)/pkgconfig
+bashcompdir ?= $(datarootdir)/bash-completion/completions
+INSTALL     ?= install
+# the one definition of the version is the one --version prints
+VERSION     := $(shell sed -n 's/^\#define TT_VERSION "\(.*\)"/\1/p' user/options.c)
+
+# ttbpf.pc is made from ttbpf.pc.in at each install: its paths are this
+# install's
+install: $(OUT)/ttbpf
+	$(call msg,INSTALL,$(DESTDIR)$(prefix))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(includedir) $(DESTDIR)$(man1dir) \
+		$(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(bashcompdir)
+	$(Q)$(INSTALL) -m 0755 $(OUT)/ttbpf $(DESTDIR)$(bindir)/ttbpf
+	$(Q)$(INSTALL) -m 0644 include/tt.h $(DESTDIR)$(includedir)/tt.h
+	$(Q)$(INSTALL) -m 0644 docs/ttbpf.1 $(DESTDIR)$(man1dir)/ttbpf.1
+	$(Q)sed -e 's|@prefix@|$(prefix)|g' -e 's|@includedir@|$(includedir)|g' \
+		-e 's|@version@|$(VERSION)|g' ttbpf.pc.in > $(DESTDIR)$(pkgconfigdir)/ttbpf.pc
+	$(Q)chmod 0644 $(DESTDIR)$(pkgconfigdir)/ttbpf.pc
+	$(Q)$(INSTALL) -m 0644 completion/ttbpf.bash $(DESTDIR)$(bashcompdir)/ttbpf
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(prefix))
+	$(Q)rm -f $(DESTDIR)$(bindir)/ttbpf $(DESTDIR)$(includedir)/tt.h \
+		$(DESTDIR)$(man1dir)/ttbpf.1 $(DESTDIR)$(pkgconfigdir)/ttbpf.pc \
+		$(DESTDIR)$(bashcompdir)/ttbpf
+
+# make install into a staging directory, then the installed files used as a
+# user would: the binary, man, pkg-config with a C compiler, bash completion;
+# and every option of --help in the man page and the completion
+install-check: $(OUT)/ttbpf
+	$(Q)OUT=$(OUT) tests/install/test_install.sh
 
 demo:
 	$(Q)scripts/install-deps.sh
