@@ -14,13 +14,14 @@
 static const char usage_text[] =
 	"Usage: ttbpf [OPTIONS] -p PID\n"
 	"       ttbpf [OPTIONS] -- COMMAND [ARGS...]\n"
-	"       ttbpf report FILE.json [--svg FILE] [--png FILE]\n"
+	"       ttbpf report FILE.json [--svg FILE] [--png FILE] [-o DIR]\n"
 	"\n"
 	"Trace the heap of a process with eBPF uprobes on its allocator.\n"
 	"\n"
 	"  -p, --pid PID           attach to a running process\n"
 	"  -j, --json FILE         write the JSON report to FILE\n"
 	"  -o, --output DIR        write DIR/ttbpf.json, DIR/ttbpf.svg, DIR/ttbpf.png\n"
+	"                          (DIR is created, mode 0755 less the umask)\n"
 	"      --svg FILE          write the dashboard as SVG\n"
 	"      --png FILE          write the dashboard as PNG\n"
 	"      --folded FILE       write folded stacks for flame graphs\n"
@@ -53,6 +54,7 @@ static const char usage_text[] =
 	"                          bytes each; default 2M, at most 16M)\n"
 	"      --top N             entries in each list of the summary, the\n"
 	"                          reports and the dashboard (default 10)\n"
+
 	"  -q, --quiet             no summary on stderr\n"
 	"  -v, --verbose           say where probes go; libbpf messages\n"
 	"  -h, --help              this text\n"
@@ -96,6 +98,25 @@ static int parse_bytes(const char *s, uint32_t *out)
 enum { OPT_WAKEUP = 256, OPT_STACK_DEPTH, OPT_SVG, OPT_PNG, OPT_FOLDED, OPT_FOLDED_WEIGHT,
        OPT_AGGREGATE, OPT_MAX_LIVE, OPT_MAX_VARS, OPT_UNWIND, OPT_UNWIND_ROWS, OPT_TOP };
 
+/* An option whose value names a file or directory: "" would be taken and
+ * then mean nothing (`--json=`), so it is refused. 0 or -EINVAL (printed). */
+static int path_arg(const char *name, const char *arg)
+{
+	if (*arg)
+		return 0;
+	usage_error("option '%s' needs a non-empty value", name);
+	return -EINVAL;
+}
+
+static int parse_top(const char *arg, uint32_t *out)
+{
+	if (parse_bytes(arg, out) || !*out || *out > TT_MAX_TOP) {
+		usage_error("invalid --top '%s' (a count from 1 to 1000000)", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* `ttbpf report FILE.json [--svg F] [--png F]` */
 static enum options_result parse_report(struct options *o, int argc, char **argv)
 {
@@ -113,12 +134,18 @@ static enum options_result parse_report(struct options *o, int argc, char **argv
 	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
+			if (path_arg("--svg", optarg))
+				return OPTIONS_EXIT_USAGE;
 			o->svg_path = optarg;
 			break;
 		case 'g':
+			if (path_arg("--png", optarg))
+				return OPTIONS_EXIT_USAGE;
 			o->png_path = optarg;
 			break;
 		case 'o':
+			if (path_arg("--output", optarg))
+				return OPTIONS_EXIT_USAGE;
 			o->out_dir = optarg;
 			break;
 		case 'h':
@@ -172,7 +199,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{},
 	};
-	bool wakeup_given = false;
+	bool wakeup_given = false, max_live_given = false;
 	char *end;
 	long pid;
 	int c;
@@ -202,9 +229,13 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 			o->pid = (int)pid;
 			break;
 		case 'j':
+			if (path_arg("--json", optarg))
+				return OPTIONS_EXIT_USAGE;
 			o->json_path = optarg;
 			break;
 		case 'o':
+			if (path_arg("--output", optarg))
+				return OPTIONS_EXIT_USAGE;
 			o->out_dir = optarg;
 			break;
 		case 'f':
@@ -220,6 +251,8 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 			}
 			break;
 		case 'l':
+			if (path_arg("--lib", optarg))
+				return OPTIONS_EXIT_USAGE;
 			o->lib_path = optarg;
 			break;
 		case 'b':
@@ -246,6 +279,8 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 			o->stack_depth = (uint32_t)pid;
 			break;
 		case OPT_SVG:
+			if (path_arg("--svg", optarg))
+				return OPTIONS_EXIT_USAGE;
 			o->svg_path = optarg;
 			break;
 		case OPT_AGGREGATE:
@@ -256,6 +291,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 				usage_error("invalid --max-live '%s' (a count, K/M suffix)", optarg);
 				return OPTIONS_EXIT_USAGE;
 			}
+			max_live_given = true;
 			break;
 		case OPT_MAX_VARS:
 			if (parse_bytes(optarg, &o->max_vars) || o->max_vars > TT_MAX_MAX_VARS) {
@@ -283,9 +319,13 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 			}
 			break;
 		case OPT_PNG:
+			if (path_arg("--png", optarg))
+				return OPTIONS_EXIT_USAGE;
 			o->png_path = optarg;
 			break;
 		case OPT_FOLDED:
+			if (path_arg("--folded", optarg))
+				return OPTIONS_EXIT_USAGE;
 			o->folded_path = optarg;
 			break;
 		case OPT_FOLDED_WEIGHT:
@@ -301,10 +341,8 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 			}
 			break;
 		case OPT_TOP:
-			if (parse_bytes(optarg, &o->top) || !o->top || o->top > TT_MAX_TOP) {
-				usage_error("invalid --top '%s' (a count from 1 to 1000000)", optarg);
+			if (parse_top(optarg, &o->top))
 				return OPTIONS_EXIT_USAGE;
-			}
 			break;
 		case 'q':
 			o->quiet = true;
@@ -340,6 +378,12 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	if (o->follow && o->aggregate) {
 		/* the kernel-side tables are keyed by address: processes would mix */
 		usage_error("%s", "--aggregate cannot follow forks: drop -f or --aggregate");
+		return OPTIONS_EXIT_USAGE;
+	}
+	if (max_live_given && !o->aggregate) {
+		/* without --aggregate every block is followed in userspace: no bound to set */
+		usage_error("%s", "--max-live applies to --aggregate only: add --aggregate or drop "
+				  "--max-live");
 		return OPTIONS_EXIT_USAGE;
 	}
 	/* a small ring buffer keeps the default batching in proportion */

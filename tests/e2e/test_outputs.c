@@ -433,3 +433,74 @@ Test(outputs, one_path_for_two_reports_is_refused, .timeout = 120)
 	cr_expect_eq(rc, 1, "report over its own input: exit %d", rc);
 	done();
 }
+
+/* `-o DIR`: DIR made (mode 0755 less the umask, the sudo user's), the three
+ * reports in it; a symlink or a file there refused before tracing; no
+ * parent, no directory made. */
+Test(outputs, output_dir_is_created, .timeout = 180)
+{
+	char made[300], sub[300], link[300], file[300], orphan[300], p[340];
+	static const char *const three[] = { "ttbpf.json", "ttbpf.png", "ttbpf.svg", NULL };
+	static const char *const two[] = { "ttbpf.png", "ttbpf.svg", NULL };
+	static const char *const none[] = { NULL };
+	const char *err;
+	struct stat st;
+	mode_t old;
+	int rc;
+
+	setup();
+	path_in(made, sizeof(made), dir, "reports");
+	old = umask(022);
+	rc = tool(true, &err, (char *[]){ "-o", made, NULL }, NULL);
+	cr_expect_eq(rc, 0, "-o a new directory: exit %d\n%s", rc, err);
+	cr_assert_eq(lstat(made, &st), 0, "%s was not made", made);
+	cr_expect(S_ISDIR(st.st_mode), "not a directory");
+	cr_expect_eq(st.st_mode & 07777, 0755, "mode %o", st.st_mode & 07777);
+	e2e_expect_dir_holds(made, three);
+
+	/* the umask is honoured, and the directory goes to the sudo user */
+	umask(077);
+	path_in(sub, sizeof(sub), dir, "private");
+	setenv("SUDO_UID", "65534", 1);
+	setenv("SUDO_GID", "65534", 1);
+	rc = tool(true, &err, (char *[]){ "-o", sub, NULL }, NULL);
+	unsetenv("SUDO_UID");
+	unsetenv("SUDO_GID");
+	umask(old);
+	cr_expect_eq(rc, 0, "-o under umask 077: exit %d\n%s", rc, err);
+	cr_assert_eq(lstat(sub, &st), 0);
+	cr_expect_eq(st.st_mode & 07777, 0700, "mode %o under umask 077", st.st_mode & 07777);
+	cr_expect_eq(st.st_uid, NOBODY, "owner %u, not the sudo user", st.st_uid);
+	path_in(p, sizeof(p), sub, "ttbpf.json");
+	cr_expect_eq(stat(p, &st), 0, "no report in %s", sub);
+
+	/* a symlink at DIR, even to a directory: refused, nothing written there */
+	path_in(link, sizeof(link), dir, "link");
+	cr_assert_eq(symlink(outside, link), 0);
+	rc = tool(true, &err, (char *[]){ "-o", link, NULL }, NULL);
+	cr_expect_eq(rc, 1, "-o a symlink: exit %d", rc);
+	cr_expect(strstr(err, "symbolic link"), "stderr: %s", err);
+	e2e_expect_dir_holds(outside, none);
+
+	/* a file at DIR */
+	path_in(file, sizeof(file), dir, "file");
+	put(file, "x");
+	rc = tool(true, &err, (char *[]){ "-o", file, NULL }, NULL);
+	cr_expect_eq(rc, 1, "-o a file: exit %d", rc);
+	cr_expect(strstr(err, "not a directory"), "stderr: %s", err);
+	cr_expect_str_eq(get(file), "x", "the file was changed");
+
+	/* no parent: an error, no directory tree made */
+	path_in(orphan, sizeof(orphan), dir, "no/such");
+	rc = tool(true, &err, (char *[]){ "-o", orphan, NULL }, NULL);
+	cr_expect_eq(rc, 1, "-o without its parent: exit %d", rc);
+	cr_expect(strstr(err, "No such file or directory"), "stderr: %s", err);
+
+	/* `ttbpf report -o NEWDIR` too */
+	path_in(sub, sizeof(sub), dir, "again");
+	path_in(p, sizeof(p), made, "ttbpf.json");
+	rc = tool(false, &err, (char *[]){ "report", p, "-o", sub, NULL }, NULL);
+	cr_expect_eq(rc, 0, "report -o a new directory: exit %d\n%s", rc, err);
+	e2e_expect_dir_holds(sub, two);
+	done();
+}

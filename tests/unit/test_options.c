@@ -437,3 +437,54 @@ Test(options, top)
 	parse(&r, "--top", "ten", "-p", "1");
 	assert_usage(&r, "invalid --top 'ten'");
 }
+
+/* Accepted and then ignored would mislead: --max-live bounds --aggregate's
+ * table only. */
+Test(options, max_live_needs_aggregate)
+{
+	struct run r;
+
+	parse(&r, "--max-live", "4096", "--", "true");
+	assert_usage(&r, "--max-live applies to --aggregate only");
+	parse(&r, "--aggregate", "--max-live", "4K", "--", "true");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert(r.o.aggregate);
+	cr_assert_eq(r.o.max_live, 4096);
+	/* either order */
+	parse(&r, "--max-live", "8", "--aggregate", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.max_live, 8);
+	parse(&r, "--", "true");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.max_live, TT_DEFAULT_MAX_LIVE);
+}
+
+/* Every option naming a file or directory refuses "", in every spelling. */
+Test(options, empty_path_values_are_errors)
+{
+	static const char *const longs[] = { "--json", "--output", "--svg", "--png", "--folded",
+					     "--lib" };
+	static const char *const shorts[] = { "-j", "-o", "-l" };
+	char eq[64];
+	struct run r;
+	size_t i;
+
+	for (i = 0; i < sizeof(longs) / sizeof(longs[0]); i++) {
+		snprintf(eq, sizeof(eq), "%s=", longs[i]);
+		parse(&r, eq, "--", "true");
+		assert_usage(&r, "needs a non-empty value");
+		cr_assert_not_null(strstr(r.err, longs[i]), "%s not named: %s", longs[i], r.err);
+		parse(&r, longs[i], "", "--", "true");
+		assert_usage(&r, "needs a non-empty value");
+	}
+	for (i = 0; i < sizeof(shorts) / sizeof(shorts[0]); i++) {
+		parse(&r, shorts[i], "", "--", "true");
+		assert_usage(&r, "needs a non-empty value");
+	}
+	parse(&r, "report", "x.json", "--svg=");
+	assert_usage(&r, "'--svg' needs a non-empty value");
+	parse(&r, "report", "x.json", "--png", "");
+	assert_usage(&r, "'--png' needs a non-empty value");
+	parse(&r, "report", "x.json", "-o", "");
+	assert_usage(&r, "'--output' needs a non-empty value");
+}

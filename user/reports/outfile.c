@@ -357,3 +357,51 @@ int outfile__write(const char *path, int (*emit)(FILE *f, void *ctx), void *ctx)
 		fprintf(stderr, "ttbpf: cannot write %s: %s\n", path, strerror(-err));
 	return err;
 }
+
+/* What is at dir is usable as an output directory: a directory, not a link. */
+static int check_dir(const char *dir, const struct stat *st)
+{
+	if (S_ISLNK(st->st_mode)) {
+		fprintf(stderr,
+			"ttbpf: refusing to write into %s: it is a symbolic link (ttbpf never "
+			"writes through one; give the directory it points to)\n", dir);
+		return -ELOOP;
+	}
+	if (!S_ISDIR(st->st_mode)) {
+		fprintf(stderr, "ttbpf: cannot write reports into %s: it is not a directory\n", dir);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+int outfile__make_dir(const char *dir)
+{
+	struct stat st;
+	int fd, err;
+
+	if (!*dir) {
+		fprintf(stderr, "ttbpf: empty output directory name\n");
+		return -EINVAL;
+	}
+	if (!lstat(dir, &st))
+		return check_dir(dir, &st);
+	if (errno != ENOENT || mkdir(dir, 0755)) {
+		err = -errno;
+		/* made meanwhile by someone else: judged as if it had been there */
+		if (err == -EEXIST && !lstat(dir, &st))
+			return check_dir(dir, &st);
+		fprintf(stderr, "ttbpf: cannot create output directory %s: %s\n", dir,
+			strerror(-err));
+		return err;
+	}
+	/* the one just made, unless it was swapped for a link: O_NOFOLLOW */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		fprintf(stderr, "ttbpf: cannot open output directory %s: %s\n", dir, strerror(errno));
+		return err;
+	}
+	give_to_sudo_user(fd);
+	close(fd);
+	return 0;
+}

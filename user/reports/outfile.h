@@ -44,6 +44,13 @@ bool outfile__in_place(const char *path);
  * device, or a name in a writable directory that is not a directory nor a
  * symlink. Prints why not; 0 or a negative errno. */
 int outfile__check(const char *path);
+/*
+ * -o DIR: DIR as a directory to write reports into, created when absent
+ * (mode 0755 less the umask; under sudo it belongs to the invoking user, as
+ * the files do). A symlink is refused as for files, so is anything else that
+ * is not a directory. Its parent must exist. Prints why not; 0 or -errno.
+ */
+int outfile__make_dir(const char *dir);
 /* Checks that no two of the n paths ("" ignored) name the same file, however
  * spelled (dir/./x, a symlinked directory). Prints the pair; 0 or -EINVAL. */
 int outfile__check_distinct(const char *const *paths, const char *const *what, int n);

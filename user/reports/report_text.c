@@ -39,8 +39,9 @@ static void write_leaks(FILE *f, const struct model *mo, const struct report_met
 	if (n)
 		fprintf(f, "  still live, by allocation site:\n");
 	for (i = 0; i < n && i < TOP_N; i++) {
-		fprintf(f, "    %10s in %6llu blocks, oldest %s ago: ",
+		fprintf(f, "    %10s in %6llu %-6s oldest %s ago: ",
 			units__bytes(a, sizeof(a), l[i].live_bytes), (unsigned long long)l[i].live_cnt,
+			units__plural(l[i].live_cnt, "block,", "blocks,"),
 			units__duration(b, sizeof(b), m->end_ns - l[i].oldest_ns));
 		put_site(f, callsites__of_stack(mo->sites, l[i].stack_id, NULL));
 		fputc('\n', f);
@@ -108,18 +109,19 @@ static void write_vars(FILE *f, const struct vars *vars)
 			fprintf(f, ":%d\n", g[i]->line);
 		}
 		if (k > TOP_N)
-			fprintf(f, "    ... and %zu more variables alive (JSON: variable_groups)\n",
-				k - TOP_N);
+			fprintf(f, "    ... and %zu more %s alive (JSON: variable_groups)\n",
+				k - TOP_N, units__plural(k - TOP_N, "variable", "variables"));
 		free(g);
 	}
 	if (vars && vars__folded(vars))
-		fprintf(f, "  variables      %llu instances past --max-vars %u: counted in their "
-			   "groups, not listed\n",
-			(unsigned long long)vars__folded(vars), vars__max_instances(vars));
+		fprintf(f, "  variables      %llu %s past --max-vars %u: counted in their groups, "
+			   "not listed\n", (unsigned long long)vars__folded(vars),
+			units__plural(vars__folded(vars), "instance", "instances"),
+			vars__max_instances(vars));
 	if (vars && vars__dropped(vars))
-		fprintf(f, "  variables      %llu markers not kept (out of memory, or more than "
-			   "%u distinct variables)\n",
-			(unsigned long long)vars__dropped(vars), TT_MAX_VAR_GROUPS);
+		fprintf(f, "  variables      %llu %s not kept (out of memory, or more than "
+			   "%u distinct variables)\n", (unsigned long long)vars__dropped(vars),
+			units__plural(vars__dropped(vars), "marker", "markers"), TT_MAX_VAR_GROUPS);
 }
 
 static void write_children(FILE *f, const struct report_meta *m)
@@ -144,10 +146,11 @@ static void write_children(FILE *f, const struct report_meta *m)
 			put_text(f, p->untraced_why ? p->untraced_why : "?", COMMAND_WIDTH);
 			fputc(')', f);
 		}
-		fprintf(f, ": %llu allocations (%s), live %llu blocks, %s",
-			(unsigned long long)p->total_allocs,
-			units__bytes(a, sizeof(a), p->total_alloc_bytes),
-			(unsigned long long)p->live_cnt, units__bytes(b, sizeof(b), p->live_bytes));
+		fprintf(f, ": %llu %s (%s), live %llu %s, %s", (unsigned long long)p->total_allocs,
+			units__plural(p->total_allocs, "allocation", "allocations"),
+			units__bytes(a, sizeof(a), p->total_alloc_bytes), (unsigned long long)p->live_cnt,
+			units__plural(p->live_cnt, "block", "blocks"),
+			units__bytes(b, sizeof(b), p->live_bytes));
 		if (p->report)
 			fprintf(f, " -> %s", p->report);
 		fputc('\n', f);
@@ -176,15 +179,16 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 	fprintf(f, "%s\n", m->aggregate ? " (aggregate-only: no timeline, no variables)" : "");
 	fprintf(f, "  frees          %llu (%s)\n", (unsigned long long)st->total_frees,
 		units__bytes(a, sizeof(a), st->total_freed_bytes));
-	fprintf(f, "  live at end    %llu blocks, %s\n", (unsigned long long)st->live_cnt,
-		units__bytes(a, sizeof(a), st->live_bytes));
+	fprintf(f, "  live at end    %llu %s, %s\n", (unsigned long long)st->live_cnt,
+		units__plural(st->live_cnt, "block", "blocks"), units__bytes(a, sizeof(a), st->live_bytes));
 	if (st->peak_ns)
-		fprintf(f, "  peak           %s in %llu blocks, at +%s\n",
+		fprintf(f, "  peak           %s in %llu %s, at +%s\n",
 			units__bytes(b, sizeof(b), st->peak_bytes), (unsigned long long)st->peak_cnt,
+			units__plural(st->peak_cnt, "block", "blocks"),
 			units__duration(c, sizeof(c), st->peak_ns - m->start_ns));
 	if (st->failed_allocs)
-		fprintf(f, "  failed         %llu allocations returned NULL\n",
-			(unsigned long long)st->failed_allocs);
+		fprintf(f, "  failed         %llu %s NULL\n", (unsigned long long)st->failed_allocs,
+			units__plural(st->failed_allocs, "allocation returned", "allocations returned"));
 	if (st->unknown_frees)
 		fprintf(f, "  unknown frees  %llu (blocks allocated before tracing began%s)\n",
 			(unsigned long long)st->unknown_frees,
@@ -198,12 +202,15 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 		fprintf(f, "  dropped calls  %llu (the kernel had no memory for a thread's call "
 			   "state)\n", (unsigned long long)m->inflight_dropped);
 	if (st->dup_allocs)
-		fprintf(f, "  inconsistent   %llu addresses allocated while already live\n",
-			(unsigned long long)st->dup_allocs);
+		fprintf(f, "  inconsistent   %llu %s allocated while already live\n",
+			(unsigned long long)st->dup_allocs,
+			units__plural(st->dup_allocs, "address", "addresses"));
 	if (m->aggregate && (m->agg_blocks_full || m->agg_stacks_full))
-		fprintf(f, "  not followed   %llu blocks, %llu stacks (aggregate tables full; raise "
+		fprintf(f, "  not followed   %llu %s, %llu %s (aggregate tables full; raise "
 			   "--max-live)\n", (unsigned long long)m->agg_blocks_full,
-			(unsigned long long)m->agg_stacks_full);
+			units__plural(m->agg_blocks_full, "block", "blocks"),
+			(unsigned long long)m->agg_stacks_full,
+			units__plural(m->agg_stacks_full, "stack", "stacks"));
 	if (m->bad_records)
 		fprintf(f, "  bad records    %llu (a ttbpf bug: please report)\n",
 			(unsigned long long)m->bad_records);

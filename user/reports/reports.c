@@ -36,6 +36,7 @@ int reports__plan(const struct options *o, struct report_plan *p)
 	p->folded_weight = o->folded_weight;
 	p->quiet = o->quiet;
 	if (o->out_dir) {
+		err = outfile__make_dir(o->out_dir);
 		err = err ?: (o->report_in ? 0 : set_path(p->json, o->out_dir, "ttbpf.json"));
 		err = err ?: set_path(p->svg, o->out_dir, "ttbpf.svg");
 		err = err ?: set_path(p->png, o->out_dir, "ttbpf.png");

@@ -74,3 +74,8 @@ const char *units__duration(char *buf, size_t len, uint64_t ns)
 	}
 	return buf;
 }
+
+const char *units__plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}

@@ -14,5 +14,8 @@ const char *units__bytes(char *buf, size_t len, uint64_t bytes);
 const char *units__count(char *buf, size_t len, uint64_t cnt);
 /* Durations: "850 ns", "12.3 us", "4.56 ms", "1.23 s", "2m03s", "3h07m", "2d04h". */
 const char *units__duration(char *buf, size_t len, uint64_t ns);
+/* The word for n things: one when n is 1, else many ("1 block", "0 blocks",
+ * "2 blocks"). Returns one of its arguments. */
+const char *units__plural(uint64_t n, const char *one, const char *many);
 
 #endif /* TT_UNITS_H */

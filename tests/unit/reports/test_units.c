@@ -216,3 +216,16 @@ Test(units, small_buffer_truncates)
 	cr_assert_eq(units__duration(buf, sizeof(buf), 123000000000ULL), buf);
 	cr_assert_str_eq(buf, "2m0");
 }
+
+Test(units, plural)
+{
+	const char *one = "block", *many = "blocks";
+
+	cr_expect_eq(units__plural(1, one, many), one);
+	cr_expect_eq(units__plural(0, one, many), many);
+	cr_expect_eq(units__plural(2, one, many), many);
+	cr_expect_eq(units__plural(11, one, many), many);
+	cr_expect_eq(units__plural(UINT64_MAX, one, many), many);
+	/* 2^32 + 1: the whole count decides, not its low bits */
+	cr_expect_eq(units__plural((1ULL << 32) + 1, one, many), many);
+}
