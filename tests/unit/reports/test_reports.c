@@ -380,7 +380,7 @@ Test(text, two_children)
 	cr_assert_str_eq(section("  followed "),
 			 "  followed 2 child processes:\n"
 			 "    pid 101 (worker --x), exit status 0: 3 allocations (1.0 KB), live 1 "
-			 "blocks, 512 B -> /r/ttbpf.101.json\n"
+			 "block, 512 B -> /r/ttbpf.101.json\n"
 			 "    pid 102 (evil\"?" "?), still running, NOT TRACED (its probes could not be "
 			 "attached): 12345678901 allocations (3.0 GB), "
 			 "live 0 blocks, 0 B\n");
