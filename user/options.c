@@ -25,8 +25,11 @@ static const char usage_text[] =
 	"      --svg FILE          write the dashboard as SVG\n"
 	"      --png FILE          write the dashboard as PNG\n"
 	"      --folded FILE       write folded stacks for flame graphs\n"
-	"      --folded-weight W   live (bytes still held; default), bytes\n"
-	"                          (allocated) or count (allocations)\n"
+	"      --folded-by W       weigh them by live (bytes still held at the\n"
+	"                          end; default), peak (bytes held at the peak),\n"
+	"                          allocated (bytes allocated) or count\n"
+	"                          (allocations); --folded-weight W is the same,\n"
+	"                          with bytes for allocated\n"
 	"  -d, --duration SECONDS  stop tracing after SECONDS\n"
 	"  -f, --follow-forks      trace the processes the target forks too (and\n"
 	"                          theirs), each with its own reports, named\n"
@@ -95,7 +98,29 @@ static int parse_bytes(const char *s, uint32_t *out)
 	return 0;
 }
 
-enum { OPT_WAKEUP = 256, OPT_STACK_DEPTH, OPT_SVG, OPT_PNG, OPT_FOLDED, OPT_FOLDED_WEIGHT,
+/* --folded-by and the older --folded-weight take the same names: "bytes"
+ * and "allocated" are one weight. */
+static int parse_folded_weight(const char *s, enum folded_weight *out)
+{
+	static const struct {
+		const char *name;
+		enum folded_weight w;
+	} names[] = {
+		{ "live", FOLDED_LIVE_BYTES },   { "peak", FOLDED_PEAK_BYTES },
+		{ "allocated", FOLDED_ALLOC_BYTES }, { "bytes", FOLDED_ALLOC_BYTES },
+		{ "count", FOLDED_ALLOC_COUNT },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i].name)) {
+			*out = names[i].w;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+enum { OPT_WAKEUP = 256, OPT_STACK_DEPTH, OPT_SVG, OPT_PNG, OPT_FOLDED, OPT_FOLDED_WEIGHT, OPT_FOLDED_BY,
        OPT_AGGREGATE, OPT_MAX_LIVE, OPT_MAX_VARS, OPT_UNWIND, OPT_UNWIND_ROWS, OPT_TOP };
 
 /* An option whose value names a file or directory: "" would be taken and
@@ -192,6 +217,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
 		{ "folded", required_argument, NULL, OPT_FOLDED },
 		{ "folded-weight", required_argument, NULL, OPT_FOLDED_WEIGHT },
+		{ "folded-by", required_argument, NULL, OPT_FOLDED_BY },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -199,7 +225,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{},
 	};
-	bool wakeup_given = false, max_live_given = false;
+	bool wakeup_given = false, max_live_given = false, folded_by_given = false;
 	char *end;
 	long pid;
 	int c;
@@ -329,16 +355,16 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 			o->folded_path = optarg;
 			break;
 		case OPT_FOLDED_WEIGHT:
-			if (!strcmp(optarg, "live"))
-				o->folded_weight = FOLDED_LIVE_BYTES;
-			else if (!strcmp(optarg, "bytes"))
-				o->folded_weight = FOLDED_ALLOC_BYTES;
-			else if (!strcmp(optarg, "count"))
-				o->folded_weight = FOLDED_ALLOC_COUNT;
-			else {
-				usage_error("invalid --folded-weight '%s' (live, bytes or count)", optarg);
+		case OPT_FOLDED_BY:
+			if (parse_folded_weight(optarg, &o->folded_weight)) {
+				usage_error(c == OPT_FOLDED_BY ? "invalid --folded-by '%s' (live, peak, "
+								 "allocated or count)"
+							       : "invalid --folded-weight '%s' (live, "
+								 "peak, bytes or count)",
+					    optarg);
 				return OPTIONS_EXIT_USAGE;
 			}
+			folded_by_given = true;
 			break;
 		case OPT_TOP:
 			if (parse_top(optarg, &o->top))
@@ -384,6 +410,15 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		/* without --aggregate every block is followed in userspace: no bound to set */
 		usage_error("%s", "--max-live applies to --aggregate only: add --aggregate or drop "
 				  "--max-live");
+		return OPTIONS_EXIT_USAGE;
+	}
+	if (folded_by_given && !o->folded_path) {
+		usage_error("%s", "--folded-by weighs the stacks of --folded FILE: give --folded");
+		return OPTIONS_EXIT_USAGE;
+	}
+	if (o->aggregate && o->folded_weight == FOLDED_PEAK_BYTES) {
+		usage_error("%s", "--aggregate keeps no per-stack figures at the peak: drop "
+				  "--aggregate or weigh --folded by live, allocated or count");
 		return OPTIONS_EXIT_USAGE;
 	}
 	/* a small ring buffer keeps the default batching in proportion */

@@ -15,11 +15,12 @@
 #define TT_DEFAULT_TOP 10u
 #define TT_MAX_TOP 1000000u
 
-/* What --folded weighs each stack by. */
+/* What --folded weighs each stack by (--folded-by, --folded-weight). */
 enum folded_weight {
 	FOLDED_LIVE_BYTES = 0, /* default: what is still held */
 	FOLDED_ALLOC_BYTES,
 	FOLDED_ALLOC_COUNT,
+	FOLDED_PEAK_BYTES,     /* held at the moment of the peak */
 };
 
 enum unwind_mode {

@@ -488,3 +488,42 @@ Test(options, empty_path_values_are_errors)
 	parse(&r, "report", "x.json", "-o", "");
 	assert_usage(&r, "'--output' needs a non-empty value");
 }
+
+/* --folded-by (and its older spelling --folded-weight) names the weight. */
+Test(options, folded_by)
+{
+	static const struct {
+		const char *opt, *name;
+		enum folded_weight w;
+	} ok[] = {
+		{ "--folded-by", "live", FOLDED_LIVE_BYTES },
+		{ "--folded-by", "peak", FOLDED_PEAK_BYTES },
+		{ "--folded-by", "allocated", FOLDED_ALLOC_BYTES },
+		{ "--folded-by", "count", FOLDED_ALLOC_COUNT },
+		{ "--folded-weight", "bytes", FOLDED_ALLOC_BYTES },
+		{ "--folded-weight", "peak", FOLDED_PEAK_BYTES },
+		{ "--folded-weight", "live", FOLDED_LIVE_BYTES },
+	};
+	struct run r;
+	size_t i;
+
+	parse(&r, "--folded", "f", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.folded_weight, FOLDED_LIVE_BYTES);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		parse(&r, "--folded", "f", ok[i].opt, ok[i].name, "-p", "1");
+		assert_result(&r, OPTIONS_RUN);
+		cr_assert_eq(r.o.folded_weight, ok[i].w, "%s %s", ok[i].opt, ok[i].name);
+	}
+	parse(&r, "--folded", "f", "--folded-by", "heap", "-p", "1");
+	assert_usage(&r, "invalid --folded-by 'heap' (live, peak, allocated or count)");
+	parse(&r, "--folded", "f", "--folded-weight", "x", "-p", "1");
+	assert_usage(&r, "invalid --folded-weight 'x'");
+	/* accepted and ignored would be a lie */
+	parse(&r, "--folded-by", "peak", "-p", "1");
+	assert_usage(&r, "--folded-by weighs the stacks of --folded FILE");
+	parse(&r, "--aggregate", "--folded", "f", "--folded-by", "peak", "-p", "1");
+	assert_usage(&r, "--aggregate keeps no per-stack figures at the peak");
+	parse(&r, "--aggregate", "--folded", "f", "--folded-by", "allocated", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "stacks.h"
@@ -8,6 +9,7 @@ struct entry {
 	struct stack_info info;
 	uint64_t hash;
 	size_t pool_off; /* frames live in the pool, which may move */
+	uint64_t saved_peak; /* the peak info.at_peak_* hold the figures of */
 };
 
 struct stacks {
@@ -18,6 +20,8 @@ struct stacks {
 	uint64_t *pool;
 	size_t pool_len, pool_cap;
 	uint64_t dropped;
+	uint64_t peak;     /* peaks so far: the number of the latest (0: none) */
+	bool counted;      /* figures came from the kernel: no peak breakdown */
 };
 
 static uint64_t hash_frames(const uint64_t *ips, uint32_t nr, uint32_t end)
@@ -143,12 +147,34 @@ static struct entry *entry_of(const struct stacks *s, uint32_t id)
 	return id && id <= s->cnt ? &s->entries[id - 1] : NULL;
 }
 
+/*
+ * The peak breakdown, O(1) per change (docs/semantics.md, "Live at the
+ * peak"): a stack untouched since the latest peak still has the figures it
+ * had then. So before a stack's live figures change, and whenever they are
+ * read, a stack whose saved figures belong to an older peak saves its
+ * current ones as the latest peak's.
+ */
+static void save_at_peak(const struct stacks *s, struct entry *e)
+{
+	if (e->saved_peak == s->peak)
+		return;
+	e->info.at_peak_cnt = e->info.live_cnt;
+	e->info.at_peak_bytes = e->info.live_bytes;
+	e->saved_peak = s->peak;
+}
+
+void stacks__on_peak(struct stacks *s)
+{
+	s->peak++;
+}
+
 void stacks__on_alloc(struct stacks *s, uint32_t id, uint64_t size)
 {
 	struct entry *e = entry_of(s, id);
 
 	if (!e)
 		return;
+	save_at_peak(s, e);
 	e->info.allocs++;
 	e->info.bytes += size;
 	e->info.live_cnt++;
@@ -163,6 +189,7 @@ void stacks__on_release(struct stacks *s, uint32_t id, uint64_t size)
 
 	if (!e || !e->info.live_cnt)
 		return;
+	save_at_peak(s, e);
 	e->info.live_cnt--;
 	e->info.live_bytes -= size;
 }
@@ -173,6 +200,7 @@ void stacks__add_counts(struct stacks *s, uint32_t id, const struct stack_info *
 
 	if (!e)
 		return;
+	s->counted = true;
 	e->info.allocs += c->allocs;
 	e->info.bytes += c->bytes;
 	e->info.live_cnt += c->live_cnt;
@@ -195,7 +223,13 @@ const struct stack_info *stacks__get(const struct stacks *s, uint32_t id)
 		return NULL;
 	/* the pool may have moved since the entry was made */
 	e->info.ips = s->pool + e->pool_off;
+	save_at_peak(s, e);
 	return &e->info;
+}
+
+bool stacks__has_at_peak(const struct stacks *s)
+{
+	return !s->counted;
 }
 
 uint64_t stacks__dropped(const struct stacks *s)

@@ -36,7 +36,23 @@ static void put_frame(FILE *f, const struct sym_frame *fr)
 		fputs("_[i]", f);
 }
 
-int report_folded__emit(FILE *f, const struct model *m, enum folded_weight weight)
+static uint64_t weight_of(const struct stack_info *st, enum folded_weight weight)
+{
+	switch (weight) {
+	case FOLDED_ALLOC_COUNT:
+		return st->allocs;
+	case FOLDED_ALLOC_BYTES:
+		return st->bytes;
+	case FOLDED_PEAK_BYTES:
+		return st->at_peak_bytes;
+	case FOLDED_LIVE_BYTES:
+	default:
+		return st->live_bytes;
+	}
+}
+
+/* lines: how many stacks were written (a weight of 0 writes none). */
+static int emit_lines(FILE *f, const struct model *m, enum folded_weight weight, size_t *lines)
 {
 	size_t n = m->stacks ? stacks__count(m->stacks) : 0, i;
 	struct sym_frame fr[SYM_MAX_CHAIN];
@@ -45,11 +61,11 @@ int report_folded__emit(FILE *f, const struct model *m, enum folded_weight weigh
 
 	for (i = 1; i <= n; i++) {
 		const struct stack_info *st = stacks__get(m->stacks, (uint32_t)i);
-		uint64_t w = weight == FOLDED_ALLOC_COUNT ? st->allocs :
-			     weight == FOLDED_ALLOC_BYTES ? st->bytes : st->live_bytes;
+		uint64_t w = weight_of(st, weight);
 
 		if (!w || !st->nr)
 			continue;
+		++*lines;
 		/* say where a stack was cut instead of pretending it is whole */
 		if (st->end == TT_STACK_END_CUT || st->end == TT_STACK_END_FAULT ||
 		    st->end == TT_STACK_END_UNSUPPORTED || st->end == TT_STACK_END_NO_TABLE)
@@ -71,21 +87,43 @@ int report_folded__emit(FILE *f, const struct model *m, enum folded_weight weigh
 	return ferror(f) ? -EIO : 0;
 }
 
+int report_folded__emit(FILE *f, const struct model *m, enum folded_weight weight)
+{
+	size_t lines = 0;
+
+	return emit_lines(f, m, weight, &lines);
+}
+
 struct folded_ctx {
 	const struct model *m;
 	enum folded_weight weight;
+	size_t lines;
 };
 
 static int emit(FILE *f, void *ctx)
 {
 	struct folded_ctx *c = ctx;
 
-	return report_folded__emit(f, c->m, c->weight);
+	c->lines = 0;
+	return emit_lines(f, c->m, c->weight, &c->lines);
 }
 
 int report_folded__write(const char *path, const struct model *m, enum folded_weight weight)
 {
-	struct folded_ctx c = { m, weight };
+	static const char *const what[] = {
+		[FOLDED_LIVE_BYTES] = "holds bytes at the end (everything was freed)",
+		[FOLDED_ALLOC_BYTES] = "allocated bytes",
+		[FOLDED_ALLOC_COUNT] = "made allocations",
+		[FOLDED_PEAK_BYTES] = "held bytes at the peak",
+	};
+	struct folded_ctx c = { m, weight, 0 };
+	int err = outfile__write(path, emit, &c);
 
-	return outfile__write(path, emit, &c);
+	/* an empty flame graph without a word looks like a bug of ours */
+	if (!err && !c.lines)
+		fprintf(stderr, "ttbpf: %s is empty: no stack %s%s\n", path, what[weight],
+			weight == FOLDED_LIVE_BYTES || weight == FOLDED_PEAK_BYTES
+				? "; try --folded-by allocated"
+				: "");
+	return err;
 }

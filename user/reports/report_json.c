@@ -514,6 +514,15 @@ static void write_stacks(struct json_writer *w, const struct model *mo)
 		jsonw_u64_field(w, "live_count", st->live_cnt);
 		jsonw_u64_field(w, "live_bytes", st->live_bytes);
 		jsonw_u64_field(w, "peak_live_bytes", st->peak_live_bytes);
+		/* the kernel's figures (--aggregate) have no peak breakdown:
+		 * null, not a 0 that would read as "nothing at the peak" */
+		if (stacks__has_at_peak(mo->stacks)) {
+			jsonw_u64_field(w, "at_peak_blocks", st->at_peak_cnt);
+			jsonw_u64_field(w, "at_peak_bytes", st->at_peak_bytes);
+		} else {
+			jsonw_null_field(w, "at_peak_blocks");
+			jsonw_null_field(w, "at_peak_bytes");
+		}
 		jsonw_name(w, "frames");
 		jsonw_start_array(w);
 		for (k = 0; k < st->nr; k++) {

@@ -52,6 +52,7 @@ static void note_mappings(struct model *m, const struct tt_alloc_event *e)
 
 static int on_alloc(struct model *m, const struct tt_alloc_event *e)
 {
+	uint64_t peak_bytes = heap__stats(m->heap)->peak_bytes;
 	uint32_t stack_id = 0;
 	int err;
 
@@ -66,8 +67,13 @@ static int on_alloc(struct model *m, const struct tt_alloc_event *e)
 	err = heap__on_alloc_tagged(m->heap, e, stack_id);
 	if (err)
 		return err;
-	if (!e->failed && m->stacks)
+	if (!e->failed && m->stacks) {
 		stacks__on_alloc(m->stacks, stack_id, e->size);
+		/* after the releases and the allocation this record made: the
+		 * stacks hold now what they held at the peak */
+		if (heap__stats(m->heap)->peak_bytes != peak_bytes)
+			stacks__on_peak(m->stacks);
+	}
 	if (m->timeline) {
 		const struct heap_stats *st = heap__stats(m->heap);
 
