@@ -60,8 +60,12 @@ _ttbpf()
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return
 		;;
+	--folded-by)
+		COMPREPLY=($(compgen -W 'live peak allocated count' -- "$cur"))
+		return
+		;;
 	--folded-weight)
-		COMPREPLY=($(compgen -W 'live bytes count' -- "$cur"))
+		COMPREPLY=($(compgen -W 'live peak bytes count' -- "$cur"))
 		return
 		;;
 	--unwind)
@@ -76,7 +80,7 @@ _ttbpf()
 
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '-p --pid -j --json -o --output --svg --png
-			--folded --folded-weight -d --duration -f --follow-forks -l --lib
+			--folded --folded-by --folded-weight -d --duration -f --follow-forks -l --lib
 			-b --ringbuf-size --wakeup-bytes --aggregate --max-live --max-vars
 			--stack-depth --unwind --unwind-rows --top -q --quiet -v --verbose
 			-h --help -V --version --' -- "$cur"))

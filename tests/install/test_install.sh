@@ -130,8 +130,10 @@ check "completion: --pi completes to --pid" test "$(complete_words ttbpf --pi)" 
 check "completion: --unwind offers dwarf fp" test "$(complete_words ttbpf --unwind '')" = "dwarf fp"
 check "completion: --folded-w completes to --folded-weight" \
 	test "$(complete_words ttbpf --folded-w)" = "--folded-weight"
-check "completion: --folded-weight offers bytes count live" \
-	test "$(complete_words ttbpf --folded-weight '')" = "bytes count live"
+check "completion: --folded-weight offers bytes count live peak" \
+	test "$(complete_words ttbpf --folded-weight '')" = "bytes count live peak"
+check "completion: --folded-by offers allocated count live peak" \
+	test "$(complete_words ttbpf --folded-by '')" = "allocated count live peak"
 check "completion: rep completes to report" test "$(complete_words ttbpf rep)" = "report"
 check "completion: report F --s completes to --svg" \
 	test "$(complete_words ttbpf report x.json --s)" = "--svg"
