@@ -316,6 +316,8 @@ int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32
 	}
 
 	insert(h, e, aux);
+	t->last_ptr = e->ptr;
+	t->last_ns = e->hdr.ts_ns;
 	h->st.total_allocs++;
 	h->st.total_alloc_bytes += e->size;
 	if (e->fn < TT_FN_CNT)
@@ -323,6 +325,17 @@ int heap__on_alloc_tagged(struct heap *h, const struct tt_alloc_event *e, uint32
 	t->allocs++;
 	t->alloc_bytes += e->size;
 	return 0;
+}
+
+/*
+ * b, freed by t at ts_ns, is t's latest allocation (the same block: its
+ * address and its time, as another thread may have been handed the address
+ * since) and young enough.
+ */
+static bool is_temporary(const struct heap_thread *t, const struct heap_block *b, uint64_t ts_ns)
+{
+	return t->last_ptr == b->ptr && t->last_ns == b->ts_ns && b->tid == t->tid &&
+	       ts_ns >= b->ts_ns && ts_ns - b->ts_ns <= HEAP_TEMP_WINDOW_NS;
 }
 
 int heap__on_free(struct heap *h, const struct tt_free_event *e)
@@ -337,6 +350,11 @@ int heap__on_free(struct heap *h, const struct tt_free_event *e)
 		return -ENOMEM;
 	touch(h, e->hdr.ts_ns);
 	b = lookup(h, e->ptr);
+	if (b && is_temporary(t, b, e->hdr.ts_ns)) {
+		h->st.temp_allocs++;
+		h->st.temp_bytes += b->size;
+		t->last_ptr = 0;
+	}
 	if (b)
 		release(h, b, t, e->hdr.ts_ns, 0, 0);
 	else if (e->hdr.flags & TT_FREE_FROM_ALLOCATOR)

@@ -42,14 +42,26 @@ struct heap_stats {
 	uint64_t peak_cnt;           /* live_cnt at that moment */
 	uint64_t peak_ns;            /* when (0 when nothing was ever live) */
 	uint64_t first_ns, last_ns;  /* time of the first and last record */
+	/* temporary allocations, as heaptrack counts them: freed by the thread
+	 * that made them, within HEAP_TEMP_WINDOW_NS, with no allocation by that
+	 * thread in between */
+	uint64_t temp_allocs;
+	uint64_t temp_bytes;
 	uint64_t fn_allocs[TT_FN_CNT]; /* successful calls by outermost function */
 };
+
+/* A block freed this soon after its allocation, with nothing allocated by
+ * its thread in between, is a temporary allocation. */
+#define HEAP_TEMP_WINDOW_NS 1000000ULL /* 1 ms */
 
 struct heap_thread {
 	uint32_t tid;
 	uint64_t allocs, alloc_bytes;
 	uint64_t frees, freed_bytes; /* blocks this thread released */
 	uint64_t failed;
+	/* its latest allocation (0: none, or freed since): the one block whose
+	 * free by this thread may be a temporary's */
+	uint64_t last_ptr, last_ns;
 };
 
 /*

@@ -219,6 +219,15 @@ static void write_stats(struct json_writer *w, const struct heap_stats *st,
 	write_time_field(w, "peak_time", m, st->peak_ns);
 	jsonw_u64_field(w, "total_frees", st->total_frees);
 	jsonw_u64_field(w, "total_freed", st->total_freed_bytes);
+	/* aggregate mode sees no frees one by one: unknown, not 0 */
+	if (m->aggregate) {
+		jsonw_null_field(w, "temporary_allocations");
+		jsonw_null_field(w, "temporary_allocated");
+	} else {
+		jsonw_u64_field(w, "temporary_allocations", st->temp_allocs);
+		jsonw_u64_field(w, "temporary_allocated", st->temp_bytes);
+	}
+	jsonw_u64_field(w, "temporary_window_ns", HEAP_TEMP_WINDOW_NS);
 	jsonw_u64_field(w, "failed_allocations", st->failed_allocs);
 	jsonw_u64_field(w, "unknown_frees", st->unknown_frees);
 	jsonw_u64_field(w, "allocator_internal_frees", st->internal_frees);

@@ -631,6 +631,75 @@ Test(heap, peak)
 	heap__free(h);
 }
 
+/*
+ * Temporary allocations (heaptrack's): freed by the thread that made them,
+ * within HEAP_TEMP_WINDOW_NS, with no allocation by that thread in between.
+ */
+Test(heap, temporary_allocations)
+{
+	struct heap *h = new_heap();
+	const uint64_t W = HEAP_TEMP_WINDOW_NS;
+
+	/* malloc; free: temporary */
+	do_malloc(h, 1, 1000, 0x1000, 10);
+	do_free(h, 1, 1100, 0x1000);
+	cr_assert_eq(ST(h)->temp_allocs, 1);
+	cr_assert_eq(ST(h)->temp_bytes, 10);
+
+	/* a b, free a: b came between; free b: nothing allocated since b
+	 * (a free between does not count) */
+	do_malloc(h, 1, 2000, 0x2000, 20);
+	do_malloc(h, 1, 2100, 0x3000, 30);
+	do_free(h, 1, 2200, 0x2000);
+	cr_assert_eq(ST(h)->temp_allocs, 1);
+	do_free(h, 1, 2300, 0x3000);
+	cr_assert_eq(ST(h)->temp_allocs, 2);
+	cr_assert_eq(ST(h)->temp_bytes, 40);
+
+	/* the window, inclusive: W after is temporary, W + 1 is not */
+	do_malloc(h, 1, 10000, 0x4000, 4);
+	do_free(h, 1, 10000 + W, 0x4000);
+	cr_assert_eq(ST(h)->temp_allocs, 3);
+	do_malloc(h, 1, 20000 + W, 0x5000, 5);
+	do_free(h, 1, 20000 + 2 * W + 1, 0x5000);
+	cr_assert_eq(ST(h)->temp_allocs, 3);
+
+	/* per thread: thread 2 allocating does not break thread 1's pair */
+	do_malloc(h, 1, 5 * W, 0x6000, 6);
+	do_malloc(h, 2, 5 * W + 10, 0x7000, 7);
+	do_free(h, 1, 5 * W + 20, 0x6000);
+	cr_assert_eq(ST(h)->temp_allocs, 4);
+	/* a block freed by another thread is not its temporary */
+	do_free(h, 3, 5 * W + 30, 0x7000);
+	cr_assert_eq(ST(h)->temp_allocs, 4);
+
+	/* the address handed to another thread meanwhile: thread 1's latest
+	 * allocation is gone, so freeing the new block is not thread 1's */
+	do_malloc(h, 1, 6 * W, 0x8000, 8);
+	do_free(h, 2, 6 * W + 1, 0x8000);
+	do_malloc(h, 2, 6 * W + 2, 0x8000, 9);
+	do_free(h, 1, 6 * W + 3, 0x8000);
+	cr_assert_eq(ST(h)->temp_allocs, 4);
+
+	/* a realloc is an allocation: it breaks the pair and is one itself */
+	do_malloc(h, 1, 7 * W, 0x9000, 10);
+	do_realloc(h, 1, 7 * W + 1, 0x9000, 0xa000, 100);
+	do_free(h, 1, 7 * W + 2, 0xa000);
+	cr_assert_eq(ST(h)->temp_allocs, 5);
+	cr_assert_eq(ST(h)->temp_bytes, 10 + 30 + 4 + 6 + 100);
+
+	/* a freed block counts once: a second free of the address is unknown */
+	do_free(h, 1, 7 * W + 3, 0xa000);
+	cr_assert_eq(ST(h)->temp_allocs, 5);
+	cr_assert_eq(ST(h)->unknown_frees, 1);
+
+	/* a block that was live before tracing started (restored) is not */
+	cr_assert_eq(heap__restore_block(h, 0xb000, 1, 8 * W, 1, 0), 0);
+	do_free(h, 1, 8 * W + 1, 0xb000);
+	cr_assert_eq(ST(h)->temp_allocs, 5);
+	heap__free(h);
+}
+
 Test(heap, first_last_ns)
 {
 	struct heap *h = new_heap();
