@@ -251,20 +251,24 @@ static int report_children(const struct report_plan *plan, struct procs *procs,
 		meta.start_ns = p->start_ns;
 		if (p->end_ns && p->end_ns < meta.end_ns)
 			meta.end_ns = p->end_ns;
+		rows[i] = (struct report_proc){
+			.pid = p->pid, .parent_pid = p->parent_pid, .command = p->command,
+			.exit_code = p->exit_code, .untraced = p->untraced,
+			.untraced_why = p->untraced ? p->untraced_why : NULL,
+			.never_traced = p->never_traced,
+			.total_allocs = st->total_allocs,
+			.total_alloc_bytes = st->total_alloc_bytes, .live_cnt = st->live_cnt,
+			.live_bytes = st->live_bytes, .peak_bytes = st->peak_bytes,
+		};
+		/* one never traced has no figures: no reports that would show zeros */
+		if (p->never_traced)
+			continue;
 		if (model__finish(&p->model, lib))
 			fprintf(stderr, "ttbpf: out of memory grouping call sites of pid %d\n", p->pid);
 		/* a path that could not be derived is left out, the rest written */
 		e = reports__plan_child(plan, p->pid, &cp);
 		if (reports__write(&cp, &p->model, &meta) || e)
 			err = -EIO;
-		rows[i] = (struct report_proc){
-			.pid = p->pid, .parent_pid = p->parent_pid, .command = p->command,
-			.exit_code = p->exit_code, .untraced = p->untraced,
-			.untraced_why = p->untraced ? p->untraced_why : NULL,
-			.total_allocs = st->total_allocs,
-			.total_alloc_bytes = st->total_alloc_bytes, .live_cnt = st->live_cnt,
-			.live_bytes = st->live_bytes, .peak_bytes = st->peak_bytes,
-		};
 		if (cp.json[0] && !cp.json_is_temp)
 			rows[i].report = strdup(cp.json);
 	}
@@ -404,6 +408,11 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	if (follow.unlisted)
 		fprintf(stderr, "ttbpf: %u child processes were not followed (out of memory)\n",
 			follow.unlisted);
+	if (follow.not_traced)
+		fprintf(stderr, "ttbpf: %u of %zu child processes could not be traced (their probes "
+				"could not be attached; processes[] of the JSON report lists them): "
+				"exit status 1 unless the command's own is not 0\n",
+			follow.not_traced, procs__count(procs));
 
 	rc = 0;
 	if (target__launched(t)) {
@@ -413,7 +422,9 @@ static int trace(const struct options *o, const struct report_plan *plan)
 		if (rc < 0)
 			rc = 1;
 	}
-	if (err)
+	/* a run that missed processes it was asked to follow is not a success;
+	 * a process let go by design (its exec changed credentials) is no failure */
+	if (err || ((follow.not_traced || follow.unlisted) && rc == 0))
 		rc = 1;
 
 cleanup:

@@ -65,7 +65,8 @@ static const char usage_text[] =
 	"\n"
 	"Ends on Ctrl-C, SIGTERM, --duration or target exit (with -f: once every\n"
 	"process followed has exited); then writes the summary and reports. In\n"
-	"launch mode ttbpf exits with the command's status.\n";
+	"launch mode ttbpf exits with the command's status (1 instead of 0 when a\n"
+	"process followed with -f could not be traced).\n";
 
 static void usage_error(const char *fmt, const char *arg)
 {

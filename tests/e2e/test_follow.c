@@ -333,3 +333,120 @@ Test(follow, aggregate_is_a_usage_error, .timeout = 60)
 	cr_expect(strstr(tt.err, "--aggregate cannot follow forks"), "stderr:\n%s", tt.err);
 	proc_free(&tt);
 }
+
+#define MANY 1000
+
+/* forker many MANY: child i makes i % 7 + 1 allocations of 64 B, keeps 1. */
+static long long many_allocs_total(void)
+{
+	long long n = 0;
+
+	for (int i = 0; i < MANY; i++)
+		n += i % 7 + 1;
+	return n;
+}
+
+/*
+ * The children of `forker many` in a report: how many were traced, and
+ * those exact (one block of 64 B kept each; each child's count is one of
+ * 1..7, and together they are the fixture's total when all are traced).
+ */
+static int expect_many(json_t *j, long long *allocs)
+{
+	json_t *procs = json_object_get(j, "processes"), *p;
+	int traced = 0;
+	size_t i;
+
+	*allocs = 0;
+	cr_assert_eq(json_array_size(procs), MANY, "%zu children followed, not %d",
+		     json_array_size(procs), MANY);
+	json_array_foreach(procs, i, p) {
+		long long n;
+
+		cr_assert_eq(exit_code_of(p), 0);
+		if (!json_is_true(json_object_get(p, "traced")))
+			continue;
+		traced++;
+		n = jint(p, "total_allocations");
+		cr_expect(n >= 1 && n <= 7, "pid %lld: %lld allocations", jint(p, "pid"), n);
+		cr_expect_eq(jint(p, "total_allocated"), n * 64);
+		cr_expect_eq(jint(p, "live_blocks"), 1);
+		cr_expect_eq(jint(p, "live_bytes"), 64);
+		*allocs += n;
+	}
+	return traced;
+}
+
+/* A thousand children alive at once are all traced, each exactly. */
+Test(follow, thousand_children_all_traced, .timeout = 300)
+{
+	char json[320], many[16], *argv[] = { (char *)e2e_tool(), "-q", "-f", "--json", json, "--",
+					     (char *)e2e_fixture("forker"), "many", many, NULL };
+	long long allocs;
+	struct proc tt;
+	int rc;
+	json_t *j;
+
+	snprintf(many, sizeof(many), "%d", MANY);
+	setup(json, sizeof(json));
+	rc = run(&tt, argv, TRACE_TIMEOUT_MS);
+	e2e_expect_no_crash(&tt);
+	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%.2000s", rc, tt.err);
+	j = load_json(json);
+	cr_expect_eq(expect_many(j, &allocs), MANY, "children not traced:\n%.2000s", tt.err);
+	cr_expect_eq(allocs, many_allocs_total());
+	cr_expect_eq(jint(j, "stats.lost_events"), 0);
+	json_decref(j);
+	proc_free(&tt);
+	done_dir();
+}
+
+/*
+ * With too few descriptors for a thousand children's probes, the ones that
+ * could not be traced are listed as such, with no figures and no report,
+ * stderr names a few and counts the rest (it is not buried under a line per
+ * child), and the run exits 1 although the command exited 0. Before, 960
+ * children were untraced with exit status 0, zeros as their figures and a
+ * report each, and two lines each on stderr.
+ */
+Test(follow, children_not_traced_fail_the_run, .timeout = 300)
+{
+	char json[320], many[16];
+	char *argv[] = { "prlimit", "--nofile=200:200", (char *)e2e_tool(), "-f", "--json", json,
+			 "--", (char *)e2e_fixture("forker"), "many", many, NULL };
+	int rc, traced, untraced = 0, lines = 0;
+	json_t *j, *p;
+	long long allocs;
+	struct proc tt;
+	size_t i;
+
+	snprintf(many, sizeof(many), "%d", MANY);
+	setup(json, sizeof(json));
+	rc = run(&tt, argv, TRACE_TIMEOUT_MS);
+	e2e_expect_no_crash(&tt);
+	cr_assert_eq(rc, 1, "ttbpf exited %d, not 1:\n%.2000s", rc, tt.err);
+	j = load_json(json);
+	traced = expect_many(j, &allocs);
+	cr_assert(traced > 0 && traced < MANY, "%d of %d traced with 200 descriptors", traced, MANY);
+	json_array_foreach(json_object_get(j, "processes"), i, p) {
+		if (json_is_true(json_object_get(p, "traced")))
+			continue;
+		untraced++;
+		cr_expect(strstr(nz(jstr(p, "untraced_reason")), "could not be attached: Too many "
+							       "open files"),
+			  "reason: %s", nz(jstr(p, "untraced_reason")));
+		cr_expect(json_is_null(json_object_get(p, "total_allocations")));
+		cr_expect(json_is_null(json_object_get(p, "live_bytes")));
+		cr_expect(json_is_null(json_object_get(p, "report")), "a report of zeros");
+	}
+	cr_expect_eq(traced + untraced, MANY);
+	for (const char *s = tt.err; (s = strchr(s, '\n')); s++)
+		lines++;
+	cr_expect_lt(lines, 100, "%d lines on stderr for %d children not traced", lines, untraced);
+	cr_expect(strstr(tt.err, "child processes could not be traced"), "stderr:\n%.3000s",
+		  tt.err);
+	cr_expect(strstr(tt.err, "NOT TRACED"), "the summary does not say so:\n%.3000s", tt.err);
+	json_decref(j);
+	proc_free(&tt);
+	done_dir();
+}

@@ -21,6 +21,9 @@ struct proc {
 	int exit_code; /* as a shell reports it; -1 while running */
 	bool untraced; /* not traced: its probes could not be attached, or its
 			* exec changed its credentials */
+	bool never_traced; /* untraced because tracing it failed (its probes
+			    * could not be attached): no figure of it is known,
+			    * and the run ends with a non-zero status */
 	char untraced_why[96]; /* which, for the reports */
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC: born, ended (0: running) */
 };

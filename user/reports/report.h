@@ -18,6 +18,7 @@ struct report_proc {
 	bool untraced;               /* not traced (why says why): no figures, or
 				      * only those before it stopped being traced */
 	const char *untraced_why;
+	bool never_traced;           /* tracing it failed: no figure is known */
 	uint64_t total_allocs, total_alloc_bytes;
 	uint64_t live_cnt, live_bytes, peak_bytes;
 	const char *report;          /* its JSON report's path; NULL: none written */

@@ -639,11 +639,20 @@ static void write_processes(struct json_writer *w, const struct report_meta *m)
 		jsonw_bool_field(w, "traced", !p->untraced);
 		if (p->untraced)
 			jsonw_string_field(w, "untraced_reason", p->untraced_why);
-		jsonw_u64_field(w, "total_allocations", p->total_allocs);
-		jsonw_u64_field(w, "total_allocated", p->total_alloc_bytes);
-		jsonw_u64_field(w, "live_blocks", p->live_cnt);
-		jsonw_u64_field(w, "live_bytes", p->live_bytes);
-		jsonw_u64_field(w, "peak_bytes", p->peak_bytes);
+		if (p->never_traced) {
+			/* nothing of it was seen: no figure, not zeros */
+			jsonw_null_field(w, "total_allocations");
+			jsonw_null_field(w, "total_allocated");
+			jsonw_null_field(w, "live_blocks");
+			jsonw_null_field(w, "live_bytes");
+			jsonw_null_field(w, "peak_bytes");
+		} else {
+			jsonw_u64_field(w, "total_allocations", p->total_allocs);
+			jsonw_u64_field(w, "total_allocated", p->total_alloc_bytes);
+			jsonw_u64_field(w, "live_blocks", p->live_cnt);
+			jsonw_u64_field(w, "live_bytes", p->live_bytes);
+			jsonw_u64_field(w, "peak_bytes", p->peak_bytes);
+		}
 		jsonw_string_field(w, "report", p->report);
 		jsonw_end_object(w);
 	}

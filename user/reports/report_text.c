@@ -127,11 +127,16 @@ static void write_vars(FILE *f, const struct vars *vars)
 static void write_children(FILE *f, const struct report_meta *m)
 {
 	char a[UNITS_BUF], b[UNITS_BUF];
-	size_t i;
+	size_t i, failed = 0;
 
 	if (!m->children || !m->child_cnt)
 		return;
-	fprintf(f, "  followed %zu child process%s:\n", m->child_cnt, m->child_cnt == 1 ? "" : "es");
+	for (i = 0; i < m->child_cnt; i++)
+		failed += m->children[i].never_traced;
+	fprintf(f, "  followed %zu child process%s", m->child_cnt, m->child_cnt == 1 ? "" : "es");
+	if (failed)
+		fprintf(f, ", %zu of them NOT TRACED (their probes could not be attached)", failed);
+	fputs(":\n", f);
 	for (i = 0; i < m->child_cnt && i < CHILDREN_MAX; i++) {
 		const struct report_proc *p = &m->children[i];
 
@@ -145,6 +150,10 @@ static void write_children(FILE *f, const struct report_meta *m)
 			fputs(", NOT TRACED (", f);
 			put_text(f, p->untraced_why ? p->untraced_why : "?", COMMAND_WIDTH);
 			fputc(')', f);
+		}
+		if (p->never_traced) {
+			fputc('\n', f);
+			continue;
 		}
 		fprintf(f, ": %llu %s (%s), live %llu %s, %s", (unsigned long long)p->total_allocs,
 			units__plural(p->total_allocs, "allocation", "allocations"),

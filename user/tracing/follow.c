@@ -8,6 +8,10 @@
 #include "procmem.h"
 #include "symbolize.h"
 
+/* Children that could not be traced named one by one on stderr; the rest are
+ * counted at the end (a thousand children must not bury the summary). */
+#define FAILURES_TOLD 5
+
 /* Markers of the image pid runs now; a process without them is fine. */
 static void attach_markers(struct follow *f, int pid)
 {
@@ -46,6 +50,7 @@ static void on_spawned(void *ctx, int pid, int parent_pid)
 	struct follow *f = ctx;
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	struct proc *p;
+	int err;
 
 	if (f->done || !f->procs)
 		return;
@@ -60,10 +65,18 @@ static void on_spawned(void *ctx, int pid, int parent_pid)
 		return;
 	}
 	events__adopt(&p->model);
-	if (probes__attach(f->probes, pid)) {
-		fprintf(stderr, "ttbpf: pid %d (child of %d) is not traced\n", pid, parent_pid);
-		p->untraced = true;
-		snprintf(p->untraced_why, sizeof(p->untraced_why), "its probes could not be attached");
+	err = probes__attach(f->probes, pid);
+	if (err) {
+		/* what did attach goes: none of its records is counted */
+		probes__release(f->probes, pid);
+		p->untraced = p->never_traced = true;
+		snprintf(p->untraced_why, sizeof(p->untraced_why),
+			 "its probes could not be attached: %s", strerror(-err));
+		if (f->not_traced++ < FAILURES_TOLD)
+			fprintf(stderr, "ttbpf: pid %d (child of %d) is not traced: %s\n", pid,
+				parent_pid, p->untraced_why);
+		else if (f->not_traced == FAILURES_TOLD + 1)
+			fputs("ttbpf: further children not traced are counted at the end\n", stderr);
 		return;
 	}
 	attach_markers(f, pid);

@@ -26,6 +26,7 @@ struct follow {
 	bool done;             /* tracing is over: new processes are left alone */
 	int verbose;
 	unsigned unlisted;     /* children not followed at all (out of memory) */
+	unsigned not_traced;   /* children whose probes could not be attached */
 	/* where the records of a process let go of go (their probes are
 	 * removed in the background, after it runs on): counted nowhere */
 	struct model discard;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -82,7 +84,22 @@ struct probes {
 	size_t unw_pages_len;
 	__u32 unw_pages_cap;
 	int verbose;
+	unsigned errors_told;    /* attach errors printed (a bounded number) */
 };
+
+/* Attach errors printed; with -f a thousand children can fail alike, and the
+ * summary counts them. */
+#define ERRORS_TOLD 5
+
+/* Whether one more attach error may be printed; says once when not. */
+static bool tell_error(struct probes *p)
+{
+	if (p->errors_told < ERRORS_TOLD)
+		return ++p->errors_told, true;
+	if (p->errors_told++ == ERRORS_TOLD)
+		fputs("ttbpf: further attach errors are not shown\n", stderr);
+	return false;
+}
 
 static void destroy_link(const struct probe_link *l)
 {
@@ -330,10 +347,12 @@ static int attach_one(struct probes *p, struct bpf_program *prog, int pid, const
  * with it, and falls back to tracefs' uprobe_events only where it is missing. */
 #define UPROBE_PMU_TYPE "/sys/bus/event_source/devices/uprobe/type"
 
-static void explain_attach_error(const char *name, const char *path, int err)
+static void explain_attach_error(struct probes *p, const char *name, const char *path, int err)
 {
 	int pmu_err = access(UPROBE_PMU_TYPE, R_OK) ? errno : 0;
 
+	if (!tell_error(p))
+		return;
 	if (pmu_err && !uprobe_multi_supported())
 		/* no uprobe_multi links, no PMU, and libbpf's tracefs fallback
 		 * failed too: this kernel makes no uprobes at all */
@@ -429,7 +448,7 @@ static int attach_multi(struct probes *p, int pid, const struct probe_set *alloc
 				       links[i].set->cookie, (__u32)links[i].set->cnt, links[i].ret,
 				       pid);
 		if (fd < 0) {
-			explain_attach_error(links[i].set == frees ? "free" : "malloc and others",
+			explain_attach_error(p, links[i].set == frees ? "free" : "malloc and others",
 					     p->lib_path, fd);
 			return fd;
 		}
@@ -439,6 +458,31 @@ static int attach_multi(struct probes *p, int pid, const struct probe_set *alloc
 		p->points += (int)links[i].set->cnt - 1; /* one link, cnt places */
 	}
 	return 0;
+}
+
+/*
+ * Whether n more descriptors can be opened now. A uprobe link that fails for
+ * want of a descriptor fails only after the kernel has put its breakpoints
+ * into the process and must take them out again (~50 ms a process here):
+ * with a thousand children over the limit that is most of a minute, so the
+ * shortage is found first, at the cost of n dup()s.
+ */
+static bool fds_available(int n)
+{
+	int fds[ALLOC_FN_MAX * 2 + 2], i, got = 0;
+	bool ok = true;
+
+	for (i = 0; i < n && i < (int)(sizeof(fds) / sizeof(fds[0])); i++) {
+		fds[i] = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (fds[i] < 0) {
+			ok = errno != EMFILE && errno != ENFILE;
+			break;
+		}
+		got++;
+	}
+	for (i = 0; i < got; i++)
+		close(fds[i]);
+	return ok;
 }
 
 int probes__attach(struct probes *p, int pid)
@@ -451,6 +495,17 @@ int probes__attach(struct probes *p, int pid)
 	size_t i, j;
 	int err;
 
+	/* each link is a descriptor (multi: one per program; else one per probe) */
+	if (!fds_available(p->multi ? 3 : (int)alloc_fn_cnt * 2 + 1)) {
+		struct rlimit rl = {};
+
+		getrlimit(RLIMIT_NOFILE, &rl);
+		if (tell_error(p))
+			fprintf(stderr, "ttbpf: cannot attach the probes for pid %d: no descriptor "
+					"left (the limit is %llu: ulimit -n)\n", pid,
+				(unsigned long long)rl.rlim_cur);
+		return -EMFILE;
+	}
 	/* exec ends the old image's heap: the reader must know when */
 	if (!p->exec_attached) {
 		link = bpf_program__attach(p->skel->progs.on_exec);
@@ -468,8 +523,9 @@ int probes__attach(struct probes *p, int pid)
 	if (bpf_map__update_elem(p->skel->maps.traced, &tgid, sizeof(tgid), &one, sizeof(one),
 				 BPF_ANY)) {
 		err = -errno;
-		fprintf(stderr, "ttbpf: cannot follow pid %d: %s (more than %d processes?)\n", pid,
-			strerror(-err), TT_MAX_PROCS);
+		if (tell_error(p))
+			fprintf(stderr, "ttbpf: cannot follow pid %d: %s (more than %d processes?)\n",
+				pid, strerror(-err), TT_MAX_PROCS);
 		return err;
 	}
 
@@ -517,13 +573,13 @@ int probes__attach(struct probes *p, int pid)
 		err = err ?: attach_one(p, p->skel->progs.alloc_enter, pid, path, allocs.off[i],
 					allocs.cookie[i], false);
 		if (err)
-			explain_attach_error(alloc_fns[fn_index(allocs.cookie[i])].name, path, err);
+			explain_attach_error(p, alloc_fns[fn_index(allocs.cookie[i])].name, path, err);
 	}
 	for (i = 0; i < frees.cnt && !err; i++) {
 		err = attach_one(p, p->skel->progs.free_enter, pid, path, frees.off[i],
 				 frees.cookie[i], false);
 		if (err)
-			explain_attach_error(alloc_fns[fn_index(frees.cookie[i])].name, path, err);
+			explain_attach_error(p, alloc_fns[fn_index(frees.cookie[i])].name, path, err);
 	}
 	return err;
 }

@@ -20,7 +20,10 @@
 #include <unistd.h>
 #include "unwind_table.h"
 
-#define FIX	    "build/fixtures/unwind/"
+#ifndef TT_FIXTURES
+#define TT_FIXTURES "build/fixtures" /* the Makefile says which build */
+#endif
+#define FIX	    TT_FIXTURES "/unwind/"
 #define LIBC	    "/lib/x86_64-linux-gnu/libc.so.6"
 #define MAX_FDES    (1 << 16)
 #define MAX_ROWS    (1 << 18)
