@@ -140,6 +140,16 @@ static __always_inline void count(enum tt_counter c)
 	__sync_fetch_and_add(&counters[c], 1);
 }
 
+/* A record's header, for the calling thread (id: bpf_get_current_pid_tgid) */
+static __always_inline void fill_hdr(struct tt_event_hdr *h, __u32 type, __u64 id)
+{
+	h->type = type;
+	h->tid = (__u32)id;
+	h->tgid = id >> 32;
+	h->flags = 0;
+	h->ts_ns = bpf_ktime_get_ns();
+}
+
 static __always_inline void count_n(enum tt_counter c, __u64 n)
 {
 	__sync_fetch_and_add(&counters[c], n);
@@ -208,6 +218,106 @@ static __always_inline bool inflight_unwind(struct inflight *f, __u64 sp, __u64 
 	return false;
 }
 
+/*
+ * Tracked C++ containers (a marker's third argument): where each keeps its
+ * data pointer, and the value last seen there. A std::vector that grows
+ * allocates the new buffer, frees the old one, then stores the new pointer;
+ * the store is seen at the process's next allocator call or marker, and
+ * sent before that call's own record, so userspace follows the variable to
+ * the new buffer in order. Per process; nothing is read until the first
+ * container marker (containers_seen).
+ */
+struct containers {
+	__u64 slot[TT_MAX_CONTAINERS];
+	__u64 last[TT_MAX_CONTAINERS];
+	__u32 cnt;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TT_MAX_PROCS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct containers);
+} containers SEC(".maps");
+
+__u32 containers_seen;
+
+static __always_inline void container_moved(__u64 id, __u64 slot, __u64 old_ptr, __u64 new_ptr)
+{
+	struct tt_var_move_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TT_CNT_LOST_EVENTS);
+		return;
+	}
+	fill_hdr(&e->hdr, TT_EV_VAR_MOVE, id);
+	e->container = slot;
+	e->old_ptr = old_ptr;
+	e->new_ptr = new_ptr;
+	bpf_ringbuf_submit(e, wake_flags());
+}
+
+static __always_inline void check_containers(void)
+{
+	__u64 id, v;
+	__u32 tgid, i;
+	struct containers *c;
+
+	if (!containers_seen)
+		return;
+	id = bpf_get_current_pid_tgid();
+	tgid = id >> 32;
+	c = bpf_map_lookup_elem(&containers, &tgid);
+	if (!c)
+		return;
+	for (i = 0; i < TT_MAX_CONTAINERS; i++) {
+		if (i >= c->cnt)
+			break;
+		if (bpf_probe_read_user(&v, sizeof(v), (const void *)c->slot[i]))
+			continue; /* gone (a stack unmapped) or not faulted in */
+		if (v == c->last[i])
+			continue;
+		container_moved(id, c->slot[i], c->last[i], v);
+		c->last[i] = v;
+	}
+}
+
+/* A container marker: watch its data pointer (data: its value now). */
+static __always_inline void container_watch(__u64 slot, __u64 data)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, i;
+	struct containers *c, zero = {};
+
+	c = bpf_map_lookup_elem(&containers, &tgid);
+	if (!c) {
+		bpf_map_update_elem(&containers, &tgid, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&containers, &tgid);
+		if (!c)
+			return;
+	}
+	for (i = 0; i < TT_MAX_CONTAINERS; i++) {
+		if (i >= c->cnt)
+			break;
+		if (c->slot[i] == slot) {
+			c->last[i] = data;
+			return;
+		}
+	}
+	if (c->cnt >= TT_MAX_CONTAINERS) {
+		count(TT_CNT_CONTAINERS_FULL);
+		return;
+	}
+	i = c->cnt;
+	if (i < TT_MAX_CONTAINERS) {
+		c->slot[i] = slot;
+		c->last[i] = data;
+		c->cnt = i + 1;
+	}
+	containers_seen = 1;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 {
@@ -216,6 +326,8 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 	struct inflight_call *t, n = {};
 	struct inflight *f;
 
+	if (!aggregate)
+		check_containers();
 	f = inflight_of_current(true);
 	if (!f) {
 		count(TT_CNT_INFLIGHT_FULL);
@@ -1180,6 +1292,8 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 
 	if (!ptr)
 		return 0;
+	if (!aggregate)
+		check_containers();
 	f = inflight_of_current(false);
 	if (f && f->cnt && freed_by_call(ctx, inflight_top(f)))
 		return 0; /* inside realloc(p, 0) and the like: that call reports it */
@@ -1213,11 +1327,7 @@ static __always_inline struct tt_var_event *var_event(__u64 ptr, __u64 site_ip, 
 		count(TT_CNT_LOST_EVENTS);
 		return NULL;
 	}
-	e->hdr.type = TT_EV_VAR;
-	e->hdr.tid = (__u32)id;
-	e->hdr.tgid = id >> 32;
-	e->hdr.flags = 0;
-	e->hdr.ts_ns = bpf_ktime_get_ns();
+	fill_hdr(&e->hdr, TT_EV_VAR, id);
 	e->ptr = ptr;
 	e->site_ip = site_ip;
 	e->line = 0;
@@ -1225,6 +1335,7 @@ static __always_inline struct tt_var_event *var_event(__u64 ptr, __u64 site_ip, 
 	e->site = 0;
 	e->str_addr[0] = e->str_addr[1] = e->str_addr[2] = e->str_addr[3] = e->str_addr[4] = 0;
 	e->name[0] = e->type_name[0] = e->category[0] = e->file[0] = e->function[0] = 0;
+	e->container = 0;
 	return e;
 }
 
@@ -1248,11 +1359,19 @@ int BPF_USDT(track_var_usdt, __u64 ptr, __u64 site_addr)
 {
 	struct tt_var_site_v1 site;
 	struct tt_var_event *e;
+	long slot = 0;
 
+	check_containers();
+	/* C++ markers give a third argument: a container's data pointer */
+	if (bpf_usdt_arg_cnt(ctx) >= 3 && bpf_usdt_arg(ctx, 2, &slot))
+		slot = 0;
+	if (slot)
+		container_watch((__u64)slot, ptr);
 	e = var_event(ptr, PT_REGS_IP(ctx), 0);
 	if (!e)
 		return 0;
 	e->site = site_addr;
+	e->container = (__u64)slot;
 	if (bpf_probe_read_user(&site, sizeof(site), (const void *)site_addr)) {
 		e->flags |= TT_VAR_SITE_UNREAD;
 	} else if (site.version != TT_VAR_SITE_VERSION) {
@@ -1278,6 +1397,7 @@ int BPF_KPROBE(track_var_fn, __u64 ptr, __u64 name, __u64 type_name, __u64 categ
 	struct tt_var_event *e;
 	__u64 ret = 0;
 
+	check_containers();
 	/* at entry the return address sits at the stack pointer */
 	bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx));
 	e = var_event(ptr, ret, TT_VAR_FROM_FUNCTION);
@@ -1322,6 +1442,15 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->flags = 0;
 	e->ts_ns = bpf_ktime_get_ns();
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* The process is about to end: a container that grew after its last
+ * allocator call is seen here. */
+SEC("tracepoint/syscalls/sys_enter_exit_group")
+int on_exit_group(void *ctx)
+{
+	check_containers();
 	return 0;
 }
 

@@ -44,12 +44,15 @@ enum tt_event_type {
 				* table loaded yet: struct tt_unwind_miss_event */
 	TT_EV_MAPS = 6,  /* the dynamic linker changed the mappings (its debugger
 			  * hook ran): struct tt_event_hdr only */
+	TT_EV_VAR_MOVE = 7, /* a tracked container's data pointer changed:
+			     * struct tt_var_move_event */
 };
 
 /* Limits */
 #define TT_MAX_FRAMES 128    /* deepest user stack an allocation record carries */
 #define TT_DEFAULT_FRAMES 64
 #define TT_MAX_PROCS 4096    /* processes followed at once (-f) */
+#define TT_MAX_CONTAINERS 16 /* tracked containers followed per process */
 
 /* Why a captured stack ends where it does. */
 enum tt_stack_end {
@@ -176,6 +179,22 @@ struct tt_var_event {
 	char category[TT_VAR_CATEGORY_LEN]; /* "" when not given */
 	char file[TT_VAR_FILE_LEN];
 	char function[TT_VAR_FUNC_LEN];
+	/* C++: where the container marked keeps its data pointer (the USDT
+	 * marker's third argument), or 0. BPF watches it from then on. */
+	__u64 container;
+};
+
+/*
+ * A container's data pointer (at `container`, as a marker gave it) holds a
+ * new value: it moved its elements to another buffer (a std::vector that
+ * grew). Seen at the process's next allocator call or marker after the
+ * store, so before any record that follows it.
+ */
+struct tt_var_move_event {
+	struct tt_event_hdr hdr;
+	__u64 container;
+	__u64 old_ptr; /* the value before */
+	__u64 new_ptr;
 };
 
 /* Counters kept by the BPF side, read by userspace at the end. */
@@ -205,6 +224,8 @@ enum tt_counter {
 	TT_CNT_UNW_VMA_BUSY,      /* mapping lookup refused (mmap lock held): cut */
 	TT_CNT_UNW_MISSES,        /* tables requested from userspace */
 	TT_CNT_UNW_HOLDS,         /* threads held at the dynamic linker's hook */
+	TT_CNT_CONTAINERS_FULL,   /* container markers past TT_MAX_CONTAINERS in
+				   * a process: named, not followed */
 	TT_CNT_NUM,
 };
 

@@ -11,13 +11,16 @@
  * Each marker is a USDT probe site (provider "tt", probe "track_var"): a
  * 5-byte nop in the code plus a .note.stapsdt entry, readable by standard
  * tooling (readelf -n, bpftool, bpftrace's usdt:). With no tracer attached it
- * costs that nop and the loads of its two arguments; no call. Linux 6.18
+ * costs that nop and the loads of its arguments; no call. Linux 6.18
  * turns a uprobe on a 5-byte nop into a call to a trampoline instead of a
  * trap, so a traced marker is also cheap.
  *
  * Probe arguments: 1 = the address the variable points to (a pointer's value,
  * an array's first element; in C++ a container's data() or a smart pointer's
- * get()), 2 = a pointer to a static struct tt_var_site describing the site.
+ * get()), 2 = a pointer to a static struct tt_var_site describing the site;
+ * in C++ also 3 = where a container (std::vector, std::string) keeps its
+ * data pointer, or 0, so that ttbpf follows the container to each new
+ * buffer it grows into. In C++ naming a type allocates nothing.
  *
  * tt_track_var(ptr, name, type_name, category) is the same marker as a real
  * function, for code that cannot use the macros (other languages via FFI).
@@ -61,38 +64,46 @@ void tt_track_var(const void *ptr, const char *name, const char *type_name, cons
  * (sourceware.org/systemtap/wiki/UserSpaceProbeImplementation): pc, base,
  * semaphore (0: none), then "provider\0name\0args\0".
  */
-#define TT__USDT2(a1, a2)                                                                   \
-	__asm__ __volatile__(                                                               \
-		"990:	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"                              \
-		".pushsection .note.stapsdt, \"?\", \"note\"\n"                             \
-		".balign 4\n"                                                               \
-		".4byte 992f-991f, 994f-993f, 3\n"                                          \
-		"991:	.asciz \"stapsdt\"\n"                                               \
-		"992:	.balign 4\n"                                                        \
-		"993:	.8byte 990b\n"                                                      \
-		".8byte _.stapsdt.base\n"                                                   \
-		".8byte 0\n"                                                                \
-		".asciz \"tt\"\n"                                                           \
-		".asciz \"track_var\"\n"                                                    \
-		".asciz \"8@%0 8@%1\"\n"                                                    \
-		"994:	.balign 4\n"                                                        \
-		".popsection\n"                                                             \
-		".ifndef _.stapsdt.base\n"                                                  \
-		".pushsection .stapsdt.base, \"aG\", \"progbits\", .stapsdt.base, comdat\n" \
-		".weak _.stapsdt.base\n"                                                    \
-		".hidden _.stapsdt.base\n"                                                  \
-		"_.stapsdt.base: .space 1\n"                                                \
-		".size _.stapsdt.base, 1\n"                                                 \
-		".popsection\n"                                                             \
-		".endif\n"                                                                  \
-		:                                                                           \
-		: "r"((unsigned long)(a1)), "r"((unsigned long)(a2)))
+#define TT__USDT_ASM(args)                                                                  \
+	"990:	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"                                      \
+	".pushsection .note.stapsdt, \"?\", \"note\"\n"                                     \
+	".balign 4\n"                                                                       \
+	".4byte 992f-991f, 994f-993f, 3\n"                                                  \
+	"991:	.asciz \"stapsdt\"\n"                                                       \
+	"992:	.balign 4\n"                                                                \
+	"993:	.8byte 990b\n"                                                              \
+	".8byte _.stapsdt.base\n"                                                           \
+	".8byte 0\n"                                                                        \
+	".asciz \"tt\"\n"                                                                   \
+	".asciz \"track_var\"\n"                                                            \
+	".asciz \"" args "\"\n"                                                             \
+	"994:	.balign 4\n"                                                                \
+	".popsection\n"                                                                     \
+	".ifndef _.stapsdt.base\n"                                                          \
+	".pushsection .stapsdt.base, \"aG\", \"progbits\", .stapsdt.base, comdat\n"         \
+	".weak _.stapsdt.base\n"                                                            \
+	".hidden _.stapsdt.base\n"                                                          \
+	"_.stapsdt.base: .space 1\n"                                                        \
+	".size _.stapsdt.base, 1\n"                                                         \
+	".popsection\n"                                                                     \
+	".endif\n"
+#define TT__USDT2(a1, a2)                                    \
+	__asm__ __volatile__(TT__USDT_ASM("8@%0 8@%1")       \
+			     :                               \
+			     : "r"((unsigned long)(a1)), "r"((unsigned long)(a2)))
+/* a third argument: where a container keeps its data pointer (0: none) */
+#define TT__USDT3(a1, a2, a3)                                                       \
+	__asm__ __volatile__(TT__USDT_ASM("8@%0 8@%1 8@%2")                         \
+			     :                                                      \
+			     : "r"((unsigned long)(a1)), "r"((unsigned long)(a2)), \
+			       "r"((unsigned long)(a3)))
 #else
 /* other architectures: the function marker */
 #define TT__USDT2(a1, a2)                                                          \
 	tt_track_var((const void *)(a1), ((const struct tt_var_site *)(a2))->name, \
 		     ((const struct tt_var_site *)(a2))->type_name,               \
 		     ((const struct tt_var_site *)(a2))->category)
+#define TT__USDT3(a1, a2, a3) TT__USDT2(a1, a2)
 #endif
 
 #ifndef __cplusplus
@@ -129,44 +140,79 @@ void tt_track_var(const void *ptr, const char *name, const char *type_name, cons
 #else /* __cplusplus */
 
 #include <cstddef>
+#include <cstring>
 #include <memory>
-#include <string>
 #include <type_traits>
 
 namespace tt {
 namespace detail {
 
-/* The real type name, from the compiler's description of this function. */
+/*
+ * A type's name, kept in the function's own static storage: naming a type
+ * must not allocate, or the profile would show tt.h's allocations among the
+ * program's (and a first marker could fail under memory pressure).
+ */
+struct type_name_buf {
+	char s[256];
+};
+
+/* The name after "T = " in pretty (GCC: "[with T = int*]" or "[with T = X;
+ * ...]"; clang: "[T = int *]"), std::string's long spellings shortened. */
+inline type_name_buf parse_type_name(const char *pretty)
+{
+	static const char *const longs[][2] = {
+		{ "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >",
+		  "std::string" },
+		{ "std::basic_string<char, std::char_traits<char>, std::allocator<char> >",
+		  "std::string" },
+		{ "std::__cxx11::basic_string<char>", "std::string" },
+		{ "std::basic_string<char>", "std::string" },
+	};
+	type_name_buf out = {};
+	const char *b = std::strstr(pretty, "T = "), *e;
+	std::size_t n, i, k;
+
+	if (!b) {
+		std::strcpy(out.s, "unknown");
+		return out;
+	}
+	b += 4;
+	/* an array type holds its own ']' ("char [32]"): cut at the last one */
+	e = std::strchr(b, ';');
+	if (!e)
+		e = std::strrchr(b, ']');
+	n = e && e > b ? (std::size_t)(e - b) : std::strlen(b);
+	/* copy, replacing each long spelling on the way */
+	for (i = 0, k = 0; i < n && k + 1 < sizeof(out.s);) {
+		std::size_t j, l = 0;
+
+		for (j = 0; j < sizeof(longs) / sizeof(longs[0]); j++) {
+			l = std::strlen(longs[j][0]);
+			if (l <= n - i && !std::strncmp(b + i, longs[j][0], l))
+				break;
+		}
+		if (j < sizeof(longs) / sizeof(longs[0])) {
+			std::size_t r = std::strlen(longs[j][1]);
+
+			if (k + r + 1 > sizeof(out.s))
+				break;
+			std::memcpy(out.s + k, longs[j][1], r);
+			k += r;
+			i += l;
+		} else {
+			out.s[k++] = b[i++];
+		}
+	}
+	out.s[k] = '\0';
+	return out;
+}
+
+/* The real type name, from the compiler's description of this function:
+ * parsed once into a static buffer (a guarded static: no heap). */
 template <typename T> inline const char *type_name()
 {
-	/* taken here: inside the lambda below it would describe the lambda */
-	const char *pretty = __PRETTY_FUNCTION__;
-	static std::string name = [pretty] {
-		std::string f = pretty;
-		std::size_t b = f.find("T = "), e;
-
-		if (b == std::string::npos)
-			return std::string("unknown");
-		b += 4;
-		/* GCC: "[with T = int*]" or "[with T = X; ...]"; an array type
-		 * holds its own ']' ("char [32]"), so cut at the last one */
-		e = f.find(';', b);
-		if (e == std::string::npos)
-			e = f.rfind(']');
-		f = f.substr(b, e == std::string::npos || e < b ? std::string::npos : e - b);
-		/* the one spelling everybody recognises */
-		static const char *const longs[][2] = {
-			{ "std::__cxx11::basic_string<char>", "std::string" },
-			{ "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >",
-			  "std::string" },
-			{ "std::basic_string<char>", "std::string" },
-		};
-		for (auto &l : longs)
-			for (std::size_t p; (p = f.find(l[0])) != std::string::npos;)
-				f.replace(p, std::string(l[0]).size(), l[1]);
-		return f;
-	}();
-	return name.c_str();
+	static const type_name_buf name = parse_type_name(__PRETTY_FUNCTION__);
+	return name.s;
 }
 
 /* What a variable "points to", most specific rule first. */
@@ -186,6 +232,35 @@ template <typename T> inline const void *addr_(const T &o, prio<1>) { return &o;
 
 template <typename T> inline const void *addr(T &&x) { return addr_(x, prio<4>{}); }
 
+/*
+ * A container that holds its data pointer (std::vector, std::string, ...):
+ * the address of that pointer inside the object, found as the word that
+ * equals data(), so that ttbpf can follow the container when it moves its
+ * elements to a new buffer. 0 when there is none (std::array holds its
+ * elements; anything without data()). An empty container's data() is NULL:
+ * its first null word is taken, which is the begin pointer in libstdc++ and
+ * libc++ alike.
+ */
+template <typename C>
+inline auto slot_(const C &c, prio<2>) -> decltype((const void *)c.data())
+{
+	const void *d = c.data();
+	const unsigned char *o = reinterpret_cast<const unsigned char *>(&c);
+	std::size_t i;
+
+	for (i = 0; i + sizeof(d) <= sizeof(C); i += sizeof(d)) {
+		const void *w;
+
+		std::memcpy(&w, o + i, sizeof(w));
+		if (w == d)
+			return o + i;
+	}
+	return nullptr;
+}
+template <typename T> inline const void *slot_(const T &, prio<1>) { return nullptr; }
+
+template <typename T> inline const void *slot(T &&x) { return slot_(x, prio<2>{}); }
+
 } /* namespace detail */
 } /* namespace tt */
 
@@ -201,7 +276,7 @@ template <typename T> inline const void *addr(T &&x) { return addr_(x, prio<4>{}
 							      __LINE__, 1 };              \
 			return &s;                                                       \
 		}(type, __func__);                                                       \
-		TT__USDT2(TT__ADDR(var), tt__site);                                      \
+		TT__USDT3(TT__ADDR(var), tt__site, ::tt::detail::slot(var));             \
 	} while (0)
 
 #endif /* __cplusplus */

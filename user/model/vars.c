@@ -63,6 +63,13 @@ struct vars {
 	struct index non_heap; /* non-heap instances by (name, function, ptr) */
 	struct index by_site;  /* groups */
 	uint64_t bad_sites, dropped, folded;
+	/* C++ containers followed (BPF watches as many per process): where
+	 * each keeps its data pointer, and its listed instance (0: none) */
+	struct {
+		uint64_t slot;
+		uint32_t inst;
+	} cont[TT_MAX_CONTAINERS];
+	uint64_t cont_moves; /* moves followed */
 };
 
 static uint64_t mix(uint64_t x)
@@ -482,7 +489,7 @@ static void block_to_front(struct vars *v, uint32_t i)
  * renamed; else the block gets a new instance.
  */
 static int track_heap(struct vars *v, const struct tt_var_event *e, uint32_t gi,
-		      const struct heap_block *b)
+		      const struct heap_block *b, uint32_t *id)
 {
 	struct var_group *g = &v->groups[gi];
 	uint32_t i, same = 0, rename = 0;
@@ -507,12 +514,14 @@ static int track_heap(struct vars *v, const struct tt_var_event *e, uint32_t gi,
 		x->ptr = e->ptr;
 		x->tid = e->hdr.tid;
 		block_to_front(v, i);
+		*id = i;
 		return 0;
 	}
 
 	i = inst_new(v);
 	if (!i)
 		return -ENOMEM;
+	*id = i;
 	folded = i & FOLDED_ID;
 	x = at(v, i);
 	*x = (struct inst){ .ptr = e->ptr, .block = b->ptr, .created_ns = e->hdr.ts_ns,
@@ -532,7 +541,8 @@ static int track_heap(struct vars *v, const struct tt_var_event *e, uint32_t gi,
 
 /* A marker on an address in no live block: the same (name, function, ptr)
  * again is one instance; past the bound, further ones are only counted. */
-static int track_non_heap(struct vars *v, const struct tt_var_event *e, uint32_t gi)
+static int track_non_heap(struct vars *v, const struct tt_var_event *e, uint32_t gi,
+			  uint32_t *id)
 {
 	struct var_group *g = &v->groups[gi];
 	uint64_t key = mix(e->ptr) ^ g->name_key;
@@ -551,6 +561,7 @@ static int track_non_heap(struct vars *v, const struct tt_var_event *e, uint32_t
 			x->group = gi;
 		}
 		x->tid = e->hdr.tid;
+		*id = v->non_heap.slot[s];
 		return 0;
 	}
 	g->instances++;
@@ -571,6 +582,7 @@ static int track_non_heap(struct vars *v, const struct tt_var_event *e, uint32_t
 		inst_undo(v, i);
 		goto nomem;
 	}
+	*id = i;
 	return 0;
 nomem:
 	g->instances--;
@@ -578,10 +590,13 @@ nomem:
 	return -ENOMEM;
 }
 
+static void container_watch(struct vars *v, uint64_t slot, uint32_t id);
+
 int vars__on_track(struct vars *v, const struct tt_var_event *in)
 {
 	const struct heap_block *b;
 	struct tt_var_event cut, *e = &cut;
+	uint32_t id = 0;
 	int64_t gi;
 	int err;
 
@@ -603,10 +618,150 @@ int vars__on_track(struct vars *v, const struct tt_var_event *in)
 		return -ENOMEM;
 	}
 	b = e->ptr ? heap__containing(v->heap, e->ptr) : NULL;
-	err = b ? track_heap(v, e, (uint32_t)gi, b) : track_non_heap(v, e, (uint32_t)gi);
+	err = b ? track_heap(v, e, (uint32_t)gi, b, &id) : track_non_heap(v, e, (uint32_t)gi, &id);
 	if (err)
 		v->dropped++;
+	else if (e->container)
+		container_watch(v, e->container, id);
 	return err;
+}
+
+/*
+ * A container marker: its instance is followed when the container's data
+ * pointer moves. Folded instances are not (their slot is reused once they
+ * end); past TT_MAX_CONTAINERS slots, neither is the new one (BPF stops
+ * watching there too).
+ */
+static void container_watch(struct vars *v, uint64_t slot, uint32_t id)
+{
+	size_t i, spare = TT_MAX_CONTAINERS;
+
+	if (id & FOLDED_ID)
+		id = 0;
+	for (i = 0; i < TT_MAX_CONTAINERS; i++) {
+		if (v->cont[i].slot == slot) {
+			v->cont[i].inst = id;
+			return;
+		}
+		if (!v->cont[i].slot && spare == TT_MAX_CONTAINERS)
+			spare = i;
+	}
+	if (spare < TT_MAX_CONTAINERS && id) {
+		v->cont[spare].slot = slot;
+		v->cont[spare].inst = id;
+	}
+}
+
+/* Instance i (alive on no block, or ended) now names live block b. */
+static int inst_onto(struct vars *v, uint32_t i, const struct heap_block *b, uint64_t ts_ns)
+{
+	struct inst *x = at(v, i);
+	struct var_group *g = &v->groups[x->group];
+
+	x->ptr = b->ptr;
+	x->block = b->ptr;
+	x->freed_ns = 0;
+	x->flags |= I_HEAP | I_ALIVE;
+	g->alive++;
+	g->bytes_alive += b->size;
+	group_alive(g, ts_ns);
+	if (!block_link(v, i))
+		return 0;
+	group_leave(g, b->size);
+	x->flags &= (uint8_t)~I_ALIVE;
+	x->end_size = b->size;
+	x->freed_ns = ts_ns;
+	return -ENOMEM;
+}
+
+/* Takes alive heap instance i off its block's chain. */
+static void block_unlink(struct vars *v, uint32_t i)
+{
+	struct inst *x = at(v, i);
+	size_t s = index_find(v, &v->by_block, block_key, x->block);
+	uint32_t *link;
+
+	if (s == SIZE_MAX)
+		return;
+	if (v->by_block.slot[s] == i) {
+		if (x->next)
+			v->by_block.slot[s] = x->next;
+		else
+			index_del(v, &v->by_block, block_key, s);
+		return;
+	}
+	for (link = &at(v, v->by_block.slot[s])->next; *link && *link != i;
+	     link = &at(v, *link)->next)
+		;
+	if (*link == i)
+		*link = x->next;
+}
+
+int vars__on_move(struct vars *v, const struct tt_var_move_event *e)
+{
+	const struct heap_block *b;
+	struct var_group *g;
+	struct inst *x;
+	size_t c, s;
+	uint32_t i;
+
+	for (c = 0; c < TT_MAX_CONTAINERS; c++)
+		if (v->cont[c].slot == e->container && v->cont[c].inst)
+			break;
+	if (c == TT_MAX_CONTAINERS)
+		return 0;
+	i = v->cont[c].inst;
+	x = at(v, i);
+	g = &v->groups[x->group];
+	b = e->new_ptr ? heap__find(v->heap, e->new_ptr) : NULL;
+	if (!b) {
+		/* emptied, moved from, or gone: nothing to follow any more */
+		v->cont[c].inst = 0;
+		return 0;
+	}
+	if ((x->flags & (I_HEAP | I_ALIVE)) == (I_HEAP | I_ALIVE)) {
+		if (x->block == b->ptr)
+			return 0;
+		const struct heap_block *old = heap__find(v->heap, x->block);
+
+		/* the pointer was stored before the old buffer was freed */
+		block_unlink(v, i);
+		group_leave(g, old ? old->size : 0);
+	} else if (x->flags & I_HEAP) {
+		/*
+		 * Ended at the free of the old buffer. A container that grew
+		 * allocated the new one while the old was live; one allocated
+		 * after that free is another container's (a vector made anew
+		 * at the same address): then this instance stays ended.
+		 */
+		if (x->ptr != e->old_ptr || b->ts_ns > x->freed_ns) {
+			v->cont[c].inst = 0;
+			return 0;
+		}
+	} else {
+		/* tracked while empty (not heap): its first buffer */
+		uint64_t key = non_heap_key(v, i);
+		size_t j = mix(key) & v->non_heap.mask;
+
+		while ((s = index_next(v, &v->non_heap, non_heap_key, key, &j)) != SIZE_MAX &&
+		       v->non_heap.slot[s] != i)
+			;
+		if (s != SIZE_MAX)
+			index_del(v, &v->non_heap, non_heap_key, s);
+		g->non_heap--;
+	}
+	v->cont_moves++;
+	if (inst_onto(v, i, b, e->hdr.ts_ns)) {
+		v->dropped++;
+		v->cont[c].inst = 0;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+uint64_t vars__container_moves(const struct vars *v)
+{
+	return v->cont_moves;
 }
 
 void vars__on_released(struct vars *v, const struct heap_block *b, uint64_t ts_ns,

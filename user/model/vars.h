@@ -69,6 +69,14 @@ int vars__on_track(struct vars *v, const struct tt_var_event *e);
 void vars__on_released(struct vars *v, const struct heap_block *b, uint64_t ts_ns,
 		       uint64_t moved_to, uint64_t new_size);
 
+/* A tracked container's data pointer moved (e->container, as a marker
+ * gave it): its instance follows to the live block at e->new_ptr, even
+ * after the old buffer's free ended it, if that block was allocated before
+ * the free (a container that grew). 0, or -ENOMEM. */
+int vars__on_move(struct vars *v, const struct tt_var_move_event *e);
+/* Moves followed so far. */
+uint64_t vars__container_moves(const struct vars *v);
+
 /* Listed instances, in order of creation. */
 size_t vars__count(const struct vars *v);
 /* Instance i into *out; false when i is out of range. */

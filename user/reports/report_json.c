@@ -390,6 +390,7 @@ static void write_variable_stats(struct json_writer *w, const struct vars *vars)
 	jsonw_u64_field(w, "max_listed", vars ? vars__max_instances(vars) : 0);
 	jsonw_u64_field(w, "markers_dropped", vars ? vars__dropped(vars) : 0);
 	jsonw_u64_field(w, "groups", vars ? vars__group_count(vars) : 0);
+	jsonw_u64_field(w, "container_moves", vars ? vars__container_moves(vars) : 0);
 	jsonw_u64_field(w, "memory_bytes", vars ? vars__bytes(vars) : 0);
 	jsonw_u64_field(w, "slices", DASH_VAR_SLICES);
 	jsonw_end_object(w);

@@ -20,6 +20,7 @@ _Static_assert(offsetof(struct tt_alloc_event, frames) == 72, "tt_alloc_event la
 _Static_assert(sizeof(struct tt_alloc_event) == 72 + 8 * TT_MAX_FRAMES, "tt_alloc_event layout");
 _Static_assert(sizeof(struct tt_free_event) == 32, "tt_free_event layout");
 _Static_assert(sizeof(struct tt_var_site_v1) == 48, "include/tt.h's struct tt_var_site");
+_Static_assert(sizeof(struct tt_var_move_event) == 48, "tt_var_move_event layout");
 
 struct events {
 	struct ring_buffer *rb;
@@ -209,6 +210,12 @@ static int on_record(void *ctx, void *data, size_t size)
 			goto bad;
 		if (m->vars)
 			err = on_var(ev, m, data);
+		break;
+	case TT_EV_VAR_MOVE:
+		if (size < sizeof(struct tt_var_move_event))
+			goto bad;
+		if (m->vars)
+			err = vars__on_move(m->vars, data);
 		break;
 	default:
 		goto bad;

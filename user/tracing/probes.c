@@ -519,6 +519,18 @@ int probes__attach(struct probes *p, int pid)
 		if (err)
 			return err;
 		p->exec_attached = true;
+		/* a last look at the tracked containers; without it (a kernel
+		 * without syscall tracepoints) a container that grows after the
+		 * process's last allocator call is not followed there */
+		link = bpf_program__attach(p->skel->progs.on_exit_group);
+		if (link) {
+			err = add_link(p, link, 0);
+			if (err)
+				return err;
+		} else if (p->verbose) {
+			fprintf(stderr, "ttbpf: cannot attach to syscalls:sys_enter_exit_group: %s\n",
+				strerror(errno));
+		}
 	}
 	if (bpf_map__update_elem(p->skel->maps.traced, &tgid, sizeof(tgid), &one, sizeof(one),
 				 BPF_ANY)) {

@@ -1771,3 +1771,133 @@ Test(vars, the_group_limit_drops_and_counts)
 	cr_expect_eq(vars__group(v, 0)->alive, 1);
 	cr_expect_eq(vars__dropped(v), 1);
 }
+
+/* C++ containers: a marker with a data-pointer slot, then its moves. */
+#define SLOT 0x7ffd0000ULL
+
+static void track_container(uint64_t ptr, const char *name)
+{
+	struct tt_var_event e = mk_var(ptr, name, "std::vector<int>", NULL, "main");
+
+	e.container = SLOT;
+	cr_assert_eq(vars__on_track(v, &e), 0);
+}
+
+static void moved(uint64_t old_ptr, uint64_t new_ptr)
+{
+	struct tt_var_move_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TT_EV_VAR_MOVE;
+	e.hdr.tid = 42;
+	e.hdr.ts_ns = tick();
+	e.container = SLOT;
+	e.old_ptr = old_ptr;
+	e.new_ptr = new_ptr;
+	cr_assert_eq(vars__on_move(v, &e), 0);
+}
+
+/* std::vector growing: new buffer, free of the old one, then the store. */
+Test(vars, container_follows_growth)
+{
+	const struct var *x;
+	const struct var_group *g;
+
+	do_malloc(0x1000, 4);
+	track_container(0x1000, "vec");
+	do_malloc(0x2000, 8);
+	do_free(0x1000);
+	cr_assert_not(find_in("vec", "main")->alive, "ended at the old buffer's free");
+	moved(0x1000, 0x2000);
+	do_malloc(0x3000, 16);
+	do_free(0x2000);
+	moved(0x2000, 0x3000);
+
+	cr_assert_eq(vars__count(v), 1);
+	x = find_in("vec", "main");
+	cr_expect(x->alive && x->heap);
+	cr_expect_eq(x->block, 0x3000);
+	cr_expect_eq(x->ptr, 0x3000);
+	cr_expect_eq(x->size, 16);
+	cr_expect_eq(x->freed_ns, 0);
+	g = x->group;
+	cr_expect_eq(g->instances, 1);
+	cr_expect_eq(g->alive, 1);
+	cr_expect_eq(g->bytes_alive, 16);
+	cr_expect_eq(vars__container_moves(v), 2);
+
+	/* and its end is the last buffer's free */
+	do_free(0x3000);
+	x = find_in("vec", "main");
+	cr_expect_not(x->alive);
+	cr_expect_eq(x->size, 16);
+	cr_expect_eq(x->group->alive, 0);
+	cr_expect_eq(x->group->bytes_alive, 0);
+}
+
+/* An implementation that stores the new pointer before freeing the old one. */
+Test(vars, container_moves_before_free)
+{
+	const struct var *x;
+
+	do_malloc(0x1000, 4);
+	track_container(0x1000, "vec");
+	do_malloc(0x2000, 8);
+	moved(0x1000, 0x2000);
+	x = find_in("vec", "main");
+	cr_expect(x->alive);
+	cr_expect_eq(x->block, 0x2000);
+	cr_expect_eq(x->group->bytes_alive, 8);
+	do_free(0x1000); /* no longer its block */
+	x = find_in("vec", "main");
+	cr_expect(x->alive);
+	cr_expect_eq(x->size, 8);
+	cr_expect_eq(x->group->alive, 1);
+	cr_expect_eq(x->group->bytes_alive, 8);
+}
+
+/* A vector destroyed, another made at the same address afterwards: its
+ * buffer is younger than the free, so the old variable stays ended. */
+Test(vars, container_reused_address_is_not_followed)
+{
+	const struct var *x;
+
+	do_malloc(0x1000, 4);
+	track_container(0x1000, "vec");
+	do_free(0x1000);
+	do_malloc(0x2000, 40);
+	moved(0x1000, 0x2000);
+	x = find_in("vec", "main");
+	cr_expect_not(x->alive);
+	cr_expect_eq(x->size, 4);
+	cr_expect_eq(x->group->alive, 0);
+	cr_expect_eq(vars__container_moves(v), 0);
+	/* and the slot is forgotten: a later move does nothing either */
+	do_malloc(0x3000, 80);
+	moved(0x2000, 0x3000);
+	cr_expect_not(find_in("vec", "main")->alive);
+}
+
+/* Marked while empty (data() NULL: not heap), then its first buffers. */
+Test(vars, container_marked_empty_becomes_heap)
+{
+	const struct var *x;
+
+	track_container(0, "vec");
+	x = find_in("vec", "main");
+	cr_expect_not(x->heap);
+	cr_expect_eq(x->group->non_heap, 1);
+	do_malloc(0x1000, 4);
+	moved(0, 0x1000);
+	do_malloc(0x2000, 8);
+	do_free(0x1000);
+	moved(0x1000, 0x2000);
+	x = find_in("vec", "main");
+	cr_expect(x->heap && x->alive);
+	cr_expect_eq(x->block, 0x2000);
+	cr_expect_eq(x->size, 8);
+	cr_expect_eq(x->group->non_heap, 0);
+	cr_expect_eq(x->group->instances, 1);
+	cr_expect_eq(x->group->alive, 1);
+	cr_expect_eq(x->group->bytes_alive, 8);
+}
