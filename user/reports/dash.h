@@ -72,6 +72,26 @@ struct dash_var {
 	uint32_t alive_in_slice[DASH_VAR_SLICES];
 };
 
+/*
+ * The dashboard's lists (types, categories, variable groups) hold the
+ * DASH_LIST_MAX largest entries by the keys below, in the report's order, and
+ * count (and for categories sum) the others: the most the drawing shows, so
+ * that it picks what it would pick from the whole list, in memory that does
+ * not grow with the report.
+ */
+#define DASH_LIST_MAX 32
+
+static inline uint64_t dash_named_key(const struct dash_named *e)
+{
+	return e->bytes;
+}
+
+/* Alive at the end first (by bytes), then by peak. */
+static inline uint64_t dash_var_key(const struct dash_var *v)
+{
+	return v->bytes_alive ? (1ULL << 63) | (v->bytes_alive >> 1) : v->peak_bytes >> 1;
+}
+
 struct dash {
 	const char *target; /* "pid 4242 (./server -c x)" */
 	uint64_t duration_ns;
@@ -96,12 +116,16 @@ struct dash {
 
 	const struct dash_named *types; /* memory by type of tracked variable */
 	size_t type_cnt;
+	size_t types_more; /* types not listed */
 	const struct dash_named *categories;
 	size_t category_cnt;
+	size_t categories_more; /* categories not listed, and their sums */
+	uint64_t categories_more_bytes, categories_more_count;
 	const struct dash_site *sites;
 	size_t site_cnt;
 	const struct dash_var *vars; /* one per group */
 	size_t var_cnt;
+	size_t vars_more;            /* groups not listed */
 	uint64_t vars_folded;        /* instances past the bound, all groups */
 };
 

@@ -9,51 +9,274 @@
 #define TREE_ROOTS 8   /* call sites shown */
 #define TREE_KIDS 3    /* callers shown under each */
 #define MAX_HEAT_COLS 256
+/* bytes kept of a name: more than the dashboard ever draws of one (report_draw.c) */
+#define NAME_MAX_BYTES (16u << 10)
+
+/* A frame of a stack, as the call-site tree compares and draws it. */
+struct frame {
+	char *symbol, *file, *ip; /* may be NULL */
+	uint64_t line_u;          /* "line" as compared (jnode__u64) */
+	int line;                 /* as drawn (jnode__i64) */
+};
+
+/* One root of the call-site tree, and its callers so far. */
+struct tree_root {
+	uint64_t rep_id;      /* the site's representative stack */
+	struct frame site;    /* the site's frame, as call_sites names it */
+	struct frame drawn;   /* the representative stack's call-site frame */
+	bool rep_seen;
+	uint64_t bytes, count;
+	struct frame kid[TREE_KIDS + 1]; /* the first callers met, in stack order */
+	uint64_t kid_bytes[TREE_KIDS + 1], kid_count[TREE_KIDS + 1];
+	size_t kid_cnt;
+};
+
+/* The largest entries of a list, by a key; the others counted and summed. */
+struct top_named {
+	struct dash_named e[DASH_LIST_MAX];
+	size_t idx[DASH_LIST_MAX]; /* their places in the report's list */
+	size_t cnt, seen;
+	size_t more;
+	uint64_t more_bytes, more_count;
+};
+
+struct top_vars {
+	struct dash_var e[DASH_LIST_MAX];
+	size_t idx[DASH_LIST_MAX];
+	size_t cnt, seen, more;
+};
 
 struct dash_build {
 	struct dash d;
-	struct json_doc *doc; /* owns every string the dash points to */
 	char target[512];
+	bool is_report;        /* format_version 1 */
 	struct dash_point *points;
 	uint64_t *heat;
-	struct dash_named *types, *cats;
-	struct dash_site *sites;
-	struct dash_var *vars;
+	struct top_named types, cats;
+	struct top_vars vars;
+	struct tree_root roots[TREE_ROOTS];
+	size_t root_cnt;
+	bool sites_seen;      /* call_sites came before stacks */
+	bool stacks_early;    /* stacks came first: read again (an older report) */
+	struct dash_site sites[TREE_ROOTS * (1 + TREE_KIDS) + 1];
 };
-
-/* Keys whose values the dashboard never needs: not built when reading. */
-static const char *const skip_keys[] = { "active_allocations", "threads", "variables", NULL };
 
 static uint64_t u64_at(const struct jnode *n, const char *key)
 {
 	return jnode__u64(jnode__get(n, key), 0);
 }
 
-static int read_named(const struct jnode *arr, const char *name_key, struct dash_named **out,
-		      size_t *cnt)
+static uint64_t sat_add(uint64_t a, uint64_t b)
 {
-	size_t n = jnode__len(arr), i;
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
 
-	*cnt = 0;
-	*out = calloc(n ? n : 1, sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		const struct jnode *e = jnode__at(arr, i);
+/* A copy of at most NAME_MAX_BYTES of s, cut at a character boundary. */
+static size_t name_len(const char *s);
 
-		(*out)[i].name = jnode__str(jnode__get(e, name_key), "?");
-		(*out)[i].bytes = u64_at(e, "total_size");
-		(*out)[i].count = u64_at(e, "allocation_count");
+static int name_dup(char **out, const char *s)
+{
+	*out = strndup(s, name_len(s));
+	return *out ? 0 : -ENOMEM;
+}
+
+static int opt_dup(char **out, const struct jnode *n)
+{
+	const char *s = jnode__str(n, NULL);
+
+	*out = NULL;
+	return s ? name_dup(out, s) : 0;
+}
+
+static void frame_free(struct frame *f)
+{
+	free(f->symbol);
+	free(f->file);
+	free(f->ip);
+	memset(f, 0, sizeof(*f));
+}
+
+/* fn_key, file_key: what the object calls its symbol and file. */
+static int frame_read(struct frame *f, const struct jnode *o, const char *fn_key)
+{
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	err = opt_dup(&f->symbol, jnode__get(o, fn_key));
+	err = err ?: opt_dup(&f->file, jnode__get(o, "file"));
+	err = err ?: opt_dup(&f->ip, jnode__get(o, "ip"));
+	f->line_u = jnode__u64(jnode__get(o, "line"), 0);
+	f->line = (int)jnode__i64(jnode__get(o, "line"), 0);
+	if (err)
+		frame_free(f);
+	return err;
+}
+
+/* The bytes of s that name_dup keeps. */
+static size_t name_len(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > NAME_MAX_BYTES) {
+		n = NAME_MAX_BYTES;
+		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
 	}
-	*cnt = n;
+	return n;
+}
+
+/* Is kept (a name_dup copy) the name s? Names that long are told apart by
+ * their first NAME_MAX_BYTES. */
+static bool name_eq(const char *kept, const char *s)
+{
+	size_t n = name_len(s);
+
+	return strlen(kept) == n && !memcmp(kept, s, n);
+}
+
+/* Same function: by symbol when both have one, else by address. */
+static bool same_fn(const struct frame *a, const struct jnode *b)
+{
+	const char *y = jnode__str(jnode__get(b, "symbol"), NULL);
+
+	if (a->symbol && y)
+		return name_eq(a->symbol, y);
+	return name_eq(a->ip ? a->ip : "", jnode__str(jnode__get(b, "ip"), ""));
+}
+
+/*
+ * Where an entry of key goes if it is among the DASH_LIST_MAX largest so far,
+ * earlier entries first among equals (as the drawing picks them): a free
+ * slot, the slot of the entry it pushes out, or -1 (not kept).
+ */
+static int top_slot(const uint64_t *keys, const size_t *idx, size_t cnt, uint64_t key)
+{
+	size_t i, low = 0;
+
+	if (cnt < DASH_LIST_MAX)
+		return (int)cnt;
+	for (i = 1; i < cnt; i++)
+		if (keys[i] < keys[low] || (keys[i] == keys[low] && idx[i] > idx[low]))
+			low = i;
+	return key > keys[low] ? (int)low : -1;
+}
+
+static int top_named__add(struct top_named *t, const struct jnode *e, const char *name_key)
+{
+	uint64_t keys[DASH_LIST_MAX], bytes = u64_at(e, "total_size"), count = u64_at(e, "allocation_count");
+	struct dash_named *slot;
+	size_t i;
+	int k;
+
+	for (i = 0; i < t->cnt; i++)
+		keys[i] = dash_named_key(&t->e[i]);
+	k = top_slot(keys, t->idx, t->cnt, bytes);
+	t->seen++;
+	if (k < 0 || (size_t)k < t->cnt) { /* one entry fewer listed */
+		const struct dash_named *out = k < 0 ? NULL : &t->e[k];
+
+		t->more++;
+		t->more_bytes = sat_add(t->more_bytes, out ? out->bytes : bytes);
+		t->more_count = sat_add(t->more_count, out ? out->count : count);
+		if (k < 0)
+			return 0;
+		free((char *)t->e[k].name);
+	} else {
+		t->cnt++;
+	}
+	slot = &t->e[k];
+	slot->bytes = bytes;
+	slot->count = count;
+	t->idx[k] = t->seen - 1;
+	return name_dup((char **)&slot->name, jnode__str(jnode__get(e, name_key), "?"));
+}
+
+static int top_vars__add(struct top_vars *t, const struct jnode *g)
+{
+	const struct jnode *slices = jnode__get(g, "alive_in_slice");
+	uint64_t keys[DASH_LIST_MAX];
+	struct dash_var v = { 0 };
+	size_t i, k;
+	int s, err;
+
+	v.instances = u64_at(g, "instances");
+	v.alive = u64_at(g, "alive");
+	v.folded = u64_at(g, "folded");
+	v.bytes_alive = u64_at(g, "bytes_alive");
+	v.peak_bytes = u64_at(g, "peak_bytes");
+	for (k = 0; k < DASH_VAR_SLICES && k < jnode__len(slices); k++) {
+		uint64_t c = jnode__u64(jnode__at(slices, k), 0);
+
+		v.alive_in_slice[k] = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+	}
+	for (i = 0; i < t->cnt; i++)
+		keys[i] = dash_var_key(&t->e[i]);
+	s = top_slot(keys, t->idx, t->cnt, dash_var_key(&v));
+	t->seen++;
+	if (s < 0 || (size_t)s < t->cnt) {
+		t->more++;
+		if (s < 0)
+			return 0;
+		free((char *)t->e[s].name);
+		free((char *)t->e[s].type_name);
+	} else {
+		t->cnt++;
+	}
+	err = name_dup((char **)&v.name, jnode__str(jnode__get(g, "name"), "?"));
+	if (!err)
+		err = name_dup((char **)&v.type_name, jnode__str(jnode__get(g, "type_name"), "?"));
+	t->e[s] = v;
+	t->idx[s] = t->seen - 1;
+	return err;
+}
+
+/* The kept entries back in the report's order. */
+static void top_order(void *e, size_t *idx, size_t cnt, size_t size)
+{
+	char tmp[sizeof(struct dash_var) > sizeof(struct dash_named) ? sizeof(struct dash_var) :
+							  sizeof(struct dash_named)];
+	size_t i, j;
+
+	for (i = 1; i < cnt; i++)
+		for (j = i; j > 0 && idx[j - 1] > idx[j]; j--) {
+			size_t t = idx[j];
+
+			idx[j] = idx[j - 1];
+			idx[j - 1] = t;
+			memcpy(tmp, (char *)e + j * size, size);
+			memcpy((char *)e + j * size, (char *)e + (j - 1) * size, size);
+			memcpy((char *)e + (j - 1) * size, tmp, size);
+		}
+}
+
+static int read_target(struct dash_build *b, const struct jnode *t)
+{
+	snprintf(b->target, sizeof(b->target), "pid %lld (%s)",
+		 (long long)jnode__i64(jnode__get(t, "pid"), 0),
+		 jnode__str(jnode__get(t, "command"), "?"));
 	return 0;
 }
 
-static int read_timeline(struct dash_build *b, const struct jnode *root)
+static int read_stats(struct dash_build *b, const struct jnode *stats)
 {
-	const struct jnode *pts = jnode__path(root, "timeline", "points", NULL);
+	b->d.active_allocs = u64_at(stats, "active_allocations");
+	b->d.current_bytes = u64_at(stats, "active_memory");
+	b->d.peak_bytes = u64_at(stats, "peak_memory");
+	b->d.peak_ns = u64_at(stats, "peak_time");
+	b->d.total_allocs = u64_at(stats, "total_allocations");
+	b->d.total_allocated = u64_at(stats, "total_allocated");
+	b->d.total_frees = u64_at(stats, "total_frees");
+	b->d.lost_events = u64_at(stats, "lost_events");
+	return 0;
+}
+
+/* The timeline's points: a piece holds at most JSON_PIECE_MAX_VALUES values. */
+static int read_timeline(struct dash_build *b, const struct jnode *tl)
+{
+	const struct jnode *pts = jnode__get(tl, "points");
 	size_t n = jnode__len(pts), i;
 
+	free(b->points);
 	b->points = calloc(n ? n : 1, sizeof(*b->points));
 	if (!b->points)
 		return -ENOMEM;
@@ -71,16 +294,17 @@ static int read_timeline(struct dash_build *b, const struct jnode *root)
 	return 0;
 }
 
-static int read_heat(struct dash_build *b, const struct jnode *root)
+static int read_heat(struct dash_build *b, const struct jnode *hm)
 {
-	const struct jnode *rows = jnode__path(root, "heatmap", "rows", NULL), *hist;
-	uint64_t cols = jnode__u64(jnode__path(root, "heatmap", "slices", NULL), 0);
+	const struct jnode *rows = jnode__get(hm, "rows");
+	uint64_t cols = u64_at(hm, "slices");
 	size_t r, c;
 
 	if (cols > MAX_HEAT_COLS)
 		cols = MAX_HEAT_COLS;
 	if (jnode__len(rows) != DASH_SIZE_BUCKETS)
 		cols = 0;
+	free(b->heat);
 	b->heat = calloc(DASH_SIZE_BUCKETS * (cols ? cols : 1), sizeof(*b->heat));
 	if (!b->heat)
 		return -ENOMEM;
@@ -92,157 +316,190 @@ static int read_heat(struct dash_build *b, const struct jnode *root)
 	}
 	b->d.heat = b->heat;
 	b->d.heat_cols = (unsigned int)cols;
+	return 0;
+}
 
-	hist = jnode__get(root, "size_histogram");
+static int read_hist(struct dash_build *b, const struct jnode *hist)
+{
+	size_t r;
+
 	for (r = 0; r < DASH_SIZE_BUCKETS && r < jnode__len(hist); r++)
 		b->d.size_hist[r] = u64_at(jnode__at(hist, r), "allocations");
 	return 0;
 }
 
-/* One row per variable group; its instances are summed in the report. */
-static int read_vars(struct dash_build *b, const struct jnode *root)
+/* One of the first call sites (the report lists them largest first). */
+static int read_call_site(struct dash_build *b, const struct jnode *site, size_t i)
 {
-	const struct jnode *arr = jnode__get(root, "variable_groups");
-	size_t n = jnode__len(arr), i, k;
+	struct tree_root *r;
 
-	b->vars = calloc(n ? n : 1, sizeof(*b->vars));
-	if (!b->vars)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		const struct jnode *g = jnode__at(arr, i), *slices = jnode__get(g, "alive_in_slice");
-		struct dash_var *v = &b->vars[i];
-
-		v->name = jnode__str(jnode__get(g, "name"), "?");
-		v->type_name = jnode__str(jnode__get(g, "type_name"), "?");
-		v->instances = u64_at(g, "instances");
-		v->alive = u64_at(g, "alive");
-		v->folded = u64_at(g, "folded");
-		v->bytes_alive = u64_at(g, "bytes_alive");
-		v->peak_bytes = u64_at(g, "peak_bytes");
-		for (k = 0; k < DASH_VAR_SLICES && k < jnode__len(slices); k++) {
-			uint64_t c = jnode__u64(jnode__at(slices, k), 0);
-
-			v->alive_in_slice[k] = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
-		}
-	}
-	b->d.vars = b->vars;
-	b->d.var_cnt = n;
-	b->d.vars_folded = jnode__u64(jnode__path(root, "variable_stats", "instances_folded", NULL), 0);
-	return 0;
+	b->sites_seen = true;
+	if (i >= TREE_ROOTS)
+		return 0;
+	r = &b->roots[b->root_cnt++];
+	r->rep_id = u64_at(site, "stack_id");
+	r->bytes = u64_at(site, "bytes");
+	r->count = u64_at(site, "allocations");
+	return frame_read(&r->site, site, "function");
 }
 
 /* The frame of a stack that is its call site (first outside the allocator). */
 static const struct jnode *site_frame(const struct jnode *stack)
 {
-	const struct jnode *frames = jnode__get(stack, "frames");
-	uint64_t k = jnode__u64(jnode__get(stack, "call_site"), 0);
-
-	return jnode__at(frames, (size_t)k);
+	return jnode__at(jnode__get(stack, "frames"), (size_t)u64_at(stack, "call_site"));
 }
 
-static void set_site(struct dash_site *s, int parent, const struct jnode *frame, uint64_t bytes,
+/*
+ * A stack, for each root of the tree: is it the representative (whose
+ * call-site frame is drawn), and is its call site the root's (its caller, the
+ * frame after the call site, is then one of the root's callers)?
+ */
+static int read_stack(struct dash_build *b, const struct jnode *st)
+{
+	const struct jnode *sf = site_frame(st), *caller;
+	size_t i, k;
+	int err;
+
+	if (!b->sites_seen) {
+		b->stacks_early = true;
+		return 0;
+	}
+	caller = jnode__at(jnode__get(st, "frames"), (size_t)u64_at(st, "call_site") + 1);
+	for (i = 0; i < b->root_cnt; i++) {
+		struct tree_root *r = &b->roots[i];
+
+		if (!r->rep_seen && u64_at(st, "id") == r->rep_id) {
+			r->rep_seen = true;
+			err = frame_read(&r->drawn, sf, "symbol"); /* no frame: an empty one */
+			if (err)
+				return err;
+		}
+		if (!sf || !caller || !same_fn(&r->site, sf) ||
+		    jnode__u64(jnode__get(sf, "line"), 0) != r->site.line_u)
+			continue;
+		for (k = 0; k < r->kid_cnt && !same_fn(&r->kid[k], caller); k++)
+			;
+		if (k == r->kid_cnt) {
+			if (r->kid_cnt == TREE_KIDS + 1)
+				continue;
+			err = frame_read(&r->kid[k], caller, "symbol");
+			if (err)
+				return err;
+			r->kid_cnt++;
+		}
+		r->kid_bytes[k] += u64_at(st, "bytes");
+		r->kid_count[k] += u64_at(st, "allocations");
+	}
+	return 0;
+}
+
+static void set_site(struct dash_site *s, int parent, const struct frame *f, uint64_t bytes,
 		     uint64_t count)
 {
 	s->parent = parent;
-	s->function = jnode__str(jnode__get(frame, "symbol"), NULL);
-	s->file = jnode__str(jnode__get(frame, "file"), NULL);
-	s->line = (int)jnode__i64(jnode__get(frame, "line"), 0);
+	s->function = f->symbol;
+	s->file = f->file;
+	s->line = f->line;
 	s->bytes = bytes;
 	s->count = count;
 }
 
-static bool same_fn(const struct jnode *a, const struct jnode *b)
+/* The tree: each root, then its largest callers. */
+static void make_tree(struct dash_build *b)
 {
-	const char *x = jnode__str(jnode__get(a, "symbol"), NULL);
-	const char *y = jnode__str(jnode__get(b, "symbol"), NULL);
+	size_t r, i, k, n = 0;
 
-	if (x && y)
-		return !strcmp(x, y);
-	return !strcmp(jnode__str(jnode__get(a, "ip"), ""), jnode__str(jnode__get(b, "ip"), ""));
-}
+	for (r = 0; r < b->root_cnt; r++) {
+		struct tree_root *t = &b->roots[r];
+		size_t order[TREE_KIDS + 1], root_idx = n;
 
-/*
- * Call-site tree: the top call sites by bytes, each with its top callers, from
- * the per-stack figures (a caller is the frame above the call site).
- */
-static int read_sites(struct dash_build *b, const struct jnode *root)
-{
-	const struct jnode *sites = jnode__get(root, "call_sites");
-	const struct jnode *stacks = jnode__get(root, "stacks");
-	size_t nroots = jnode__len(sites), nst = jnode__len(stacks), r, i, k, n = 0;
-
-	if (nroots > TREE_ROOTS)
-		nroots = TREE_ROOTS;
-	b->sites = calloc(nroots * (1 + TREE_KIDS) + 1, sizeof(*b->sites));
-	if (!b->sites)
-		return -ENOMEM;
-	for (r = 0; r < nroots; r++) {
-		const struct jnode *site = jnode__at(sites, r);
-		const struct jnode *rep = NULL;
-		struct dash_site kid[TREE_KIDS + 1];
-		const struct jnode *kid_frame[TREE_KIDS + 1];
-		size_t nk = 0, root_idx = n;
-		uint64_t rep_id = jnode__u64(jnode__get(site, "stack_id"), 0);
-
-		/* the site as drawn: the call-site frame of its representative stack */
-		for (i = 0; i < nst && !rep; i++)
-			if (u64_at(jnode__at(stacks, i), "id") == rep_id)
-				rep = jnode__at(stacks, i);
-		set_site(&b->sites[n], -1, rep ? site_frame(rep) : site, u64_at(site, "bytes"),
-			 u64_at(site, "allocations"));
-		if (!rep) {
-			b->sites[n].function = jnode__str(jnode__get(site, "function"), NULL);
-			b->sites[n].file = jnode__str(jnode__get(site, "file"), NULL);
-			b->sites[n].line = (int)jnode__i64(jnode__get(site, "line"), 0);
-		}
-		n++;
-		if (!rep)
+		set_site(&b->sites[n++], -1, t->rep_seen ? &t->drawn : &t->site, t->bytes, t->count);
+		if (!t->rep_seen)
 			continue;
-		/* callers: the frame after the call site, summed over the site's stacks */
-		memset(kid, 0, sizeof(kid));
-		for (i = 0; i < nst; i++) {
-			const struct jnode *st = jnode__at(stacks, i), *sf = site_frame(st), *caller;
-			uint64_t ci = jnode__u64(jnode__get(st, "call_site"), 0);
+		for (i = 0; i < t->kid_cnt; i++)
+			order[i] = i;
+		/* largest callers first (the order of the sort the tree always had) */
+		for (i = 0; i < t->kid_cnt; i++)
+			for (k = i + 1; k < t->kid_cnt; k++)
+				if (t->kid_bytes[order[k]] > t->kid_bytes[order[i]]) {
+					size_t x = order[i];
 
-			if (!sf || !same_fn(sf, site_frame(rep)) ||
-			    jnode__u64(jnode__get(sf, "line"), 0) !=
-				    jnode__u64(jnode__get(site_frame(rep), "line"), 0))
-				continue;
-			caller = jnode__at(jnode__get(st, "frames"), (size_t)ci + 1);
-			if (!caller)
-				continue;
-			for (k = 0; k < nk && !same_fn(kid_frame[k], caller); k++)
-				;
-			if (k == nk) {
-				if (nk == TREE_KIDS + 1)
-					continue;
-				kid_frame[nk] = caller;
-				set_site(&kid[nk], (int)root_idx, caller, 0, 0);
-				nk++;
-			}
-			kid[k].bytes += u64_at(st, "bytes");
-			kid[k].count += u64_at(st, "allocations");
-		}
-		/* largest callers first */
-		for (i = 0; i < nk; i++)
-			for (k = i + 1; k < nk; k++)
-				if (kid[k].bytes > kid[i].bytes) {
-					struct dash_site t = kid[i];
-
-					kid[i] = kid[k];
-					kid[k] = t;
+					order[i] = order[k];
+					order[k] = x;
 				}
-		for (i = 0; i < nk && i < TREE_KIDS; i++)
-			b->sites[n++] = kid[i];
+		for (i = 0; i < t->kid_cnt && i < TREE_KIDS; i++)
+			set_site(&b->sites[n++], (int)root_idx, &t->kid[order[i]],
+				 t->kid_bytes[order[i]], t->kid_count[order[i]]);
 	}
 	b->d.sites = b->sites;
 	b->d.site_cnt = n;
+}
+
+static int on_member(void *ctx, const char *key, size_t index, const struct jnode *v)
+{
+	struct dash_build *b = ctx;
+
+	if (!strcmp(key, "format_version")) {
+		b->is_report = jnode__u64(v, 0) == 1;
+		return 0;
+	}
+	if (!strcmp(key, "duration_ns")) {
+		b->d.duration_ns = jnode__u64(v, 0);
+		return 0;
+	}
+	if (!strcmp(key, "target"))
+		return read_target(b, v);
+	if (!strcmp(key, "stats"))
+		return read_stats(b, v);
+	if (!strcmp(key, "timeline"))
+		return read_timeline(b, v);
+	if (!strcmp(key, "heatmap"))
+		return read_heat(b, v);
+	if (!strcmp(key, "size_histogram"))
+		return read_hist(b, v);
+	if (!strcmp(key, "variable_stats")) {
+		b->d.vars_folded = u64_at(v, "instances_folded");
+		return 0;
+	}
+	if (!strcmp(key, "memory_by_type"))
+		return top_named__add(&b->types, v, "type_name");
+	if (!strcmp(key, "memory_by_category"))
+		return top_named__add(&b->cats, v, "category");
+	if (!strcmp(key, "variable_groups"))
+		return top_vars__add(&b->vars, v);
+	if (!strcmp(key, "call_sites"))
+		return read_call_site(b, v, index);
+	if (!strcmp(key, "stacks"))
+		return read_stack(b, v);
 	return 0;
+}
+
+/* What the dashboard reads of a report; everything else streams by. */
+static const struct json_member members[] = {
+	{ "format_version", JSON_KEEP },    { "duration_ns", JSON_KEEP },
+	{ "target", JSON_KEEP },            { "stats", JSON_KEEP },
+	{ "timeline", JSON_KEEP },          { "heatmap", JSON_KEEP },
+	{ "size_histogram", JSON_KEEP },    { "variable_stats", JSON_KEEP },
+	{ "memory_by_type", JSON_EACH },    { "memory_by_category", JSON_EACH },
+	{ "variable_groups", JSON_EACH },   { "call_sites", JSON_EACH },
+	{ "stacks", JSON_EACH },            { NULL, JSON_SKIP },
+};
+
+/* A report that lists its stacks before its call sites: the stacks again. */
+static const struct json_member stacks_only[] = {
+	{ "stacks", JSON_EACH },
+	{ NULL, JSON_SKIP },
+};
+
+static int on_stack_again(void *ctx, const char *key, size_t index, const struct jnode *v)
+{
+	(void)key;
+	(void)index;
+	return read_stack(ctx, v);
 }
 
 int dash_build__load(struct dash_build **out, const char *path)
 {
-	const struct jnode *root, *stats;
 	struct dash_build *b;
 	char err[256];
 	int rc;
@@ -250,53 +507,42 @@ int dash_build__load(struct dash_build **out, const char *path)
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	b->doc = json_doc__load(path, skip_keys, err, sizeof(err));
-	if (!b->doc) {
-		fprintf(stderr, "ttbpf: cannot read report %s: %s\n", path, err);
-		free(b);
-		return -EINVAL;
-	}
-	root = json_doc__root(b->doc);
-	if (jnode__type(root) != JOBJ || jnode__u64(jnode__get(root, "format_version"), 0) != 1) {
+	snprintf(b->target, sizeof(b->target), "pid 0 (?)");
+	rc = json_stream__load(path, members, on_member, b, err, sizeof(err));
+	if (!rc && b->is_report && b->stacks_early && b->root_cnt)
+		rc = json_stream__load(path, stacks_only, on_stack_again, b, err, sizeof(err));
+	if (rc == -EDOM || (!rc && !b->is_report)) {
 		fprintf(stderr, "ttbpf: %s is not a ttbpf report (format_version 1)\n", path);
 		dash_build__free(b);
 		return -EINVAL;
 	}
-	stats = jnode__get(root, "stats");
-	snprintf(b->target, sizeof(b->target), "pid %lld (%s)",
-		 (long long)jnode__i64(jnode__path(root, "target", "pid", NULL), 0),
-		 jnode__str(jnode__path(root, "target", "command", NULL), "?"));
-	b->d.target = b->target;
-	b->d.duration_ns = u64_at(root, "duration_ns");
-	b->d.active_allocs = u64_at(stats, "active_allocations");
-	b->d.current_bytes = u64_at(stats, "active_memory");
-	b->d.peak_bytes = u64_at(stats, "peak_memory");
-	b->d.peak_ns = jnode__u64(jnode__get(stats, "peak_time"), 0);
-	b->d.total_allocs = u64_at(stats, "total_allocations");
-	b->d.total_allocated = u64_at(stats, "total_allocated");
-	b->d.total_frees = u64_at(stats, "total_frees");
-	b->d.lost_events = u64_at(stats, "lost_events");
-
-	rc = read_timeline(b, root);
-	if (!rc)
-		rc = read_heat(b, root);
-	if (!rc)
-		rc = read_named(jnode__get(root, "memory_by_type"), "type_name", &b->types,
-				&b->d.type_cnt);
-	if (!rc)
-		rc = read_named(jnode__get(root, "memory_by_category"), "category", &b->cats,
-				&b->d.category_cnt);
-	if (!rc)
-		rc = read_sites(b, root);
-	if (!rc)
-		rc = read_vars(b, root);
 	if (rc) {
-		fprintf(stderr, "ttbpf: out of memory reading %s\n", path);
+		fprintf(stderr, "ttbpf: cannot read report %s: %s\n", path, err);
 		dash_build__free(b);
-		return rc;
+		return rc < 0 ? rc : -EINVAL;
 	}
-	b->d.types = b->types;
-	b->d.categories = b->cats;
+	b->d.target = b->target;
+	top_order(b->types.e, b->types.idx, b->types.cnt, sizeof(b->types.e[0]));
+	top_order(b->cats.e, b->cats.idx, b->cats.cnt, sizeof(b->cats.e[0]));
+	top_order(b->vars.e, b->vars.idx, b->vars.cnt, sizeof(b->vars.e[0]));
+	b->d.types = b->types.e;
+	b->d.type_cnt = b->types.cnt;
+	b->d.types_more = b->types.more;
+	b->d.categories = b->cats.e;
+	b->d.category_cnt = b->cats.cnt;
+	b->d.categories_more = b->cats.more;
+	b->d.categories_more_bytes = b->cats.more_bytes;
+	b->d.categories_more_count = b->cats.more_count;
+	b->d.vars = b->vars.e;
+	b->d.var_cnt = b->vars.cnt;
+	b->d.vars_more = b->vars.more;
+	if (!b->d.timeline)
+		read_timeline(b, NULL);
+	if (!b->d.heat && read_heat(b, NULL)) {
+		dash_build__free(b);
+		return -ENOMEM;
+	}
+	make_tree(b);
 	*out = b;
 	return 0;
 }
@@ -308,14 +554,25 @@ const struct dash *dash_build__dash(const struct dash_build *b)
 
 void dash_build__free(struct dash_build *b)
 {
+	size_t i, k;
+
 	if (!b)
 		return;
-	json_doc__free(b->doc);
 	free(b->points);
 	free(b->heat);
-	free(b->types);
-	free(b->cats);
-	free(b->sites);
-	free(b->vars);
+	for (i = 0; i < b->types.cnt; i++)
+		free((char *)b->types.e[i].name);
+	for (i = 0; i < b->cats.cnt; i++)
+		free((char *)b->cats.e[i].name);
+	for (i = 0; i < b->vars.cnt; i++) {
+		free((char *)b->vars.e[i].name);
+		free((char *)b->vars.e[i].type_name);
+	}
+	for (i = 0; i < b->root_cnt; i++) {
+		frame_free(&b->roots[i].site);
+		frame_free(&b->roots[i].drawn);
+		for (k = 0; k < b->roots[i].kid_cnt; k++)
+			frame_free(&b->roots[i].kid[k]);
+	}
 	free(b);
 }

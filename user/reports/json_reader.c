@@ -11,9 +11,8 @@
 #include "json_reader.h"
 
 #define MAX_DEPTH 64
-#define MAX_FILE_BYTES (1ULL << 30)
 #define NO_KEY UINT32_MAX
-#define CHUNK_BYTES (64 * 1024) /* json_doc__load's reads */
+#define CHUNK_BYTES (64 * 1024) /* json_stream__load's reads */
 
 struct jnode {
 	const struct json_doc *doc; /* children and strings live there */
@@ -40,51 +39,27 @@ struct json_doc {
 	size_t str_len, str_cap;
 };
 
-/*
- * Where the streaming reader (json_doc__read) replaced a skipped container by
- * `null`: text from kept_end on comes from the file at file_end on.
- */
-struct elision {
-	size_t kept_end;
-	uint64_t file_end;
-};
-
 struct parser {
 	const char *s, *end, *start;
 	const char *const *skip;
 	struct json_doc *d;
 	uint32_t *stack; /* children of open containers */
 	size_t stack_cnt, stack_cap;
-	const struct elision *map; /* error offsets are the file's: see struct elision */
-	size_t map_cnt;
+	uint64_t base;     /* offset in the file of the text's first byte */
+	size_t max_nodes;  /* values one parse may build */
+	const char *trail; /* what text after the value is called */
 	size_t fail_at; /* offset in the text of the first error */
 	char *err;
 	size_t errlen;
 	bool failed;
 };
 
-/* The offset in the file of offset off of the text parsed. */
-static uint64_t file_offset(const struct elision *map, size_t cnt, size_t off)
-{
-	size_t lo = 0, hi = cnt;
-
-	while (lo < hi) { /* the last elision ending at or before off */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (map[mid].kept_end <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? map[lo - 1].file_end + (off - map[lo - 1].kept_end) : off;
-}
-
 static void fail(struct parser *p, const char *what)
 {
 	if (!p->failed) {
 		p->fail_at = (size_t)(p->s - p->start);
 		snprintf(p->err, p->errlen, "%s at byte %llu", what,
-			 (unsigned long long)file_offset(p->map, p->map_cnt, p->fail_at));
+			 (unsigned long long)(p->base + p->fail_at));
 	}
 	p->failed = true;
 }
@@ -117,6 +92,10 @@ static uint32_t new_node(struct parser *p, enum jtype t)
 {
 	struct json_doc *d = p->d;
 
+	if (d->node_cnt >= p->max_nodes) {
+		fail(p, "too many values in one member");
+		return 0;
+	}
 	if (!grow((void **)&d->nodes, &d->node_cap, d->node_cnt + 1, sizeof(*d->nodes))) {
 		fail(p, "out of memory");
 		return 0;
@@ -171,10 +150,14 @@ static int hex4(struct parser *p, uint32_t *out)
 	uint32_t v = 0;
 	int i;
 
-	if (p->end - p->s < 4)
-		return -1;
+	/* byte by byte, to the first that is not a digit: where the text ends
+	 * (a piece of the stream, or the whole) does not move the error */
 	for (i = 0; i < 4; i++) {
-		char c = *p->s++;
+		char c;
+
+		if (p->s >= p->end)
+			return -1;
+		c = *p->s++;
 
 		v <<= 4;
 		if (c >= '0' && c <= '9')
@@ -608,27 +591,31 @@ static uint32_t parse_value(struct parser *p, int depth, bool keep)
 	return 0;
 }
 
-/* Parses text whose error offsets map to a file's through map (see struct elision). */
-static struct json_doc *parse_mapped(const char *text, size_t len, const char *const *skip_keys,
-				     const struct elision *map, size_t map_cnt, size_t *fail_at,
-				     char *err, size_t errlen)
+/*
+ * Parses text[0..len), a value at depth depth whose first byte is at offset
+ * base in the file; trail: what text after it is called in a message.
+ */
+static struct json_doc *parse_at(const char *text, size_t len, const char *const *skip_keys,
+				 int depth, uint64_t base, size_t max_nodes, const char *trail,
+				 size_t *fail_at, char *err, size_t errlen)
 {
 	struct parser p = { .s = text, .end = text + len, .start = text, .skip = skip_keys,
-			    .map = map, .map_cnt = map_cnt, .err = err, .errlen = errlen };
+			    .base = base, .max_nodes = max_nodes, .trail = trail, .err = err,
+			    .errlen = errlen };
 
 	p.d = calloc(1, sizeof(*p.d));
 	if (!p.d) {
 		snprintf(err, errlen, "out of memory");
-		*fail_at = 0;
 		return NULL;
 	}
-	parse_value(&p, 0, true);
+	parse_value(&p, depth, true);
 	skip_ws(&p);
 	if (!p.failed && p.s != p.end)
-		fail(&p, "trailing data after the document");
+		fail(&p, p.trail);
 	free(p.stack);
 	if (p.failed) {
-		*fail_at = p.fail_at;
+		if (fail_at)
+			*fail_at = p.fail_at;
 		json_doc__free(p.d);
 		return NULL;
 	}
@@ -638,284 +625,490 @@ static struct json_doc *parse_mapped(const char *text, size_t len, const char *c
 struct json_doc *json_doc__parse(const char *text, size_t len, const char *const *skip_keys,
 				 char *err, size_t errlen)
 {
-	size_t fail_at;
-
-	return parse_mapped(text, len, skip_keys, NULL, 0, &fail_at, err, errlen);
+	return parse_at(text, len, skip_keys, 0, 0, SIZE_MAX, "trailing data after the document",
+			NULL, err, errlen);
 }
 
 /*
- * The streaming reader: a filter in front of the parser. It follows the
- * grammar of the root object just enough to know where each root member's
- * value starts; a container under a skipped key goes through the skipper
- * instead of into the kept text, and `null` takes its place (what the parser
- * makes of a skipped value anyway). Everything else is kept as it is, for the
- * parser to check. Where the input stops looking like a root object (another
- * root, a syntax error at the root), the filter keeps the rest unchanged: the
- * parser then reports what it reports for the whole file. Keys are compared
- * raw: one with an escape is never elided, nor a skipped scalar (a report has
- * none): the parser skips those itself. So what is held is the text kept,
- * never more than the file, and for a report a few hundred KB.
+ * The streaming reader. It follows the grammar of the root object itself and
+ * holds one piece of text at a time: a root key, a root member's value, or
+ * one element of an array read element by element. Each piece is parsed on
+ * its own (at its depth, with its offset in the file, so that errors read as
+ * they would for the whole text) and handed to the caller, then freed. A
+ * skipped container goes through the skipper and is never held. So what is
+ * in memory is bounded by JSON_PIECE_MAX_BYTES of text and
+ * JSON_PIECE_MAX_VALUES values, whatever the size of the file.
  */
-enum filter_state {
-	F_START,  /* before the root */
-	F_OPEN,   /* after the root's '{': a key or '}' */
-	F_NEXT,   /* after a ',' of the root: a key */
-	F_KEY,    /* in a key of the root */
-	F_COLON,  /* after a key */
-	F_VALUE,  /* after its ':' */
-	F_MEMBER, /* in a value kept: until the ',' or '}' of the root */
-	F_SKIP,   /* in a container elided */
-	F_AFTER,  /* after the root */
-	F_PASS,   /* the rest is kept unchanged */
-	F_STOP,   /* nothing more to read */
+#define KEY_MAX_BYTES 4096 /* of a root key as written, quotes included */
+
+enum stream_state {
+	S_START,       /* before the root */
+	S_OPEN,        /* after the root's '{': a key or '}' */
+	S_NEXT,        /* after a ',' of the root: a key */
+	S_KEY,         /* in a root key */
+	S_COLON,       /* after a key */
+	S_VALUE,       /* after its ':' */
+	S_MEMBER,      /* in a member's value (a piece) */
+	S_SKIP,        /* in a skipped container */
+	S_AFTER_VALUE, /* after a member's value: ',' or '}' */
+	S_ARR_OPEN,    /* after the '[' of an array read element by element */
+	S_ARR_NEXT,    /* after a ',' of it */
+	S_ELEM,        /* in one of its elements (a piece) */
+	S_AFTER,       /* after the root */
+	S_WHOLE,       /* the root is not an object: all of it is one piece */
+	S_STOP,        /* an error, or the caller stopped */
 };
 
-struct filter {
-	const char *const *skip;
-	enum filter_state st;
-	char key[64]; /* its first bytes */
-	size_t key_len;
-	bool key_esc, in_str, esc;
-	size_t open; /* brackets open in a member's value */
+struct streamer {
+	const struct json_member *spec;
+	uint64_t seen; /* spec entries met: the first member of a key counts */
+	json_member_fn fn;
+	void *ctx;
+	enum stream_state st;
+	enum json_mode mode; /* of the member being read */
+	bool quiet;          /* a listed key met again: read, checked, not handed over */
+	char *key;           /* decoded, of the member being read */
+	size_t index;        /* of the element being read */
+	uint64_t off;        /* in the file, of the byte being read */
+	char *text;          /* the piece */
+	size_t len, cap;
+	uint64_t text_at;    /* its offset in the file */
+	size_t open;         /* brackets open in the piece */
+	bool in_str, esc;
 	struct skipper sk;
-	char *kept;
-	size_t kept_len, kept_cap;
-	struct elision *map;
-	size_t map_cnt, map_cap;
-	uint64_t off;       /* in the file, of the byte being read */
-	const char *what;   /* an error in an elided container */
-	uint64_t what_at;   /* and its offset */
-	bool oom;
+	char *err;
+	size_t errlen;
+	int rc;
 };
 
-static void keep(struct filter *f, const char *s, size_t n)
+static void stream_fail(struct streamer *s, int rc, const char *what, uint64_t at)
 {
-	if (f->oom || !grow((void **)&f->kept, &f->kept_cap, f->kept_len + n, 1)) {
-		f->oom = true;
-		return;
-	}
-	memcpy(f->kept + f->kept_len, s, n);
-	f->kept_len += n;
+	snprintf(s->err, s->errlen, "%s at byte %llu", what, (unsigned long long)at);
+	s->rc = rc;
+	s->st = S_STOP;
 }
 
-static bool filter__skipped_key(const struct filter *f)
+static void piece_start(struct streamer *s)
 {
-	const char *const *k;
-
-	if (f->key_esc || f->key_len > sizeof(f->key))
-		return false;
-	for (k = f->skip; k && *k; k++)
-		if (strlen(*k) == f->key_len && !memcmp(*k, f->key, f->key_len))
-			return true;
-	return false;
+	s->len = 0;
+	s->text_at = s->off;
+	s->open = 0;
+	s->in_str = s->esc = false;
 }
 
-/* Follows one byte outside an elided container; false: not kept. */
-static bool filter__byte(struct filter *f, char c)
+/*
+ * Parses the piece (a value at depth); NULL on error, which is then said.
+ * A piece cut at its bound is an error of its own unless the parser finds
+ * one in what was read.
+ */
+static struct json_doc *piece_parse(struct streamer *s, int depth, const char *trail, bool cut)
 {
-	switch (f->st) {
-	case F_START:
-		if (!is_ws(c))
-			f->st = c == '{' ? F_OPEN : F_PASS;
-		break;
-	case F_OPEN:
-	case F_NEXT:
-		if (is_ws(c))
-			break;
-		if (c == '"') {
-			f->st = F_KEY;
-			f->key_len = 0;
-			f->key_esc = f->esc = false;
-		} else {
-			f->st = c == '}' && f->st == F_OPEN ? F_AFTER : F_PASS;
-		}
-		break;
-	case F_KEY:
-		if (f->esc) {
-			f->esc = false;
-		} else if (c == '\\') {
-			f->esc = f->key_esc = true;
-		} else if (c == '"') {
-			f->st = F_COLON;
-		} else {
-			if (f->key_len < sizeof(f->key))
-				f->key[f->key_len] = c;
-			/* stops one past the buffer: too long to be a skip key */
-			f->key_len += f->key_len <= sizeof(f->key);
-		}
-		break;
-	case F_COLON:
-		if (!is_ws(c))
-			f->st = c == ':' ? F_VALUE : F_PASS;
-		break;
-	case F_VALUE:
-		if (is_ws(c))
-			break;
-		if ((c == '{' || c == '[') && filter__skipped_key(f)) {
-			f->st = F_SKIP;
-			f->sk = (struct skipper){ .depth = 1 };
+	struct json_doc *d;
+	size_t fail_at = 0;
+
+	bool key = s->st == S_KEY;
+
+	d = parse_at(s->text, s->len, NULL, depth, s->text_at, JSON_PIECE_MAX_VALUES, trail,
+		     &fail_at, s->err, s->errlen);
+	if (d && !cut)
+		return d;
+	json_doc__free(d);
+	s->rc = strstr(s->err, "out of memory") ? -ENOMEM : -EINVAL;
+	s->st = S_STOP;
+	/* cut: what was read holds no error before its end */
+	if (cut && (d || fail_at >= s->len))
+		stream_fail(s, -EINVAL, key ? "root key longer than 4 KiB" :
+			    "value larger than the reader's bound of 4 MiB", s->text_at);
+	return NULL;
+}
+
+/* What text after the piece's value is called, and the depth of the value. */
+static const char *piece_trail(const struct streamer *s)
+{
+	return s->st == S_ELEM ? "expected ',' or ']'" : s->st == S_WHOLE ?
+	       "trailing data after the document" : "expected ',' or '}'";
+}
+
+static int piece_depth(const struct streamer *s)
+{
+	return s->st == S_ELEM ? 2 : s->st == S_WHOLE ? 0 : 1;
+}
+
+/* false: the piece is full (it is then parsed for an earlier error). */
+static bool piece_put(struct streamer *s, char c, size_t max)
+{
+	if (s->len == max || (s->len == s->cap && !grow((void **)&s->text, &s->cap, s->len + 1, 1))) {
+		if (s->len < max) {
+			stream_fail(s, -ENOMEM, "out of memory", s->off);
 			return false;
 		}
-		f->st = F_MEMBER;
-		f->open = 0;
-		f->in_str = f->esc = false;
-		/* fall through */
-	case F_MEMBER:
-		if (f->in_str) {
-			if (f->esc)
-				f->esc = false;
-			else if (c == '\\')
-				f->esc = true;
-			else if (c == '"')
-				f->in_str = false;
-		} else if (c == '"') {
-			f->in_str = true;
-		} else if (c == '{' || c == '[') {
-			f->open++;
-		} else if ((c == '}' || c == ']') && f->open) {
-			f->open--;
-		} else if (c == '}' || c == ']') {
-			f->st = c == '}' ? F_AFTER : F_PASS;
-		} else if (c == ',' && !f->open) {
-			f->st = F_NEXT;
-		}
-		break;
-	case F_AFTER:
-		if (!is_ws(c))
-			f->st = F_STOP; /* kept: the parser says "trailing data" there */
-		break;
-	case F_SKIP:
-	case F_PASS:
-	case F_STOP:
-		break;
+		piece_parse(s, piece_depth(s), piece_trail(s), true);
+		return false;
 	}
+	s->text[s->len++] = c;
 	return true;
 }
 
-/* Filters the next n bytes of the file. */
-static void filter__feed(struct filter *f, const char *s, size_t n)
+/* The member's key is complete: decode it and look it up. */
+static void key_done(struct streamer *s)
 {
-	size_t i = 0, run = 0; /* s[run..i): kept, not yet copied */
+	const struct json_member *m;
+	struct json_doc *d = piece_parse(s, 1, "", false);
+	const char *key;
+	size_t i;
 
-	while (i < n && f->st != F_STOP && !f->oom) {
-		const char *what;
-		size_t used;
+	if (!d)
+		return;
+	key = jnode__str(json_doc__root(d), "");
+	free(s->key);
+	s->key = strdup(key);
+	json_doc__free(d);
+	if (!s->key) {
+		stream_fail(s, -ENOMEM, "out of memory", s->off);
+		return;
+	}
+	for (m = s->spec, i = 0; m->key && strcmp(m->key, s->key); m++, i++)
+		;
+	s->mode = m->mode;
+	s->quiet = false;
+	if (m->key && i < 64) {
+		s->quiet = s->seen & (1ULL << i);
+		s->seen |= 1ULL << i;
+	}
+	s->st = S_COLON;
+}
 
-		if (f->st == F_PASS) {
-			i = n;
+static void deliver(struct streamer *s, const struct jnode *v, size_t index)
+{
+	int rc = s->quiet ? 0 : s->fn(s->ctx, s->key, index, v);
+
+	if (rc) {
+		snprintf(s->err, s->errlen, "%s", rc == -ENOMEM ? "out of memory" : strerror(rc < 0 ? -rc : rc));
+		s->rc = rc;
+		s->st = S_STOP;
+	}
+}
+
+/* A piece ended at byte c (not part of it): a member's value or an element. */
+static void piece_done(struct streamer *s, char c)
+{
+	bool elem = s->st == S_ELEM;
+	const char *trail = piece_trail(s);
+	struct json_doc *d;
+
+	if (!s->len) {
+		stream_fail(s, -EINVAL, "unexpected character", s->off);
+		return;
+	}
+	d = piece_parse(s, piece_depth(s), trail, false);
+	if (!d)
+		return;
+	if (elem)
+		deliver(s, json_doc__root(d), s->index++);
+	else if (s->mode == JSON_KEEP)
+		deliver(s, json_doc__root(d), 0);
+	json_doc__free(d);
+	if (s->st == S_STOP)
+		return;
+	if (c == ',')
+		s->st = elem ? S_ARR_NEXT : S_NEXT;
+	else if (c == (elem ? ']' : '}'))
+		s->st = elem ? S_AFTER_VALUE : S_AFTER;
+	else
+		stream_fail(s, -EINVAL, trail, s->off);
+}
+
+/*
+ * Follows s[0..n) of a piece: returns the bytes used, which end before the
+ * byte that ends the piece (a ',', '}' or ']' outside its strings and
+ * brackets) when one was found (*ended).
+ */
+static size_t piece_feed(struct streamer *st, const char *s, size_t n, bool *ended)
+{
+	size_t i = 0;
+
+	*ended = false;
+	while (i < n) {
+		char c = s[i];
+
+		if (st->in_str) {
+			if (st->esc)
+				st->esc = false;
+			else if (c == '\\')
+				st->esc = true;
+			else if (c == '"')
+				st->in_str = false;
+		} else if (c == '"') {
+			st->in_str = true;
+		} else if (c == '{' || c == '[') {
+			st->open++;
+		} else if (c == '}' || c == ']' || c == ',') {
+			if (!st->open) {
+				*ended = true;
+				return i;
+			}
+			if (c != ',')
+				st->open--;
+		}
+		if (!piece_put(st, c, JSON_PIECE_MAX_BYTES))
+			return i;
+		st->off++;
+		i++;
+	}
+	return i;
+}
+
+/* Follows one byte outside pieces and skipped containers. */
+static void stream_byte(struct streamer *s, char c)
+{
+	switch (s->st) {
+	case S_START:
+		if (is_ws(c))
+			break;
+		piece_start(s);
+		if (c == '{') {
+			s->st = S_OPEN;
 			break;
 		}
-		if (f->st != F_SKIP) {
-			if (filter__byte(f, s[i]))
-				i++;
-			continue;
+		s->st = S_WHOLE;
+		piece_put(s, c, JSON_PIECE_MAX_BYTES);
+		break;
+	case S_OPEN:
+	case S_NEXT:
+		if (is_ws(c))
+			break;
+		if (c == '}' && s->st == S_OPEN) {
+			s->st = S_AFTER;
+			break;
 		}
-		keep(f, s + run, i - run);
-		switch (skipper__feed(&f->sk, s + i, n - i, &used, &what)) {
-		case SKIP_DONE:
-			keep(f, "null", 4);
-			if (f->oom || !grow((void **)&f->map, &f->map_cap, f->map_cnt + 1,
-					    sizeof(*f->map))) {
-				f->oom = true;
+		if (c != '"') {
+			stream_fail(s, -EINVAL, "expected a key", s->off);
+			break;
+		}
+		s->st = S_KEY;
+		piece_start(s);
+		s->esc = false;
+		piece_put(s, c, KEY_MAX_BYTES);
+		break;
+	case S_KEY:
+		if (!piece_put(s, c, KEY_MAX_BYTES))
+			break;
+		if (s->esc)
+			s->esc = false;
+		else if (c == '\\')
+			s->esc = true;
+		else if (c == '"' || (unsigned char)c < 0x20)
+			key_done(s); /* a control character: the parser says so */
+		break;
+	case S_COLON:
+		if (is_ws(c))
+			break;
+		if (c == ':')
+			s->st = S_VALUE;
+		else
+			stream_fail(s, -EINVAL, "expected ':'", s->off);
+		break;
+	case S_VALUE: /* ws, or the '[' of an array read element by element */
+		if (c == '[') {
+			s->st = S_ARR_OPEN;
+			s->index = 0;
+		}
+		break;
+	case S_AFTER_VALUE:
+		if (is_ws(c))
+			break;
+		if (c == ',')
+			s->st = S_NEXT;
+		else if (c == '}')
+			s->st = S_AFTER;
+		else
+			stream_fail(s, -EINVAL, "expected ',' or '}'", s->off);
+		break;
+	case S_ARR_OPEN: /* ws, or ']' */
+		if (c == ']')
+			s->st = S_AFTER_VALUE;
+		break;
+	case S_AFTER:
+		if (!is_ws(c))
+			stream_fail(s, -EINVAL, "trailing data after the document", s->off);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Follows the next n bytes of the file. */
+static void stream_feed(struct streamer *s, const char *buf, size_t n)
+{
+	size_t i = 0, used;
+	const char *what;
+	bool ended;
+
+	while (i < n && s->st != S_STOP) {
+		char c = buf[i];
+
+		switch (s->st) {
+		case S_VALUE:
+			if (is_ws(c) || (c == '[' && s->mode == JSON_EACH))
+				break;
+			if ((c == '{' || c == '[') && s->mode == JSON_SKIP) {
+				s->st = S_SKIP; /* the skipper takes the bracket */
+				s->sk = (struct skipper){ .depth = 1 };
+				continue;
+			}
+			piece_start(s);
+			s->st = S_MEMBER;
+			continue;
+		case S_ARR_OPEN:
+		case S_ARR_NEXT:
+			if (is_ws(c) || (c == ']' && s->st == S_ARR_OPEN))
+				break;
+			piece_start(s);
+			s->st = S_ELEM;
+			continue;
+		case S_MEMBER:
+		case S_ELEM:
+			used = piece_feed(s, buf + i, n - i, &ended);
+			i += used;
+			if (ended && s->st != S_STOP) {
+				piece_done(s, buf[i]); /* the byte that ended it is used */
+				s->off++;
+				i++;
+			}
+			continue;
+		case S_SKIP:
+			switch (skipper__feed(&s->sk, buf + i, n - i, &used, &what)) {
+			case SKIP_DONE:
+				s->st = S_AFTER_VALUE;
+				break;
+			case SKIP_ERR:
+				stream_fail(s, -EINVAL, what, s->off + used);
+				break;
+			case SKIP_MORE:
 				break;
 			}
-			f->map[f->map_cnt++] = (struct elision){ f->kept_len, f->off + i + used };
-			f->st = F_MEMBER;
-			f->open = 0;
-			f->in_str = f->esc = false;
-			break;
-		case SKIP_ERR:
-			f->what = what;
-			f->what_at = f->off + i + used;
-			f->st = F_STOP;
-			break;
-		case SKIP_MORE:
+			s->off += used;
+			i += used;
+			continue;
+		case S_WHOLE:
+			if (piece_put(s, c, JSON_PIECE_MAX_BYTES))
+				break;
+			continue;
+		default:
 			break;
 		}
-		i += used;
-		run = i;
+		stream_byte(s, c);
+		s->off++;
+		i++;
 	}
-	if (f->st != F_SKIP)
-		keep(f, s + run, i - run);
-	f->off += n;
 }
 
-struct json_doc *json_doc__read(FILE *in, size_t chunk, const char *const *skip_keys, char *err,
-				size_t errlen)
-{
-	struct filter f = { .skip = skip_keys };
-	struct json_doc *d = NULL;
-	size_t n, fail_at;
-	char *buf;
-
-	buf = malloc(chunk ? chunk : CHUNK_BYTES);
-	if (!buf || !grow((void **)&f.kept, &f.kept_cap, 1, 1)) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	while (f.st != F_STOP && !f.oom && (n = fread(buf, 1, chunk ? chunk : CHUNK_BYTES, in))) {
-		if (f.off + n > MAX_FILE_BYTES) {
-			snprintf(err, errlen, "larger than 1 GiB");
-			goto out;
-		}
-		filter__feed(&f, buf, n);
-	}
-	if (ferror(in)) {
-		snprintf(err, errlen, "read error: %s", strerror(errno));
-		goto out;
-	}
-	if (f.oom) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	if (f.st == F_SKIP) { /* the file ends in an elided container */
-		f.what = "unterminated container";
-		f.what_at = f.off;
-	}
-	d = parse_mapped(f.kept, f.kept_len, skip_keys, f.map, f.map_cnt, &fail_at, err, errlen);
-	/* the kept text stops at the elided container's error: what the parser finds
-	 * before it came first in the file (it cannot parse the document) */
-	if (f.what && (d || fail_at >= f.kept_len)) {
-		json_doc__free(d);
-		d = NULL;
-		snprintf(err, errlen, "%s at byte %llu", f.what, (unsigned long long)f.what_at);
-	}
-out:
-	free(buf);
-	free(f.kept);
-	free(f.map);
-	return d;
-}
-
-struct json_doc *json_doc__load(const char *path, const char *const *skip_keys, char *err,
-				size_t errlen)
+/* The end of the file: what the state says of it. */
+static void stream_end(struct streamer *s)
 {
 	struct json_doc *d;
+
+	switch (s->st) {
+	case S_STOP:
+	case S_AFTER:
+		return;
+	case S_START:
+	case S_VALUE:
+	case S_ARR_OPEN:
+	case S_ARR_NEXT:
+		stream_fail(s, -EINVAL, "unexpected end", s->off);
+		return;
+	case S_OPEN:
+	case S_NEXT:
+		stream_fail(s, -EINVAL, "expected a key", s->off);
+		return;
+	case S_KEY:
+		piece_parse(s, 1, "", false);
+		if (s->st != S_STOP)
+			stream_fail(s, -EINVAL, "unterminated string", s->off);
+		return;
+	case S_COLON:
+		stream_fail(s, -EINVAL, "expected ':'", s->off);
+		return;
+	case S_AFTER_VALUE:
+		stream_fail(s, -EINVAL, "expected ',' or '}'", s->off);
+		return;
+	case S_SKIP:
+		stream_fail(s, -EINVAL, "unterminated container", s->off);
+		return;
+	case S_MEMBER:
+	case S_ELEM:
+		d = piece_parse(s, piece_depth(s), piece_trail(s), false);
+		json_doc__free(d);
+		if (d)
+			stream_fail(s, -EINVAL, piece_trail(s), s->off);
+		return;
+	case S_WHOLE:
+		d = piece_parse(s, 0, piece_trail(s), false);
+		json_doc__free(d);
+		if (d) {
+			snprintf(s->err, s->errlen, "the document is not an object");
+			s->rc = -EDOM;
+		}
+		return;
+	}
+}
+
+int json_stream__read(FILE *in, size_t chunk, const struct json_member *spec, json_member_fn fn,
+		      void *ctx, char *err, size_t errlen)
+{
+	struct streamer s = { .spec = spec, .fn = fn, .ctx = ctx, .err = err, .errlen = errlen };
+	size_t size = chunk ? chunk : CHUNK_BYTES, n;
+	char *buf = malloc(size);
+
+	err[0] = '\0';
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	while (s.st != S_STOP && (n = fread(buf, 1, size, in)))
+		stream_feed(&s, buf, n);
+	if (s.st != S_STOP && ferror(in)) {
+		snprintf(err, errlen, "read error: %s", strerror(errno));
+		s.rc = -EIO;
+	} else {
+		stream_end(&s);
+	}
+	free(buf);
+	free(s.text);
+	free(s.key);
+	return s.rc;
+}
+
+int json_stream__load(const char *path, const struct json_member *spec, json_member_fn fn,
+		      void *ctx, char *err, size_t errlen)
+{
 	struct stat st;
 	FILE *in;
-	int fd;
+	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
+		rc = -errno;
 		snprintf(err, errlen, "%s", strerror(errno));
-		return NULL;
+		return rc;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_FILE_BYTES) {
-		snprintf(err, errlen, "not a regular file of at most 1 GiB");
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "not a regular file");
 		close(fd);
-		return NULL;
+		return -EINVAL;
 	}
 	in = fdopen(fd, "r");
 	if (!in) {
+		rc = -errno;
 		snprintf(err, errlen, "%s", strerror(errno));
 		close(fd);
-		return NULL;
+		return rc;
 	}
-	d = json_doc__read(in, CHUNK_BYTES, skip_keys, err, errlen);
+	rc = json_stream__read(in, CHUNK_BYTES, spec, fn, ctx, err, errlen);
 	fclose(in);
-	return d;
+	return rc;
 }
-
 void json_doc__free(struct json_doc *d)
 {
 	if (!d)

@@ -79,6 +79,9 @@ _Static_assert(SUM_Y + SUM_H + MARGIN == REPORT_DRAW_HEIGHT,
 #define SITE_ROWS 12
 /* Categories: legend entries, the last one "other" when there are more. */
 #define CAT_ROWS 12
+/* dash_build keeps the DASH_LIST_MAX largest of each list: enough for every panel */
+_Static_assert(VAR_ROWS <= DASH_LIST_MAX && CAT_ROWS <= DASH_LIST_MAX && 16 <= DASH_LIST_MAX,
+	       "a panel shows more entries than the dashboard's lists keep");
 
 struct rgb {
 	double r, g, b;
@@ -512,15 +515,13 @@ static size_t top__pick(const void *base, size_t n, key_fn key, size_t *out, siz
 
 static uint64_t key__named(const void *base, size_t i)
 {
-	return ((const struct dash_named *)base)[i].bytes;
+	return dash_named_key((const struct dash_named *)base + i);
 }
 
 /* Groups holding memory at the end first, by bytes; then the others by peak. */
 static uint64_t key__var(const void *base, size_t i)
 {
-	const struct dash_var *v = (const struct dash_var *)base + i;
-
-	return v->bytes_alive ? (1ULL << 63) | (v->bytes_alive >> 1) : v->peak_bytes >> 1;
+	return dash_var_key((const struct dash_var *)base + i);
 }
 
 /* ---- header ---------------------------------------------------------------- */
@@ -831,7 +832,7 @@ static void panel__types(struct draw *dr, const struct dash *d)
 	struct box b = { MARGIN, MID1_Y, HALF_W, MID1_H };
 	double x = b.x + PAD, w = b.w - 2 * PAD, y = b.y + TITLE_H, row = 32;
 	size_t n = d->types ? d->type_cnt : 0, rows = (size_t)((b.h - TITLE_H - PAD) / row);
-	size_t idx[16], shown, i;
+	size_t all = n + d->types_more, idx[16], shown, i;
 	char label[2 * LABEL_MAX + 8], more[64];
 	uint64_t max;
 
@@ -843,7 +844,7 @@ static void panel__types(struct draw *dr, const struct dash *d)
 	}
 	if (rows > 16)
 		rows = 16;
-	shown = top__pick(d->types, n, key__named, idx, n > rows ? rows - 1 : rows);
+	shown = top__pick(d->types, n, key__named, idx, all > rows ? rows - 1 : rows);
 	max = d->types[idx[0]].bytes;
 	for (i = 0; i < shown; i++, y += row) {
 		const struct dash_named *e = &d->types[idx[i]];
@@ -857,10 +858,10 @@ static void panel__types(struct draw *dr, const struct dash *d)
 		draw__rect(dr, x, y + 16, bw < 2 && e->bytes ? 2 : bw, 10,
 			   PALETTE[i % PALETTE_N]);
 	}
-	if (shown < n) {
+	if (shown < all) {
 		char c[UNITS_BUF];
 
-		snprintf(more, sizeof(more), "+%s more types", units__count(c, sizeof(c), n - shown));
+		snprintf(more, sizeof(more), "+%s more types", units__count(c, sizeof(c), all - shown));
 		draw__font(dr, 11, false);
 		draw__rgb(dr, MUTED);
 		draw__label(dr, more, x, y + 4, w, AL_LEFT, 0);
@@ -931,6 +932,7 @@ static void panel__categories(struct draw *dr, const struct dash *d)
 	double cx = b.x + PAD + 140, cy = b.y + TITLE_H + (b.h - TITLE_H - PAD) / 2;
 	double ro = 130, ri = 78, lx = b.x + PAD + 300, lw = b.x + b.w - PAD - lx, ly, a, total = 0;
 	size_t n = d->categories ? d->category_cnt : 0, idx[CAT_ROWS], shown, i;
+	size_t all = n + d->categories_more;
 	struct dash_named other = { "other", 0, 0 };
 	char label[2 * LABEL_MAX + 8], buf[UNITS_BUF], name[48];
 	bool by_count = false;
@@ -942,19 +944,25 @@ static void panel__categories(struct draw *dr, const struct dash *d)
 			    "no tracked variables " "\xe2\x80\x94" " add TT_TRACK_VAR");
 		return;
 	}
-	shown = top__pick(d->categories, n, key__named, idx, n > CAT_ROWS ? CAT_ROWS - 1 : CAT_ROWS);
+	shown = top__pick(d->categories, n, key__named, idx, all > CAT_ROWS ? CAT_ROWS - 1 : CAT_ROWS);
 	for (i = 0; i < n; i++) {
 		sum_bytes = sat_add(sum_bytes, d->categories[i].bytes);
 		sum_count = sat_add(sum_count, d->categories[i].count);
 		total += (double)d->categories[i].bytes;
 	}
+	sum_bytes = sat_add(sum_bytes, d->categories_more_bytes);
+	sum_count = sat_add(sum_count, d->categories_more_count);
+	total += (double)d->categories_more_bytes;
 	if (total <= 0) {
 		/* nothing measured in bytes: share by count rather than nothing */
 		by_count = true;
 		for (i = 0; i < n; i++)
 			total += (double)d->categories[i].count;
+		total += (double)d->categories_more_count;
 	}
-	if (shown < n) {
+	if (shown < all) {
+		other.bytes = d->categories_more_bytes;
+		other.count = d->categories_more_count;
 		/* what is not among the picked few goes to "other" */
 		for (i = 0; i < n; i++) {
 			size_t j;
@@ -978,7 +986,7 @@ static void panel__categories(struct draw *dr, const struct dash *d)
 		const struct dash_named *e = i < shown ? &d->categories[idx[i]] : &other;
 		double v = by_count ? (double)e->count : (double)e->bytes, s = 2 * M_PI * v / total;
 
-		if (i == shown && shown == n)
+		if (i == shown && shown == all)
 			break;
 		if (s <= 0)
 			continue;
@@ -1012,10 +1020,10 @@ static void panel__categories(struct draw *dr, const struct dash *d)
 		const struct dash_named *e = i < shown ? &d->categories[idx[i]] : &other;
 
 		if (i == shown) {
-			if (shown == n)
+			if (shown == all)
 				break;
 			snprintf(name, sizeof(name), "other (%s more)",
-				 units__count(buf, sizeof(buf), n - shown));
+				 units__count(buf, sizeof(buf), all - shown));
 			other.name = name;
 		}
 		draw__rect(dr, lx, ly + 2, 11, 11, i < shown ? PALETTE[i % PALETTE_N] : TRACK);
@@ -1324,9 +1332,9 @@ static void panel__vars(struct draw *dr, const struct dash *d)
 	/* right under the last row: a short list leaves the space below blank */
 	axis__time(dr, bx0, bx1, y + 8, (double)(d->duration_ns ? d->duration_ns : 1));
 	more[0] = '\0';
-	if (shown < n)
+	if (shown < n + d->vars_more)
 		snprintf(more, sizeof(more), "+%s more (smaller) variables",
-			 units__count(buf, sizeof(buf), n - shown));
+			 units__count(buf, sizeof(buf), n + d->vars_more - shown));
 	if (d->vars_folded) {
 		size_t len = strlen(more);
 

@@ -705,8 +705,9 @@ int report_json__emit(FILE *f, const struct model *mo, const struct report_meta 
 	jsonw_u64_field(w, "bad_marker_sites", mo->vars ? vars__bad_sites(mo->vars) : 0);
 	write_time_series(w, mo->timeline, m);
 	if (mo->stacks && mo->sites) {
-		write_stacks(w, mo);
+		/* the call sites first: `ttbpf report` then reads the stacks once */
 		write_call_sites(w, mo);
+		write_stacks(w, mo);
 		if (!err)
 			err = write_leaks(w, mo, m);
 	}

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * user/reports/json_reader.c: the streaming reader (json_doc__read, json_doc__load)
- * against the whole-buffer parser (json_doc__parse), at every chunk size
- * from 1 byte, so that every key, string, escape and skipped container
- * straddles a chunk boundary somewhere.
+ * user/reports/json_reader.c: the streaming reader (json_stream__read,
+ * json_stream__load) against the whole-buffer parser (json_doc__parse), at
+ * every chunk size from 1 byte, so that every key, string, escape, element
+ * and skipped container straddles a chunk boundary somewhere; and the
+ * stream's bounds: what it holds does not grow with the input.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -16,8 +17,9 @@
 #include "json_reader.h"
 #include "../../fuzz/json_same.h"
 
-/* The dashboard's, and one more (as the fuzz harness has). */
-static const char *const skip[] = { "active_allocations", "threads", "stacks", NULL };
+/* Skipped as the dashboard skips them, and one read element by element. */
+static const char *const skip[] = { "active_allocations", "threads", NULL };
+static const char each[] = "stacks";
 
 /* Stream and parse agree on text at every chunk size up to its length + 1, and at 64 KiB. */
 static void expect_same(const char *text, size_t len)
@@ -26,23 +28,50 @@ static void expect_same(const char *text, size_t len)
 	size_t c;
 
 	for (c = 1; c <= len + 1; c++)
-		cr_assert_null(json_stream_differs(text, len, c, skip, why, sizeof(why)), "%s in <%.*s>",
+		cr_assert_null(json_stream_differs(text, len, c, skip, each, why, sizeof(why)), "%s in <%.*s>",
 			       why, (int)len, text);
-	cr_assert_null(json_stream_differs(text, len, 0, skip, why, sizeof(why)), "%s in <%.*s>", why,
+	cr_assert_null(json_stream_differs(text, len, 0, skip, each, why, sizeof(why)), "%s in <%.*s>", why,
 		       (int)len, text);
 }
 
-/* text read as a stream in chunks of chunk bytes; err gets the message. */
-static struct json_doc *stream(const char *text, size_t chunk, char *err, size_t errlen)
+/* What a test reads of a stream: every member kept, stacks element by element. */
+static const struct json_member spec[] = {
+	{ "active_allocations", JSON_SKIP }, { "threads", JSON_SKIP }, { "stacks", JSON_EACH },
+	{ NULL, JSON_KEEP },
+};
+
+/* The values handed over: how many, and the last (as text of its type). */
+struct seen {
+	size_t cnt, elems;
+	char last_key[64];
+	enum jtype last_type;
+	bool last_bool;
+};
+
+static int on_member(void *ctx, const char *key, size_t index, const struct jnode *v)
 {
-	struct json_doc *d;
+	struct seen *s = ctx;
+
+	s->cnt++;
+	s->elems += index > 0;
+	snprintf(s->last_key, sizeof(s->last_key), "%s", key);
+	s->last_type = jnode__type(v);
+	s->last_bool = jnode__bool(jnode__at(v, 0), false);
+	return 0;
+}
+
+/* text read as a stream in chunks of chunk bytes: its return; err gets the message. */
+static int stream(const char *text, size_t chunk, char *err, size_t errlen)
+{
+	struct seen seen = { 0 };
 	FILE *in = fmemopen((void *)text, strlen(text), "r");
+	int rc;
 
 	cr_assert_not_null(in);
 	err[0] = '\0';
-	d = json_doc__read(in, chunk, skip, err, errlen);
+	rc = json_stream__read(in, chunk, spec, on_member, &seen, err, errlen);
 	fclose(in);
-	return d;
+	return rc;
 }
 
 /* The error message of text at every chunk size (they must all agree with parsing). */
@@ -51,7 +80,7 @@ static void expect_error(const char *text, const char *msg)
 	char err[256];
 
 	expect_same(text, strlen(text));
-	cr_assert_null(stream(text, 3, err, sizeof(err)), "<%s> was read", text);
+	cr_assert_eq(stream(text, 3, err, sizeof(err)), -EINVAL, "<%s> was read", text);
 	cr_expect_str_eq(err, msg, "<%s>: %s", text, err);
 }
 
@@ -118,22 +147,18 @@ Test(json_reader, stream_equals_parse_handmade)
 }
 
 /*
- * text read as a stream at every chunk size from 1 byte to its length: read,
- * and its root checked by check (which gets text, for its messages); then
- * the same as parsed whole.
+ * text parsed whole, its root checked by check (which gets text, for its
+ * messages); then read as a stream at every chunk size from 1 byte, which
+ * must hand over member by member what the parse holds.
  */
 static void expect_read(const char *text, void (*check)(const struct jnode *root, const char *text))
 {
 	char err[256];
-	size_t c;
+	struct json_doc *d = json_doc__parse(text, strlen(text), skip, err, sizeof(err));
 
-	for (c = 1; c <= strlen(text); c++) {
-		struct json_doc *d = stream(text, c, err, sizeof(err));
-
-		cr_assert_not_null(d, "chunk %zu: %s in <%s>", c, err, text);
-		check(json_doc__root(d), text);
-		json_doc__free(d);
-	}
+	cr_assert_not_null(d, "%s in <%s>", err, text);
+	check(json_doc__root(d), text);
+	json_doc__free(d);
 	expect_same(text, strlen(text));
 }
 
@@ -225,11 +250,9 @@ Test(json_reader, truncated_text_is_an_error)
 		cr_assert_not_null(part);
 		expect_same(part, cut);
 		for (c = 1; c <= 4; c++) {
-			struct json_doc *d = stream(part, c, err, sizeof(err));
-
-			cr_expect_null(d, "the first %zu bytes were read", cut);
+			cr_expect_eq(stream(part, c, err, sizeof(err)), -EINVAL,
+				     "the first %zu bytes were read", cut);
 			cr_expect(strstr(err, " at byte "), "%zu bytes: %s", cut, err);
-			json_doc__free(d);
 		}
 		free(part);
 	}
@@ -380,7 +403,7 @@ Test(json_reader, stream_equals_parse_random, .timeout = 120)
 		if (i % 2)
 			damage(&b);
 		for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++)
-			cr_assert_null(json_stream_differs(b.s, b.len, chunks[c], skip, why, sizeof(why)),
+			cr_assert_null(json_stream_differs(b.s, b.len, chunks[c], skip, each, why, sizeof(why)),
 				       "document %zu: %s in <%.*s>", i, why, (int)b.len, b.s);
 		d = json_doc__parse(b.s, b.len, skip, err, sizeof(err));
 		valid += d != NULL;
@@ -436,16 +459,17 @@ static long peak_rss_kb(void)
 	return kb;
 }
 
-static struct json_doc *read_gen(struct gen *g, char *err, size_t errlen)
+static int read_gen(struct gen *g, struct seen *seen, char *err, size_t errlen)
 {
 	cookie_io_functions_t io = { .read = gen_read };
-	struct json_doc *d;
 	FILE *in = fopencookie(g, "r", io);
+	int rc;
 
 	cr_assert_not_null(in);
-	d = json_doc__read(in, 0, skip, err, errlen);
+	memset(seen, 0, sizeof(*seen));
+	rc = json_stream__read(in, 0, spec, on_member, seen, err, errlen);
 	fclose(in);
-	return d;
+	return rc;
 }
 
 Test(json_reader, skipped_container_is_not_held, .timeout = 60)
@@ -455,55 +479,183 @@ Test(json_reader, skipped_container_is_not_held, .timeout = 60)
 			 256ULL << 20, 0, 'x' };
 	char err[256];
 	long before = peak_rss_kb(), after;
-	struct json_doc *d = read_gen(&g, err, sizeof(err));
+	struct seen seen;
+	int rc = read_gen(&g, &seen, err, sizeof(err));
 
 	after = peak_rss_kb();
-	cr_assert_not_null(d, "%s", err);
-	cr_expect_eq(jnode__type(jnode__get(json_doc__root(d), "active_allocations")), JNULL);
-	cr_expect_eq(jnode__bool(jnode__at(jnode__get(json_doc__root(d), "b"), 0), false), true);
+	cr_assert_eq(rc, 0, "%s", err);
+	/* format_version and b, not the skipped array */
+	cr_expect_eq(seen.cnt, 2);
+	cr_expect_str_eq(seen.last_key, "b");
+	cr_expect_eq(seen.last_type, JARR);
+	cr_expect_eq(seen.last_bool, true);
 	cr_expect_lt(after - before, 16 * 1024, "peak RSS grew by %ld kB", after - before);
-	json_doc__free(d);
 
 	/* the same, cut short: the error is at the end of the stream */
 	g = (struct gen){ "{\"threads\":[[\"", "", 1 << 20, 0, 'y' };
-	cr_expect_null(read_gen(&g, err, sizeof(err)));
+	cr_expect_eq(read_gen(&g, &seen, err, sizeof(err)), -EINVAL);
 	cr_expect_str_eq(err, "unterminated container at byte 1048590");
 
 	/* data after the document: reading stops there */
 	g = (struct gen){ "{\"threads\":[]} \n", "", 256ULL << 20, 0, 'w' };
-	cr_expect_null(read_gen(&g, err, sizeof(err)));
+	cr_expect_eq(read_gen(&g, &seen, err, sizeof(err)), -EINVAL);
 	cr_expect_str_eq(err, "trailing data after the document at byte 16");
 	cr_expect_lt(g.pos, 1 << 20, "read %llu bytes", (unsigned long long)g.pos);
 }
 
-Test(json_reader, stream_over_1_gib_is_refused, .timeout = 60)
+/* Over 1 GiB (a 12M-live run's report): read to its end, in the same memory. */
+Test(json_reader, stream_over_1_gib_is_read, .timeout = 120)
 {
-	struct gen g = { "{\"threads\":[\"", "\"]}", 1ULL << 30, 0, 'z' };
+	struct gen g = { "{\"threads\":[\"", "\"],\"b\":[true]}", (3ULL << 30) / 2, 0, 'z' };
+	char err[256];
+	long before = peak_rss_kb(), after;
+	struct seen seen;
+
+	cr_assert_eq(read_gen(&g, &seen, err, sizeof(err)), 0, "%s", err);
+	after = peak_rss_kb();
+	cr_expect_eq(seen.cnt, 1);
+	cr_expect_eq(seen.last_bool, true);
+	cr_expect_lt(after - before, 16 * 1024, "peak RSS grew by %ld kB", after - before);
+}
+
+/* A stream of a million elements, each handed over and let go. */
+static ssize_t elems_read(void *cookie, char *out, size_t n)
+{
+	struct gen *g = cookie;
+	static const char elem[] = "{\"id\":1,\"frames\":[{\"symbol\":\"main\"}]},";
+	uint64_t total = g->fill * (sizeof(elem) - 1);
+	size_t i = 0;
+
+	while (i < n) {
+		uint64_t pl = strlen(g->prefix), sl = strlen(g->suffix);
+
+		if (g->pos < pl)
+			out[i++] = g->prefix[g->pos++];
+		else if (g->pos < pl + total)
+			out[i++] = elem[(g->pos++ - pl) % (sizeof(elem) - 1)];
+		else if (g->pos < pl + total + sl)
+			out[i++] = g->suffix[g->pos++ - pl - total];
+		else
+			break;
+	}
+	return (ssize_t)i;
+}
+
+Test(json_reader, elements_are_not_held, .timeout = 120)
+{
+	struct gen g = { "{\"stacks\":[", "{}],\"b\":[true]}", 1000000, 0, 0 };
+	cookie_io_functions_t io = { .read = elems_read };
+	long before = peak_rss_kb(), after;
+	struct seen seen = { 0 };
+	char err[256];
+	FILE *in = fopencookie(&g, "r", io);
+	int rc;
+
+	cr_assert_not_null(in);
+	rc = json_stream__read(in, 0, spec, on_member, &seen, err, sizeof(err));
+	fclose(in);
+	after = peak_rss_kb();
+	cr_assert_eq(rc, 0, "%s", err);
+	/* a million and one elements (indexes 1 on), then b */
+	cr_expect_eq(seen.cnt, 1000002);
+	cr_expect_eq(seen.elems, 1000000);
+	cr_expect_lt(after - before, 16 * 1024, "peak RSS grew by %ld kB", after - before);
+}
+
+/* One piece over its bounds: an error at the piece's first byte. */
+Test(json_reader, pieces_are_bounded, .timeout = 60)
+{
+	struct gen g = { "{\"a\":1,\"big\":\"", "\"}", JSON_PIECE_MAX_BYTES, 0, 'q' };
+	struct seen seen;
+	char err[256], *text;
+	size_t i, n = JSON_PIECE_MAX_VALUES + 1;
+
+	cr_expect_eq(read_gen(&g, &seen, err, sizeof(err)), -EINVAL);
+	cr_expect_str_eq(err, "value larger than the reader's bound of 4 MiB at byte 13");
+	/* an error in what was read comes first */
+	g = (struct gen){ "{\"a\":1,\"big\":[1 2,\"", "\"]}", JSON_PIECE_MAX_BYTES, 0, 'q' };
+	cr_expect_eq(read_gen(&g, &seen, err, sizeof(err)), -EINVAL);
+	cr_expect_str_eq(err, "expected ',' or ']' at byte 16");
+	/* too many values in one element */
+	text = malloc(2 * n + 32);
+	cr_assert_not_null(text);
+	strcpy(text, "{\"stacks\":[[");
+	for (i = 0; i < n; i++)
+		strcat(text + strlen(text) - (i ? 2 : 0), i ? ",0" : "0");
+	strcat(text, "]]}");
+	cr_expect_eq(stream(text, 0, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "too many values in one member at byte "), "%s", err);
+	free(text);
+	/* a root key */
+	g = (struct gen){ "{\"", "\":1}", 5000, 0, 'k' };
+	cr_expect_eq(read_gen(&g, &seen, err, sizeof(err)), -EINVAL);
+	cr_expect_str_eq(err, "root key longer than 4 KiB at byte 1");
+}
+
+Test(json_reader, not_an_object)
+{
 	char err[256];
 
-	cr_expect_null(read_gen(&g, err, sizeof(err)));
-	cr_expect_str_eq(err, "larger than 1 GiB");
+	cr_expect_eq(stream("[1, 2]", 0, err, sizeof(err)), -EDOM);
+	cr_expect_str_eq(err, "the document is not an object");
+	cr_expect_eq(stream(" 42 ", 1, err, sizeof(err)), -EDOM);
+	cr_expect_eq(stream("hello", 1, err, sizeof(err)), -EINVAL);
+	cr_expect_str_eq(err, "unexpected character at byte 0");
+}
+
+/* The first member of a key listed counts, as jnode__get finds it. */
+Test(json_reader, a_listed_key_counts_once)
+{
+	char err[256];
+	struct seen seen = { 0 };
+	const char *text = "{\"stacks\":[1,2],\"stacks\":[3],\"x\":[true],\"x\":[false]}";
+	FILE *in = fmemopen((void *)text, strlen(text), "r");
+
+	cr_assert_eq(json_stream__read(in, 0, spec, on_member, &seen, err, sizeof(err)), 0, "%s", err);
+	fclose(in);
+	/* 1, 2, and both x (not listed: every one) */
+	cr_expect_eq(seen.cnt, 4);
+	cr_expect_eq(seen.elems, 1);
+	cr_expect_eq(seen.last_bool, false);
+}
+
+static int stop_at_two(void *ctx, const char *key, size_t index, const struct jnode *v)
+{
+	(void)key;
+	(void)v;
+	(void)ctx;
+	return index == 2 ? -ECANCELED : 0;
+}
+
+Test(json_reader, the_caller_stops_it)
+{
+	char err[256];
+	const char *text = "{\"stacks\":[1,2,3,4]}";
+	FILE *in = fmemopen((void *)text, strlen(text), "r");
+
+	cr_expect_eq(json_stream__read(in, 0, spec, stop_at_two, NULL, err, sizeof(err)), -ECANCELED);
+	fclose(in);
+	cr_expect_str_eq(err, strerror(ECANCELED));
 }
 
 Test(json_reader, load_reads_a_file)
 {
 	char path[] = "/tmp/ttbpf-json-reader-XXXXXX", err[256];
 	const char *text = "{\"threads\":[1,2],\"stats\":{\"threads\":3}}";
-	struct json_doc *d;
+	struct seen seen = { 0 };
 	int fd = mkstemp(path);
 
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
-	d = json_doc__load(path, skip, err, sizeof(err));
-	cr_assert_not_null(d, "%s", err);
-	cr_expect_eq(jnode__type(jnode__get(json_doc__root(d), "threads")), JNULL);
-	cr_expect_eq(jnode__u64(jnode__path(json_doc__root(d), "stats", "threads", NULL), 0), 3);
-	json_doc__free(d);
+	cr_assert_eq(json_stream__load(path, spec, on_member, &seen, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(seen.cnt, 1);
+	cr_expect_str_eq(seen.last_key, "stats");
+	cr_expect_eq(seen.last_type, JOBJ);
 	unlink(path);
 
-	cr_expect_null(json_doc__load(path, skip, err, sizeof(err)));
+	cr_expect_eq(json_stream__load(path, spec, on_member, &seen, err, sizeof(err)), -ENOENT);
 	cr_expect_str_eq(err, strerror(ENOENT));
-	cr_expect_null(json_doc__load("/tmp", skip, err, sizeof(err)));
-	cr_expect_str_eq(err, "not a regular file of at most 1 GiB");
+	cr_expect_eq(json_stream__load("/tmp", spec, on_member, &seen, err, sizeof(err)), -EINVAL);
+	cr_expect_str_eq(err, "not a regular file");
 }
