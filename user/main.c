@@ -25,6 +25,7 @@
 #include "symbolize.h"
 #include "target.h"
 #include "unwinder.h"
+#include "text_clean.h"
 #define POLL_MS 50 /* also bounds how long a record waits without a wake-up */
 
 static volatile sig_atomic_t stop_signal;
@@ -186,7 +187,7 @@ static void prepare_unwinder(struct follow *f, struct target *t, const char *lib
 	unwinder__add_path(f->unw, interp);
 	err = probes__attach_loader(f->probes, target__pid(t), interp);
 	if (err && f->verbose)
-		fprintf(stderr, "ttbpf: no hook in the dynamic linker %s: %s\n", interp,
+		fprintf(stderr, "ttbpf: no hook in the dynamic linker %s: %s\n", TEXT_CLEAN(interp),
 			strerror(-err));
 	/* a thread not ptraced would get the signal itself */
 	if (!err && target__ptraced(t))
@@ -378,7 +379,7 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	}
 	if (!o->quiet)
 		fprintf(stderr, "ttbpf: tracing pid %d (%d probes on %s); Ctrl-C to stop\n",
-			target__pid(t), probes__attached_cnt(probes), lib);
+			target__pid(t), probes__attached_cnt(probes), TEXT_CLEAN(lib));
 
 	err = trace_loop(ev, t, o, meta.start_ns, chld_fd);
 	follow.done = true; /* processes born from now on run untraced */

@@ -1112,3 +1112,88 @@ Test(hostile, hostile_variable_strings, .timeout = 120)
 	proc_free(&p);
 	done_dir();
 }
+
+/*
+ * Whether s is safe for a terminal: valid UTF-8, no C0 control but the
+ * newline, no DEL, no C1 control (U+0080..U+009F). On failure, *at is the
+ * offset of the first bad byte.
+ */
+static bool terminal_safe(const char *s, size_t *at)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n, k;
+
+	while (p[i]) {
+		unsigned char c = p[i];
+
+		*at = i;
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\n') || c == 0x7f)
+				return false;
+			i++;
+			continue;
+		}
+		n = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+		if (!n || (n == 2 && c == 0xc2 && p[i + 1] < 0xa0))
+			return false;
+		for (k = 1; k < n; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+		i += n;
+	}
+	return true;
+}
+
+static void expect_terminal_safe(const char *s, const char *what)
+{
+	size_t at = 0;
+
+	cr_expect(terminal_safe(s, &at), "%s: byte 0x%02x at offset %zu is not safe on a terminal "
+					 "(context: \"%.40s\")",
+		  what, (unsigned char)s[at], at, printable(s + (at > 20 ? at - 20 : 0)));
+}
+
+/*
+ * Names the target controls carry terminal control sequences (ESC [2J, a raw
+ * 8-bit CSI, BEL and a UTF-8 C1 CSI in a function's name; an OSC title
+ * sequence in its source file's name; ESC and BEL in the executable's path
+ * and command line): the summary, -v's messages and the folded stacks show
+ * them with '?' for each control, and nothing else changes. Before, the
+ * summary printed them raw to root's terminal.
+ */
+Test(hostile, control_sequences_in_names_are_cleaned, .timeout = 120)
+{
+	char exe[400], folded[320], cmd[600], buf[1 << 16];
+	char *argv[] = { (char *)e2e_tool(), "-v", "--json", json_path, "--folded", folded,
+			 "--folded-by", "allocated", "--", exe, NULL };
+	struct proc p;
+	FILE *f;
+	size_t n;
+	int rc;
+
+	setup_dir();
+	snprintf(folded, sizeof(folded), "%s/out.folded", dir);
+	snprintf(exe, sizeof(exe), "%s/names\x1b[31m\x07", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", e2e_fixture("hostile_names"), exe);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	rc = run(&p, argv, TRACE_TIMEOUT_MS);
+	e2e_expect_no_crash(&p);
+	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, printable(p.err));
+	cr_assert_eq(truth(p.out, "allocs"), 3, "the fixture's own output: %s", p.out);
+
+	expect_terminal_safe(p.err, "stderr");
+	cr_expect(strstr(p.err, "evil_?[2J???_alloc ("), "the function, cleaned:\n%s",
+		  printable(p.err));
+	cr_expect(strstr(p.err, "hostile_?]0;pwn?.c:"), "the file, cleaned:\n%s", printable(p.err));
+	cr_expect(strstr(p.err, "names?[31m?"), "the command, cleaned:\n%s", printable(p.err));
+
+	f = fopen(folded, "r");
+	cr_assert(f, "no folded file");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	expect_terminal_safe(buf, "folded stacks");
+	cr_expect(strstr(buf, ";evil_?[2J???_alloc 3000\n"), "folded:\n%s", printable(buf));
+	proc_free(&p);
+	done_dir();
+}

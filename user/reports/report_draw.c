@@ -24,6 +24,7 @@
 #include <cairo-svg.h>
 #include "outfile.h"
 #include "report_draw.h"
+#include "text_clean.h"
 #include "units.h"
 
 #ifndef M_PI
@@ -155,69 +156,6 @@ static double clamp01(double v)
 
 /* ---- text ---------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p, 0 if there is none. Never reads
- * past a NUL: a NUL fails every continuation test. */
-static size_t utf8__len(const unsigned char *p)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] < 0xc2)
-		return 0;
-	if (p[0] < 0xe0)
-		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (p[0] < 0xf0) {
-		if (p[0] == 0xe0)
-			lo = 0xa0; /* overlong */
-		if (p[0] == 0xed)
-			hi = 0x9f; /* surrogates */
-		if (p[1] < lo || p[1] > hi || (p[2] & 0xc0) != 0x80)
-			return 0;
-		return 3;
-	}
-	if (p[0] < 0xf5) {
-		if (p[0] == 0xf0)
-			lo = 0x90; /* overlong */
-		if (p[0] == 0xf4)
-			hi = 0x8f; /* above U+10FFFF */
-		if (p[1] < lo || p[1] > hi || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-/*
- * Copies at most max bytes of s into out (which holds max + 1) as valid UTF-8
- * without control characters: a byte outside any valid sequence, and a C0 or
- * C1 control, becomes '?'. cairo refuses invalid UTF-8 (and then stops
- * drawing altogether); controls would draw as boxes or not at all. Returns
- * true if s did not fit whole.
- */
-static bool text__clean(char *out, size_t max, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t o = 0, n;
-
-	while (*p) {
-		n = utf8__len(p);
-		if (o + (n ? n : 1) > max)
-			break;
-		if (!n || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
-		    (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
-			out[o++] = '?';
-			p += n ? n : 1;
-			continue;
-		}
-		memcpy(out + o, p, n);
-		o += n;
-		p += n;
-	}
-	out[o] = '\0';
-	return *p != '\0';
-}
-
 /* Advance width of clean text in the current font. */
 static double draw__width(struct draw *dr, const char *s)
 {
@@ -283,7 +221,7 @@ static double draw__label(struct draw *dr, const char *s, double x, double top, 
 			  enum align al, unsigned int flags)
 {
 	char buf[2 * LABEL_MAX + 8];
-	bool cut = text__clean(buf, 2 * LABEL_MAX, s);
+	bool cut = text_clean__copy(buf, 2 * LABEL_MAX, s);
 	double w;
 
 	if (!buf[0] || !(max_w > 0))
@@ -316,11 +254,11 @@ static void draw__compose(struct draw *dr, char *out, size_t cap, const char *he
 			  const char *tail, double max_w)
 {
 	char h[LABEL_MAX + 8], t[LABEL_MAX + 8];
-	bool cut = text__clean(h, LABEL_MAX, head);
+	bool cut = text_clean__copy(h, LABEL_MAX, head);
 	size_t hl, tl;
 	double tw;
 
-	text__clean(t, LABEL_MAX, tail);
+	text_clean__copy(t, LABEL_MAX, tail);
 	tw = draw__width(dr, t);
 	if (cut || draw__width(dr, h) + tw > max_w)
 		draw__fit(dr, h, cut, max_w - tw);

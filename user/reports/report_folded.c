@@ -5,16 +5,18 @@
 #include "outfile.h"
 #include "report_folded.h"
 #include "stacks.h"
+#include "text_clean.h"
 
 /* ';' separates frames and the weight follows the last space: names from the
- * target must hold neither, nor anything that breaks a line. */
+ * target must hold neither ('_' instead), nor anything that breaks a line or
+ * acts on a terminal (cleaned as every text output: text_clean.h). */
 static void put_name(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	char buf[TEXT_CLEAN_MAX + 1];
 
-		fputc(c == ';' || c == ' ' || c < 0x20 || c == 0x7f ? '_' : c, f);
-	}
+	text_clean__copy(buf, TEXT_CLEAN_MAX, s);
+	for (char *c = buf; *c; c++)
+		fputc(*c == ';' || *c == ' ' ? '_' : *c, f);
 }
 
 /* Inlined frames end in "_[i]", the annotation of stackcollapse-perf.pl

@@ -6,6 +6,7 @@
 #include "leaks.h"
 #include "vars.h"
 #include "report_text.h"
+#include "text_clean.h"
 #include "units.h"
 
 #define TOP_N 5
@@ -19,12 +20,12 @@ static void put_site(FILE *f, const struct callsite *c)
 		fprintf(f, "(no stack)");
 		return;
 	}
-	fprintf(f, "%s", c->frame.symbol ? c->frame.symbol : "??");
+	text_clean__put(f, c->frame.symbol ? c->frame.symbol : "??", 0);
 	/* the call site is the innermost frame: an inlined function's, maybe */
 	if (c->frame.inlined)
 		fprintf(f, " [inlined]");
 	if (c->frame.file)
-		fprintf(f, " (%s:%d)", c->frame.file, c->frame.line);
+		fprintf(f, " (%s:%d)", TEXT_CLEAN(c->frame.file), c->frame.line);
 }
 
 /* Where the memory still held was allocated, largest first. */
@@ -47,29 +48,6 @@ static void write_leaks(FILE *f, const struct model *mo, const struct report_met
 		fputc('\n', f);
 	}
 	free(l);
-}
-
-/*
- * Text from the target, at most width bytes on one line: cut (with "...")
- * at a character boundary, control characters shown as '?'.
- */
-static void put_text(FILE *f, const char *s, size_t width)
-{
-	size_t len = s ? strlen(s) : 0, n = len, i;
-
-	if (!s) {
-		fputc('?', f);
-		return;
-	}
-	if (len > width) {
-		n = width - 3;
-		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--; /* not inside a UTF-8 sequence */
-	}
-	for (i = 0; i < n; i++)
-		fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i], f);
-	if (n < len)
-		fputs("...", f);
 }
 
 static int cmp_group_bytes(const void *a, const void *b)
@@ -98,14 +76,14 @@ static void write_vars(FILE *f, const struct vars *vars)
 			fprintf(f, "  largest tracked variables:\n");
 		for (i = 0; i < k && i < TOP_N; i++) {
 			fprintf(f, "    %10s  ", units__bytes(a, sizeof(a), g[i]->bytes_alive));
-			put_text(f, g[i]->name, NAME_WIDTH);
+			text_clean__put(f, g[i]->name, NAME_WIDTH);
 			fprintf(f, " \xc3\x97%s alive", units__count(b, sizeof(b), g[i]->alive));
 			if (g[i]->instances != g[i]->alive)
 				fprintf(f, " of %s", units__count(c, sizeof(c), g[i]->instances));
 			fputs(" (", f);
-			put_text(f, g[i]->type_name, NAME_WIDTH);
+			text_clean__put(f, g[i]->type_name, NAME_WIDTH);
 			fputs(") ", f);
-			put_text(f, g[i]->file[0] ? g[i]->file : "?", NAME_WIDTH);
+			text_clean__put(f, g[i]->file[0] ? g[i]->file : "?", NAME_WIDTH);
 			fprintf(f, ":%d\n", g[i]->line);
 		}
 		if (k > TOP_N)
@@ -141,14 +119,14 @@ static void write_children(FILE *f, const struct report_meta *m)
 		const struct report_proc *p = &m->children[i];
 
 		fprintf(f, "    pid %d (", p->pid);
-		put_text(f, p->command, COMMAND_WIDTH);
+		text_clean__put(f, p->command, COMMAND_WIDTH);
 		if (p->exit_code >= 0)
 			fprintf(f, "), exit status %d", p->exit_code);
 		else
 			fprintf(f, "), still running");
 		if (p->untraced) {
 			fputs(", NOT TRACED (", f);
-			put_text(f, p->untraced_why ? p->untraced_why : "?", COMMAND_WIDTH);
+			text_clean__put(f, p->untraced_why ? p->untraced_why : "?", COMMAND_WIDTH);
 			fputc(')', f);
 		}
 		if (p->never_traced) {
@@ -161,7 +139,7 @@ static void write_children(FILE *f, const struct report_meta *m)
 			units__plural(p->live_cnt, "block", "blocks"),
 			units__bytes(b, sizeof(b), p->live_bytes));
 		if (p->report)
-			fprintf(f, " -> %s", p->report);
+			fprintf(f, " -> %s", TEXT_CLEAN(p->report));
 		fputc('\n', f);
 	}
 	if (i < m->child_cnt)
@@ -176,7 +154,7 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 	size_t threads;
 
 	heap__threads(h, &threads);
-	fprintf(f, "\nttbpf: pid %d (%s), traced for %s", m->pid, m->command,
+	fprintf(f, "\nttbpf: pid %d (%s), traced for %s", m->pid, TEXT_CLEAN(m->command),
 		units__duration(a, sizeof(a), m->end_ns - m->start_ns));
 	if (m->exit_code >= 0)
 		fprintf(f, ", exit status %d", m->exit_code);

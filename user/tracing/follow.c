@@ -7,6 +7,7 @@
 #include "follow.h"
 #include "procmem.h"
 #include "symbolize.h"
+#include "text_clean.h"
 
 /* Children that could not be traced named one by one on stderr; the rest are
  * counted at the end (a thousand children must not bury the summary). */
@@ -39,7 +40,7 @@ void follow__unwind_process(struct follow *f, int pid, bool hold)
 		if (err && f->verbose)
 			fprintf(stderr, "ttbpf: no hook in %s's dynamic linker %s: %s (tables of "
 					"libraries it loads come when a stack needs them)\n",
-				exe, interp, strerror(-err));
+				TEXT_CLEAN(exe), TEXT_CLEAN(interp), strerror(-err));
 	}
 	if (hold)
 		unwinder__arm_hold(f->unw, pid);
@@ -150,7 +151,7 @@ static void on_untraced(void *ctx, int pid, const char *why)
 		snprintf(p->untraced_why, sizeof(p->untraced_why), "%s", why);
 	}
 	fprintf(stderr, "ttbpf: pid %d (%s) is no longer traced: %s%s\n", pid,
-		p ? p->command : "the command", why, p ? "; its exit status is not known" : "");
+		p ? TEXT_CLEAN(p->command) : "the command", why, p ? "; its exit status is not known" : "");
 }
 
 static bool on_signalled(void *ctx, int tid, int sig)

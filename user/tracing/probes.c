@@ -18,6 +18,7 @@
 #include "placement.h"
 #include "probes.h"
 #include "ttbpf.skel.h"
+#include "text_clean.h"
 
 /*
  * An allocating function gets an entry and a return probe; free gets an
@@ -195,9 +196,26 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 {
 	if (level == LIBBPF_DEBUG && verbose_level < 2)
 		return 0;
+	char *msg, *line, *nl;
+	int n;
+
 	if (!verbose_level)
 		return 0;
-	return vfprintf(stderr, fmt, args);
+	/* libbpf names the target's files (paths it maps): cleaned, line by line */
+	n = vasprintf(&msg, fmt, args);
+	if (n < 0)
+		return 0;
+	for (line = msg; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		text_clean__put(stderr, line, 0);
+		if (!nl)
+			break;
+		fputc('\n', stderr);
+	}
+	free(msg);
+	return n;
 }
 
 static void explain_load_error(int err)
@@ -362,9 +380,9 @@ static void explain_attach_error(struct probes *p, const char *name, const char 
 			name, path, UPROBE_PMU_TYPE, strerror(pmu_err));
 	else if (err == -ENOENT || err == -EINVAL)
 		fprintf(stderr, "ttbpf: cannot attach a uprobe to %s in %s: %s; is this kernel "
-				"built with CONFIG_UPROBES=y?\n", name, path, strerror(-err));
+				"built with CONFIG_UPROBES=y?\n", name, TEXT_CLEAN(path), strerror(-err));
 	else
-		fprintf(stderr, "ttbpf: cannot attach a uprobe to %s in %s: %s\n", name, path,
+		fprintf(stderr, "ttbpf: cannot attach a uprobe to %s in %s: %s\n", name, TEXT_CLEAN(path),
 			strerror(-err));
 }
 
@@ -395,14 +413,14 @@ static int resolve_funcs(struct probes *p)
 		names[i] = alloc_fns[i].name;
 	err = elf_syms__funcs(p->lib_path, names, alloc_fn_cnt, p->funcs);
 	if (err) {
-		fprintf(stderr, "ttbpf: cannot read symbols of %s: %s\n", p->lib_path, strerror(-err));
+		fprintf(stderr, "ttbpf: cannot read symbols of %s: %s\n", TEXT_CLEAN(p->lib_path), strerror(-err));
 		return err;
 	}
 	for (i = 0; i < alloc_fn_cnt; i++) {
 		if (p->funcs[i].offset || !alloc_fns[i].required)
 			continue;
 		fprintf(stderr, "ttbpf: %s has no symbol '%s': is it an allocator? (a stripped "
-				"static binary cannot be traced)\n", p->lib_path, alloc_fns[i].name);
+				"static binary cannot be traced)\n", TEXT_CLEAN(p->lib_path), alloc_fns[i].name);
 		return -ENOENT;
 	}
 	place_free(p);
@@ -548,7 +566,7 @@ int probes__attach(struct probes *p, int pid)
 
 		if (!off) {
 			if (p->verbose)
-				fprintf(stderr, "ttbpf: %s: no %s, skipped\n", path, f->name);
+				fprintf(stderr, "ttbpf: %s: no %s, skipped\n", TEXT_CLEAN(path), f->name);
 			continue;
 		}
 		/* Aliases (glibc's memalign is aligned_alloc) share one address:
@@ -559,7 +577,7 @@ int probes__attach(struct probes *p, int pid)
 		if (dup) {
 			if (p->verbose)
 				fprintf(stderr, "ttbpf: %s: %s is an alias of an already probed "
-						"function, skipped\n", path, f->name);
+						"function, skipped\n", TEXT_CLEAN(path), f->name);
 			continue;
 		}
 		if (i == TT_FN_FREE)
@@ -572,7 +590,7 @@ int probes__attach(struct probes *p, int pid)
 			allocs.cookie[allocs.cnt++] = f->fn;
 		}
 		if (p->verbose)
-			fprintf(stderr, "ttbpf: probing %s at %s+0x%llx\n", f->name, path,
+			fprintf(stderr, "ttbpf: probing %s at %s+0x%llx\n", f->name, TEXT_CLEAN(path),
 				(unsigned long long)off);
 	}
 	if (p->multi)
@@ -611,9 +629,9 @@ int probes__attach_vars(struct probes *p, int pid, const char *exe)
 			return err;
 		kinds++;
 		if (p->verbose)
-			fprintf(stderr, "ttbpf: variable markers (USDT tt:track_var) in %s\n", exe);
+			fprintf(stderr, "ttbpf: variable markers (USDT tt:track_var) in %s\n", TEXT_CLEAN(exe));
 	} else if (p->verbose) {
-		fprintf(stderr, "ttbpf: no TT_TRACK_VAR markers in %s\n", exe);
+		fprintf(stderr, "ttbpf: no TT_TRACK_VAR markers in %s\n", TEXT_CLEAN(exe));
 	}
 
 	err = elf_syms__funcs(exe, fn_name, 1, &fn);
@@ -624,7 +642,7 @@ int probes__attach_vars(struct probes *p, int pid, const char *exe)
 						       (size_t)fn.offset, &uo);
 		if (!link) {
 			err = -errno;
-			fprintf(stderr, "ttbpf: cannot attach to tt_track_var in %s: %s\n", exe,
+			fprintf(stderr, "ttbpf: cannot attach to tt_track_var in %s: %s\n", TEXT_CLEAN(exe),
 				strerror(-err));
 			return err;
 		}
@@ -633,7 +651,7 @@ int probes__attach_vars(struct probes *p, int pid, const char *exe)
 			return err;
 		kinds++;
 		if (p->verbose)
-			fprintf(stderr, "ttbpf: variable marker function tt_track_var in %s\n", exe);
+			fprintf(stderr, "ttbpf: variable marker function tt_track_var in %s\n", TEXT_CLEAN(exe));
 	}
 	return kinds;
 }

@@ -17,6 +17,7 @@
 #include "elf_syms.h"
 #include "procmem.h"
 #include "target.h"
+#include "text_clean.h"
 
 #define CMDLINE_MAX 4096
 
@@ -579,7 +580,7 @@ int target__allocator(const struct target *t, const char *lib_path, char *buf, s
 			if (!access(buf, R_OK))
 				return 0;
 		}
-		fprintf(stderr, "ttbpf: cannot read --lib %s: %s\n", lib_path, strerror(errno));
+		fprintf(stderr, "ttbpf: cannot read --lib %s: %s\n", TEXT_CLEAN(lib_path), strerror(errno));
 		return -ENOENT;
 	}
 
@@ -625,11 +626,11 @@ int target__release(struct target *t)
 	if (n != sizeof(err))
 		return 0;
 	if (err == ENOENT) {
-		fprintf(stderr, "ttbpf: %s: command not found\n", t->argv0);
+		fprintf(stderr, "ttbpf: %s: command not found\n", TEXT_CLEAN(t->argv0));
 		target__wait(t);
 		return TT_EXIT_NOT_FOUND;
 	}
-	fprintf(stderr, "ttbpf: cannot execute %s: %s\n", t->argv0, strerror(err));
+	fprintf(stderr, "ttbpf: cannot execute %s: %s\n", TEXT_CLEAN(t->argv0), strerror(err));
 	target__wait(t);
 	return TT_EXIT_NOT_EXEC;
 }

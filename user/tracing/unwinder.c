@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "unwind_table.h"
 #include "unwinder.h"
+#include "text_clean.h"
 
 _Static_assert(sizeof(struct tt_unw_row_slot) == TT_UNW_ROWS_PER_SLOT * TT_UNW_ROW_BYTES,
 	       "rows back to back in the BPF array");
@@ -274,8 +275,7 @@ static int add_file(struct unwinder *u, int fd, const struct tt_unw_mod_key *key
 	if (u->verbose) {
 		/* the name is the target's: no control character reaches the terminal */
 		fputs("ttbpf: unwind table of ", stderr);
-		for (const char *c = path; *c; c++)
-			fputc((unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c, stderr);
+		text_clean__put(stderr, path, 0);
 		fprintf(stderr, ": %u rows, %" PRIu64 " KiB, %.1f ms%s%s\n",
 			m->rows, m->bytes >> 10, m->build_ns / 1e6,
 			m->status == UNWINDER_TABLE ? "" :
