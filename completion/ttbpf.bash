@@ -26,6 +26,29 @@ _ttbpf_report()
 	fi
 }
 
+_ttbpf_diff()
+{
+	local cur=$1 prev=$2
+	case $prev in
+	--folded)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	--folded-by)
+		COMPREPLY=($(compgen -W 'live peak allocated count' -- "$cur"))
+		return
+		;;
+	--top)
+		return # a number
+		;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W '--folded --folded-by --top -h --help' -- "$cur"))
+	else
+		COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur"))
+	fi
+}
+
 _ttbpf()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} i
@@ -33,6 +56,10 @@ _ttbpf()
 
 	if ((COMP_CWORD >= 2)) && [[ ${COMP_WORDS[1]} == report ]]; then
 		_ttbpf_report "$cur" "$prev"
+		return
+	fi
+	if ((COMP_CWORD >= 2)) && [[ ${COMP_WORDS[1]} == diff ]]; then
+		_ttbpf_diff "$cur" "$prev"
 		return
 	fi
 	# after `--`: the command, then its own arguments
@@ -85,7 +112,7 @@ _ttbpf()
 			--stack-depth --unwind --unwind-rows --top -q --quiet -v --verbose
 			-h --help -V --version --' -- "$cur"))
 	elif ((COMP_CWORD == 1)); then
-		COMPREPLY=($(compgen -W 'report' -- "$cur"))
+		COMPREPLY=($(compgen -W 'report diff' -- "$cur"))
 	fi
 }
 

@@ -14,6 +14,7 @@
 #include "aggregate.h"
 #include "clock.h"
 #include "elf_syms.h"
+#include "diff.h"
 #include "events.h"
 #include "follow.h"
 #include "heap.h"
@@ -491,6 +492,11 @@ int main(int argc, char **argv)
 		return 0;
 	default:
 		return 2;
+	}
+	if (o.diff_old) {
+		struct diff_opts d = { o.diff_old, o.diff_new, o.folded_path, o.folded_weight, o.top };
+
+		return diff__run(&d, stdout) ? 1 : 0;
 	}
 	if (o.report_in && check_report_input(o.report_in))
 		return 1;

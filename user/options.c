@@ -15,6 +15,7 @@ static const char usage_text[] =
 	"Usage: ttbpf [OPTIONS] -p PID\n"
 	"       ttbpf [OPTIONS] -- COMMAND [ARGS...]\n"
 	"       ttbpf report FILE.json [--svg FILE] [--png FILE] [-o DIR]\n"
+	"       ttbpf diff OLD.json NEW.json [--folded FILE] [--folded-by W] [--top N]\n"
 	"\n"
 	"Trace the heap of a process with eBPF uprobes on its allocator.\n"
 	"\n"
@@ -63,6 +64,12 @@ static const char usage_text[] =
 	"  -h, --help              this text\n"
 	"  -V, --version           print the version\n"
 	"\n"
+	"ttbpf diff prints the change in live bytes, live blocks and allocations\n"
+	"of each stack between two JSON reports (stacks matched by their frames'\n"
+	"names), the --top N largest changes in live bytes; --folded FILE writes\n"
+	"'stack OLD NEW' lines (weighed by --folded-by: live by default) for a\n"
+	"differential flame graph (flamegraph.pl, inferno-flamegraph).\n"
+	"\n"
 	"Ends on Ctrl-C, SIGTERM, --duration or target exit (with -f: once every\n"
 	"process followed has exited); then writes the summary and reports. In\n"
 	"launch mode ttbpf exits with the command's status (1 instead of 0 when a\n"
@@ -100,9 +107,10 @@ static int parse_bytes(const char *s, uint32_t *out)
 }
 
 /* --folded-by and the older --folded-weight take the same names: "bytes"
- * and "allocated" are one weight. */
-static int parse_folded_weight(const char *s, enum folded_weight *out)
+ * and "allocated" are one weight. 0 or -EINVAL (printed). */
+static int parse_folded_weight(const char *opt, const char *s, enum folded_weight *out)
 {
+	char fmt[96];
 	static const struct {
 		const char *name;
 		enum folded_weight w;
@@ -118,6 +126,8 @@ static int parse_folded_weight(const char *s, enum folded_weight *out)
 			*out = names[i].w;
 			return 0;
 		}
+	snprintf(fmt, sizeof(fmt), "invalid %s '%%s' (live, peak, allocated or count)", opt);
+	usage_error(fmt, s);
 	return -EINVAL;
 }
 
@@ -141,6 +151,74 @@ static int parse_top(const char *arg, uint32_t *out)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* What a subcommand's getopt loop does with -h, an option without its
+ * argument and an unknown one: the parse ends. */
+static enum options_result sub_option_end(int c, const char *sub, char **argv)
+{
+	char fmt[64];
+
+	if (c == 'h') {
+		fputs(usage_text, stdout);
+		return OPTIONS_EXIT_OK;
+	}
+	if (c == ':') {
+		usage_error("option '%s' needs an argument", argv[optind - 1]);
+	} else {
+		snprintf(fmt, sizeof(fmt), "unknown option '%%s' for %s", sub);
+		usage_error(fmt, argv[optind - 1]);
+	}
+	return OPTIONS_EXIT_USAGE;
+}
+
+/* `ttbpf diff OLD.json NEW.json [--folded FILE] [--folded-by W] [--top N]` */
+static enum options_result parse_diff(struct options *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "folded", required_argument, NULL, OPT_FOLDED },
+		{ "folded-by", required_argument, NULL, OPT_FOLDED_BY },
+		{ "top", required_argument, NULL, OPT_TOP },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	bool folded_by_given = false;
+	int c;
+
+	o->top = TT_DEFAULT_TOP;
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FOLDED:
+			if (path_arg("--folded", optarg))
+				return OPTIONS_EXIT_USAGE;
+			o->folded_path = optarg;
+			break;
+		case OPT_FOLDED_BY:
+			if (parse_folded_weight("--folded-by", optarg, &o->folded_weight))
+				return OPTIONS_EXIT_USAGE;
+			folded_by_given = true;
+			break;
+		case OPT_TOP:
+			if (parse_top(optarg, &o->top))
+				return OPTIONS_EXIT_USAGE;
+			break;
+		default:
+			return sub_option_end(c, "diff", argv);
+		}
+	}
+	if (optind != argc - 2) {
+		usage_error("%s", "diff takes two reports: OLD.json NEW.json");
+		return OPTIONS_EXIT_USAGE;
+	}
+	if (folded_by_given && !o->folded_path) {
+		usage_error("%s", "--folded-by weighs the stacks of --folded FILE: give --folded");
+		return OPTIONS_EXIT_USAGE;
+	}
+	o->diff_old = argv[optind];
+	o->diff_new = argv[optind + 1];
+	return OPTIONS_RUN;
 }
 
 /* `ttbpf report FILE.json [--svg F] [--png F]` */
@@ -174,15 +252,8 @@ static enum options_result parse_report(struct options *o, int argc, char **argv
 				return OPTIONS_EXIT_USAGE;
 			o->out_dir = optarg;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return OPTIONS_EXIT_OK;
-		case ':':
-			usage_error("option '%s' needs an argument", argv[optind - 1]);
-			return OPTIONS_EXIT_USAGE;
 		default:
-			usage_error("unknown option '%s' for report", argv[optind - 1]);
-			return OPTIONS_EXIT_USAGE;
+			return sub_option_end(c, "report", argv);
 		}
 	}
 	if (optind != argc - 1) {
@@ -234,6 +305,8 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	if (argc >= 2 && !strcmp(argv[1], "report"))
 		return parse_report(o, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "diff"))
+		return parse_diff(o, argc - 1, argv + 1);
 	o->ringbuf_bytes = TT_DEFAULT_RINGBUF_BYTES;
 	o->wakeup_bytes = TT_DEFAULT_WAKEUP_BYTES;
 	o->stack_depth = TT_DEFAULT_FRAMES;
@@ -357,14 +430,9 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 			break;
 		case OPT_FOLDED_WEIGHT:
 		case OPT_FOLDED_BY:
-			if (parse_folded_weight(optarg, &o->folded_weight)) {
-				usage_error(c == OPT_FOLDED_BY ? "invalid --folded-by '%s' (live, peak, "
-								 "allocated or count)"
-							       : "invalid --folded-weight '%s' (live, "
-								 "peak, bytes or count)",
-					    optarg);
+			if (parse_folded_weight(c == OPT_FOLDED_BY ? "--folded-by" : "--folded-weight",
+						optarg, &o->folded_weight))
 				return OPTIONS_EXIT_USAGE;
-			}
 			folded_by_given = true;
 			break;
 		case OPT_TOP:

@@ -31,6 +31,7 @@ enum unwind_mode {
 
 struct options {
 	const char *report_in; /* `ttbpf report FILE.json`: draw again, no tracing */
+	const char *diff_old, *diff_new; /* `ttbpf diff OLD.json NEW.json` */
 	int pid;              /* -p: attach to this process; 0 when launching */
 	char **argv;          /* -- CMD ARGS: NULL-terminated, or NULL in pid mode */
 	const char *json_path; /* -j/--json FILE */

@@ -385,6 +385,20 @@ static inline long long jint(json_t *root, const char *path)
 	return json_integer_value(v);
 }
 
+/* A small text file's contents (at most 64 KiB), valid until the next call. */
+static inline const char *e2e_slurp(const char *path)
+{
+	static char buf[1 << 16];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	cr_assert(f, "%s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
 /* "key value" lines printed by the fixtures. */
 static inline long long truth(const char *out, const char *key)
 {

@@ -25,19 +25,6 @@ static json_t *stack_of(json_t *j, const char *fn)
 	return found;
 }
 
-static char *slurp(const char *path)
-{
-	static char buf[1 << 16];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	cr_assert(f, "%s: %s", path, strerror(errno));
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
-}
-
 /* The weight of the folded line whose leaf frame is fn (-1: none). */
 static long long folded_weight_of(const char *text, const char *fn)
 {
@@ -104,7 +91,7 @@ Test(peak, breakdown_is_exact)
 
 	/* --folded-by peak: those three stacks, root first, nothing else */
 	{
-		const char *text = slurp(folded);
+		const char *text = e2e_slurp(folded);
 
 		cr_expect_eq(lines_of(text), 3, "folded:\n%s", text);
 		cr_expect_eq(folded_weight_of(text, "keep_a"), 3000, "folded:\n%s", text);
@@ -130,15 +117,15 @@ Test(peak, folded_weight_names)
 	snprintf(f1, sizeof(f1), "%s/a.folded", dir);
 	j = e2e_launch_json(&tt, dir, (char *[]){ "--folded", f1, "--folded-weight", "bytes", NULL },
 			    "peak_stacks", (char *[]){ "1", NULL }, 30000);
-	cr_expect_eq(folded_weight_of(slurp(f1), "churn_d"), 200000);
-	cr_expect_eq(folded_weight_of(slurp(f1), "start_c"), 100);
+	cr_expect_eq(folded_weight_of(e2e_slurp(f1), "churn_d"), 200000);
+	cr_expect_eq(folded_weight_of(e2e_slurp(f1), "start_c"), 100);
 	json_decref(j);
 	proc_free(&tt);
 	snprintf(f2, sizeof(f2), "%s/b.folded", dir);
 	j = e2e_launch_json(&tt, dir, (char *[]){ "--folded", f2, "--folded-weight", "peak", NULL },
 			    "peak_stacks", (char *[]){ "1", NULL }, 30000);
-	cr_expect_eq(folded_weight_of(slurp(f2), "grow_c"), 5000);
-	cr_expect_eq(folded_weight_of(slurp(f2), "churn_d"), -1);
+	cr_expect_eq(folded_weight_of(e2e_slurp(f2), "grow_c"), 5000);
+	cr_expect_eq(folded_weight_of(e2e_slurp(f2), "churn_d"), -1);
 	json_decref(j);
 	proc_free(&tt);
 	e2e_rmtree(dir);
@@ -159,7 +146,7 @@ Test(peak, empty_folded_says_so)
 	j = e2e_launch_json(&tt, dir, (char *[]){ "--folded", folded, NULL }, "peak_stacks",
 			    (char *[]){ "2", "free", NULL }, 30000);
 	cr_expect_eq(jint(j, "stats.active_memory"), 0);
-	cr_expect_str_eq(slurp(folded), "");
+	cr_expect_str_eq(e2e_slurp(folded), "");
 	cr_expect(strstr(tt.err, "live.folded is empty") && strstr(tt.err, "--folded-by allocated"),
 		  "stderr:\n%s", tt.err);
 	json_decref(j);

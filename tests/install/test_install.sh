@@ -135,6 +135,9 @@ check "completion: --folded-weight offers bytes count live peak" \
 check "completion: --folded-by offers allocated count live peak" \
 	test "$(complete_words ttbpf --folded-by '')" = "allocated count live peak"
 check "completion: rep completes to report" test "$(complete_words ttbpf rep)" = "report"
+check "completion: dif completes to diff" test "$(complete_words ttbpf dif)" = "diff"
+check "completion: diff F --folded-b completes to --folded-by" \
+	test "$(complete_words ttbpf diff a.json --folded-b)" = "--folded-by"
 check "completion: report F --s completes to --svg" \
 	test "$(complete_words ttbpf report x.json --s)" = "--svg"
 check "completion: after -- the command is completed" \

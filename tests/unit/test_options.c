@@ -527,3 +527,36 @@ Test(options, folded_by)
 	parse(&r, "--aggregate", "--folded", "f", "--folded-by", "allocated", "-p", "1");
 	assert_result(&r, OPTIONS_RUN);
 }
+
+/* ttbpf diff OLD NEW, its options before or after the files. */
+Test(options, diff)
+{
+	struct run r;
+
+	parse(&r, "diff", "a.json", "b.json");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_str_eq(r.o.diff_old, "a.json");
+	cr_assert_str_eq(r.o.diff_new, "b.json");
+	cr_assert_null(r.o.folded_path);
+	cr_assert_eq(r.o.top, TT_DEFAULT_TOP);
+	cr_assert_null(r.o.argv);
+	parse(&r, "diff", "--top", "3", "a.json", "b.json", "--folded", "d.folded", "--folded-by",
+	      "allocated");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.top, 3);
+	cr_assert_str_eq(r.o.folded_path, "d.folded");
+	cr_assert_eq(r.o.folded_weight, FOLDED_ALLOC_BYTES);
+	cr_assert_str_eq(r.o.diff_new, "b.json");
+	parse(&r, "diff", "a.json");
+	assert_usage(&r, "diff takes two reports: OLD.json NEW.json");
+	parse(&r, "diff", "a.json", "b.json", "c.json");
+	assert_usage(&r, "diff takes two reports");
+	parse(&r, "diff", "a.json", "b.json", "--svg", "x");
+	assert_usage(&r, "unknown option '--svg' for diff");
+	parse(&r, "diff", "a.json", "b.json", "--folded-by", "peak");
+	assert_usage(&r, "--folded-by weighs the stacks of --folded FILE");
+	parse(&r, "diff", "a.json", "b.json", "--folded=");
+	assert_usage(&r, "'--folded' needs a non-empty value");
+	parse(&r, "diff", "a.json", "b.json", "--top", "0");
+	assert_usage(&r, "invalid --top '0'");
+}

@@ -21,7 +21,7 @@ static void put_name(FILE *f, const char *s)
 
 /* Inlined frames end in "_[i]", the annotation of stackcollapse-perf.pl
  * --inline that flamegraph.pl (--color=java) and inferno know. */
-static void put_frame(FILE *f, const struct sym_frame *fr)
+void report_folded__put_frame(FILE *f, const struct sym_frame *fr)
 {
 	const char *mod;
 
@@ -36,6 +36,16 @@ static void put_frame(FILE *f, const struct sym_frame *fr)
 	}
 	if (fr->inlined)
 		fputs("_[i]", f);
+}
+
+void report_folded__put_end(FILE *f, uint32_t end)
+{
+	/* say where a stack was cut instead of pretending it is whole */
+	if (end == TT_STACK_END_CUT || end == TT_STACK_END_FAULT ||
+	    end == TT_STACK_END_UNSUPPORTED || end == TT_STACK_END_NO_TABLE)
+		fputs("[partial stack];", f);
+	else if (end == TT_STACK_END_DEPTH)
+		fputs("[depth limit];", f);
 }
 
 static uint64_t weight_of(const struct stack_info *st, enum folded_weight weight)
@@ -68,18 +78,13 @@ static int emit_lines(FILE *f, const struct model *m, enum folded_weight weight,
 		if (!w || !st->nr)
 			continue;
 		++*lines;
-		/* say where a stack was cut instead of pretending it is whole */
-		if (st->end == TT_STACK_END_CUT || st->end == TT_STACK_END_FAULT ||
-		    st->end == TT_STACK_END_UNSUPPORTED || st->end == TT_STACK_END_NO_TABLE)
-			fputs("[partial stack];", f);
-		else if (st->end == TT_STACK_END_DEPTH)
-			fputs("[depth limit];", f);
+		report_folded__put_end(f, st->end);
 		/* root first: each address's frames outermost first, the
 		 * function its calls were inlined into, then those calls */
 		for (k = st->nr; k-- > 0;) {
 			callsites__frames(m->sites, st->ips[k], fr, SYM_MAX_CHAIN, &nr);
 			for (j = nr; j-- > 0;) {
-				put_frame(f, &fr[j]);
+				report_folded__put_frame(f, &fr[j]);
 				if (k || j)
 					fputc(';', f);
 			}

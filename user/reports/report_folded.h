@@ -3,9 +3,19 @@
 #ifndef TT_REPORT_FOLDED_H
 #define TT_REPORT_FOLDED_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include "model.h"
 #include "options.h"
+
+struct sym_frame;
+/* One frame as folded lines name it: its function, else module+0xOFFSET,
+ * else its address; "_[i]" after an inlined one; no ';', space or control
+ * character. ttbpf diff names the frames of a JSON report the same way. */
+void report_folded__put_frame(FILE *f, const struct sym_frame *fr);
+/* The marker a stack that does not reach its root starts with, if any:
+ * "[partial stack];" or "[depth limit];" (end: enum tt_stack_end). */
+void report_folded__put_end(FILE *f, uint32_t end);
 
 int report_folded__emit(FILE *f, const struct model *m, enum folded_weight weight);
 /* Atomically; 0 or a negative errno (printed). */

@@ -479,6 +479,11 @@ static const char *const stack_end_names[] = {
 	[TT_STACK_END_NO_TABLE] = "no-table",
 };
 
+const char *report_json__stack_end_name(uint32_t end)
+{
+	return end < TT_STACK_END_CNT && stack_end_names[end] ? stack_end_names[end] : "?";
+}
+
 static void write_frame(struct json_writer *w, const struct sym_frame *f)
 {
 	jsonw_start_object(w);
@@ -517,7 +522,7 @@ static void write_stacks(struct json_writer *w, const struct model *mo)
 		}
 		jsonw_start_object(w);
 		jsonw_u64_field(w, "id", st->id);
-		jsonw_string_field(w, "end", st->end < TT_STACK_END_CNT ? stack_end_names[st->end] : "?");
+		jsonw_string_field(w, "end", report_json__stack_end_name(st->end));
 		jsonw_u64_field(w, "call_site", site);
 		jsonw_u64_field(w, "allocations", st->allocs);
 		jsonw_u64_field(w, "bytes", st->bytes);
