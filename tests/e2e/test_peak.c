@@ -184,3 +184,58 @@ Test(peak, aggregate_says_absent)
 	proc_free(&tt);
 	e2e_rmtree(dir);
 }
+
+/* -f: each process has its own peak and breakdown. A shell runs the fixture
+ * twice (fork, exec): each child's report has the fixture's breakdown, the
+ * shell's own is not mixed in. */
+Test(peak, each_process_its_own)
+{
+	char json[300], script[1024], path[600];
+	const char *dir;
+	struct dirent *e;
+	struct proc tt;
+	int rc, children = 0;
+	DIR *dp;
+
+	e2e_require_root();
+	dir = e2e_tmpdir();
+	snprintf(json, sizeof(json), "%s/t.json", dir);
+	snprintf(script, sizeof(script), "%s 1 >/dev/null; %s 2 >/dev/null", e2e_fixture("peak_stacks"),
+		 e2e_fixture("peak_stacks"));
+	rc = run(&tt, (char *[]){ (char *)e2e_tool(), "-q", "-f", "--json", json, "--", "sh", "-c",
+				  script, NULL }, 60000);
+	cr_assert_eq(rc, 0, "%s", tt.err);
+	proc_free(&tt);
+	dp = opendir(dir);
+	cr_assert(dp);
+	while ((e = readdir(dp))) {
+		json_t *j;
+
+		if (strncmp(e->d_name, "t.", 2) || !strcmp(e->d_name, "t.json"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		j = load_json(path);
+		cr_expect_eq(jint(j, "stats.peak_memory"), 10000, "%s", e->d_name);
+		cr_expect_eq(jint(stack_of(j, "keep_a"), "at_peak_bytes"), 3000, "%s", e->d_name);
+		cr_expect_eq(jint(stack_of(j, "keep_b"), "at_peak_bytes"), 2000, "%s", e->d_name);
+		cr_expect_eq(jint(stack_of(j, "grow_c"), "at_peak_bytes"), 5000, "%s", e->d_name);
+		cr_expect_eq(jint(stack_of(j, "leak_l"), "at_peak_bytes"), 0, "%s", e->d_name);
+		json_decref(j);
+		children++;
+	}
+	closedir(dp);
+	cr_expect_eq(children, 2, "two children's reports");
+	/* the shell's: its own stacks add up to its own peak */
+	{
+		json_t *j = load_json(json), *st;
+		long long sum = 0;
+		size_t i;
+
+		json_array_foreach(json_object_get(j, "stacks"), i, st)
+			sum += jint(st, "at_peak_bytes");
+		cr_expect_eq(sum, jint(j, "stats.peak_memory"));
+		cr_expect_lt(sum, 10000, "the children's blocks are not the shell's");
+		json_decref(j);
+	}
+	e2e_rmtree(dir);
+}
