@@ -16,7 +16,8 @@ CLANG     ?= clang
 CC        ?= cc
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 ARCH      := x86
-PKGS      := libbpf libelf libdw zlib liblzma cairo
+PKGS      := libbpf libelf libdw zlib liblzma cairo libprotobuf-c
+PROTOC_C  ?= protoc-c
 
 ifeq ($(V),1)
 Q :=
@@ -34,7 +35,7 @@ USER_DIRS := user $(patsubst %/,%,$(sort $(dir $(wildcard user/*/*.c user/*/*.h)
 CPPFLAGS  += -I$(OUT) -Ibpf $(addprefix -I,$(USER_DIRS)) -MMD -MP -D_GNU_SOURCE \
 	     $(shell pkg-config --cflags cairo 2>/dev/null)
 # libstdc++ for __cxa_demangle (C++ names in stacks)
-LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ldw -lelf -lz -llzma -lcairo) -lstdc++ -lpthread -lm
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ldw -lelf -lz -llzma -lcairo -lprotobuf-c) -lstdc++ -lpthread -lm
 ifeq ($(SANITIZE),1)
 CFLAGS    += -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
@@ -51,7 +52,9 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 USER_SRCS := $(wildcard user/*.c user/*/*.c)
-USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+# the pprof schema (third_party/pprof/profile.proto), compiled by protoc-c
+PROTO_OBJS := $(OUT)/profile.pb-c.o
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(PROTO_OBJS)
 LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 
 # tests/unit/ mirrors user/: tests/unit/<layer>/test_X.c → $(OUT)/tests/<layer>/test_X
@@ -84,8 +87,18 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-# Every userspace object may include a skeleton: generate them first.
-$(USER_OBJS): $(SKELS)
+# Every userspace object may include a skeleton or the pprof schema's
+# header: generate them first.
+$(USER_OBJS): $(SKELS) $(OUT)/profile.pb-c.h
+
+# one run of protoc-c makes both files (a pattern rule's targets are grouped)
+$(OUT)/%.pb-c.c $(OUT)/%.pb-c.h: third_party/pprof/%.proto | $(OUT)
+	$(call msg,PROTOC-C,$@)
+	$(Q)$(PROTOC_C) --proto_path=third_party/pprof --c_out=$(OUT) $<
+
+$(OUT)/%.pb-c.o: $(OUT)/%.pb-c.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(OUT)/user/%.o: user/%.c
 	$(call msg,CC,$@)

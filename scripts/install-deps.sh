@@ -9,6 +9,8 @@ PKGS=(
 	g++ man-db groff-base                   # C++ fixtures and tt.h's C++ side; make install-check reads the man page
 	bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev liblzma-dev  # BPF loader, ELF/DWARF, MiniDebugInfo
 	libcairo2-dev fonts-dejavu-core         # dashboard (issue 5)
+	libprotobuf-c-dev protobuf-c-compiler   # --pprof: profile.proto through protoc-c
+	golang-go                               # go tool pprof reads --pprof output in tests
 	libcriterion-dev libjansson-dev         # unit tests; JSON parsing in tests
 	bpftrace valgrind python3 sqlite3       # independent references in tests
 	linux-perf libsqlite3-dev               # perf's DWARF unwinder as a reference; the libsqlite3 fixture

@@ -21,8 +21,9 @@ static const char usage_text[] =
 	"\n"
 	"  -p, --pid PID           attach to a running process\n"
 	"  -j, --json FILE         write the JSON report to FILE\n"
-	"  -o, --output DIR        write DIR/ttbpf.json, DIR/ttbpf.svg, DIR/ttbpf.png\n"
-	"                          (DIR is created, mode 0755 less the umask)\n"
+	"  -o, --output DIR        write DIR/ttbpf.json, DIR/ttbpf.svg, DIR/ttbpf.png,\n"
+	"                          DIR/ttbpf.pb.gz (DIR is created, mode 0755\n"
+	"                          less the umask)\n"
 	"      --svg FILE          write the dashboard as SVG\n"
 	"      --png FILE          write the dashboard as PNG\n"
 	"      --folded FILE       write folded stacks for flame graphs\n"
@@ -31,6 +32,8 @@ static const char usage_text[] =
 	"                          allocated (bytes allocated) or count\n"
 	"                          (allocations); --folded-weight W is the same,\n"
 	"                          with bytes for allocated\n"
+	"      --pprof FILE        write a gzipped pprof heap profile (go tool\n"
+	"                          pprof, speedscope, Pyroscope, Parca)\n"
 	"  -d, --duration SECONDS  stop tracing after SECONDS\n"
 	"  -f, --follow-forks      trace the processes the target forks too (and\n"
 	"                          theirs), each with its own reports, named\n"
@@ -132,7 +135,8 @@ static int parse_folded_weight(const char *opt, const char *s, enum folded_weigh
 }
 
 enum { OPT_WAKEUP = 256, OPT_STACK_DEPTH, OPT_SVG, OPT_PNG, OPT_FOLDED, OPT_FOLDED_WEIGHT, OPT_FOLDED_BY,
-       OPT_AGGREGATE, OPT_MAX_LIVE, OPT_MAX_VARS, OPT_UNWIND, OPT_UNWIND_ROWS, OPT_TOP };
+       OPT_AGGREGATE, OPT_MAX_LIVE, OPT_MAX_VARS, OPT_UNWIND, OPT_UNWIND_ROWS, OPT_TOP,
+       OPT_PPROF };
 
 /* An option whose value names a file or directory: "" would be taken and
  * then mean nothing (`--json=`), so it is refused. 0 or -EINVAL (printed). */
@@ -290,6 +294,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "folded", required_argument, NULL, OPT_FOLDED },
 		{ "folded-weight", required_argument, NULL, OPT_FOLDED_WEIGHT },
 		{ "folded-by", required_argument, NULL, OPT_FOLDED_BY },
+		{ "pprof", required_argument, NULL, OPT_PPROF },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -427,6 +432,11 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 			if (path_arg("--folded", optarg))
 				return OPTIONS_EXIT_USAGE;
 			o->folded_path = optarg;
+			break;
+		case OPT_PPROF:
+			if (path_arg("--pprof", optarg))
+				return OPTIONS_EXIT_USAGE;
+			o->pprof_path = optarg;
 			break;
 		case OPT_FOLDED_WEIGHT:
 		case OPT_FOLDED_BY:

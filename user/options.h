@@ -35,11 +35,12 @@ struct options {
 	int pid;              /* -p: attach to this process; 0 when launching */
 	char **argv;          /* -- CMD ARGS: NULL-terminated, or NULL in pid mode */
 	const char *json_path; /* -j/--json FILE */
-	const char *out_dir;   /* -o DIR: DIR/ttbpf.{json,svg,png} */
+	const char *out_dir;   /* -o DIR: DIR/ttbpf.{json,svg,png,pb.gz} */
 	const char *svg_path;
 	const char *png_path;
 	const char *folded_path;
 	enum folded_weight folded_weight;
+	const char *pprof_path; /* --pprof FILE */
 	const char *lib_path;  /* -l/--lib: allocator library or binary to probe */
 	double duration_s;     /* -d: 0 = until Ctrl-C or target exit */
 	bool follow;           /* -f: children too, each with its own model */

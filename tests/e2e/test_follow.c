@@ -150,7 +150,8 @@ Test(follow, launched_tree_exact, .timeout = 300)
 	j = load_json(json);
 	expect_tree(j, (int)jint(j, "target.pid"));
 
-	/* json, svg and png for the target and for each child; nothing else */
+	/* json, svg, png and pb.gz for the target and for each child; nothing
+	 * else */
 	dp = opendir(dir);
 	cr_assert(dp);
 	while ((e = readdir(dp)))
@@ -158,11 +159,12 @@ Test(follow, launched_tree_exact, .timeout = 300)
 			const char *ext = strrchr(e->d_name, '.');
 
 			cr_expect(ext && (!strcmp(ext, ".json") || !strcmp(ext, ".svg") ||
-					  !strcmp(ext, ".png")), "unexpected file %s", e->d_name);
+					  !strcmp(ext, ".png") || !strcmp(ext, ".gz")),
+				  "unexpected file %s", e->d_name);
 			files++;
 		}
 	closedir(dp);
-	cr_expect_eq(files, 3 * (CHILDREN + 1));
+	cr_expect_eq(files, 4 * (CHILDREN + 1));
 	json_decref(j);
 	proc_free(&tt);
 	done_dir();

@@ -967,7 +967,8 @@ Test(hostile, symlink_at_output_path, .timeout = 120)
 /* Under sudo the reports belong to the user who asked for them. */
 Test(hostile, reports_owned_by_sudo_user, .timeout = 120)
 {
-	static const char *const names[] = { "ttbpf.json", "ttbpf.svg", "ttbpf.png", NULL };
+	static const char *const names[] = { "ttbpf.json", "ttbpf.svg", "ttbpf.png", "ttbpf.pb.gz",
+					     NULL };
 	char *argv[] = { (char *)e2e_tool(), "-q", "-o", dir, "--", "true", NULL };
 	char path[400];
 	struct stat st;

@@ -281,7 +281,8 @@ static void start_rooted(char *const argv[])
  */
 static json_t *trace_rooted(pid_t host_pid)
 {
-	static const char *const reports[] = { "ttbpf.json", "ttbpf.svg", "ttbpf.png", NULL };
+	static const char *const reports[] = { "ttbpf.json", "ttbpf.svg", "ttbpf.png", "ttbpf.pb.gz",
+					       NULL };
 	char pidbuf[16], path[400], *tt_argv[] = { (char *)e2e_tool(), "-p", pidbuf, "-o", out,
 						   NULL };
 	json_t *j, *threads;

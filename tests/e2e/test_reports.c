@@ -260,7 +260,7 @@ Test(reports, output_dir_and_redraw_are_identical, .timeout = 180)
 	cr_assert_eq(mkdir(out, 0755), 0);
 	trace(opts);
 	list_dir(out, ls, sizeof(ls));
-	cr_expect_str_eq(ls, "ttbpf.json ttbpf.png ttbpf.svg", "-o wrote: %s", ls);
+	cr_expect_str_eq(ls, "ttbpf.json ttbpf.pb.gz ttbpf.png ttbpf.svg", "-o wrote: %s", ls);
 	path_in(json, sizeof(json), out, "ttbpf.json");
 	path_in(svg, sizeof(svg), out, "ttbpf.svg");
 	path_in(png, sizeof(png), out, "ttbpf.png");

@@ -560,3 +560,30 @@ Test(options, diff)
 	parse(&r, "diff", "a.json", "b.json", "--top", "0");
 	assert_usage(&r, "invalid --top '0'");
 }
+
+Test(options, pprof)
+{
+	struct run r;
+
+	parse(&r, "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_null(r.o.pprof_path, "no profile unless asked");
+
+	parse(&r, "--pprof", "heap.pb.gz", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_str_eq(r.o.pprof_path, "heap.pb.gz");
+
+	parse(&r, "--pprof=-", "--", "true");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_str_eq(r.o.pprof_path, "-", "stdout, as for every output");
+
+	parse(&r, "-p", "1", "--pprof");
+	assert_usage(&r, "'--pprof' needs an argument");
+	parse(&r, "--pprof=", "-p", "1");
+	assert_usage(&r, "option '--pprof' needs a non-empty value");
+
+	parse(&r, "--help");
+	assert_result(&r, OPTIONS_EXIT_OK);
+	cr_assert_not_null(strstr(r.out, "--pprof FILE"), "--help: %s", r.out);
+	cr_assert_not_null(strstr(r.out, "DIR/ttbpf.pb.gz"), "-o's line names the profile");
+}

@@ -1902,6 +1902,24 @@ bool symbolizer__knows(const struct symbolizer *s, uint64_t ip)
 	return find_mapping(s, ip) != NULL;
 }
 
+int symbolizer__mapping(const struct symbolizer *s, uint64_t ip, struct sym_mapping *out)
+{
+	const struct mapping *m = find_mapping(s, ip);
+
+	memset(out, 0, sizeof(*out));
+	if (!m)
+		return -ENOENT;
+	out->start = m->start;
+	out->end = m->end;
+	out->pgoff = m->pgoff;
+	out->path = m->path;
+	if (m->mod && m->mod->build_id_len) {
+		out->build_id = m->mod->build_id;
+		out->build_id_len = m->mod->build_id_len;
+	}
+	return 0;
+}
+
 int symbolizer__refresh(struct symbolizer *s)
 {
 	char path[64], *line = NULL;

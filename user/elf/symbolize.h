@@ -69,6 +69,19 @@ void symbolizer__free(struct symbolizer *s);
  */
 void symbolizer__set_debug_root(struct symbolizer *s, const char *dir);
 
+/* An executable file mapping of the target, as /proc/PID/maps gave it. */
+struct sym_mapping {
+	uint64_t start, end;  /* [start, end) in the target's address space */
+	uint64_t pgoff;       /* file offset of start */
+	const char *path;     /* as sym_frame.module; owned by the symbolizer */
+	const uint8_t *build_id; /* NULL when the file has none or was not read */
+	size_t build_id_len;
+};
+
+/* The mapping ip is in (cheap, as symbolizer__knows()): 0, or -ENOENT
+ * when none is known. out's pointers are valid until symbolizer__free(). */
+int symbolizer__mapping(const struct symbolizer *s, uint64_t ip, struct sym_mapping *out);
+
 /* Cheap (binary search, no syscalls): is ip inside an executable mapping
  * already known? */
 bool symbolizer__knows(const struct symbolizer *s, uint64_t ip);

@@ -11,6 +11,7 @@
 #include "report_draw.h"
 #include "report_folded.h"
 #include "report_json.h"
+#include "report_pprof.h"
 #include "report_text.h"
 #include "reports.h"
 
@@ -28,8 +29,9 @@ static int set_path(char *dst, const char *dir, const char *name)
 int reports__plan(const struct options *o, struct report_plan *p)
 {
 	const char *const *path;
-	static const char *const what[] = { "--json", "--svg", "--png", "--folded", "the report read" };
-	const char *paths[5];
+	static const char *const what[] = { "--json", "--svg", "--png", "--folded", "--pprof",
+					    "the report read" };
+	const char *paths[6];
 	int err = 0, i = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -40,6 +42,7 @@ int reports__plan(const struct options *o, struct report_plan *p)
 		err = err ?: (o->report_in ? 0 : set_path(p->json, o->out_dir, "ttbpf.json"));
 		err = err ?: set_path(p->svg, o->out_dir, "ttbpf.svg");
 		err = err ?: set_path(p->png, o->out_dir, "ttbpf.png");
+		err = err ?: (o->report_in ? 0 : set_path(p->pprof, o->out_dir, "ttbpf.pb.gz"));
 	}
 	/* explicit paths win over -o's */
 	if (!err && o->json_path && !o->report_in)
@@ -50,6 +53,8 @@ int reports__plan(const struct options *o, struct report_plan *p)
 		err = set_path(p->png, NULL, o->png_path);
 	if (!err && o->folded_path)
 		err = set_path(p->folded, NULL, o->folded_path);
+	if (!err && o->pprof_path)
+		err = set_path(p->pprof, NULL, o->pprof_path);
 	if (err)
 		return err;
 
@@ -57,13 +62,14 @@ int reports__plan(const struct options *o, struct report_plan *p)
 	paths[i++] = p->svg;
 	paths[i++] = p->png;
 	paths[i++] = p->folded;
+	paths[i++] = p->pprof;
 	paths[i] = o->report_in ? o->report_in : "";
 	/* fail now, not after a long trace */
-	for (path = paths; path < &paths[4]; path++)
+	for (path = paths; path < &paths[i]; path++)
 		if (**path && outfile__check(*path))
 			return -EINVAL;
 	/* two reports in one file: the second would silently replace the first */
-	if (outfile__check_distinct(paths, what, 5))
+	if (outfile__check_distinct(paths, what, i + 1))
 		return -EINVAL;
 	return 0;
 }
@@ -71,7 +77,8 @@ int reports__plan(const struct options *o, struct report_plan *p)
 /*
  * dst: src with ".PID" before the extension of its last component
  * (/x/out.svg: /x/out.1234.svg); appended when it has none (/a.b/c:
- * /a.b/c.1234; a leading dot, as in .json, does not start one).
+ * /a.b/c.1234; a leading dot, as in .json, does not start one). A ".gz"
+ * takes the extension before it along (ttbpf.pb.gz: ttbpf.1234.pb.gz).
  */
 static int child_path(char *dst, const char *src, int pid)
 {
@@ -81,6 +88,12 @@ static int child_path(char *dst, const char *src, int pid)
 
 	base = base ? base + 1 : src;
 	dot = strrchr(base, '.');
+	if (dot && !strcmp(dot, ".gz"))
+		for (const char *d = dot - 1; d > base; d--)
+			if (*d == '.') {
+				dot = d;
+				break;
+			}
 	if (dot == base)
 		dot = NULL;
 	stem = dot ? (size_t)(dot - src) : strlen(src);
@@ -99,8 +112,9 @@ static int child_path(char *dst, const char *src, int pid)
  */
 int reports__plan_child(const struct report_plan *target, int pid, struct report_plan *child)
 {
-	char *const dst[] = { child->json, child->svg, child->png, child->folded };
-	const char *const src[] = { target->json, target->svg, target->png, target->folded };
+	char *const dst[] = { child->json, child->svg, child->png, child->folded, child->pprof };
+	const char *const src[] = { target->json, target->svg, target->png, target->folded,
+				    target->pprof };
 	int err = 0, e;
 	size_t i;
 
@@ -211,6 +225,10 @@ int reports__write(const struct report_plan *p, const struct model *m, const str
 		err = report_json__write(p->json, m, meta);
 	if (p->folded[0]) {
 		e = report_folded__write(p->folded, m, p->folded_weight);
+		err = err ?: e;
+	}
+	if (p->pprof[0]) {
+		e = report_pprof__write(p->pprof, m, meta);
 		err = err ?: e;
 	}
 	return err;

@@ -2,7 +2,7 @@
 /*
  * Which reports a run writes and where: the JSON first, then the dashboard
  * drawn from that JSON (so `ttbpf report` on it draws the same), folded
- * stacks, and the text summary. Paths are checked before tracing starts.
+ * stacks, the pprof profile, and the text summary. Paths are checked before tracing starts.
  */
 #ifndef TT_REPORTS_H
 #define TT_REPORTS_H
@@ -19,6 +19,7 @@ struct report_plan {
 	char svg[PATH_MAX];
 	char png[PATH_MAX];
 	char folded[PATH_MAX];
+	char pprof[PATH_MAX];  /* --pprof, -o DIR's ttbpf.pb.gz */
 	enum folded_weight folded_weight;
 	bool quiet;
 };

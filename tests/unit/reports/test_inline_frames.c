@@ -9,8 +9,8 @@
  * call site and the function it was inlined into as its caller; folded
  * output marks the inlined frames "_[i]".
  *
- * Lines tagged LINE-MARK are what each level's file:line must be: keep each
- * call on its tagged line. Run from the repo root (this file is read).
+ * The addresses and their known lines come from inline_chain.h. Run from
+ * the repo root (that file is read).
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -27,68 +27,9 @@
 #include "report_text.h"
 #include "stacks.h"
 
-#define SRC "tests/unit/reports/test_inline_frames.c"
-#define KEEP(v) __asm__ volatile("" : : "r"(v) : "memory")
+#include "inline_chain.h"
 
-static __attribute__((noinline)) uint64_t where(void)
-{
-	uint64_t ip = (uint64_t)(uintptr_t)__builtin_return_address(0);
-
-	KEEP(ip);
-	return ip;
-}
-
-static inline __attribute__((always_inline)) uint64_t inl_inner(void)
-{
-	uint64_t ip = where(); /* LINE-MARK: inl_inner */
-
-	KEEP(ip);
-	return ip;
-}
-
-static inline __attribute__((always_inline)) uint64_t inl_outer(void)
-{
-	uint64_t ip = inl_inner(); /* LINE-MARK: inl_outer */
-
-	KEEP(ip);
-	return ip;
-}
-
-__attribute__((noinline)) uint64_t inl_root(void)
-{
-	uint64_t ip = inl_outer(); /* LINE-MARK: inl_root */
-
-	KEEP(ip);
-	return ip;
-}
-
-__attribute__((noinline)) uint64_t plain_fn(void)
-{
-	uint64_t ip = where(); /* LINE-MARK: plain_fn */
-
-	KEEP(ip);
-	return ip;
-}
-
-static int mark_line(const char *tag)
-{
-	char line[1024], want[128];
-	int n = 0;
-	FILE *f = fopen(SRC, "r");
-
-	cr_assert_not_null(f, "run from the repo root");
-	snprintf(want, sizeof(want), "LINE-MARK: %s */", tag);
-	while (fgets(line, sizeof(line), f)) {
-		n++;
-		if (strstr(line, want)) {
-			fclose(f);
-			return n;
-		}
-	}
-	fclose(f);
-	cr_assert_fail("no LINE-MARK %s", tag);
-	return 0;
-}
+#define SRC INLINE_CHAIN_SRC
 
 static struct model mo;
 static struct report_meta meta;
