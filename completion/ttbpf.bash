@@ -79,7 +79,7 @@ _ttbpf()
 		COMPREPLY=($(compgen -W "$(cd /proc 2>/dev/null && compgen -G '[0-9]*')" -- "$cur"))
 		return
 		;;
-	-j | --json | --svg | --png | --folded | -l | --lib)
+	-j | --json | --svg | --png | --folded | --pprof | -l | --lib)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
@@ -107,7 +107,7 @@ _ttbpf()
 
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '-p --pid -j --json -o --output --svg --png
-			--folded --folded-by --folded-weight -d --duration -f --follow-forks -l --lib
+			--folded --folded-by --folded-weight --pprof -d --duration -f --follow-forks -l --lib
 			-b --ringbuf-size --wakeup-bytes --aggregate --max-live --max-vars
 			--stack-depth --unwind --unwind-rows --top -q --quiet -v --verbose
 			-h --help -V --version --' -- "$cur"))

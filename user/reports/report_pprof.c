@@ -659,11 +659,34 @@ static int link_tables(struct build *b, pb_profile *p, struct arrays *a, size_t 
 	return 0;
 }
 
+/*
+ * default_sample_type is a string index (of the type's name), but some
+ * readers take it for an index into sample_type (speedscope's pprof import,
+ * which only falls back to the last type when it is out of range). Strings
+ * are interned so that both readings give the default column: other names
+ * first, until the default's name gets its column's number.
+ */
+static void intern_default_column(struct build *b)
+{
+	size_t c, d = 0;
+
+	for (c = 0; c < NR_COLUMNS; c++)
+		if (!strcmp(columns[c].type, DEFAULT_COLUMN))
+			d = c;
+	for (c = 0; c < NR_COLUMNS && b->nr_strs < d; c++)
+		str_of(b, columns[c].unit);
+	for (c = 0; c < NR_COLUMNS && b->nr_strs < d; c++)
+		if (c != d)
+			str_of(b, columns[c].type);
+	str_of(b, DEFAULT_COLUMN);
+}
+
 static void describe(struct build *b, pb_profile *p, struct arrays *a,
 		     const struct report_meta *meta)
 {
 	size_t c;
 
+	intern_default_column(b);
 	for (c = 0; c < NR_COLUMNS; c++) {
 		perftools__profiles__value_type__init(&a->types[c]);
 		a->types[c].type = str_of(b, columns[c].type);

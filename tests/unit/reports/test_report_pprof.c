@@ -208,6 +208,8 @@ Test(pprof, header_and_string_table)
 		cr_assert_str_eq(str(p, p->sample_type[i]->unit), types[i][1]);
 	}
 	cr_assert_str_eq(str(p, p->default_sample_type), "inuse_space");
+	cr_assert_eq(p->default_sample_type, 3,
+		     "read as an index of sample_type too (speedscope), it is inuse_space");
 	cr_assert_str_eq(str(p, p->period_type->type), "space");
 	cr_assert_str_eq(str(p, p->period_type->unit), "bytes");
 	cr_assert_eq(p->period, 1);
