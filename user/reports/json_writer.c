@@ -145,7 +145,7 @@ void jsonw_end_array(struct json_writer *w) { end_container(w, false); }
  * is never swallowed. The narrowed second-byte ranges are what reject
  * overlongs, surrogates and code points above U+10FFFF.
  */
-size_t utf8_seq(const unsigned char *s, size_t avail, bool *ok)
+static size_t utf8_seq(const unsigned char *s, size_t avail, bool *ok)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
 	size_t need, i;

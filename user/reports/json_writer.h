@@ -20,13 +20,6 @@
 
 struct json_writer;
 
-/*
- * Length of the UTF-8 sequence at s (avail >= 1 bytes); *ok false when it is
- * invalid (then the length of its maximal subpart, to replace by U+FFFD).
- * Also for the other outputs that must write valid UTF-8 (pprof).
- */
-size_t utf8_seq(const unsigned char *s, size_t avail, bool *ok);
-
 /* NULL with errno set on failure; f stays the caller's to close. */
 struct json_writer *jsonw_new(FILE *f, bool pretty);
 void jsonw_free(struct json_writer *w);

@@ -15,12 +15,12 @@
 #include <zlib.h>
 #include "callsites.h"
 #include "heap.h"
-#include "json_writer.h"
 #include "outfile.h"
 #include "profile.pb-c.h"
 #include "report_pprof.h"
 #include "stacks.h"
 #include "symbolize.h"
+#include "text_clean.h"
 #include "ttbpf.h"
 
 typedef Perftools__Profiles__Profile pb_profile;
@@ -186,39 +186,18 @@ static void table_free(struct table *t)
 }
 
 /*
- * Strings come from the target (names, paths, its command line): written as
- * valid UTF-8 (what proto3 strings must be) without control characters,
- * which pprof would print to a terminal as they are. Invalid sequences
- * become U+FFFD as in the JSON report, control characters '_' as in folded
- * stacks.
+ * Strings come from the target (names, paths, its command line): cleaned as
+ * every text output cleans them (valid UTF-8, what proto3 strings must be,
+ * without control characters, which pprof would print to a terminal as
+ * they are). Cleaning never lengthens a string.
  */
 static const char *clean(struct build *b, const char *s)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t len = strlen(s), i = 0, o = 0, n;
-	bool ok;
+	size_t len = strlen(s);
 
-	if (grow((void **)&b->scratch, &b->cap_scratch, 3 * len + 1, 1))
+	if (grow((void **)&b->scratch, &b->cap_scratch, len + 1, 1))
 		return NULL;
-	while (i < len) {
-		if (u[i] < 0x20 || u[i] == 0x7f) {
-			b->scratch[o++] = '_';
-			i++;
-		} else if (u[i] < 0x80) {
-			b->scratch[o++] = (char)u[i++];
-		} else {
-			n = utf8_seq(u + i, len - i, &ok);
-			if (ok) {
-				memcpy(b->scratch + o, u + i, n);
-				o += n;
-			} else {
-				memcpy(b->scratch + o, "\xef\xbf\xbd", 3);
-				o += 3;
-			}
-			i += n;
-		}
-	}
-	b->scratch[o] = '\0';
+	text_clean__copy(b->scratch, len, s);
 	return b->scratch;
 }
 
