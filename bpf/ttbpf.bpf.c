@@ -33,7 +33,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u64 wakeup_bytes = 0; /* 0: wake the reader on every record */
 /* Link-time addresses in the allocator's file: the free probe, and the
  * executable segment. The load bias cancels out, so no maps are needed. */
-const volatile __u64 free_probe_vaddr = 0;
 const volatile __u64 lib_text_lo = 0, lib_text_hi = 0;
 const volatile __u32 max_frames = TT_DEFAULT_FRAMES; /* 0: no stacks */
 const volatile bool aggregate = false; /* keep figures in maps, send no records */
@@ -65,12 +64,18 @@ struct inflight_call {
 	__u64 ret;    /* the return address the caller left there */
 	__u32 fn;
 	__u32 depth;  /* entries at this very sp: glibc's tail calls */
+	__u32 at_ret; /* its returns are uprobes on ret instructions
+		       * (TT_COOKIE_AT_RET), its return address the caller's */
+	__u32 pad;
 };
 
 /* The calls in flight, innermost last. */
 struct inflight {
 	struct inflight_call c[INFLIGHT_MAX];
 	__u32 cnt;
+	__u32 pad;
+	/* the last operator delete entered: jemalloc's jumps to free */
+	__u64 del_ptr, del_sp;
 };
 
 /* Task storage: found through the task itself, no hashing and no table to
@@ -209,7 +214,8 @@ static __always_inline bool inflight_unwind(struct inflight *f, __u64 sp, __u64 
 			break; /* deeper: inside it */
 		if (sp - t->sp > stack_span)
 			break; /* another stack (sigaltstack) */
-		if (sp == t->sp && ret != t->ret && (fn == TT_FN_MALLOC || fn == TT_FN_REALLOC)) {
+		if (sp == t->sp && !t->at_ret && ret != t->ret &&
+		    (fn == TT_FN_MALLOC || fn == TT_FN_REALLOC)) {
 			t->depth++;
 			return true;
 		}
@@ -318,10 +324,28 @@ static __always_inline void container_watch(__u64 slot, __u64 data)
 	containers_seen = 1;
 }
 
+/*
+ * Whether the call a probe's ctx is at was made by the allocator's own code:
+ * the return address ret, in the allocator's file, is in its text. The load
+ * bias is where the probe is (the IP) less where the cookie says it is in the
+ * file. 1 yes, 0 no (the program's: a callback of the allocator, a signal
+ * handler), -1 cannot tell.
+ */
+static __always_inline int called_by_allocator(struct pt_regs *ctx, __u64 cookie, __u64 ret)
+{
+	__u64 vaddr = TT_COOKIE_VADDR(cookie), caller;
+
+	if (!lib_text_hi || !vaddr)
+		return -1;
+	caller = ret - PT_REGS_IP(ctx) + vaddr;
+	return caller >= lib_text_lo && caller < lib_text_hi;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 {
-	__u32 fn = bpf_get_attach_cookie(ctx), i;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 fn = TT_COOKIE_FN(cookie), i;
 	__u64 sp = PT_REGS_SP(ctx), ret = 0;
 	struct inflight_call *t, n = {};
 	struct inflight *f;
@@ -338,8 +362,10 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 		return 0;
 	if (f->cnt) {
 		t = inflight_top(f);
-		/* t->sp > sp here, or far below it on another stack */
-		if (t->sp - sp < NEST_SPAN_BYTES) {
+		/* t->sp > sp here, or far below it on another stack; a call
+		 * the program makes from inside t (jemalloc's operator new
+		 * calls the new_handler) is its own */
+		if (t->sp - sp < NEST_SPAN_BYTES && called_by_allocator(ctx, cookie, ret)) {
 			/* strdup(s) is malloc(strlen(s) + 1) inside: that is its size */
 			if ((t->fn == TT_FN_STRDUP || t->fn == TT_FN_STRNDUP) && fn == TT_FN_MALLOC)
 				t->size = a0;
@@ -349,6 +375,7 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 
 	n.fn = fn;
 	n.depth = 1;
+	n.at_ret = !!(cookie & TT_COOKIE_AT_RET);
 	n.sp = sp;
 	n.ret = ret;
 	n.entry_ns = bpf_ktime_get_ns();
@@ -906,13 +933,35 @@ static long unw_frame_cb(__u32 i, struct unw_walk *w)
 	return 0;
 }
 
+/*
+ * The registers just after the allocator returned into its caller: at a
+ * return probe, ctx's own; at a uprobe on a ret instruction, the return
+ * address is still at sp (rbp is already the caller's there).
+ */
+struct caller_regs {
+	__u64 ip, sp, fp;
+};
+
+static __always_inline void caller_regs_of(struct pt_regs *ctx, bool at_ret,
+					   struct caller_regs *r)
+{
+	r->ip = PT_REGS_IP(ctx);
+	r->sp = PT_REGS_SP(ctx);
+	r->fp = PT_REGS_FP(ctx);
+	if (!at_ret)
+		return;
+	if (bpf_probe_read_user(&r->ip, sizeof(r->ip), (void *)r->sp))
+		r->ip = 0;
+	r->sp += 8;
+}
+
 /* The DWARF walk from the allocator's return (see unw_rows above). */
-static __always_inline void unwind_stack(struct pt_regs *ctx, struct tt_alloc_event *e)
+static __always_inline void unwind_stack(const struct caller_regs *r, struct tt_alloc_event *e)
 {
 	struct unw_walk w = {
 		.st = {
-			.ip = PT_REGS_IP(ctx), .sp = PT_REGS_SP(ctx), .bp = PT_REGS_FP(ctx),
-			.sp0 = PT_REGS_SP(ctx), .bp_known = true, .end = TT_STACK_END_DEPTH,
+			.ip = r->ip, .sp = r->sp, .bp = r->fp,
+			.sp0 = r->sp, .bp_known = true, .end = TT_STACK_END_DEPTH,
 		},
 		.e = e,
 	};
@@ -936,9 +985,9 @@ static __always_inline void unwind_stack(struct pt_regs *ctx, struct tt_alloc_ev
  * only if it is aligned, above the previous one and within the thread's
  * stack, so the walk stops before reading garbage and costs ~0.1 us.
  */
-static __always_inline void walk_stack(struct pt_regs *ctx, struct tt_alloc_event *e)
+static __always_inline void walk_stack(const struct caller_regs *r, struct tt_alloc_event *e)
 {
-	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), prev = sp;
+	__u64 sp = r->sp, fp = r->fp, prev = sp;
 	struct { __u64 next_fp, ret; } frame;
 	__u32 i, n = 1;
 
@@ -948,11 +997,10 @@ static __always_inline void walk_stack(struct pt_regs *ctx, struct tt_alloc_even
 		return;
 	}
 	if (unwind_dwarf) {
-		unwind_stack(ctx, e);
+		unwind_stack(r, e);
 		return;
 	}
-	/* at the return probe, ip is the return address into the caller */
-	e->frames[0] = PT_REGS_IP(ctx);
+	e->frames[0] = r->ip;
 	e->stack_end = TT_STACK_END_DEPTH;
 	for (i = 1; i < TT_MAX_FRAMES; i++) {
 		if (i >= max_frames)
@@ -1189,11 +1237,16 @@ static __always_inline void agg_on_exec(void)
 	counters[TT_CNT_AGG_LIVE_BYTES] = 0;
 }
 
+/* A return probe, or a uprobe on a return instruction (TT_COOKIE_AT_RET). */
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_exit, __u64 ret)
 {
 	__u64 id = bpf_get_current_pid_tgid(), size;
-	__u64 sp = PT_REGS_SP(ctx) - 8; /* the entry's: ret popped the return address */
+	/* the entry's: a return probe runs after ret popped the return
+	 * address, a uprobe on the ret before */
+	bool at_ret = bpf_get_attach_cookie(ctx) & TT_COOKIE_AT_RET;
+	__u64 sp = PT_REGS_SP(ctx) - (at_ret ? 0 : 8);
+	struct caller_regs regs;
 	struct inflight_call *t, n;
 	struct tt_alloc_event *e;
 	struct inflight *f;
@@ -1243,7 +1296,8 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret)
 	e->size = n.size;
 	e->old_ptr = n.old_ptr;
 	e->entry_ns = n.entry_ns;
-	walk_stack(ctx, e);
+	caller_regs_of(ctx, at_ret, &regs);
+	walk_stack(&regs, e);
 	if (aggregate) {
 		agg_account(e);
 		return 0;
@@ -1257,30 +1311,37 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret)
 	return 0;
 }
 
-/* free() called from the allocator's own code (see TT_FREE_FROM_ALLOCATOR)? */
-static __always_inline bool from_allocator(struct pt_regs *ctx)
+/* free() called from the allocator's own code (see TT_FREE_FROM_ALLOCATOR)?
+ * 1 yes, 0 no, -1 cannot tell. */
+static __always_inline int free_by_allocator(struct pt_regs *ctx)
 {
-	__u64 ret, caller;
+	__u64 ret;
 
 	/* at entry the return address sits at the stack pointer */
-	/* the address arithmetic below holds for the probe on free only */
-	if (!lib_text_hi || bpf_get_attach_cookie(ctx) != TT_FN_FREE ||
-	    bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx)))
-		return false;
-	caller = ret - PT_REGS_IP(ctx) + free_probe_vaddr;
-	return caller >= lib_text_lo && caller < lib_text_hi;
+	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx)))
+		return -1;
+	return called_by_allocator(ctx, bpf_get_attach_cookie(ctx), ret);
+}
+
+static __always_inline bool from_allocator(struct pt_regs *ctx)
+{
+	return free_by_allocator(ctx) == 1;
 }
 
 /* A free entered by the allocating call t, not by a signal handler or by
  * the program after leaving t with a longjmp: just below t's frame, and
- * called from the allocator itself (when its text range is known). */
+ * called from the allocator itself (when its text range is known). Never
+ * inside operator new (t->at_ret), which frees nothing of its own: a free
+ * there is the new_handler's, or the C++ runtime's freeing an exception
+ * caught inside the allocator, reached by tail calls that leave the
+ * allocator's return address on the stack. */
 static __always_inline bool freed_by_call(struct pt_regs *ctx, const struct inflight_call *t)
 {
 	__u64 sp = PT_REGS_SP(ctx);
 
-	if (sp >= t->sp || t->sp - sp >= NEST_SPAN_BYTES)
+	if (t->at_ret || sp >= t->sp || t->sp - sp >= NEST_SPAN_BYTES)
 		return false;
-	return !lib_text_hi || bpf_get_attach_cookie(ctx) != TT_FN_FREE || from_allocator(ctx);
+	return free_by_allocator(ctx) != 0;
 }
 
 SEC("uprobe")
@@ -1289,12 +1350,23 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tt_free_event *e;
 	struct inflight *f;
+	__u32 fn;
 
 	if (!ptr)
 		return 0;
 	if (!aggregate)
 		check_containers();
-	f = inflight_of_current(false);
+	fn = TT_COOKIE_FN(bpf_get_attach_cookie(ctx));
+	f = inflight_of_current(fn == TT_FN_DELETE);
+	if (f && fn == TT_FN_DELETE) {
+		f->del_ptr = ptr;
+		f->del_sp = PT_REGS_SP(ctx);
+	} else if (f && f->del_ptr == ptr && f->del_sp == PT_REGS_SP(ctx)) {
+		/* the delete's own tail call into free (jemalloc's unsized
+		 * delete is `jmp free`): the same block, reported once */
+		f->del_ptr = 0;
+		return 0;
+	}
 	if (f && f->cnt && freed_by_call(ctx, inflight_top(f)))
 		return 0; /* inside realloc(p, 0) and the like: that call reports it */
 	if (aggregate) {

@@ -35,6 +35,25 @@ enum tt_fn {
 	TT_FN_CNT,
 };
 
+/*
+ * An allocator probe's attach cookie: the enum tt_fn in bits 0-7, flags in
+ * bits 8-15, and in bits 16-63 the probe's link-time address in the
+ * allocator's file (0: not known), from which the BPF side tells the
+ * allocator's own calls from the program's (a callback such as a C++
+ * new_handler that allocates or frees while operator new is in flight).
+ */
+#define TT_COOKIE_FN(c)		((__u32)((c) & 0xff))
+#define TT_COOKIE_VADDR(c)	((__u64)(c) >> 16)
+#define TT_COOKIE_VADDR_MAX	((1ull << 48) - 1)
+/* A plain uprobe on a return instruction of the function, in place of a
+ * return probe: the stack pointer there is the entry's (docs/semantics.md,
+ * "Exceptions through the allocator"). On the entry probe too: its call's
+ * return address is never replaced by the kernel's trampoline. */
+#define TT_COOKIE_AT_RET	(1ull << 8)
+#define TT_COOKIE(fn, flags, vaddr)                                                     \
+	((__u64)(fn) | (__u64)(flags) |                                                   \
+	 ((__u64)(vaddr) <= TT_COOKIE_VADDR_MAX ? (__u64)(vaddr) << 16 : 0))
+
 enum tt_event_type {
 	TT_EV_ALLOC = 1, /* an allocating call returned (success or failure) */
 	TT_EV_FREE = 2,  /* free(ptr) entered with ptr != NULL */

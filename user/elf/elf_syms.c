@@ -74,7 +74,7 @@ bool elf_syms__header_sane(int fd, uint64_t size)
  * are read, never mapped: a target that truncates its file under us would
  * otherwise kill us with SIGBUS.
  */
-static int open_elf(const char *path, int *fd, Elf **elf)
+int elf_syms__open(const char *path, int *fd, Elf **elf)
 {
 	struct stat st;
 
@@ -151,7 +151,7 @@ int elf_syms__funcs(const char *path, const char *const *names, size_t cnt,
 	int fd, err;
 
 	memset(funcs, 0, cnt * sizeof(*funcs));
-	err = open_elf(path, &fd, &elf);
+	err = elf_syms__open(path, &fd, &elf);
 	if (err)
 		return err;
 	while ((scn = elf_nextscn(elf, scn))) {
@@ -172,7 +172,7 @@ int elf_syms__is_static(const char *path)
 	Elf *elf;
 	int fd, err, ret = 1;
 
-	err = open_elf(path, &fd, &elf);
+	err = elf_syms__open(path, &fd, &elf);
 	if (err)
 		return err;
 	if (elf_getphdrnum(elf, &n)) {
@@ -194,7 +194,7 @@ int elf_syms__text_range(const char *path, uint64_t *lo, uint64_t *hi)
 	Elf *elf;
 	int fd, err;
 
-	err = open_elf(path, &fd, &elf);
+	err = elf_syms__open(path, &fd, &elf);
 	if (err)
 		return err;
 	*lo = UINT64_MAX;
@@ -223,7 +223,7 @@ int elf_syms__interp(const char *path, char *buf, size_t len)
 	GElf_Phdr ph;
 	Elf *elf;
 
-	err = open_elf(path, &fd, &elf);
+	err = elf_syms__open(path, &fd, &elf);
 	if (err)
 		return err;
 	err = -ENOENT;

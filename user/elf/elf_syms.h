@@ -33,6 +33,10 @@ bool elf_syms__is_defined_func(const GElf_Sym *sym);
 /* An n-byte unsigned integer of the file's byte order. */
 uint64_t elf_syms__uint(const unsigned char *p, size_t n, bool msb);
 
+/* Opens path for libelf (ELF_C_READ), the header checked first (see
+ * elf_syms__header_sane). Returns 0 or -errno; the caller ends both. */
+int elf_syms__open(const char *path, int *fd, Elf **elf);
+
 /* Reads up to len bytes of path at file offset off; returns the count or -errno. */
 int elf_syms__read(const char *path, uint64_t off, void *buf, size_t len);
 /* The dynamic linker path's file names (PT_INTERP) into buf. Returns 0,

@@ -14,16 +14,17 @@ const struct alloc_fn alloc_fns[] = {
 	[TT_FN_PVALLOC] = { "pvalloc", TT_FN_PVALLOC },
 	[TT_FN_STRDUP] = { "strdup", TT_FN_STRDUP },
 	[TT_FN_STRNDUP] = { "strndup", TT_FN_STRNDUP },
-	[TT_FN_NEW] = { "_Znwm", TT_FN_NEW },      /* operator new(size_t) */
+	[TT_FN_NEW] = { "_Znwm", TT_FN_NEW, .may_throw = true }, /* operator new(size_t) */
 	[TT_FN_DELETE] = { "_ZdlPv", TT_FN_DELETE }, /* operator delete(void *) */
-	/* new[], nothrow and aligned variants: the size comes first in all */
-	{ "_Znam", TT_FN_NEW },
-	{ "_ZnwmRKSt9nothrow_t", TT_FN_NEW },
-	{ "_ZnamRKSt9nothrow_t", TT_FN_NEW },
-	{ "_ZnwmSt11align_val_t", TT_FN_NEW },
-	{ "_ZnamSt11align_val_t", TT_FN_NEW },
-	{ "_ZnwmSt11align_val_tRKSt9nothrow_t", TT_FN_NEW },
-	{ "_ZnamSt11align_val_tRKSt9nothrow_t", TT_FN_NEW },
+	/* new[], nothrow and aligned variants: the size comes first in all;
+	 * nothrow ones too call the new_handler */
+	{ "_Znam", TT_FN_NEW, .may_throw = true },
+	{ "_ZnwmRKSt9nothrow_t", TT_FN_NEW, .may_throw = true },
+	{ "_ZnamRKSt9nothrow_t", TT_FN_NEW, .may_throw = true },
+	{ "_ZnwmSt11align_val_t", TT_FN_NEW, .may_throw = true },
+	{ "_ZnamSt11align_val_t", TT_FN_NEW, .may_throw = true },
+	{ "_ZnwmSt11align_val_tRKSt9nothrow_t", TT_FN_NEW, .may_throw = true },
+	{ "_ZnamSt11align_val_tRKSt9nothrow_t", TT_FN_NEW, .may_throw = true },
 	/* delete[], sized and aligned variants: the pointer comes first in all */
 	{ "_ZdaPv", TT_FN_DELETE },
 	{ "_ZdlPvm", TT_FN_DELETE },

@@ -12,6 +12,11 @@ struct alloc_fn {
 	const char *name;
 	enum tt_fn fn;
 	bool required; /* a library without it is not an allocator */
+	/* An exception may unwind through it: operator new throws
+	 * std::bad_alloc and calls the new_handler, which may throw. Its
+	 * returns are probed at its return instructions, never with a return
+	 * probe, whose trampoline no unwinder gets past (docs/semantics.md). */
+	bool may_throw;
 };
 
 /* The first TT_FN_CNT entries are indexed by enum tt_fn; more names of the

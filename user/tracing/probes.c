@@ -17,12 +17,17 @@
 #include "elf_syms.h"
 #include "placement.h"
 #include "probes.h"
+#include "ret_sites.h"
 #include "ttbpf.skel.h"
 #include "text_clean.h"
 
 /*
  * An allocating function gets an entry and a return probe; free gets an
- * entry probe only; the variable markers one each. Uprobes are per process:
+ * entry probe only; the variable markers one each. A function an exception
+ * may unwind through (operator new: alloc_fns.h) has its return probe
+ * replaced by uprobes on its return instructions (ret_sites.h): a return
+ * probe's trampoline on the stack ends the program when an exception meets
+ * it. One whose return instructions cannot all be found is not probed. Uprobes are per process:
  * each followed child gets its own set, removed when it exits.
  *
  * Where the kernel has them (Linux 6.6+), the allocator's probes are three
@@ -51,6 +56,16 @@ struct reaper {
 #define TT_BPF_TRACE_UPROBE_MULTI 48
 #define TT_BPF_F_UPROBE_MULTI_RETURN 1u
 
+/* Places probed in one link: every allocating function, or the return
+ * instructions of those that may throw. */
+#define PROBE_SET_MAX 128
+
+/* Offsets in the allocator's file, and their attach cookies (TT_COOKIE). */
+struct probe_set {
+	__u64 off[PROBE_SET_MAX], cookie[PROBE_SET_MAX];
+	size_t cnt;
+};
+
 /* union bpf_attr's link_create, with its uprobe_multi member. */
 struct tt_link_create_uprobe_multi {
 	__u32 prog_fd;
@@ -71,6 +86,9 @@ struct probes {
 	const char *lib_path;
 	struct elf_func funcs[ALLOC_FN_MAX];
 	struct placement free_at; /* where free's entry-only probe goes */
+	struct probe_set rets;   /* return instructions of the functions that
+				  * may throw (alloc_fn.may_throw) */
+	bool unprobed[ALLOC_FN_MAX]; /* may throw, returns not found: left alone */
 	struct probe_link *links;
 	int link_cnt, link_cap;
 	int points;              /* places probed (entry and return apart), and
@@ -286,7 +304,6 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 		fprintf(stderr, "ttbpf: invalid --max-live %u\n", opts->max_live);
 		goto err_destroy;
 	}
-	p->skel->rodata->free_probe_vaddr = p->funcs[TT_FN_FREE].vaddr + p->free_at.offset;
 	if (!elf_syms__text_range(p->lib_path, &text_lo, &text_hi)) {
 		p->skel->rodata->lib_text_lo = text_lo;
 		p->skel->rodata->lib_text_hi = text_hi;
@@ -350,9 +367,9 @@ err_free:
 }
 
 static int attach_one(struct probes *p, struct bpf_program *prog, int pid, const char *path,
-		      uint64_t offset, enum tt_fn fn, bool retprobe)
+		      uint64_t offset, __u64 cookie, bool retprobe)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = fn, .retprobe = retprobe);
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = cookie, .retprobe = retprobe);
 	struct bpf_link *link;
 
 	link = bpf_program__attach_uprobe_opts(prog, pid, path, (size_t)offset, &uo);
@@ -402,6 +419,47 @@ static void place_free(struct probes *p)
 		fprintf(stderr, "ttbpf: free probe at free%s\n", p->free_at.why);
 }
 
+/*
+ * The return instructions of alloc_fns[i], added to p->rets; a function
+ * whose returns cannot all be found is marked unprobed: without a return
+ * probe, the entries would never be matched, and with one, a throw through
+ * it would end the program.
+ */
+static void find_ret_sites(struct probes *p, size_t i)
+{
+	struct ret_sites rs;
+	size_t k, j, before = p->rets.cnt;
+	int err;
+
+	err = ret_sites__find(p->lib_path, p->funcs[i].vaddr, &rs);
+	if (!err && !rs.cnt)
+		err = -ENOENT;
+	for (k = 0; !err && k < rs.cnt; k++) {
+		for (j = 0; j < p->rets.cnt && p->rets.off[j] != rs.off[k]; j++)
+			;
+		if (j < p->rets.cnt)
+			continue; /* shared: new[] jumps to new */
+		if (p->rets.cnt == PROBE_SET_MAX) {
+			err = -E2BIG;
+			break;
+		}
+		p->rets.off[p->rets.cnt] = rs.off[k];
+		p->rets.cookie[p->rets.cnt++] = TT_COOKIE(alloc_fns[i].fn, TT_COOKIE_AT_RET, 0);
+	}
+	if (err) {
+		p->rets.cnt = before;
+		p->unprobed[i] = true;
+		fprintf(stderr, "ttbpf: %s in %s: its return instructions cannot all be found "
+				"(%s); not probed, since an exception thrown through a return probe "
+				"would end the program: its allocations are not seen\n",
+			alloc_fns[i].name, TEXT_CLEAN(p->lib_path), strerror(-err));
+		return;
+	}
+	if (p->verbose)
+		fprintf(stderr, "ttbpf: %s: %zu return instructions probed instead of its return\n",
+			alloc_fns[i].name, rs.cnt);
+}
+
 /* Symbols of the allocator, and the aliases among them. */
 static int resolve_funcs(struct probes *p)
 {
@@ -424,27 +482,42 @@ static int resolve_funcs(struct probes *p)
 		return -ENOENT;
 	}
 	place_free(p);
+	for (i = 0; i < alloc_fn_cnt; i++)
+		if (alloc_fns[i].may_throw && p->funcs[i].offset)
+			find_ret_sites(p, i);
 	return 0;
 }
 
-/* Offsets in the allocator's file, and the enum tt_fn each reports as. */
-struct probe_set {
-	__u64 off[ALLOC_FN_MAX], cookie[ALLOC_FN_MAX];
-	size_t cnt;
-};
+int probes__unprobed_cnt(const struct probes *p)
+{
+	size_t i;
+	int n = 0;
 
-static size_t fn_index(__u64 fn)
+	for (i = 0; i < alloc_fn_cnt; i++)
+		n += p->unprobed[i];
+	return n;
+}
+
+static void add_place(struct probe_set *set, __u64 off, __u64 cookie)
+{
+	if (set->cnt < PROBE_SET_MAX) {
+		set->off[set->cnt] = off;
+		set->cookie[set->cnt++] = cookie;
+	}
+}
+
+static const char *cookie_fn_name(__u64 cookie)
 {
 	size_t i;
 
 	for (i = 0; i < alloc_fn_cnt; i++)
-		if (alloc_fns[i].fn == fn)
-			return i;
-	return 0;
+		if (alloc_fns[i].fn == TT_COOKIE_FN(cookie))
+			return alloc_fns[i].name;
+	return "?";
 }
 
-static int attach_multi(struct probes *p, int pid, const struct probe_set *allocs,
-			const struct probe_set *frees)
+static int attach_multi(struct probes *p, int pid, const struct probe_set *entries,
+			const struct probe_set *returns, const struct probe_set *frees)
 {
 	const struct {
 		struct bpf_program *prog;
@@ -452,8 +525,9 @@ static int attach_multi(struct probes *p, int pid, const struct probe_set *alloc
 		bool ret;
 	} links[] = {
 		/* returns first: see probes__attach */
-		{ p->skel->progs.alloc_exit, allocs, true },
-		{ p->skel->progs.alloc_enter, allocs, false },
+		{ p->skel->progs.alloc_exit, returns, true },
+		{ p->skel->progs.alloc_exit, &p->rets, false },
+		{ p->skel->progs.alloc_enter, entries, false },
 		{ p->skel->progs.free_enter, frees, false },
 	};
 	size_t i;
@@ -505,7 +579,7 @@ static bool fds_available(int n)
 
 int probes__attach(struct probes *p, int pid)
 {
-	struct probe_set allocs = {}, frees = {};
+	struct probe_set entries = {}, returns = {}, frees = {};
 	const char *path = p->lib_path;
 	struct bpf_link *link;
 	__u32 tgid = (__u32)pid;
@@ -514,7 +588,7 @@ int probes__attach(struct probes *p, int pid)
 	int err;
 
 	/* each link is a descriptor (multi: one per program; else one per probe) */
-	if (!fds_available(p->multi ? 3 : (int)alloc_fn_cnt * 2 + 1)) {
+	if (!fds_available(p->multi ? 4 : (int)alloc_fn_cnt * 2 + 1)) {
 		struct rlimit rl = {};
 
 		getrlimit(RLIMIT_NOFILE, &rl);
@@ -564,9 +638,12 @@ int probes__attach(struct probes *p, int pid)
 		uint64_t off = p->funcs[i].offset;
 		bool dup = false;
 
-		if (!off) {
+		__u64 vaddr = p->funcs[i].vaddr, cookie;
+
+		if (!off || p->unprobed[i]) {
 			if (p->verbose)
-				fprintf(stderr, "ttbpf: %s: no %s, skipped\n", TEXT_CLEAN(path), f->name);
+				fprintf(stderr, "ttbpf: %s: %s %s, skipped\n", TEXT_CLEAN(path),
+					off ? "not probing" : "no", f->name);
 			continue;
 		}
 		/* Aliases (glibc's memalign is aligned_alloc) share one address:
@@ -580,36 +657,49 @@ int probes__attach(struct probes *p, int pid)
 						"function, skipped\n", TEXT_CLEAN(path), f->name);
 			continue;
 		}
-		if (i == TT_FN_FREE)
+		if (i == TT_FN_FREE) {
 			off += p->free_at.offset;
+			vaddr += p->free_at.offset;
+		}
+		cookie = TT_COOKIE(f->fn, f->may_throw ? TT_COOKIE_AT_RET : 0, vaddr);
 		if (f->fn == TT_FN_FREE || f->fn == TT_FN_DELETE) {
-			frees.off[frees.cnt] = off;
-			frees.cookie[frees.cnt++] = f->fn;
+			add_place(&frees, off, cookie);
 		} else {
-			allocs.off[allocs.cnt] = off;
-			allocs.cookie[allocs.cnt++] = f->fn;
+			add_place(&entries, off, cookie);
+			if (!f->may_throw)
+				add_place(&returns, off, cookie);
 		}
 		if (p->verbose)
 			fprintf(stderr, "ttbpf: probing %s at %s+0x%llx\n", f->name, TEXT_CLEAN(path),
 				(unsigned long long)off);
 	}
 	if (p->multi)
-		return attach_multi(p, pid, &allocs, &frees);
-	/* The return probe before the entry probe: a call entered between the
-	 * two would otherwise stay in flight with no return ever seen. */
-	for (i = 0, err = 0; i < allocs.cnt && !err; i++) {
-		err = attach_one(p, p->skel->progs.alloc_exit, pid, path, allocs.off[i],
-				 allocs.cookie[i], true);
-		err = err ?: attach_one(p, p->skel->progs.alloc_enter, pid, path, allocs.off[i],
-					allocs.cookie[i], false);
+		return attach_multi(p, pid, &entries, &returns, &frees);
+	/* The returns before the entries: a call entered between the two
+	 * would otherwise stay in flight with no return ever seen. */
+	for (i = 0, err = 0; i < returns.cnt && !err; i++) {
+		err = attach_one(p, p->skel->progs.alloc_exit, pid, path, returns.off[i],
+				 returns.cookie[i], true);
 		if (err)
-			explain_attach_error(p, alloc_fns[fn_index(allocs.cookie[i])].name, path, err);
+			explain_attach_error(p, cookie_fn_name(returns.cookie[i]), path, err);
+	}
+	for (i = 0; i < p->rets.cnt && !err; i++) {
+		err = attach_one(p, p->skel->progs.alloc_exit, pid, path, p->rets.off[i],
+				 p->rets.cookie[i], false);
+		if (err)
+			explain_attach_error(p, "a return instruction of operator new", path, err);
+	}
+	for (i = 0; i < entries.cnt && !err; i++) {
+		err = attach_one(p, p->skel->progs.alloc_enter, pid, path, entries.off[i],
+				 entries.cookie[i], false);
+		if (err)
+			explain_attach_error(p, cookie_fn_name(entries.cookie[i]), path, err);
 	}
 	for (i = 0; i < frees.cnt && !err; i++) {
 		err = attach_one(p, p->skel->progs.free_enter, pid, path, frees.off[i],
 				 frees.cookie[i], false);
 		if (err)
-			explain_attach_error(p, alloc_fns[fn_index(frees.cookie[i])].name, path, err);
+			explain_attach_error(p, cookie_fn_name(frees.cookie[i]), path, err);
 	}
 	return err;
 }
@@ -764,7 +854,9 @@ static void reap(struct probes *p, const struct probe_link *links, int cnt, int 
 
 void probes__release(struct probes *p, int pid)
 {
-	struct probe_link mine[ALLOC_FN_MAX * 2 + 2];
+	/* perf uprobes: two per allocating function, one per return
+	 * instruction, free's, and the loader's and markers' */
+	struct probe_link mine[ALLOC_FN_MAX * 2 + PROBE_SET_MAX + 4];
 	__u32 tgid = (__u32)pid;
 	int i, kept = 0, n = 0;
 

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Return instructions of a function, found by decoding its code. See
+ * ret_sites.h. Files come from the target: every size read from them is
+ * bounded (the .eh_frame_hdr table by its section, pieces by the section
+ * that holds them and RET_SITES_MAX_PIECE_BYTES), and a table that is not
+ * sorted only makes pieces shorter or longer, never a read out of bounds.
+ */
+#include <capstone/capstone.h>
+#include <dwarf.h>
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "elf_syms.h"
+#include "ret_sites.h"
+
+#define MAX_CODE_SECTIONS 64
+#define MAX_HDR_BYTES (64u << 20)
+
+/* An executable section: where its bytes are in the file. */
+struct code_sec {
+	uint64_t lo, hi, off;
+	bool plt; /* .plt, .plt.got, .plt.sec, .iplt: a jump there leaves the file */
+};
+
+struct code {
+	int fd;
+	struct code_sec sec[MAX_CODE_SECTIONS];
+	size_t sec_cnt;
+	const unsigned char *fdes; /* .eh_frame_hdr's sorted (initial_loc, fde) pairs */
+	size_t fde_cnt;
+	uint64_t hdr_vaddr;
+	csh cs;
+	cs_insn *insn;
+	struct ret_sites *out;
+	uint64_t start[RET_SITES_MAX_PIECES]; /* pieces to decode, then decoded */
+	uint64_t end[RET_SITES_MAX_PIECES];   /* 0 until decoded */
+	size_t piece_cnt;
+};
+
+static bool is_plt(const char *name)
+{
+	return name && (!strncmp(name, ".plt", 4) || !strcmp(name, ".iplt"));
+}
+
+static int read_sections(Elf *elf, struct code *c)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return -ENOEXEC;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			return -ENOEXEC;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && !strcmp(name, ".eh_frame_hdr") && sh.sh_type == SHT_PROGBITS &&
+		    sh.sh_size <= MAX_HDR_BYTES) {
+			Elf_Data *d = elf_getdata(scn, NULL);
+			const unsigned char *p = d ? d->d_buf : NULL;
+			size_t n = d ? d->d_size : 0, pos;
+
+			/* version 1; the table as every linker writes it: a
+			 * udata4 count and datarel sdata4 pairs */
+			if (!p || n < 4 || p[0] != 1 || p[2] != (DW_EH_PE_udata4) ||
+			    p[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
+				continue;
+			switch (p[1] & 0x0f) { /* the encoded eh_frame_ptr before the count */
+			case DW_EH_PE_udata4:
+			case DW_EH_PE_sdata4:
+				pos = 4 + 4;
+				break;
+			case DW_EH_PE_absptr:
+			case DW_EH_PE_udata8:
+			case DW_EH_PE_sdata8:
+				pos = 4 + 8;
+				break;
+			default:
+				continue;
+			}
+			if (n < pos + 4)
+				continue;
+			c->fde_cnt = elf_syms__uint(p + pos, 4, false);
+			pos += 4;
+			if (c->fde_cnt > (n - pos) / 8)
+				c->fde_cnt = (n - pos) / 8;
+			c->fdes = p + pos;
+			c->hdr_vaddr = sh.sh_addr;
+			continue;
+		}
+		if (!(sh.sh_flags & SHF_EXECINSTR) || sh.sh_type != SHT_PROGBITS ||
+		    c->sec_cnt == MAX_CODE_SECTIONS || sh.sh_addr + sh.sh_size < sh.sh_addr)
+			continue;
+		c->sec[c->sec_cnt++] = (struct code_sec){ sh.sh_addr, sh.sh_addr + sh.sh_size,
+							  sh.sh_offset, is_plt(name) };
+	}
+	return c->fdes ? 0 : -ENODATA;
+}
+
+static const struct code_sec *sec_of(const struct code *c, uint64_t vaddr)
+{
+	size_t i;
+
+	for (i = 0; i < c->sec_cnt; i++)
+		if (vaddr >= c->sec[i].lo && vaddr < c->sec[i].hi)
+			return &c->sec[i];
+	return NULL;
+}
+
+static uint64_t fde_start(const struct code *c, size_t i)
+{
+	return c->hdr_vaddr + (uint64_t)(int64_t)(int32_t)elf_syms__uint(c->fdes + 8 * i, 4, false);
+}
+
+/* The first function start above vaddr; 0: none. */
+static uint64_t next_start(const struct code *c, uint64_t vaddr)
+{
+	size_t lo = 0, hi = c->fde_cnt, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (fde_start(c, mid) <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->fde_cnt ? fde_start(c, lo) : 0;
+}
+
+/* A jump to vaddr from outside the piece decoded: one more piece, unless a
+ * piece already holds it. */
+static int follow(struct code *c, uint64_t vaddr)
+{
+	const struct code_sec *s = sec_of(c, vaddr);
+	size_t i;
+
+	if (!s || s->plt)
+		return -ENOTSUP;
+	for (i = 0; i < c->piece_cnt; i++)
+		if (vaddr == c->start[i] || (vaddr > c->start[i] && vaddr < c->end[i]))
+			return 0;
+	if (c->piece_cnt == RET_SITES_MAX_PIECES)
+		return -E2BIG;
+	c->start[c->piece_cnt] = vaddr;
+	c->end[c->piece_cnt++] = 0;
+	return 0;
+}
+
+static int add_site(struct ret_sites *out, uint64_t off)
+{
+	size_t i;
+
+	for (i = 0; i < out->cnt; i++)
+		if (out->off[i] == off)
+			return 0;
+	if (out->cnt == RET_SITES_MAX)
+		return -E2BIG;
+	out->off[out->cnt++] = off;
+	return 0;
+}
+
+/* Decodes piece i from its start to the next function's. */
+static int decode_piece(struct code *c, size_t i)
+{
+	const struct code_sec *s = sec_of(c, c->start[i]);
+	uint64_t lo = c->start[i], hi, next, addr;
+	const uint8_t *code;
+	unsigned char *buf;
+	size_t len, left;
+	int err = 0;
+
+	if (!s || s->plt)
+		return -ENOTSUP;
+	hi = s->hi;
+	next = next_start(c, lo);
+	if (next > lo && next < hi)
+		hi = next;
+	if (hi - lo > RET_SITES_MAX_PIECE_BYTES)
+		return -E2BIG;
+	c->end[i] = hi;
+	len = (size_t)(hi - lo);
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	if (pread(c->fd, buf, len, (off_t)(s->off + (lo - s->lo))) != (ssize_t)len) {
+		free(buf);
+		return -EIO;
+	}
+	code = buf;
+	left = len;
+	addr = lo;
+	while (!err && left && cs_disasm_iter(c->cs, &code, &left, &addr, c->insn)) {
+		const cs_x86 *x = &c->insn->detail->x86;
+
+		if (c->insn->id == X86_INS_RET)
+			err = add_site(c->out, s->off + (c->insn->address - s->lo));
+		else if (cs_insn_group(c->cs, c->insn, CS_GRP_RET) ||
+			 cs_insn_group(c->cs, c->insn, CS_GRP_IRET))
+			err = -ENOTSUP; /* far returns: not a function's */
+		else if (cs_insn_group(c->cs, c->insn, CS_GRP_JUMP)) {
+			if (x->op_count != 1 || x->operands[0].type != X86_OP_IMM)
+				err = -ENOTSUP; /* indirect: a jump table or a call through a pointer */
+			else if ((uint64_t)x->operands[0].imm < lo || (uint64_t)x->operands[0].imm >= hi)
+				err = follow(c, (uint64_t)x->operands[0].imm);
+		}
+	}
+	if (!err && left)
+		err = -ENOTSUP; /* bytes that are no instruction */
+	free(buf);
+	return err;
+}
+
+int ret_sites__find(const char *path, uint64_t vaddr, struct ret_sites *out)
+{
+	struct code *c;
+	GElf_Ehdr eh;
+	Elf *elf;
+	size_t i;
+	int fd, err;
+
+	out->cnt = 0;
+	err = elf_syms__open(path, &fd, &elf);
+	if (err)
+		return err;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		err = -ENOMEM;
+		goto out_elf;
+	}
+	c->fd = fd;
+	c->out = out;
+	if (!gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 ||
+	    gelf_getclass(elf) != ELFCLASS64) {
+		err = -ENOEXEC;
+		goto out_free;
+	}
+	err = read_sections(elf, c);
+	if (err)
+		goto out_free;
+	if (!sec_of(c, vaddr)) {
+		err = -ENOEXEC;
+		goto out_free;
+	}
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &c->cs) != CS_ERR_OK) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	cs_option(c->cs, CS_OPT_DETAIL, CS_OPT_ON);
+	c->insn = cs_malloc(c->cs);
+	if (!c->insn) {
+		err = -ENOMEM;
+		goto out_cs;
+	}
+	c->start[0] = vaddr;
+	c->piece_cnt = 1;
+	for (i = 0; !err && i < c->piece_cnt; i++)
+		err = decode_piece(c, i);
+	cs_free(c->insn, 1);
+out_cs:
+	cs_close(&c->cs);
+out_free:
+	free(c);
+out_elf:
+	if (err)
+		out->cnt = 0;
+	elf_end(elf);
+	close(fd);
+	return err;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The return instructions of a function: where a plain uprobe sees what the
+ * function returns without a return probe. A return probe replaces the
+ * return address on the stack with the kernel's trampoline, an address no
+ * unwind table covers: an exception unwinding through that frame finds no
+ * caller and the C++ runtime calls std::terminate (docs/semantics.md). A
+ * uprobe on a ret changes no data the program reads.
+ *
+ * The function's code is decoded (x86-64, capstone) from its address to the
+ * next function's (the sorted table of .eh_frame_hdr), together with the code
+ * it jumps to outside itself (tail calls, cold parts), each piece to the next
+ * function likewise. All of them or none: a jump whose target cannot be
+ * followed (indirect, into the PLT, outside the executable segments), bytes
+ * that do not decode, or more than the bounds below make the search fail, and
+ * the caller must not rely on the sites.
+ */
+#ifndef TT_RET_SITES_H
+#define TT_RET_SITES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RET_SITES_MAX 32	     /* return instructions of one function */
+#define RET_SITES_MAX_PIECES 16	     /* pieces of code followed */
+#define RET_SITES_MAX_PIECE_BYTES 65536
+
+struct ret_sites {
+	uint64_t off[RET_SITES_MAX]; /* file offsets, what uprobes take */
+	size_t cnt;
+};
+
+/*
+ * The return instructions of the function at link-time address vaddr of the
+ * ELF file at path, and of the code it jumps to. Returns 0, or:
+ *   -ENOTSUP   control leaves some way that is not followed (see above)
+ *   -E2BIG     more sites, pieces or bytes than the bounds
+ *   -ENODATA   no .eh_frame_hdr table to bound the pieces with
+ *   -ENOEXEC   not an x86-64 ELF file, or vaddr is in no executable segment
+ *   -ENOMEM, or the errno of opening or reading the file
+ */
+int ret_sites__find(const char *path, uint64_t vaddr, struct ret_sites *out);
+
+#endif /* TT_RET_SITES_H */
