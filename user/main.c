@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "aggregate.h"
+#include "callsites.h"
 #include "clock.h"
 #include "elf_syms.h"
 #include "diff.h"
@@ -225,8 +226,8 @@ static void describe_run(struct report_meta *meta, struct target *t, struct prob
 
 /* -f: each child's reports, then its line in the target's report. */
 static int report_children(const struct report_plan *plan, struct procs *procs,
-			   const struct report_meta *target_meta, const char *lib,
-			   struct report_proc **out)
+			   const struct report_meta *target_meta,
+			   const struct callsites_opts *sites, struct report_proc **out)
 {
 	size_t i, n = procs ? procs__count(procs) : 0;
 	struct report_proc *rows;
@@ -265,7 +266,7 @@ static int report_children(const struct report_plan *plan, struct procs *procs,
 		/* one never traced has no figures: no reports that would show zeros */
 		if (p->never_traced)
 			continue;
-		if (model__finish(&p->model, lib))
+		if (model__finish_opts(&p->model, sites))
 			fprintf(stderr, "ttbpf: out of memory grouping call sites of pid %d\n", p->pid);
 		/* a path that could not be derived is left out, the rest written */
 		e = reports__plan_child(plan, p->pid, &cp);
@@ -289,6 +290,9 @@ static int trace(const struct options *o, const struct report_plan *plan)
 {
 	struct probes_opts popts = {};
 	struct report_meta meta = { .exit_code = -1 };
+	struct callsites_opts sites = {
+		.skip_frames = o->skip_frames, .skip_cnt = o->skip_cnt, .by_address = o->by_address,
+	};
 	struct report_proc *rows = NULL;
 	struct target_hooks hooks;
 	struct follow follow = {};
@@ -398,11 +402,12 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	if (unw && o->verbose)
 		unwinder__print(unw);
 
-	if (report_children(plan, procs, &meta, lib, &rows))
+	sites.allocator = lib;
+	if (report_children(plan, procs, &meta, &sites, &rows))
 		err = -EIO;
 	meta.children = rows;
 	meta.child_cnt = rows ? procs__count(procs) : 0;
-	if (model__finish(&model, lib))
+	if (model__finish_opts(&model, &sites))
 		fprintf(stderr, "ttbpf: out of memory grouping call sites\n");
 	if (reports__write(plan, &model, &meta))
 		err = -EIO;

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,13 @@ static const char usage_text[] =
 	"                          bytes each; default 2M, at most 16M)\n"
 	"      --top N             entries in each list of the summary, the\n"
 	"                          reports and the dashboard (default 10)\n"
-
+	"      --stack-lines N     frames of the stack shown under each call site\n"
+	"                          in the summary (0: none; default 4)\n"
+	"      --skip-frames RE    functions matching the POSIX extended regex RE\n"
+	"                          (demangled names) are allocation wrappers, not\n"
+	"                          call sites, like the built-in ones (xmalloc,\n"
+	"                          g_malloc, operator new, std::...); repeatable\n"
+	"      --by-address        a call site per address, not per function\n"
 	"  -q, --quiet             no summary on stderr\n"
 	"  -v, --verbose           say where probes go; libbpf messages\n"
 	"  -h, --help              this text\n"
@@ -109,6 +116,42 @@ static int parse_bytes(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* "0" to max, decimal, nothing else */
+static int parse_small(const char *s, long max, uint32_t *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 0 || v > max)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* --skip-frames: an ERE that regcomp() takes, or a usage error */
+static bool valid_regex(const char *re)
+{
+	char msg[128], what[512];
+	regex_t r;
+	int rc;
+
+	if (!*re) {
+		usage_error("%s", "--skip-frames needs a pattern (an empty one matches every frame)");
+		return false;
+	}
+	rc = regcomp(&r, re, REG_EXTENDED | REG_NOSUB);
+	if (rc) {
+		regerror(rc, &r, msg, sizeof(msg));
+		snprintf(what, sizeof(what), "invalid --skip-frames '%.300s': %s", re, msg);
+		usage_error("%s", what);
+		return false;
+	}
+	regfree(&r);
+	return true;
+}
+
 /* --folded-by and the older --folded-weight take the same names: "bytes"
  * and "allocated" are one weight. 0 or -EINVAL (printed). */
 static int parse_folded_weight(const char *opt, const char *s, enum folded_weight *out)
@@ -136,7 +179,7 @@ static int parse_folded_weight(const char *opt, const char *s, enum folded_weigh
 
 enum { OPT_WAKEUP = 256, OPT_STACK_DEPTH, OPT_SVG, OPT_PNG, OPT_FOLDED, OPT_FOLDED_WEIGHT, OPT_FOLDED_BY,
        OPT_AGGREGATE, OPT_MAX_LIVE, OPT_MAX_VARS, OPT_UNWIND, OPT_UNWIND_ROWS, OPT_TOP,
-       OPT_PPROF };
+       OPT_PPROF, OPT_STACK_LINES, OPT_SKIP_FRAMES, OPT_BY_ADDRESS };
 
 /* An option whose value names a file or directory: "" would be taken and
  * then mean nothing (`--json=`), so it is refused. 0 or -EINVAL (printed). */
@@ -296,6 +339,9 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "folded-by", required_argument, NULL, OPT_FOLDED_BY },
 		{ "pprof", required_argument, NULL, OPT_PPROF },
 		{ "top", required_argument, NULL, OPT_TOP },
+		{ "stack-lines", required_argument, NULL, OPT_STACK_LINES },
+		{ "skip-frames", required_argument, NULL, OPT_SKIP_FRAMES },
+		{ "by-address", no_argument, NULL, OPT_BY_ADDRESS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -303,7 +349,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{},
 	};
 	bool wakeup_given = false, max_live_given = false, folded_by_given = false;
-	char *end;
+	char *end, num[16];
 	long pid;
 	int c;
 
@@ -319,6 +365,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	o->max_vars = TT_DEFAULT_MAX_VARS;
 	o->unwind_rows = UNWINDER_DEFAULT_ROWS;
 	o->top = TT_DEFAULT_TOP;
+	o->stack_lines = TT_DEFAULT_STACK_LINES;
 	opterr = 0;
 	optind = 0; /* 0, not 1: also forgets a half-parsed group like -hq */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own */
@@ -375,13 +422,10 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 			wakeup_given = true;
 			break;
 		case OPT_STACK_DEPTH:
-			errno = 0;
-			pid = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || pid < 0 || pid > TT_MAX_FRAMES) {
+			if (parse_small(optarg, TT_MAX_FRAMES, &o->stack_depth)) {
 				usage_error("invalid --stack-depth '%s' (0 to 128)", optarg);
 				return OPTIONS_EXIT_USAGE;
 			}
-			o->stack_depth = (uint32_t)pid;
 			break;
 		case OPT_SVG:
 			if (path_arg("--svg", optarg))
@@ -448,6 +492,26 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		case OPT_TOP:
 			if (parse_top(optarg, &o->top))
 				return OPTIONS_EXIT_USAGE;
+			break;
+		case OPT_STACK_LINES:
+			if (parse_small(optarg, TT_MAX_STACK_LINES, &o->stack_lines)) {
+				usage_error("invalid --stack-lines '%s' (0 to 128)", optarg);
+				return OPTIONS_EXIT_USAGE;
+			}
+			break;
+		case OPT_SKIP_FRAMES:
+			if (!valid_regex(optarg))
+				return OPTIONS_EXIT_USAGE;
+			if (o->skip_cnt == TT_MAX_SKIP_FRAMES) {
+				snprintf(num, sizeof(num), "%d", TT_MAX_SKIP_FRAMES);
+				usage_error("too many --skip-frames (at most %s: join patterns with "
+					    "'|')", num);
+				return OPTIONS_EXIT_USAGE;
+			}
+			o->skip_frames[o->skip_cnt++] = optarg;
+			break;
+		case OPT_BY_ADDRESS:
+			o->by_address = true;
 			break;
 		case 'q':
 			o->quiet = true;

@@ -14,6 +14,9 @@
 #define TT_DEFAULT_MAX_LIVE (1u << 20)
 #define TT_DEFAULT_TOP 10u
 #define TT_MAX_TOP 1000000u
+#define TT_DEFAULT_STACK_LINES 4u
+#define TT_MAX_STACK_LINES 128u
+#define TT_MAX_SKIP_FRAMES 32
 
 /* What --folded weighs each stack by (--folded-by, --folded-weight). */
 enum folded_weight {
@@ -53,6 +56,12 @@ struct options {
 	enum unwind_mode unwind; /* --unwind */
 	uint32_t unwind_rows;  /* --unwind-rows: rows of all unwind tables together */
 	uint32_t top;          /* --top: entries in each list of every output */
+	uint32_t stack_lines;  /* --stack-lines: frames shown under each call site */
+	bool by_address;       /* --by-address: a call site per address, not per function */
+	/* --skip-frames: POSIX EREs, checked here; frames whose demangled
+	 * function matches are wrappers, not call sites */
+	const char *skip_frames[TT_MAX_SKIP_FRAMES];
+	uint32_t skip_cnt;
 	int verbose;
 	bool quiet;
 };

@@ -526,6 +526,59 @@ Test(options, folded_by)
 	assert_usage(&r, "--aggregate keeps no per-stack figures at the peak");
 	parse(&r, "--aggregate", "--folded", "f", "--folded-by", "allocated", "-p", "1");
 	assert_result(&r, OPTIONS_RUN);
+Test(options, call_site_options)
+{
+	struct run r;
+
+	parse(&r, "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.stack_lines, TT_DEFAULT_STACK_LINES);
+	cr_assert_eq(r.o.skip_cnt, 0);
+	cr_assert_not(r.o.by_address);
+	parse(&r, "--stack-lines", "0", "--by-address", "--skip-frames", "^my_alloc$",
+	      "--skip-frames=pool_(get|grow)", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.stack_lines, 0);
+	cr_assert(r.o.by_address);
+	cr_assert_eq(r.o.skip_cnt, 2);
+	cr_assert_str_eq(r.o.skip_frames[0], "^my_alloc$");
+	cr_assert_str_eq(r.o.skip_frames[1], "pool_(get|grow)");
+	parse(&r, "--stack-lines", "128", "-p", "1");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.stack_lines, 128);
+	parse(&r, "--stack-lines", "129", "-p", "1");
+	assert_usage(&r, "invalid --stack-lines '129'");
+	parse(&r, "--stack-lines", "-1", "-p", "1");
+	assert_usage(&r, "invalid --stack-lines '-1'");
+	parse(&r, "--skip-frames", "pool_(get", "-p", "1");
+	assert_usage(&r, "invalid --skip-frames 'pool_(get'");
+	parse(&r, "--skip-frames", "", "-p", "1");
+	assert_usage(&r, "--skip-frames needs a pattern");
+}
+
+Test(options, skip_frames_bounded)
+{
+	char *argv[2 * TT_MAX_SKIP_FRAMES + 8];
+	struct options o;
+	int i, n = 0;
+
+	argv[n++] = "ttbpf";
+	for (i = 0; i < TT_MAX_SKIP_FRAMES; i++) {
+		argv[n++] = "--skip-frames";
+		argv[n++] = "x";
+	}
+	argv[n++] = "-p";
+	argv[n++] = "1";
+	argv[n] = NULL;
+	cr_assert_eq(options__parse(&o, n, argv), OPTIONS_RUN, "at the bound: taken");
+	cr_assert_eq(o.skip_cnt, TT_MAX_SKIP_FRAMES);
+	/* one past it: refused (the message says to join patterns with '|') */
+	argv[n - 2] = "--skip-frames";
+	argv[n - 1] = "x";
+	argv[n++] = "-p";
+	argv[n++] = "1";
+	argv[n] = NULL;
+	cr_assert_eq(options__parse(&o, n, argv), OPTIONS_EXIT_USAGE);
 }
 
 /* ttbpf diff OLD NEW, its options before or after the files. */

@@ -2058,3 +2058,17 @@ int symbolizer__resolve_file_chain(struct symbolizer *s, const char *path, uint6
 	*nr = m ? module__resolve_chain(s, m, vaddr, out, cap) : 1;
 	return err;
 }
+
+const char *sym_frame__label(const struct sym_frame *f, char *buf, size_t len)
+{
+	const char *base = f->module ? strrchr(f->module, '/') : NULL;
+
+	if (f->symbol)
+		snprintf(buf, len, "%s", f->symbol);
+	else if (f->module)
+		snprintf(buf, len, "%s+0x%llx", base ? base + 1 : f->module,
+			 (unsigned long long)f->module_offset);
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)f->ip);
+	return buf;
+}

@@ -48,6 +48,13 @@ struct sym_frame {
 	bool inlined;
 };
 
+/*
+ * A frame's name for people: its symbol, else "MODULE+0xOFFSET" (the
+ * module's file name and module_offset), else "0xIP". Returns buf; the text
+ * comes from the target: escape it where it is written.
+ */
+const char *sym_frame__label(const struct sym_frame *f, char *buf, size_t len);
+
 /* At most this many inlined frames are given for one address: the outermost
  * ones, when the file nests more (a hostile or unusual file). */
 #define SYM_MAX_INLINED 16

@@ -33,12 +33,19 @@ int model__init(struct model *m, uint64_t start_ns, int pid, bool map_now, uint3
 	return err;
 }
 
-int model__finish(struct model *m, const char *allocator)
+int model__finish_opts(struct model *m, const struct callsites_opts *opts)
 {
 	/* what was mapped last, if the target is still there to ask */
 	if (m->sym)
 		symbolizer__refresh(m->sym);
-	return callsites__build(&m->sites, m, allocator);
+	return callsites__build(&m->sites, m, opts);
+}
+
+int model__finish(struct model *m, const char *allocator)
+{
+	struct callsites_opts opts = { .allocator = allocator };
+
+	return model__finish_opts(m, &opts);
 }
 
 void model__fini(struct model *m)

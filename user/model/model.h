@@ -15,6 +15,7 @@ struct timeline;
 struct vars;
 struct symbolizer;
 struct callsites;
+struct callsites_opts;
 
 struct model {
 	int pid;                     /* the target, for reading its memory */
@@ -34,6 +35,9 @@ struct model {
 int model__init(struct model *m, uint64_t start_ns, int pid, bool map_now, uint32_t max_vars);
 /* Once tracing is over: groups stacks into call sites (symbolizing them). */
 int model__finish(struct model *m, const char *allocator);
+/* The same with what is not a call site and how sites group (callsites.h);
+ * -EINVAL for a bad --skip-frames pattern. */
+int model__finish_opts(struct model *m, const struct callsites_opts *opts);
 void model__fini(struct model *m);
 
 #endif /* TT_MODEL_H */

@@ -506,20 +506,16 @@ static void write_frame(struct json_writer *w, const struct sym_frame *f)
  */
 static void write_stacks(struct json_writer *w, const struct model *mo)
 {
-	size_t n = stacks__count(mo->stacks), i, k, j, nr, site;
+	size_t n = stacks__count(mo->stacks), i, k, j, nr;
 	struct sym_frame f[SYM_MAX_CHAIN];
 
 	jsonw_name(w, "stacks");
 	jsonw_start_array(w);
 	for (i = 1; i <= n; i++) {
 		const struct stack_info *st = stacks__get(mo->stacks, (uint32_t)i);
-		uint32_t fi = 0;
+		uint32_t site = 0;
 
-		callsites__of_stack(mo->sites, (uint32_t)i, &fi);
-		for (k = 0, site = 0; k < fi && k < st->nr; k++) {
-			callsites__frames(mo->sites, st->ips[k], f, SYM_MAX_CHAIN, &nr);
-			site += nr;
-		}
+		callsites__of_stack(mo->sites, (uint32_t)i, &site);
 		jsonw_start_object(w);
 		jsonw_u64_field(w, "id", st->id);
 		jsonw_string_field(w, "end", report_json__stack_end_name(st->end));
@@ -552,9 +548,13 @@ static void write_stacks(struct json_writer *w, const struct model *mo)
 	jsonw_u64_field(w, "stacks_dropped", stacks__dropped(mo->stacks));
 }
 
+/* A site's name for people (sym_frame__label): long C++ names are whole. */
+#define LABEL_BYTES 4096
+
 static void write_call_sites(struct json_writer *w, const struct model *mo)
 {
 	size_t n = callsites__count(mo->sites), i;
+	char label[LABEL_BYTES];
 
 	jsonw_name(w, "call_sites");
 	jsonw_start_array(w);
@@ -563,8 +563,10 @@ static void write_call_sites(struct json_writer *w, const struct model *mo)
 
 		jsonw_start_object(w);
 		jsonw_u64_field(w, "stack_id", c->rep_stack);
+		jsonw_u64_field(w, "site_frame", c->site_frame);
 		jsonw_hex_field(w, "ip", c->ip);
 		jsonw_string_field(w, "function", c->frame.symbol);
+		jsonw_string_field(w, "name", sym_frame__label(&c->frame, label, sizeof(label)));
 		jsonw_string_field(w, "file", c->frame.file);
 		jsonw_i64_field(w, "line", c->frame.line);
 		jsonw_string_field(w, "module", c->frame.module);
@@ -580,6 +582,7 @@ static void write_call_sites(struct json_writer *w, const struct model *mo)
 
 static int write_leaks(struct json_writer *w, const struct model *mo, const struct report_meta *m)
 {
+	char label[LABEL_BYTES];
 	struct leak *l;
 	size_t n, i;
 	int err;
@@ -590,13 +593,23 @@ static int write_leaks(struct json_writer *w, const struct model *mo, const stru
 	jsonw_name(w, "leaks");
 	jsonw_start_array(w);
 	for (i = 0; i < n; i++) {
-		const struct callsite *c = callsites__of_stack(mo->sites, l[i].stack_id, NULL);
+		uint32_t fi = 0;
+		const struct callsite *c = callsites__of_stack(mo->sites, l[i].stack_id, &fi);
 
 		jsonw_start_object(w);
 		if (l[i].stack_id)
 			jsonw_u64_field(w, "stack_id", l[i].stack_id);
 		else
 			jsonw_null_field(w, "stack_id");
+		if (c) {
+			jsonw_u64_field(w, "call_site", (uint64_t)callsites__index(mo->sites, c));
+			jsonw_u64_field(w, "site_frame", fi);
+			jsonw_string_field(w, "name", sym_frame__label(&c->frame, label, sizeof(label)));
+		} else {
+			jsonw_null_field(w, "call_site");
+			jsonw_null_field(w, "site_frame");
+			jsonw_null_field(w, "name");
+		}
 		jsonw_string_field(w, "function", c ? c->frame.symbol : NULL);
 		jsonw_string_field(w, "file", c ? c->frame.file : NULL);
 		jsonw_i64_field(w, "line", c ? c->frame.line : 0);

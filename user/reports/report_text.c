@@ -2,52 +2,130 @@
 #include <stdlib.h>
 #include <string.h>
 #include "callsites.h"
+#include "options.h"
 #include "heap.h"
 #include "leaks.h"
+#include "stacks.h"
 #include "vars.h"
 #include "report_text.h"
 #include "text_clean.h"
 #include "units.h"
 
-#define TOP_N 5
 #define CHILDREN_MAX 50   /* children listed; the JSON report has them all */
 #define COMMAND_WIDTH 40  /* bytes of a child's command shown */
 #define NAME_WIDTH 80     /* bytes of a variable's name, type or file shown */
+#define FUNC_WIDTH 200    /* bytes of a function's name shown (C++ templates) */
+#define FILE_WIDTH 120    /* bytes of a source file's path shown */
+
+/* "parse_line (src/parse.c:42)", "libfoo.so+0x1234"; an inlined function's
+ * frame says so; other_calls: more call addresses of the function merged
+ * with this one (its line is the one of the stack with most bytes) */
+static void put_frame(FILE *f, const struct sym_frame *fr, uint32_t other_calls)
+{
+	char label[FUNC_WIDTH + 64];
+
+	text_clean__put(f, sym_frame__label(fr, label, sizeof(label)), FUNC_WIDTH);
+	if (fr->inlined)
+		fputs(" [inlined]", f);
+	if (fr->file) {
+		fputs(" (", f);
+		text_clean__put(f, fr->file, FILE_WIDTH);
+		fprintf(f, ":%d", fr->line);
+	}
+	if (other_calls)
+		fprintf(f, "%s+%u other %s", fr->file ? ", " : " (", other_calls,
+			units__plural(other_calls, "call", "calls"));
+	if (fr->file || other_calls)
+		fputc(')', f);
+}
 
 static void put_site(FILE *f, const struct callsite *c)
 {
-	if (!c) {
-		fprintf(f, "(no stack)");
-		return;
-	}
-	text_clean__put(f, c->frame.symbol ? c->frame.symbol : "??", 0);
-	/* the call site is the innermost frame: an inlined function's, maybe */
-	if (c->frame.inlined)
-		fprintf(f, " [inlined]");
-	if (c->frame.file)
-		fprintf(f, " (%s:%d)", TEXT_CLEAN(c->frame.file), c->frame.line);
+	if (c)
+		put_frame(f, &c->frame, c->addr_cnt > 1 ? c->addr_cnt - 1 : 0);
+	else
+		fputs("(no stack)", f);
 }
 
-/* Where the memory still held was allocated, largest first. */
-static void write_leaks(FILE *f, const struct model *mo, const struct report_meta *m)
+/* Up to lines frames of a stack after its call site (site_frame), as
+ * memleak and heaptrack show them under each entry. */
+static void put_stack(FILE *f, struct callsites *cs, const struct model *mo, uint32_t stack_id,
+		      uint32_t site_frame, uint32_t lines)
+{
+	const struct stack_info *st = stack_id ? stacks__get(mo->stacks, stack_id) : NULL;
+	struct sym_frame fr[SYM_MAX_CHAIN];
+	size_t k, j, nr, at = 0, shown = 0;
+
+	for (k = 0; st && k < st->nr && shown < lines; k++) {
+		callsites__frames(cs, st->ips[k], fr, SYM_MAX_CHAIN, &nr);
+		for (j = 0; j < nr && shown < lines; j++, at++) {
+			if (at <= site_frame)
+				continue;
+			fputs("          ", f);
+			put_frame(f, &fr[j], 0);
+			fputc('\n', f);
+			shown++;
+		}
+	}
+}
+
+/* The line after a list cut at --top. */
+static void put_more(FILE *f, size_t rest, const char *what, const char *json)
+{
+	if (rest)
+		fprintf(f, "    ... and %zu more %s (use --top N to list them; JSON: %s)\n", rest,
+			what, json);
+}
+
+/* Where the memory still held was allocated, largest first, by call site. */
+static void write_leaks(FILE *f, const struct model *mo, const struct report_meta *m,
+			const struct report_text_opts *o)
 {
 	char a[UNITS_BUF], b[UNITS_BUF];
 	struct leak *l;
 	size_t n, i;
 
-	if (!mo->sites || leaks__build(mo, &l, &n))
+	if (!mo->sites || leaks__by_site(mo, mo->sites, &l, &n))
 		return;
 	if (n)
 		fprintf(f, "  still live, by allocation site:\n");
-	for (i = 0; i < n && i < TOP_N; i++) {
-		fprintf(f, "    %10s in %6llu %-6s oldest %s ago: ",
+	for (i = 0; i < n && i < o->top; i++) {
+		uint32_t fi = 0;
+		const struct callsite *c = callsites__of_stack(mo->sites, l[i].stack_id, &fi);
+
+		fprintf(f, "    %10s in %6llu %-7s oldest %s ago: ",
 			units__bytes(a, sizeof(a), l[i].live_bytes), (unsigned long long)l[i].live_cnt,
 			units__plural(l[i].live_cnt, "block,", "blocks,"),
 			units__duration(b, sizeof(b), m->end_ns - l[i].oldest_ns));
-		put_site(f, callsites__of_stack(mo->sites, l[i].stack_id, NULL));
+		put_site(f, c);
 		fputc('\n', f);
+		if (c)
+			put_stack(f, mo->sites, mo, l[i].stack_id, fi, o->stack_lines);
 	}
+	put_more(f, n > o->top ? n - o->top : 0, "allocation sites holding memory",
+		 "call_sites, leaks");
 	free(l);
+}
+
+/* Where the most was allocated, freed or not. */
+static void write_sites(FILE *f, const struct model *mo, const struct report_text_opts *o)
+{
+	size_t n = mo->sites ? callsites__count(mo->sites) : 0, i;
+	char a[UNITS_BUF], b[UNITS_BUF];
+
+	if (n)
+		fprintf(f, "  allocated, by allocation site:\n");
+	for (i = 0; i < n && i < o->top; i++) {
+		const struct callsite *c = callsites__get(mo->sites, i);
+
+		fprintf(f, "    %10s in %9s %-12s ", units__bytes(a, sizeof(a), c->bytes),
+			units__count(b, sizeof(b), c->allocs),
+			units__plural(c->allocs, "allocation:", "allocations:"));
+		put_site(f, c);
+		fputc('\n', f);
+		put_stack(f, mo->sites, mo, c->rep_stack, c->site_frame, o->stack_lines);
+	}
+	put_more(f, n > o->top ? n - o->top : 0, "allocation sites", "call_sites");
 }
 
 static int cmp_group_bytes(const void *a, const void *b)
@@ -61,7 +139,7 @@ static int cmp_group_bytes(const void *a, const void *b)
 }
 
 /* The groups holding most at the end: "connection ×90 alive of 100, 2.8 KB". */
-static void write_vars(FILE *f, const struct vars *vars)
+static void write_vars(FILE *f, const struct vars *vars, uint32_t top)
 {
 	size_t n = vars ? vars__group_count(vars) : 0, k = 0, i;
 	const struct var_group **g;
@@ -74,7 +152,7 @@ static void write_vars(FILE *f, const struct vars *vars)
 		qsort(g, k, sizeof(*g), cmp_group_bytes);
 		if (k)
 			fprintf(f, "  largest tracked variables:\n");
-		for (i = 0; i < k && i < TOP_N; i++) {
+		for (i = 0; i < k && i < top; i++) {
 			fprintf(f, "    %10s  ", units__bytes(a, sizeof(a), g[i]->bytes_alive));
 			text_clean__put(f, g[i]->name, NAME_WIDTH);
 			fprintf(f, " \xc3\x97%s alive", units__count(b, sizeof(b), g[i]->alive));
@@ -86,9 +164,7 @@ static void write_vars(FILE *f, const struct vars *vars)
 			text_clean__put(f, g[i]->file[0] ? g[i]->file : "?", NAME_WIDTH);
 			fprintf(f, ":%d\n", g[i]->line);
 		}
-		if (k > TOP_N)
-			fprintf(f, "    ... and %zu more %s alive (JSON: variable_groups)\n",
-				k - TOP_N, units__plural(k - TOP_N, "variable", "variables"));
+		put_more(f, k > top ? k - top : 0, "variables alive", "variable_groups");
 		free(g);
 	}
 	if (vars && vars__folded(vars))
@@ -146,8 +222,13 @@ static void write_children(FILE *f, const struct report_meta *m)
 		fprintf(f, "    ... and %zu more\n", m->child_cnt - i);
 }
 
-void report_text__write(FILE *f, const struct model *mo, const struct report_meta *m)
+void report_text__write(FILE *f, const struct model *mo, const struct report_meta *m,
+			const struct report_text_opts *opts)
 {
+	static const struct report_text_opts defaults = {
+		.top = TT_DEFAULT_TOP, .stack_lines = TT_DEFAULT_STACK_LINES,
+	};
+	const struct report_text_opts *o = opts ? opts : &defaults;
 	struct heap *h = mo->heap;
 	const struct heap_stats *st = heap__stats(h);
 	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
@@ -201,7 +282,8 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 	if (m->bad_records)
 		fprintf(f, "  bad records    %llu (a ttbpf bug: please report)\n",
 			(unsigned long long)m->bad_records);
-	write_leaks(f, mo, m);
-	write_vars(f, mo->vars);
+	write_sites(f, mo, o);
+	write_leaks(f, mo, m, o);
+	write_vars(f, mo->vars, o->top);
 	write_children(f, m);
 }

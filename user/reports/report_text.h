@@ -7,6 +7,15 @@
 #include "model.h"
 #include "report.h"
 
-void report_text__write(FILE *f, const struct model *mo, const struct report_meta *m);
+#include <stdint.h>
+
+struct report_text_opts {
+	uint32_t top;         /* entries of each list (--top) */
+	uint32_t stack_lines; /* frames shown under each call site (--stack-lines) */
+};
+
+/* opts NULL: the defaults of options.h. */
+void report_text__write(FILE *f, const struct model *mo, const struct report_meta *m,
+			const struct report_text_opts *opts);
 
 #endif /* TT_REPORT_TEXT_H */

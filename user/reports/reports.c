@@ -37,6 +37,8 @@ int reports__plan(const struct options *o, struct report_plan *p)
 	memset(p, 0, sizeof(*p));
 	p->folded_weight = o->folded_weight;
 	p->quiet = o->quiet;
+	p->top = o->top;
+	p->stack_lines = o->stack_lines;
 	if (o->out_dir) {
 		err = outfile__make_dir(o->out_dir);
 		err = err ?: (o->report_in ? 0 : set_path(p->json, o->out_dir, "ttbpf.json"));
@@ -122,6 +124,8 @@ int reports__plan_child(const struct report_plan *target, int pid, struct report
 	child->json_is_temp = target->json_is_temp;
 	child->folded_weight = target->folded_weight;
 	child->quiet = true;
+	child->top = target->top;
+	child->stack_lines = target->stack_lines;
 	for (i = 0; i < sizeof(dst) / sizeof(dst[0]); i++) {
 		/* stdout, a FIFO, a device: the target's alone */
 		if (!src[i][0] || outfile__in_place(src[i]))
@@ -215,10 +219,11 @@ static int write_with_dash(const struct report_plan *p, const struct model *m,
 
 int reports__write(const struct report_plan *p, const struct model *m, const struct report_meta *meta)
 {
+	struct report_text_opts to = { .top = p->top, .stack_lines = p->stack_lines };
 	int err = 0, e;
 
 	if (!p->quiet)
-		report_text__write(stderr, m, meta);
+		report_text__write(stderr, m, meta, to.top ? &to : NULL);
 	if (p->svg[0] || p->png[0])
 		err = write_with_dash(p, m, meta);
 	else if (p->json[0])

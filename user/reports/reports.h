@@ -22,6 +22,8 @@ struct report_plan {
 	char pprof[PATH_MAX];  /* --pprof, -o DIR's ttbpf.pb.gz */
 	enum folded_weight folded_weight;
 	bool quiet;
+	uint32_t top;          /* entries of each list (--top) */
+	uint32_t stack_lines;  /* frames under each call site of the summary */
 };
 
 /* Fills the plan from the options; checks every output can be created.

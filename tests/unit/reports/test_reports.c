@@ -349,7 +349,7 @@ static const char *emit_text(void)
 	FILE *f = open_memstream(&out, &out_len);
 
 	cr_assert_not_null(f);
-	report_text__write(f, &mo, &meta);
+	report_text__write(f, &mo, &meta, NULL);
 	cr_assert_eq(fclose(f), 0);
 	return out;
 }
