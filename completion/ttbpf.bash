@@ -100,8 +100,11 @@ _ttbpf()
 		return
 		;;
 	-d | --duration | -b | --ringbuf-size | --wakeup-bytes | --stack-depth | \
-		--max-live | --max-vars | --unwind-rows | --top)
+		--max-live | --max-vars | --unwind-rows | --top | --stack-lines)
 		return # a number
+		;;
+	--skip-frames)
+		return # a regular expression
 		;;
 	esac
 
@@ -109,7 +112,8 @@ _ttbpf()
 		COMPREPLY=($(compgen -W '-p --pid -j --json -o --output --svg --png
 			--folded --folded-by --folded-weight --pprof -d --duration -f --follow-forks -l --lib
 			-b --ringbuf-size --wakeup-bytes --aggregate --max-live --max-vars
-			--stack-depth --unwind --unwind-rows --top -q --quiet -v --verbose
+			--stack-depth --unwind --unwind-rows --top --stack-lines --skip-frames
+			--by-address -q --quiet -v --verbose
 			-h --help -V --version --' -- "$cur"))
 	elif ((COMP_CWORD == 1)); then
 		COMPREPLY=($(compgen -W 'report diff' -- "$cur"))

@@ -526,6 +526,8 @@ Test(options, folded_by)
 	assert_usage(&r, "--aggregate keeps no per-stack figures at the peak");
 	parse(&r, "--aggregate", "--folded", "f", "--folded-by", "allocated", "-p", "1");
 	assert_result(&r, OPTIONS_RUN);
+}
+
 Test(options, call_site_options)
 {
 	struct run r;
