@@ -6,7 +6,8 @@
  * report's of the same run exactly; -traces must show the fixtures' known
  * chains (tests/fixtures/callchain.c: main -> mid -> leaf_alloc -> malloc,
  * 100 calls, 40 freed; main -> lib_outer -> lib_alloc in libcallchain.so,
- * 3 calls) with their known counts. With -f (tests/fixtures/forker.c), one
+ * 3 calls) with their known counts; the peak columns the known peak of
+ * tests/fixtures/peak_stacks.c. With -f (tests/fixtures/forker.c), one
  * profile per process, each the same as that process's JSON.
  *
  * go runs with HOME and GOCACHE in a private directory (it wants both
@@ -18,11 +19,13 @@
 #define TRACE_TIMEOUT_MS 120000
 #define GO_TIMEOUT_MS 120000
 
-static const char *const types[4] = { "alloc_objects", "alloc_space", "inuse_objects",
-				      "inuse_space" };
+#define NT 6 /* sample types */
+static const char *const types[NT] = { "alloc_objects", "alloc_space", "peak_objects",
+				       "peak_space", "inuse_objects", "inuse_space" };
 /* the JSON's figures each type must add up to */
-static const char *const json_totals[4] = { "stats.total_allocations", "stats.total_allocated",
-					    "stats.active_allocations", "stats.active_memory" };
+static const char *const json_totals[NT] = { "stats.total_allocations", "stats.total_allocated",
+					     "stats.peak_allocations", "stats.peak_memory",
+					     "stats.active_allocations", "stats.active_memory" };
 
 static char dir[256];
 
@@ -56,7 +59,7 @@ static void done_dir(void)
 	dir[0] = '\0';
 }
 
-/* `go tool pprof -MODE [-sample_index=INDEX] FILE`'s stdout, which the
+/* `go tool pprof -MODE [-sample_index=INDEX [-unit=B]] FILE`'s stdout, which the
  * caller frees; it must exit 0. */
 static char *go_pprof(const char *mode, const char *index, const char *file)
 {
@@ -72,6 +75,9 @@ static char *go_pprof(const char *mode, const char *index, const char *file)
 	if (index) {
 		snprintf(idx, sizeof(idx), "-sample_index=%s", index);
 		argv[n++] = idx;
+		/* bytes as plain numbers, not 2.93kB */
+		if (ends_with(index, "_space"))
+			argv[n++] = "-unit=B";
 	}
 	argv[n++] = (char *)file;
 	argv[n] = NULL;
@@ -84,7 +90,7 @@ static char *go_pprof(const char *mode, const char *index, const char *file)
 }
 
 /* -raw: the sum of each sample type over the samples, in the file's order. */
-static void raw_totals(const char *raw, long long total[4], int *samples)
+static void raw_totals(const char *raw, long long total[NT], int *samples)
 {
 	const char *s = strstr(raw, "\nSamples:\n"), *eol;
 	char want[256];
@@ -92,22 +98,22 @@ static void raw_totals(const char *raw, long long total[4], int *samples)
 
 	cr_assert_not_null(s, "no samples in:\n%s", raw);
 	s += strlen("\nSamples:\n");
-	snprintf(want, sizeof(want), "%s/count %s/bytes %s/count %s/bytes[dflt]\n", types[0],
-		 types[1], types[2], types[3]);
+	snprintf(want, sizeof(want), "%s/count %s/bytes %s/count %s/bytes %s/count %s/bytes[dflt]\n",
+		 types[0], types[1], types[2], types[3], types[4], types[5]);
 	cr_assert(!strncmp(s, want, strlen(want)), "sample types, inuse_space the default:\n%.200s",
 		  s);
 	s += strlen(want);
-	memset(total, 0, 4 * sizeof(*total));
+	memset(total, 0, NT * sizeof(*total));
 	*samples = 0;
 	while (*s == ' ') {
 		char *end;
 
-		for (i = 0; i < 4; i++) {
+		for (i = 0; i < NT; i++) {
 			total[i] += strtoll(s, &end, 10);
 			cr_assert(end != s, "not a sample line: %.80s", s);
 			s = end;
 		}
-		cr_assert_eq(*s, ':', "four values and the locations: %.80s", s);
+		cr_assert_eq(*s, ':', "six values and the locations: %.80s", s);
 		(*samples)++;
 		eol = strchr(s, '\n');
 		cr_assert_not_null(eol);
@@ -121,11 +127,11 @@ static void raw_totals(const char *raw, long long total[4], int *samples)
 static char *expect_same_as_json(const char *file, json_t *j)
 {
 	char *raw = go_pprof("-raw", NULL, file);
-	long long total[4];
+	long long total[NT];
 	int i, samples;
 
 	raw_totals(raw, total, &samples);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < NT; i++)
 		cr_expect_eq(total[i], jint(j, json_totals[i]), "%s: %s is %lld, the JSON's %s %lld",
 			     file, types[i], total[i], json_totals[i], jint(j, json_totals[i]));
 	cr_expect_geq((size_t)samples, json_array_size(json_object_get(j, "stacks")) ? 1u : 0u);
@@ -150,7 +156,7 @@ static long long traces_sum(const char *traces, const char *const *chain)
 		next = strstr(block, sep);
 		v = strtoll(block, &end, 10);
 		cr_assert(end != block, "a trace starts with its value: %.80s", block);
-		line = end;
+		line = end + strcspn(end, " \n"); /* a unit: "3000B" */
 		match = true;
 		for (k = 0; chain[k] && match; k++) {
 			line += strspn(line, " ");
@@ -199,6 +205,37 @@ Test(pprof, launched_totals_and_known_chains, .timeout = 300)
 		     "traces:\n%s", tr);
 	free(tr);
 	free(raw);
+	json_decref(j);
+	proc_free(&tt);
+	done_dir();
+}
+
+/* The peak breakdown (tests/fixtures/peak_stacks.c): peak_space and
+ * peak_objects give what each stack held at the peak, as the JSON does. */
+Test(pprof, peak_columns_are_the_breakdown, .timeout = 300)
+{
+	static const char *const a[] = { "keep_a", "main", NULL };
+	static const char *const b[] = { "keep_b", "main", NULL };
+	static const char *const c[] = { "grow_c", "main", NULL };
+	static const char *const churn[] = { "churn_d", "main", NULL };
+	char prof[300], *opts[] = { "--pprof", prof, NULL }, *tr;
+	struct proc tt;
+	json_t *j;
+
+	setup();
+	snprintf(prof, sizeof(prof), "%s/peak.pb.gz", dir);
+	j = e2e_launch_json(&tt, dir, opts, "peak_stacks", (char *[]){ "3", NULL }, TRACE_TIMEOUT_MS);
+	free(expect_same_as_json(prof, j));
+	tr = go_pprof("-traces", "peak_space", prof);
+	cr_expect_eq(traces_sum(tr, a), truth(tt.out, "keep_a_at_peak_bytes"), "traces:\n%s", tr);
+	cr_expect_eq(traces_sum(tr, b), truth(tt.out, "keep_b_at_peak_bytes"), "traces:\n%s", tr);
+	cr_expect_eq(traces_sum(tr, c), truth(tt.out, "grow_c_at_peak_bytes"), "traces:\n%s", tr);
+	cr_expect_eq(traces_sum(tr, churn), 0, "churn_d held nothing at the peak:\n%s", tr);
+	free(tr);
+	tr = go_pprof("-traces", "peak_objects", prof);
+	cr_expect_eq(traces_sum(tr, a), truth(tt.out, "keep_a_at_peak_blocks"), "traces:\n%s", tr);
+	cr_expect_eq(traces_sum(tr, b), truth(tt.out, "keep_b_at_peak_blocks"), "traces:\n%s", tr);
+	free(tr);
 	json_decref(j);
 	proc_free(&tt);
 	done_dir();

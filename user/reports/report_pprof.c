@@ -45,11 +45,18 @@ static const struct column {
 	const char *type, *unit;
 	size_t stack_off;  /* uint64_t in struct stack_info */
 	size_t total_off;  /* uint64_t in struct heap_stats, or NO_TOTAL */
+	bool at_peak;      /* the peak breakdown: left out where there is none */
 } columns[] = {
 	{ "alloc_objects", "count", offsetof(struct stack_info, allocs),
 	  offsetof(struct heap_stats, total_allocs) },
 	{ "alloc_space", "bytes", offsetof(struct stack_info, bytes),
 	  offsetof(struct heap_stats, total_alloc_bytes) },
+	/* live at the moment of the peak (docs/semantics.md); before inuse,
+	 * which stays last, the default */
+	{ "peak_objects", "count", offsetof(struct stack_info, at_peak_cnt),
+	  offsetof(struct heap_stats, peak_cnt), true },
+	{ "peak_space", "bytes", offsetof(struct stack_info, at_peak_bytes),
+	  offsetof(struct heap_stats, peak_bytes), true },
 	{ "inuse_objects", "count", offsetof(struct stack_info, live_cnt),
 	  offsetof(struct heap_stats, live_cnt) },
 	{ "inuse_space", "bytes", offsetof(struct stack_info, live_bytes),
@@ -105,7 +112,21 @@ struct build {
 	uint32_t marker_loc[MARK_CNT];
 	char *scratch;          /* a string made valid UTF-8 */
 	size_t cap_scratch;
+	const struct column *cols[NR_COLUMNS]; /* the columns written, in order */
+	size_t nr_cols;
 };
+
+/* Every column, but the peak's where the stacks have no breakdown
+ * (--aggregate: a 0 there would be false). */
+static void choose_columns(struct build *b)
+{
+	bool peak = !b->m->stacks || stacks__has_at_peak(b->m->stacks);
+	size_t c;
+
+	for (c = 0; c < NR_COLUMNS; c++)
+		if (peak || !columns[c].at_peak)
+			b->cols[b->nr_cols++] = &columns[c];
+}
 
 static int grow(void **v, size_t *cap, size_t need, size_t size)
 {
@@ -538,7 +559,7 @@ static int add_samples(struct build *b, struct arrays *a, size_t *nr_samples)
 		frames += stacks__get(st, (uint32_t)i)->nr + 1;
 	a->samples = calloc(n + 1, sizeof(*a->samples));
 	a->loc_ids = calloc(frames + 1, sizeof(*a->loc_ids));
-	a->values = calloc((n + 1) * NR_COLUMNS, sizeof(*a->values));
+	a->values = calloc((n + 1) * b->nr_cols, sizeof(*a->values));
 	if (!a->samples || !a->loc_ids || !a->values)
 		return -ENOMEM;
 	for (i = 1; i <= n && !b->err; i++) {
@@ -547,10 +568,10 @@ static int add_samples(struct build *b, struct arrays *a, size_t *nr_samples)
 		enum marker mk = si->nr ? marker_of(si->end) : MARK_NO_STACK;
 		bool any = false;
 
-		for (c = 0; c < NR_COLUMNS; c++) {
-			uint64_t v = field(si, columns[c].stack_off);
+		for (c = 0; c < b->nr_cols; c++) {
+			uint64_t v = field(si, b->cols[c]->stack_off);
 
-			a->values[s * NR_COLUMNS + c] = (int64_t)v;
+			a->values[s * b->nr_cols + c] = (int64_t)v;
 			sums[c] += v;
 			any |= v != 0;
 		}
@@ -563,12 +584,12 @@ static int add_samples(struct build *b, struct arrays *a, size_t *nr_samples)
 		if (mk != MARK_CNT)
 			a->loc_ids[ids++] = marker_location(b, mk);
 		sm->n_location_id = (size_t)(&a->loc_ids[ids] - sm->location_id);
-		sm->value = &a->values[s * NR_COLUMNS];
-		sm->n_value = NR_COLUMNS;
+		sm->value = &a->values[s * b->nr_cols];
+		sm->n_value = b->nr_cols;
 		s++;
 	}
-	for (c = 0; c < NR_COLUMNS; c++) {
-		uint64_t total = columns[c].total_off == NO_TOTAL ? 0 : field(hs, columns[c].total_off);
+	for (c = 0; c < b->nr_cols; c++) {
+		uint64_t total = b->cols[c]->total_off == NO_TOTAL ? 0 : field(hs, b->cols[c]->total_off);
 
 		rest[c] = total > sums[c] ? total - sums[c] : 0;
 		any_rest |= rest[c] != 0;
@@ -580,9 +601,9 @@ static int add_samples(struct build *b, struct arrays *a, size_t *nr_samples)
 		sm->location_id = &a->loc_ids[ids];
 		a->loc_ids[ids++] = marker_location(b, MARK_NO_STACK);
 		sm->n_location_id = 1;
-		sm->value = &a->values[s * NR_COLUMNS];
-		sm->n_value = NR_COLUMNS;
-		for (c = 0; c < NR_COLUMNS; c++)
+		sm->value = &a->values[s * b->nr_cols];
+		sm->n_value = b->nr_cols;
+		for (c = 0; c < b->nr_cols; c++)
 			sm->value[c] = (int64_t)rest[c];
 		s++;
 	}
@@ -649,14 +670,14 @@ static void intern_default_column(struct build *b)
 {
 	size_t c, d = 0;
 
-	for (c = 0; c < NR_COLUMNS; c++)
-		if (!strcmp(columns[c].type, DEFAULT_COLUMN))
+	for (c = 0; c < b->nr_cols; c++)
+		if (!strcmp(b->cols[c]->type, DEFAULT_COLUMN))
 			d = c;
-	for (c = 0; c < NR_COLUMNS && b->nr_strs < d; c++)
-		str_of(b, columns[c].unit);
-	for (c = 0; c < NR_COLUMNS && b->nr_strs < d; c++)
+	for (c = 0; c < b->nr_cols && b->nr_strs < d; c++)
+		str_of(b, b->cols[c]->unit);
+	for (c = 0; c < b->nr_cols && b->nr_strs < d; c++)
 		if (c != d)
-			str_of(b, columns[c].type);
+			str_of(b, b->cols[c]->type);
 	str_of(b, DEFAULT_COLUMN);
 }
 
@@ -666,14 +687,14 @@ static void describe(struct build *b, pb_profile *p, struct arrays *a,
 	size_t c;
 
 	intern_default_column(b);
-	for (c = 0; c < NR_COLUMNS; c++) {
+	for (c = 0; c < b->nr_cols; c++) {
 		perftools__profiles__value_type__init(&a->types[c]);
-		a->types[c].type = str_of(b, columns[c].type);
-		a->types[c].unit = str_of(b, columns[c].unit);
+		a->types[c].type = str_of(b, b->cols[c]->type);
+		a->types[c].unit = str_of(b, b->cols[c]->unit);
 		a->type_ptrs[c] = &a->types[c];
 	}
 	p->sample_type = a->type_ptrs;
-	p->n_sample_type = NR_COLUMNS;
+	p->n_sample_type = b->nr_cols;
 	p->default_sample_type = str_of(b, DEFAULT_COLUMN);
 	/* every allocation is counted: one byte per byte, no sampling */
 	perftools__profiles__value_type__init(&a->period_type);
@@ -708,6 +729,7 @@ int report_pprof__emit(FILE *f, const struct model *m, const struct report_meta 
 	size_t nr_samples = 0;
 	int err;
 
+	choose_columns(&b);
 	/* string_table[0] must be "" */
 	err = grow((void **)&b.strs, &b.cap_strs, 1, sizeof(*b.strs));
 	if (!err && !(b.strs[0] = strdup("")))

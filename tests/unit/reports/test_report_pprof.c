@@ -45,6 +45,9 @@ static uint64_t ip_inl, ip_plain, ip_unknown;
 #define REST_BYTES 300
 #define REST_LIVE 1
 #define REST_LIVE_BYTES 100
+/* and at the peak: the heap's peak less what the stacks held then */
+#define REST_PEAK 2
+#define REST_PEAK_BYTES 200
 
 static void model_up(void)
 {
@@ -63,6 +66,7 @@ static void model_up(void)
 	a = stacks__intern(mo.stacks, ips, 2, TT_STACK_END_ROOT);
 	stacks__on_alloc(mo.stacks, a, 64);
 	stacks__on_alloc(mo.stacks, a, 32);
+	stacks__on_peak(mo.stacks); /* a held 2 blocks, 96 bytes, at the peak */
 	stacks__on_release(mo.stacks, a, 32);
 	/* b: cut short, through an address no mapping holds */
 	ips[0] = ip_plain;
@@ -76,6 +80,7 @@ static void model_up(void)
 	cr_assert_eq(heap__restore_block(mo.heap, 0x3000, REST_LIVE_BYTES, 1, 1, 0), 0);
 	totals = (struct heap_stats){
 		.total_allocs = 3 + REST_ALLOCS, .total_alloc_bytes = 1096 + REST_BYTES,
+		.peak_cnt = 2 + REST_PEAK, .peak_bytes = 96 + REST_PEAK_BYTES,
 	};
 	heap__set_totals(mo.heap, &totals);
 	cr_assert_eq(heap__stats(mo.heap)->live_cnt, 2 + REST_LIVE);
@@ -121,8 +126,8 @@ static unsigned char *gunzip(const unsigned char *in, size_t len, size_t *out_le
 	return out;
 }
 
-/* The profile written to memory, decoded. */
-static pb_profile *decode(void)
+/* The profile of m written to memory, decoded. */
+static pb_profile *decode_model(const struct model *m)
 {
 	unsigned char *gz = NULL, *raw;
 	size_t gz_len = 0, raw_len;
@@ -130,7 +135,7 @@ static pb_profile *decode(void)
 	FILE *f = open_memstream((char **)&gz, &gz_len);
 
 	cr_assert_not_null(f);
-	cr_assert_eq(report_pprof__emit(f, &mo, &meta), 0);
+	cr_assert_eq(report_pprof__emit(f, m, &meta), 0);
 	cr_assert_eq(fclose(f), 0);
 	raw = gunzip(gz, gz_len, &raw_len);
 	p = perftools__profiles__profile__unpack(NULL, raw_len, raw);
@@ -138,6 +143,11 @@ static pb_profile *decode(void)
 	free(gz);
 	free(raw);
 	return p;
+}
+
+static pb_profile *decode(void)
+{
+	return decode_model(&mo);
 }
 
 static const char *str(const pb_profile *p, int64_t i)
@@ -183,6 +193,7 @@ Test(pprof, header_and_string_table)
 {
 	static const char *const types[][2] = {
 		{ "alloc_objects", "count" }, { "alloc_space", "bytes" },
+		{ "peak_objects", "count" },  { "peak_space", "bytes" },
 		{ "inuse_objects", "count" }, { "inuse_space", "bytes" },
 	};
 	pb_profile *p = decode();
@@ -202,13 +213,13 @@ Test(pprof, header_and_string_table)
 			cr_assert_str_neq(p->string_table[i], p->string_table[j],
 					  "strings %zu and %zu are the same", j, i);
 	}
-	cr_assert_eq(p->n_sample_type, 4);
-	for (i = 0; i < 4; i++) {
+	cr_assert_eq(p->n_sample_type, 6);
+	for (i = 0; i < 6; i++) {
 		cr_assert_str_eq(str(p, p->sample_type[i]->type), types[i][0]);
 		cr_assert_str_eq(str(p, p->sample_type[i]->unit), types[i][1]);
 	}
 	cr_assert_str_eq(str(p, p->default_sample_type), "inuse_space");
-	cr_assert_eq(p->default_sample_type, 3,
+	cr_assert_eq(p->default_sample_type, 5,
 		     "read as an index of sample_type too (speedscope), it is inuse_space");
 	cr_assert_str_eq(str(p, p->period_type->type), "space");
 	cr_assert_str_eq(str(p, p->period_type->unit), "bytes");
@@ -305,7 +316,7 @@ Test(pprof, samples_are_the_stacks)
 	char self[PATH_MAX];
 	ssize_t n;
 	size_t i, k;
-	int64_t sum[4] = { 0 };
+	int64_t sum[6] = { 0 };
 
 	cr_assert_eq(p->n_sample, 3, "two stacks and what no stack holds");
 	a = p->sample[0];
@@ -313,19 +324,25 @@ Test(pprof, samples_are_the_stacks)
 	rest = p->sample[2];
 	cr_assert_eq(a->value[0], 2);
 	cr_assert_eq(a->value[1], 96);
-	cr_assert_eq(a->value[2], 1);
-	cr_assert_eq(a->value[3], 64);
+	cr_assert_eq(a->value[2], 2, "a held 2 blocks at the peak");
+	cr_assert_eq(a->value[3], 96);
+	cr_assert_eq(a->value[4], 1);
+	cr_assert_eq(a->value[5], 64);
 	cr_assert_eq(b->value[0], 1);
 	cr_assert_eq(b->value[1], 1000);
-	cr_assert_eq(b->value[2], 1);
-	cr_assert_eq(b->value[3], 1000);
+	cr_assert_eq(b->value[2], 0, "b came after the peak");
+	cr_assert_eq(b->value[3], 0);
+	cr_assert_eq(b->value[4], 1);
+	cr_assert_eq(b->value[5], 1000);
 	for (i = 0; i < p->n_sample; i++)
-		for (k = 0; k < 4; k++)
+		for (k = 0; k < 6; k++)
 			sum[k] += p->sample[i]->value[k];
 	cr_assert_eq(sum[0], 3 + REST_ALLOCS, "columns add up to the heap's totals");
 	cr_assert_eq(sum[1], 1096 + REST_BYTES);
-	cr_assert_eq(sum[2], 2 + REST_LIVE);
-	cr_assert_eq(sum[3], 1064 + REST_LIVE_BYTES);
+	cr_assert_eq(sum[2], 2 + REST_PEAK);
+	cr_assert_eq(sum[3], 96 + REST_PEAK_BYTES);
+	cr_assert_eq(sum[4], 2 + REST_LIVE);
+	cr_assert_eq(sum[5], 1064 + REST_LIVE_BYTES);
 
 	/* a: the inlined address, three lines innermost first, then plain_fn */
 	cr_assert_eq(a->n_location_id, 2, "a whole stack has no marker");
@@ -365,8 +382,37 @@ Test(pprof, samples_are_the_stacks)
 	cr_assert_eq(rest->n_location_id, 1);
 	cr_assert_str_eq(last_name(p, loc(p, rest->location_id[0])), "[no stack]");
 	cr_assert_eq(rest->value[0], REST_ALLOCS);
-	cr_assert_eq(rest->value[3], REST_LIVE_BYTES);
+	cr_assert_eq(rest->value[3], REST_PEAK_BYTES);
+	cr_assert_eq(rest->value[5], REST_LIVE_BYTES);
 	perftools__profiles__profile__free_unpacked(p, NULL);
+}
+
+/* --aggregate's stacks have no peak breakdown: the peak columns are left
+ * out (a 0 would be false), inuse stays last and the default. */
+Test(pprof, no_peak_columns_without_the_breakdown)
+{
+	struct stack_info counts = { .allocs = 4, .bytes = 400, .live_cnt = 1, .live_bytes = 100 };
+	struct model agg;
+	uint64_t ip = ip_plain;
+	pb_profile *p;
+	size_t i;
+
+	cr_assert_eq(model__init(&agg, 1000, 0, false, 16), 0);
+	stacks__add_counts(agg.stacks, stacks__intern(agg.stacks, &ip, 1, TT_STACK_END_ROOT),
+			   &counts);
+	cr_assert_eq(model__finish(&agg, "libc.so.6"), 0);
+	p = decode_model(&agg);
+	cr_assert_eq(p->n_sample_type, 4);
+	for (i = 0; i < 4; i++)
+		cr_assert_null(strstr(str(p, p->sample_type[i]->type), "peak"));
+	cr_assert_str_eq(str(p, p->sample_type[3]->type), "inuse_space");
+	cr_assert_eq(p->default_sample_type, 3);
+	cr_assert_geq(p->n_sample, 1);
+	cr_assert_eq(p->sample[0]->n_value, 4);
+	cr_assert_eq(p->sample[0]->value[1], 400);
+	cr_assert_eq(p->sample[0]->value[3], 100);
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	model__fini(&agg);
 }
 
 /* ---- the plan ----------------------------------------------------------- */
