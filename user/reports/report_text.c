@@ -93,7 +93,7 @@ static void write_leaks(FILE *f, const struct model *mo, const struct report_met
 		uint32_t fi = 0;
 		const struct callsite *c = callsites__of_stack(mo->sites, l[i].stack_id, &fi);
 
-		fprintf(f, "    %10s in %6llu %-7s oldest %s ago: ",
+		fprintf(f, "    %10s in %6llu %s oldest %s ago: ",
 			units__bytes(a, sizeof(a), l[i].live_bytes), (unsigned long long)l[i].live_cnt,
 			units__plural(l[i].live_cnt, "block,", "blocks,"),
 			units__duration(b, sizeof(b), m->end_ns - l[i].oldest_ns));
@@ -118,7 +118,7 @@ static void write_sites(FILE *f, const struct model *mo, const struct report_tex
 	for (i = 0; i < n && i < o->top; i++) {
 		const struct callsite *c = callsites__get(mo->sites, i);
 
-		fprintf(f, "    %10s in %9s %-12s ", units__bytes(a, sizeof(a), c->bytes),
+		fprintf(f, "    %10s in %9s %s ", units__bytes(a, sizeof(a), c->bytes),
 			units__count(b, sizeof(b), c->allocs),
 			units__plural(c->allocs, "allocation:", "allocations:"));
 		put_site(f, c);
