@@ -149,6 +149,13 @@ unit: deps $(UNIT_BINS)
 e2e: deps $(OUT)/ttbpf $(E2E_BINS) $(FIXTURES) $(EXTRA_FIXTURES)
 	$(Q)set -e; for t in $(E2E_BINS); do echo "== $$t"; TTBPF=$(OUT)/ttbpf FIXTURES=$(OUT)/fixtures $$t --jobs 1; done
 
+# tests/bench/ programs that use the model and reports in-process, for
+# scripts/bench.sh (which builds its traced workloads itself)
+$(OUT)/tests/bench/%: tests/bench/%.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
 # Installs first, then re-enters make so that pkg-config sees the packages.
 test:
 	$(Q)scripts/install-deps.sh
@@ -207,7 +214,7 @@ demo:
 # fails (it says why), the benchmark runs without memleak's row.
 bench:
 	$(Q)scripts/install-deps.sh
-	$(Q)$(MAKE) --no-print-directory $(OUT)/ttbpf
+	$(Q)$(MAKE) --no-print-directory $(OUT)/ttbpf $(OUT)/tests/bench/pprof_write
 	$(Q)if [ -z "$${MEMLEAK+set}" ] && m=$$(scripts/build-memleak.sh); then export MEMLEAK="$$m"; fi; \
 		scripts/bench.sh
 

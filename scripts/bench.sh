@@ -15,6 +15,8 @@
 #   BENCH_SCALE=F    multiply every workload's size by F (default 1)
 #   BENCH_EXPORT_RUNS=N  runs of the export benchmark (default 1; 0: none)
 #   BENCH_LIVE_BLOCKS=N  blocks the export benchmark keeps live (default 1000000)
+#   BENCH_PPROF_STACKS=N distinct stacks of the pprof benchmark (default 100000)
+#   PPROF_BENCH=PATH the pprof benchmark (default: next to TTBPF, tests/bench/pprof_write)
 #   TTBPF=PATH       the ttbpf to measure (default build/ttbpf)
 #   BENCH_OUT=DIR    where workloads and logs go (default build/bench)
 #   MEMLEAK=PATH     the libbpf-tools memleak to run (default: build/memleak/memleak
@@ -510,6 +512,30 @@ if [ "$EXPORT_RUNS" -gt 0 ]; then
 		done
 	done
 	echo "   B/live blk: ttbpf's whole peak RSS / live blocks (an upper bound: it includes everything ttbpf maps)"
+fi
+
+# ---------------------------------------------------------------- pprof
+# --pprof for many distinct stacks: the file's size and how long writing it
+# takes, in-process (tests/bench/pprof_write.c; make bench builds it).
+PPROF_BENCH=${PPROF_BENCH:-$(dirname "$TTBPF")/tests/bench/pprof_write}
+PPROF_STACKS=${BENCH_PPROF_STACKS:-100000}
+echo
+if [ -x "$PPROF_BENCH" ]; then
+	log=$LOGS/pprof
+	echo "== pprof: $PPROF_STACKS distinct stacks of 16 frames (4096 addresses in the bench and libc), symbolized"
+	if "$PPROF_BENCH" -n "$PPROF_STACKS" -o "$LOGS" > "$log.out" 2> "$log.err"; then
+		awk '{ v[$1] = $2 } END {
+			printf "   %-34s %12s\n", "pprof file", v["pprof_bytes"] " B (" v["pprof_bytes_per_stack"] " B/stack)"
+			printf "   %-34s %12s\n", "first write (symbolizes)", v["pprof_write_first_s"] " s"
+			printf "   %-34s %12s\n", "next write (an --interval rewrite)", v["pprof_write_again_s"] " s"
+			printf "   %-34s %12s\n", "packed and gzipped to memory", v["pprof_emit_memory_s"] " s"
+			printf "   %-34s %12s\n", "the JSON report, for scale", v["json_bytes"] " B, " v["json_write_s"] " s"
+		}' "$log.out"
+	else
+		FAILED+=("pprof: see $log.err")
+	fi
+else
+	note "no $PPROF_BENCH (make bench builds it): no pprof rows"
 fi
 
 # ---------------------------------------------------------------- variables

@@ -423,30 +423,37 @@ static void build_free(struct build *b)
 
 /* ---- gzip output -------------------------------------------------------- */
 
+/*
+ * protobuf-c appends field by field, a few bytes at a time: they are
+ * gathered into in[] and deflated a buffer at a time, since a deflate()
+ * call costs far more than a few bytes' worth of compression.
+ */
 struct gz_out {
 	ProtobufCBuffer base; /* first: protobuf-c calls append with it */
 	z_stream z;
 	FILE *f;
 	int err;
-	unsigned char buf[1 << 16];
+	size_t in_len;
+	unsigned char in[1 << 16], out[1 << 16];
 };
 
 static void gz_run(struct gz_out *g, const uint8_t *data, size_t len, int flush)
 {
+	size_t n;
 	int rc;
 
 	g->z.next_in = (Bytef *)data;
 	g->z.avail_in = (uInt)len;
 	do {
-		g->z.next_out = g->buf;
-		g->z.avail_out = sizeof(g->buf);
+		g->z.next_out = g->out;
+		g->z.avail_out = sizeof(g->out);
 		rc = deflate(&g->z, flush);
 		if (rc == Z_STREAM_ERROR) {
 			g->err = g->err ?: -EIO;
 			return;
 		}
-		len = sizeof(g->buf) - g->z.avail_out;
-		if (len && fwrite(g->buf, 1, len, g->f) != len)
+		n = sizeof(g->out) - g->z.avail_out;
+		if (n && fwrite(g->out, 1, n, g->f) != n)
 			g->err = g->err ?: -EIO;
 	} while (g->z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
 }
@@ -454,18 +461,24 @@ static void gz_run(struct gz_out *g, const uint8_t *data, size_t len, int flush)
 static void gz_append(ProtobufCBuffer *buf, size_t len, const uint8_t *data)
 {
 	struct gz_out *g = (struct gz_out *)buf;
+	size_t n;
 
-	/* avail_in is 32 bits: protobuf-c passes whole byte fields at once */
 	while (len && !g->err) {
-		size_t n = len > (1u << 30) ? 1u << 30 : len;
-
-		gz_run(g, data, n, Z_NO_FLUSH);
+		if (g->in_len == sizeof(g->in)) {
+			gz_run(g, g->in, g->in_len, Z_NO_FLUSH);
+			g->in_len = 0;
+		}
+		n = sizeof(g->in) - g->in_len;
+		n = n < len ? n : len;
+		memcpy(g->in + g->in_len, data, n);
+		g->in_len += n;
 		data += n;
 		len -= n;
 	}
 }
 
-/* windowBits 15 + 16: a gzip header and trailer, what pprof reads */
+/* windowBits 15 + 16: a gzip header and trailer, what pprof reads; level 1
+ * (fastest) as Go's runtime/pprof writes its profiles */
 static int gz_write(FILE *f, const pb_profile *p)
 {
 	struct gz_out *g = calloc(1, sizeof(*g));
@@ -475,13 +488,13 @@ static int gz_write(FILE *f, const pb_profile *p)
 		return -ENOMEM;
 	g->base.append = gz_append;
 	g->f = f;
-	if (deflateInit2(&g->z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (deflateInit2(&g->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		free(g);
 		return -ENOMEM;
 	}
 	perftools__profiles__profile__pack_to_buffer(p, &g->base);
 	if (!g->err)
-		gz_run(g, NULL, 0, Z_FINISH);
+		gz_run(g, g->in, g->in_len, Z_FINISH);
 	deflateEnd(&g->z);
 	err = g->err ? g->err : ferror(f) ? -EIO : 0;
 	free(g);
