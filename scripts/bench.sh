@@ -17,6 +17,7 @@
 #   BENCH_LIVE_BLOCKS=N  blocks the export benchmark keeps live (default 1000000)
 #   BENCH_PPROF_STACKS=N distinct stacks of the pprof benchmark (default 100000)
 #   PPROF_BENCH=PATH the pprof benchmark (default: next to TTBPF, tests/bench/pprof_write)
+#   BENCH_INTERVAL_RUNS=N  runs of the --interval benchmark (default 1; 0: none)
 #   TTBPF=PATH       the ttbpf to measure (default build/ttbpf)
 #   BENCH_OUT=DIR    where workloads and logs go (default build/bench)
 #   MEMLEAK=PATH     the libbpf-tools memleak to run (default: build/memleak/memleak
@@ -34,6 +35,8 @@ note() { echo "bench: $*" >&2; }
 RUNS=${BENCH_RUNS:-5}
 SCALE=${BENCH_SCALE:-1}
 EXPORT_RUNS=${BENCH_EXPORT_RUNS:-1}
+INTERVAL_RUNS=${BENCH_INTERVAL_RUNS:-1}
+[[ $INTERVAL_RUNS =~ ^[0-9]+$ ]] || die "BENCH_INTERVAL_RUNS must be an integer, not '$INTERVAL_RUNS'"
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, not '$RUNS'"
 [[ $EXPORT_RUNS =~ ^[0-9]+$ ]] || die "BENCH_EXPORT_RUNS must be an integer, not '$EXPORT_RUNS'"
 [[ $SCALE =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] || die "BENCH_SCALE must be a positive number, not '$SCALE'"
@@ -536,6 +539,51 @@ if [ -x "$PPROF_BENCH" ]; then
 	fi
 else
 	note "no $PPROF_BENCH (make bench builds it): no pprof rows"
+fi
+
+# ---------------------------------------------------------------- interval
+# --interval 1 with LIVE_BLOCKS live blocks: live1m holds them, then makes
+# malloc/free pairs for CHURN_S seconds while ttbpf snapshots every second.
+# A snapshot forks; the reader is stalled for fork() alone (ttbpf -v says the
+# longest), which the records' own longest wait to be read
+# (stats.record_delay_max_ns) bounds from the other side. Lost events must
+# stay 0. The same run without --interval for comparison.
+CHURN_S=8
+if [ "$INTERVAL_RUNS" -gt 0 ]; then
+	echo
+	echo "== interval: $OUT/live1m $LIVE_BLOCKS $CHURN_S: $LIVE_BLOCKS blocks held, then ${CHURN_S} s of malloc/free pairs"
+	printf '   %-26s %4s %9s %12s %13s %13s %13s %10s %6s\n' "ttbpf -q -v -j F ..." run snapshots \
+		"fork max ms" "fork mean ms" "longest s" "rec. wait ms" "pairs/s" lost
+	declare -A IV_ARGS=([1_none]="" [2_interval]="--interval 1")
+	for ((r = 1; r <= INTERVAL_RUNS; r++)); do
+		for v in 1_none 2_interval; do
+			log=$LOGS/interval.$v.$r
+			read -r -a extra <<< "${IV_ARGS[$v]}"
+			rc=0
+			"$TTBPF" -q -v -j "$log.json" "${extra[@]}" -- "$OUT/live1m" "$LIVE_BLOCKS" "$CHURN_S" \
+				> "$log.out" 2> "$log.err" < /dev/null || rc=$?
+			if [ "$rc" -ne 0 ] || [ ! -f "$log.json" ]; then
+				FAILED+=("interval $v run $r: exit status $rc (see $log.err)")
+				continue
+			fi
+			head -c 4000000 "$log.json" > "$log.head"
+			lost=$(grep -oE '"lost_events": *[0-9]+' "$log.head" | head -n 1 | grep -oE '[0-9]+$' || true)
+			wait=$(grep -oE '"record_delay_max_ns": *[0-9]+' "$log.head" | head -n 1 | grep -oE '[0-9]+$' || true)
+			rm -f "$log.head"
+			pairs=$(awk '$1 == "churn_pairs_per_s" { print $2 }' "$log.out")
+			# "ttbpf: N snapshots, the reader stalled X ms at most (fork), Y ms on average"
+			snap=$(grep -E '^ttbpf: [0-9]+ snapshots, the reader stalled' "$log.err" || true)
+			awk -v v="${IV_ARGS[$v]:-(no --interval)}" -v r="$r" -v s="$snap" -v w="${wait:-0}" \
+				-v p="${pairs:--}" -v lost="${lost:--}" 'BEGIN {
+				n = 0; mx = "-"; mean = "-"; took = "-"
+				if (s != "") { split(s, f, " "); n = f[2]; mx = f[7]; mean = f[12]; took = f[19] }
+				printf "   %-26s %4d %9s %12s %13s %13s %13.1f %10s %6s\n",
+					v, r, n, mx, mean, took, w / 1e6, p, lost
+			}'
+		done
+	done
+	echo "   fork: the reader's stall per snapshot; longest: a snapshot's fork to its end (the child"
+	echo "   writing the reports); rec. wait: the longest any record waited to be read"
 fi
 
 # ---------------------------------------------------------------- variables

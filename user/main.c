@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Options → load → launch or attach → trace → reports → exit status. */
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,11 +20,14 @@
 #include "events.h"
 #include "follow.h"
 #include "heap.h"
+#include "live.h"
 #include "model.h"
 #include "options.h"
 #include "probes.h"
 #include "procs.h"
+#include "report_top.h"
 #include "reports.h"
+#include "snapshot.h"
 #include "symbolize.h"
 #include "target.h"
 #include "unwinder.h"
@@ -31,6 +35,7 @@
 #define POLL_MS 50 /* also bounds how long a record waits without a wake-up */
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t snapshot_asked; /* SIGUSR1 */
 static struct target *signal_target;
 
 static void on_stop_signal(int sig)
@@ -40,7 +45,13 @@ static void on_stop_signal(int sig)
 	target__signal(signal_target, sig);
 }
 
-static void catch_stop_signals(void)
+/* SIGUSR1: the reports now. Ours alone: the target never sees it. */
+static void on_snapshot_signal(int sig)
+{
+	snapshot_asked = 1;
+}
+
+static void catch_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 
@@ -48,7 +59,31 @@ static void catch_stop_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_snapshot_signal;
+	sigaction(SIGUSR1, &sa, NULL);
 }
+
+/* What the run loop, the live line and the snapshots share. */
+struct run {
+	const struct options *o;
+	const struct report_plan *plan;
+	struct report_plan snap_plan; /* the files a snapshot rewrites */
+	size_t snap_files;
+	const char *lib;
+	struct callsites_opts sites; /* how stacks are grouped into call sites */
+	struct target *t;
+	struct probes *probes;
+	struct events *ev;
+	struct procs *procs;
+	struct model model;
+	struct report_meta meta;
+	struct report_proc *rows; /* -f: the children's lines, once written */
+	struct snapshot *snap;
+	bool snap_top;            /* the snapshot being taken prints the top-N */
+	bool live;                /* the live line is on stderr */
+	struct live_sample last;  /* the live line's previous sample */
+	bool have_last;
+};
 
 /*
  * What happens to our children (the launched command; with -f, every task
@@ -98,28 +133,6 @@ static void raise_fd_limit(void)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-}
-
-/* Reads records until the target exits, the duration ends or a signal comes. */
-static int trace_loop(struct events *ev, struct target *t, const struct options *o,
-		      uint64_t start_ns, int chld_fd)
-{
-	uint64_t deadline = o->duration_s ? start_ns + (uint64_t)(o->duration_s * 1e9) : 0;
-	int n;
-
-	while (!stop_signal) {
-		n = events__poll(ev, POLL_MS);
-		if (n < 0 && n != -EINTR) {
-			fprintf(stderr, "ttbpf: reading the ring buffer failed: %s\n", strerror(-n));
-			return n;
-		}
-		drain_fd(chld_fd);
-		if (target__exited(t))
-			break;
-		if (deadline && clock_ns(CLOCK_MONOTONIC) >= deadline)
-			break;
-	}
-	return 0;
 }
 
 /* Variable markers, unless the target opted out. */
@@ -286,33 +299,221 @@ static void free_rows(struct report_proc *rows, size_t n)
 	free(rows);
 }
 
+/* The figures of the live line now: the target's, or summed with -f. */
+static void live_sample(struct run *r, struct live_sample *ls, uint64_t now_ns)
+{
+	size_t i, n = r->procs ? procs__count(r->procs) : 0;
+
+	memset(ls, 0, sizeof(*ls));
+	ls->ns = now_ns;
+	ls->lost = probes__counter(r->probes, TT_CNT_LOST_EVENTS);
+	ls->aggregate = r->o->aggregate;
+	for (i = 0; i <= n; i++) {
+		const struct heap_stats *st =
+			heap__stats(i ? procs__at(r->procs, i - 1)->model.heap : r->model.heap);
+
+		ls->allocs += st->total_allocs;
+		ls->frees += st->total_frees;
+		ls->live_cnt += st->live_cnt;
+		ls->live_bytes += st->live_bytes;
+		ls->peak_bytes += st->peak_bytes;
+		ls->procs++;
+	}
+}
+
+static void show_live(struct run *r, uint64_t now_ns)
+{
+	struct live_sample ls;
+	char line[LIVE_LINE_MAX];
+	size_t len;
+
+	live_sample(r, &ls, now_ns);
+	len = live__format(line, sizeof(line), r->have_last ? &r->last : NULL, &ls,
+			   r->meta.start_ns, live__width(STDERR_FILENO));
+	live__show(STDERR_FILENO, line, len);
+	r->last = ls;
+	r->have_last = true;
+}
+
+/* The reports of -f's children, then the target's (finished first unless a
+ * snapshot's top-N already did). */
+static int write_reports(struct run *r, const struct report_plan *plan)
+{
+	int err = 0;
+
+	if (report_children(plan, r->procs, &r->meta, &r->sites, &r->rows))
+		err = -EIO;
+	r->meta.children = r->rows;
+	r->meta.child_cnt = r->rows ? procs__count(r->procs) : 0;
+	if (!r->model.sites && model__finish_opts(&r->model, &r->sites))
+		fprintf(stderr, "ttbpf: out of memory grouping call sites\n");
+	if (reports__write(plan, &r->model, &r->meta))
+		err = -EIO;
+	return err;
+}
+
+/* The top-N on stderr in one write, over the live line. */
+static int print_top(struct run *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	if (r->live)
+		fputs("\r\033[K", f);
+	err = report_top__write(f, &r->model, r->o->top, r->meta.end_ns - r->meta.start_ns);
+	if (fclose(f) && !err)
+		err = -ENOMEM;
+	if (!err && write(STDERR_FILENO, buf, len) != (ssize_t)len)
+		err = -EIO;
+	free(buf);
+	return err;
+}
+
+/* In the snapshot's child: its own copy of the model, written out. */
+static int write_snapshot(void *ctx)
+{
+	struct run *r = ctx;
+	int err = 0;
+
+	if (r->o->aggregate && aggregate__collect(r->probes, &r->model))
+		err = -EIO;
+	if (r->snap_top) {
+		if (model__finish_opts(&r->model, &r->sites))
+			fprintf(stderr, "ttbpf: out of memory grouping call sites\n");
+		err = print_top(r) ?: err;
+	}
+	if (r->snap_files)
+		err = write_reports(r, &r->snap_plan) ?: err;
+	return err;
+}
+
+/*
+ * A snapshot now, unless the last one still runs (-EBUSY: the caller asks
+ * again). The child's model is this moment's: the records read so far, and
+ * the kernel's counters read here.
+ */
+static int take_snapshot(struct run *r, bool top, uint64_t now_ns)
+{
+	int err;
+
+	if (snapshot__busy(r->snap))
+		return -EBUSY;
+	/* what was sent before the tick or the signal is in the snapshot */
+	events__drain(r->ev);
+	describe_run(&r->meta, r->t, r->probes, r->ev, r->lib, r->o->aggregate);
+	r->meta.end_ns = now_ns;
+	r->snap_top = top;
+	fflush(NULL); /* nothing buffered is written twice */
+	err = snapshot__start(r->snap, write_snapshot, r);
+	if (err && err != -EBUSY) {
+		if (r->live)
+			live__clear(STDERR_FILENO);
+		fprintf(stderr, "ttbpf: cannot start a snapshot of the reports: %s\n",
+			strerror(-err));
+	}
+	return err;
+}
+
+/*
+ * Reads records until the target exits, the duration ends or a signal
+ * comes; meanwhile the live line, the interval's snapshots and SIGUSR1's.
+ */
+static int trace_loop(struct run *r, int chld_fd)
+{
+	const struct options *o = r->o;
+	uint64_t start_ns = r->meta.start_ns, now;
+	uint64_t deadline = o->duration_s ? start_ns + (uint64_t)(o->duration_s * 1e9) : 0;
+	uint64_t interval_ns = (uint64_t)(o->interval_s * 1e9);
+	uint64_t next_live = start_ns + 1000000000ull, next_snap = start_ns + interval_ns;
+	bool tick_due = false;
+	int n;
+
+	while (!stop_signal) {
+		n = events__poll(r->ev, POLL_MS);
+		if (n < 0 && n != -EINTR) {
+			if (r->live)
+				live__clear(STDERR_FILENO);
+			fprintf(stderr, "ttbpf: reading the ring buffer failed: %s\n", strerror(-n));
+			return n;
+		}
+		drain_fd(chld_fd);
+		if (target__exited(r->t))
+			break;
+		now = clock_ns(CLOCK_MONOTONIC);
+		if (deadline && now >= deadline)
+			break;
+		if (r->live && now >= next_live) {
+			show_live(r, now);
+			next_live = next_live + 1000000000ull > now ? next_live + 1000000000ull
+								   : now + 1000000000ull;
+		}
+		if (interval_ns && now >= next_snap) {
+			tick_due = true;
+			next_snap = now + interval_ns;
+		}
+		/* a tick or a signal that finds the last snapshot running waits for it */
+		if (snapshot_asked &&
+		    take_snapshot(r, (tick_due || !r->snap_files) && !o->quiet, now) != -EBUSY) {
+			snapshot_asked = 0;
+			tick_due = false;
+		}
+		if (tick_due && take_snapshot(r, !o->quiet, now) != -EBUSY)
+			tick_due = false;
+	}
+	return 0;
+}
+
+/* How the snapshots went: failures always, their cost with -v. */
+static void print_snapshot_stats(const struct run *r)
+{
+	const struct snapshot_stats *st = snapshot__stats(r->snap);
+
+	if (st->failed)
+		fprintf(stderr, "ttbpf: %llu of %llu snapshots failed (said why above)\n",
+			(unsigned long long)st->failed, (unsigned long long)st->started);
+	if (r->o->verbose && st->started)
+		fprintf(stderr, "ttbpf: %llu snapshots, the reader stalled %.3f ms at most "
+				"(fork), %.3f ms on average; the longest took %.3f s to write\n",
+			(unsigned long long)st->started, st->longest_fork_ns / 1e6,
+			st->total_fork_ns / 1e6 / st->started, st->longest_run_ns / 1e9);
+}
+
 static int trace(const struct options *o, const struct report_plan *plan)
 {
 	struct probes_opts popts = {};
-	struct report_meta meta = { .exit_code = -1 };
-	struct callsites_opts sites = {
-		.skip_frames = o->skip_frames, .skip_cnt = o->skip_cnt, .by_address = o->by_address,
-	};
-	struct report_proc *rows = NULL;
 	struct target_hooks hooks;
 	struct follow follow = {};
-	struct probes *probes = NULL;
-	struct procs *procs = NULL;
-	struct events *ev = NULL;
-	struct target *t = NULL;
 	struct unwinder *unw = NULL;
 	struct unwinder_maps umaps;
-	struct model model = {};
+	struct run r = { .o = o, .plan = plan, .meta = { .exit_code = -1 } };
 	char lib[PATH_MAX];
 	int err, rc = 1, chld_fd = -1;
 
-	err = o->argv ? target__launch(&t, o->argv, o->follow)
-		      : target__attach(&t, o->pid, o->follow);
+	r.lib = lib;
+	r.sites = (struct callsites_opts){
+		.allocator = lib, .skip_frames = o->skip_frames, .skip_cnt = o->skip_cnt,
+		.by_address = o->by_address,
+	};
+	r.snap_files = reports__plan_snapshot(plan, &r.snap_plan);
+	/* a terminal to rewrite a line on */
+	r.live = !o->quiet && isatty(STDERR_FILENO);
+	if (snapshot__new(&r.snap)) {
+		fprintf(stderr, "ttbpf: out of memory\n");
+		return 1;
+	}
+
+	err = o->argv ? target__launch(&r.t, o->argv, o->follow)
+		      : target__attach(&r.t, o->pid, o->follow);
 	if (err)
 		goto cleanup; /* explained */
 	if (o->follow)
 		raise_fd_limit();
-	err = target__allocator(t, o->lib_path, lib, sizeof(lib));
+	err = target__allocator(r.t, o->lib_path, lib, sizeof(lib));
 	if (err)
 		goto cleanup;
 
@@ -328,88 +529,85 @@ static int trace(const struct options *o, const struct report_plan *plan)
 		err = -ENOTSUP;
 		goto cleanup;
 	}
-	err = probes__load(&probes, &popts);
+	err = probes__load(&r.probes, &popts);
 	if (err)
 		goto cleanup;
-	if (probes__unwind_maps(probes, &umaps) && unwinder__new(&unw, &umaps, o->verbose)) {
+	if (probes__unwind_maps(r.probes, &umaps) && unwinder__new(&unw, &umaps, o->verbose)) {
 		err = -ENOMEM;
 		fprintf(stderr, "ttbpf: out of memory\n");
 		goto cleanup;
 	}
-	follow.probes = probes;
+	follow.probes = r.probes;
 	follow.unw = unw;
-	follow.root_pid = target__pid(t);
+	follow.root_pid = target__pid(r.t);
 	follow.verbose = o->verbose;
 
-	meta.start_ns = clock_ns(CLOCK_MONOTONIC);
-	meta.wall_minus_mono_ns = (int64_t)(clock_ns(CLOCK_REALTIME) - meta.start_ns);
-	err = model__init(&model, meta.start_ns, target__pid(t), !target__launched(t),
+	r.meta.start_ns = clock_ns(CLOCK_MONOTONIC);
+	r.meta.wall_minus_mono_ns = (int64_t)(clock_ns(CLOCK_REALTIME) - r.meta.start_ns);
+	err = model__init(&r.model, r.meta.start_ns, target__pid(r.t), !target__launched(r.t),
 			  o->max_vars);
 	if (!err && o->follow)
-		err = procs__new(&procs, o->max_vars);
+		err = procs__new(&r.procs, o->max_vars);
 	if (err) {
 		fprintf(stderr, "ttbpf: out of memory\n");
 		goto cleanup;
 	}
-	follow.procs = procs;
-	prepare_unwinder(&follow, t, lib);
-	err = probes__attach(probes, target__pid(t));
-	err = err ?: attach_markers(probes, t, o);
+	follow.procs = r.procs;
+	prepare_unwinder(&follow, r.t, lib);
+	err = probes__attach(r.probes, target__pid(r.t));
+	err = err ?: attach_markers(r.probes, r.t, o);
 	if (err)
 		goto cleanup;
-	err = events__new(&ev, probes__events_fd(probes), &model);
+	err = events__new(&r.ev, probes__events_fd(r.probes), &r.model);
 	if (err) {
 		fprintf(stderr, "ttbpf: cannot read the ring buffer: %s\n", strerror(-err));
 		goto cleanup;
 	}
 
-	events__set_unwinder(ev, unw);
+	events__set_unwinder(r.ev, unw);
 
 	/* children (-f), the last chance to read what a short-lived command had
 	 * mapped, and the unwinder's holds */
-	follow.events = ev;
-	follow.root = &model;
-	follow.markers = !target__tools_disabled(t);
+	follow.events = r.ev;
+	follow.root = &r.model;
+	follow.markers = !target__tools_disabled(r.t);
 	follow__hooks(&follow, &hooks);
-	target__set_hooks(t, &hooks);
-	if (procs)
-		events__route(ev, follow__route, &follow);
-	chld_fd = child_events_fd(ev, t, o);
-	signal_target = t;
-	catch_stop_signals();
-	if (target__launched(t)) {
-		rc = target__release(t);
+	target__set_hooks(r.t, &hooks);
+	if (r.procs)
+		events__route(r.ev, follow__route, &follow);
+	chld_fd = child_events_fd(r.ev, r.t, o);
+	signal_target = r.t;
+	catch_signals();
+	if (target__launched(r.t)) {
+		rc = target__release(r.t);
 		if (rc)
 			goto cleanup; /* 127/126: the command never ran */
 	}
 	if (!o->quiet)
 		fprintf(stderr, "ttbpf: tracing pid %d (%d probes on %s); Ctrl-C to stop\n",
-			target__pid(t), probes__attached_cnt(probes), TEXT_CLEAN(lib));
+			target__pid(r.t), probes__attached_cnt(r.probes), TEXT_CLEAN(lib));
 
-	err = trace_loop(ev, t, o, meta.start_ns, chld_fd);
+	r.meta.unwinder = unw;
+	r.meta.stacks_off = !o->stack_depth;
+	err = trace_loop(&r, chld_fd);
+	if (r.live)
+		live__clear(STDERR_FILENO);
 	follow.done = true; /* processes born from now on run untraced */
-	meta.end_ns = clock_ns(CLOCK_MONOTONIC);
+	r.meta.end_ns = clock_ns(CLOCK_MONOTONIC);
 	/* detach first, so that draining ends even if the target runs on */
-	probes__detach(probes);
-	events__drain(ev);
-	if (o->aggregate && aggregate__collect(probes, &model))
+	probes__detach(r.probes);
+	events__drain(r.ev);
+	if (o->aggregate && aggregate__collect(r.probes, &r.model))
 		err = -EIO;
-	if (target__launched(t) && !target__exited(t) && stop_signal)
-		target__wait(t); /* it got the same signal: let it finish */
-	describe_run(&meta, t, probes, ev, lib, o->aggregate);
-	meta.unwinder = unw;
-	meta.stacks_off = !o->stack_depth;
+	if (target__launched(r.t) && !target__exited(r.t) && stop_signal)
+		target__wait(r.t); /* it got the same signal: let it finish */
+	describe_run(&r.meta, r.t, r.probes, r.ev, lib, o->aggregate);
 	if (unw && o->verbose)
 		unwinder__print(unw);
 
-	sites.allocator = lib;
-	if (report_children(plan, procs, &meta, &sites, &rows))
-		err = -EIO;
-	meta.children = rows;
-	meta.child_cnt = rows ? procs__count(procs) : 0;
-	if (model__finish_opts(&model, &sites))
-		fprintf(stderr, "ttbpf: out of memory grouping call sites\n");
-	if (reports__write(plan, &model, &meta))
+	/* a snapshot still being written must not land after the final reports */
+	snapshot__wait(r.snap);
+	if (write_reports(&r, plan))
 		err = -EIO;
 	/* results first, then what to say about them */
 	if (follow.unlisted)
@@ -419,13 +617,14 @@ static int trace(const struct options *o, const struct report_plan *plan)
 		fprintf(stderr, "ttbpf: %u of %zu child processes could not be traced (their probes "
 				"could not be attached; processes[] of the JSON report lists them): "
 				"exit status 1 unless the command's own is not 0\n",
-			follow.not_traced, procs__count(procs));
+			follow.not_traced, procs__count(r.procs));
+	print_snapshot_stats(&r);
 
 	rc = 0;
-	if (target__launched(t)) {
+	if (target__launched(r.t)) {
 		/* tracing ended first (--duration): the command runs on untraced */
-		target__wait(t);
-		rc = target__exit_code(t);
+		target__wait(r.t);
+		rc = target__exit_code(r.t);
 		if (rc < 0)
 			rc = 1;
 	}
@@ -437,19 +636,20 @@ static int trace(const struct options *o, const struct report_plan *plan)
 cleanup:
 	if (err && rc == 0)
 		rc = 1;
-	if (t) /* what the hooks use is freed below; a last wait must not call them */
-		target__set_hooks(t, NULL);
+	if (r.t) /* what the hooks use is freed below; a last wait must not call them */
+		target__set_hooks(r.t, NULL);
 	if (chld_fd >= 0)
 		close(chld_fd);
-	events__free(ev);
+	snapshot__free(r.snap); /* before the fds it may use are closed */
+	events__free(r.ev);
 	unwinder__free(unw);
-	probes__free(probes);
+	probes__free(r.probes);
 	signal_target = NULL;
-	target__free(t);
-	free_rows(rows, procs ? procs__count(procs) : 0);
-	procs__free(procs);
+	target__free(r.t);
+	free_rows(r.rows, r.procs ? procs__count(r.procs) : 0);
+	procs__free(r.procs);
 	follow__fini(&follow);
-	model__fini(&model);
+	model__fini(&r.model);
 	return rc;
 }
 
@@ -483,7 +683,7 @@ static int check_report_input(const char *path)
 
 int main(int argc, char **argv)
 {
-	struct report_plan plan;
+	struct report_plan plan, snap;
 	struct options o;
 
 	/* a reader that went away (`2>&1 | head -1`) must not cost the reports:
@@ -509,5 +709,11 @@ int main(int argc, char **argv)
 		return 1;
 	if (o.report_in)
 		return reports__redraw(o.report_in, &plan) ? 1 : 0;
+	if (o.interval_s && o.quiet && !reports__plan_snapshot(&plan, &snap)) {
+		fprintf(stderr, "ttbpf: --interval with -q and no report file to rewrite (stdout, "
+				"FIFOs and devices are written at the end only): nothing to do each "
+				"interval\nTry 'ttbpf --help' for more information.\n");
+		return 2;
+	}
 	return trace(&o, &plan);
 }

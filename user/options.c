@@ -36,6 +36,10 @@ static const char usage_text[] =
 	"      --pprof FILE        write a gzipped pprof heap profile (go tool\n"
 	"                          pprof, speedscope, Pyroscope, Parca)\n"
 	"  -d, --duration SECONDS  stop tracing after SECONDS\n"
+	"  -i, --interval SECONDS  every SECONDS (0.1 to 86400) while tracing: print\n"
+	"                          the --top allocation sites by live bytes to\n"
+	"                          stderr (not with -q) and rewrite every report\n"
+	"                          file (stdout, FIFOs and devices: at the end only)\n"
 	"  -f, --follow-forks      trace the processes the target forks too (and\n"
 	"                          theirs), each with its own reports, named\n"
 	"                          after the target's with .PID added\n"
@@ -61,7 +65,8 @@ static const char usage_text[] =
 	"      --unwind-rows N     rows all unwind tables may take together (12\n"
 	"                          bytes each; default 2M, at most 16M)\n"
 	"      --top N             entries in each list of the summary, the\n"
-	"                          reports and the dashboard (default 10)\n"
+	"                          reports, the dashboard and --interval's top\n"
+	"                          sites (default 10)\n"
 	"      --stack-lines N     frames of the stack shown under each call site\n"
 	"                          in the summary (0: none; default 4)\n"
 	"      --skip-frames RE    functions matching the POSIX extended regex RE\n"
@@ -69,7 +74,8 @@ static const char usage_text[] =
 	"                          call sites, like the built-in ones (xmalloc,\n"
 	"                          g_malloc, operator new, std::...); repeatable\n"
 	"      --by-address        a call site per address, not per function\n"
-	"  -q, --quiet             no summary on stderr\n"
+	"  -q, --quiet             no summary, status line or --interval top sites\n"
+	"                          on stderr\n"
 	"  -v, --verbose           say where probes go; libbpf messages\n"
 	"  -h, --help              this text\n"
 	"  -V, --version           print the version\n"
@@ -83,7 +89,9 @@ static const char usage_text[] =
 	"Ends on Ctrl-C, SIGTERM, --duration or target exit (with -f: once every\n"
 	"process followed has exited); then writes the summary and reports. In\n"
 	"launch mode ttbpf exits with the command's status (1 instead of 0 when a\n"
-	"process followed with -f could not be traced).\n";
+	"process followed with -f could not be traced). SIGUSR1 rewrites every\n"
+	"report file at once and tracing goes on (with none, it prints the top\n"
+	"sites). On a terminal, a status line shows the figures every second.\n";
 
 static void usage_error(const char *fmt, const char *arg)
 {
@@ -322,6 +330,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
 		{ "follow-forks", no_argument, NULL, 'f' },
 		{ "lib", required_argument, NULL, 'l' },
 		{ "ringbuf-size", required_argument, NULL, 'b' },
@@ -369,7 +378,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	opterr = 0;
 	optind = 0; /* 0, not 1: also forgets a half-parsed group like -hq */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own */
-	while ((c = getopt_long(argc, argv, "+:p:j:o:d:fl:b:qvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:j:o:d:i:fl:b:qvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			errno = 0;
@@ -399,6 +408,15 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 			if (errno || *end || end == optarg || !isfinite(o->duration_s) ||
 			    o->duration_s <= 0 || o->duration_s > 1e9) {
 				usage_error("invalid duration '%s' (seconds, > 0)", optarg);
+				return OPTIONS_EXIT_USAGE;
+			}
+			break;
+		case 'i':
+			errno = 0;
+			o->interval_s = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !isfinite(o->interval_s) ||
+			    o->interval_s < TT_MIN_INTERVAL_S || o->interval_s > TT_MAX_INTERVAL_S) {
+				usage_error("invalid interval '%s' (seconds, 0.1 to 86400)", optarg);
 				return OPTIONS_EXIT_USAGE;
 			}
 			break;

@@ -17,6 +17,8 @@
 #define TT_DEFAULT_STACK_LINES 4u
 #define TT_MAX_STACK_LINES 128u
 #define TT_MAX_SKIP_FRAMES 32
+#define TT_MIN_INTERVAL_S 0.1
+#define TT_MAX_INTERVAL_S 86400.0
 
 /* What --folded weighs each stack by (--folded-by, --folded-weight). */
 enum folded_weight {
@@ -46,6 +48,7 @@ struct options {
 	const char *pprof_path; /* --pprof FILE */
 	const char *lib_path;  /* -l/--lib: allocator library or binary to probe */
 	double duration_s;     /* -d: 0 = until Ctrl-C or target exit */
+	double interval_s;     /* -i: top-N and report files every interval; 0: none */
 	bool follow;           /* -f: children too, each with its own model */
 	uint32_t ringbuf_bytes;
 	uint32_t wakeup_bytes;

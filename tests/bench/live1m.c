@@ -5,7 +5,11 @@
 // (CLOCK_REALTIME, ns since the epoch) so that scripts/bench.sh can tell how
 // long the tracer kept running after its target was gone.
 //
-//   live1m [BLOCKS]
+// With CHURN_SECONDS, the interval benchmark's workload: the blocks still
+// held, it then makes malloc/free pairs of 64 B for that long (records keep
+// flowing while ttbpf's snapshots are taken) and prints how many.
+//
+//   live1m [BLOCKS [CHURN_SECONDS]]
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -22,6 +26,8 @@ static unsigned long long clock_ns(clockid_t clk)
 int main(int argc, char **argv)
 {
 	long blocks = argc > 1 ? atol(argv[1]) : 1000000;
+	double churn_s = argc > 2 ? atof(argv[2]) : 0;
+	unsigned long long pairs = 0, churn_end;
 	unsigned int x = 2463534242u;
 	struct rusage ru;
 
@@ -48,9 +54,21 @@ int main(int argc, char **argv)
 	}
 	unsigned long long t1 = clock_ns(CLOCK_MONOTONIC);
 
+	churn_end = t1 + (unsigned long long)(churn_s * 1e9);
+	while (churn_s > 0 && clock_ns(CLOCK_MONOTONIC) < churn_end) {
+		for (int i = 0; i < 1000; i++) {
+			void *volatile p = malloc(64);
+
+			free(p);
+		}
+		pairs += 1000;
+	}
+
 	getrusage(RUSAGE_SELF, &ru);
 	printf("blocks %ld\n", blocks);
 	printf("ns_per_alloc %.1f\n", (double)(t1 - t0) / (double)blocks);
+	if (churn_s > 0)
+		printf("churn_pairs_per_s %.0f\n", (double)pairs / churn_s);
 	printf("self_maxrss_kb %ld\n", ru.ru_maxrss);
 	printf("exit_realtime_ns %llu\n", clock_ns(CLOCK_REALTIME));
 	fflush(stdout);

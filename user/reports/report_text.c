@@ -287,3 +287,8 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 	write_vars(f, mo->vars, o->top);
 	write_children(f, m);
 }
+
+void report_text__put_site(FILE *f, const struct callsite *c)
+{
+	put_site(f, c);
+}

@@ -17,5 +17,9 @@ struct report_text_opts {
 /* opts NULL: the defaults of options.h. */
 void report_text__write(FILE *f, const struct model *mo, const struct report_meta *m,
 			const struct report_text_opts *opts);
+struct callsite;
+/* A call site as the summary names it: function [inlined] (file:line),
+ * cleaned (text_clean.h); NULL: "(no stack)". For the other text outputs. */
+void report_text__put_site(FILE *f, const struct callsite *c);
 
 #endif /* TT_REPORT_TEXT_H */

@@ -139,6 +139,22 @@ int reports__plan_child(const struct report_plan *target, int pid, struct report
 	return err;
 }
 
+int reports__plan_snapshot(const struct report_plan *p, struct report_plan *snap)
+{
+	char *const dst[] = { snap->json, snap->svg, snap->png, snap->folded, snap->pprof };
+	int n = 0;
+	size_t i;
+
+	*snap = *p;
+	snap->quiet = true;
+	for (i = 0; i < sizeof(dst) / sizeof(dst[0]); i++) {
+		if (dst[i][0] && outfile__in_place(dst[i]))
+			dst[i][0] = '\0';
+		n += dst[i][0] != '\0';
+	}
+	return n;
+}
+
 static int draw_from_json(const char *json, const struct report_plan *p)
 {
 	struct dash_build *b;

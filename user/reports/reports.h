@@ -35,6 +35,14 @@ int reports__plan(const struct options *o, struct report_plan *p);
  * without the text summary (the target's lists the children).
  */
 int reports__plan_child(const struct report_plan *target, int pid, struct report_plan *child);
+/*
+ * The plan of a snapshot written while tracing goes on: the files of p that
+ * are replaced whole (a regular file, or a name yet to exist); stdout, a
+ * FIFO or a device is written once, at the end, because a reader of those
+ * would get one report after the other. No text summary. Returns how many
+ * files are left.
+ */
+int reports__plan_snapshot(const struct report_plan *p, struct report_plan *snap);
 /* Writes everything planned. Returns 0 or the first negative errno. */
 int reports__write(const struct report_plan *p, const struct model *m, const struct report_meta *meta);
 /* `ttbpf report FILE.json`: draws the planned SVG/PNG from a saved report. */

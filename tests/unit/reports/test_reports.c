@@ -6,12 +6,14 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include "model.h"
 #include "vars.h"
@@ -68,6 +70,46 @@ static int plan_child(const struct report_plan *t, int pid, struct report_plan *
 	err[n] = '\0';
 	fclose(f);
 	return rc;
+}
+
+/* ---- reports__plan_snapshot ------------------------------------------- */
+
+TestSuite(plan_snapshot, .init = make_dir, .fini = remove_dir);
+
+/* Files (there or not yet) are rewritten each snapshot; stdout, a FIFO and
+ * a device only at the end; never the text summary. */
+Test(plan_snapshot, files_only)
+{
+	struct report_plan t = { 0 }, s;
+	char fifo[PATH_MAX], want_svg[PATH_MAX], want_folded[PATH_MAX];
+
+	in_dir(fifo, "pipe");
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	strcpy(t.json, "-");
+	in_dir(t.svg, "dash.svg");
+	strcpy(t.png, "/dev/null");
+	in_dir(t.folded, "stacks");
+	cr_assert_eq(close(open(t.folded, O_WRONLY | O_CREAT, 0644)), 0);
+	in_dir(t.pprof, "heap.pb.gz");
+	t.folded_weight = FOLDED_ALLOC_BYTES;
+	strcpy(want_svg, t.svg);
+	strcpy(want_folded, t.folded);
+
+	cr_assert_eq(reports__plan_snapshot(&t, &s), 3);
+	cr_assert_str_eq(s.pprof, t.pprof);
+	cr_assert_str_eq(s.json, "");
+	cr_assert_str_eq(s.svg, want_svg, "not there yet: a file to come");
+	cr_assert_str_eq(s.png, "");
+	cr_assert_str_eq(s.folded, want_folded);
+	cr_assert_eq(s.folded_weight, FOLDED_ALLOC_BYTES);
+	cr_assert(s.quiet);
+
+	strcpy(t.svg, fifo);
+	t.folded[0] = '\0';
+	strcpy(t.pprof, "-");
+	cr_assert_eq(reports__plan_snapshot(&t, &s), 0, "nothing left to rewrite");
+	cr_assert_str_eq(s.pprof, "");
+	cr_assert_str_eq(s.svg, "");
 }
 
 TestSuite(plan_child, .init = make_dir, .fini = remove_dir);
