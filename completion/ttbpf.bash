@@ -99,7 +99,7 @@ _ttbpf()
 		COMPREPLY=($(compgen -W 'dwarf fp' -- "$cur"))
 		return
 		;;
-	-d | --duration | -b | --ringbuf-size | --wakeup-bytes | --stack-depth | \
+	-d | --duration | -i | --interval | -b | --ringbuf-size | --wakeup-bytes | --stack-depth | \
 		--max-live | --max-vars | --unwind-rows | --top | --stack-lines)
 		return # a number
 		;;
@@ -110,7 +110,7 @@ _ttbpf()
 
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '-p --pid -j --json -o --output --svg --png
-			--folded --folded-by --folded-weight --pprof -d --duration -f --follow-forks -l --lib
+			--folded --folded-by --folded-weight --pprof -d --duration -i --interval -f --follow-forks -l --lib
 			-b --ringbuf-size --wakeup-bytes --aggregate --max-live --max-vars
 			--stack-depth --unwind --unwind-rows --top --stack-lines --skip-frames
 			--by-address -q --quiet -v --verbose

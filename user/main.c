@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Options → load → launch or attach → trace → reports → exit status. */
 #include <errno.h>
-#include <stdbool.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +51,7 @@ static void on_snapshot_signal(int sig)
 	snapshot_asked = 1;
 }
 
-static void catch_signals(void)
+static void catch_stop_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 
@@ -59,7 +59,15 @@ static void catch_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = on_snapshot_signal;
+}
+
+/* From the start: a SIGUSR1 while probes are being attached must not kill
+ * ttbpf (a launched command's exec resets it to the default). */
+static void catch_snapshot_signal(void)
+{
+	struct sigaction sa = { .sa_handler = on_snapshot_signal };
+
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
 }
 
@@ -499,6 +507,7 @@ static int trace(const struct options *o, const struct report_plan *plan)
 		.allocator = lib, .skip_frames = o->skip_frames, .skip_cnt = o->skip_cnt,
 		.by_address = o->by_address,
 	};
+	catch_snapshot_signal();
 	r.snap_files = reports__plan_snapshot(plan, &r.snap_plan);
 	/* a terminal to rewrite a line on */
 	r.live = !o->quiet && isatty(STDERR_FILENO);
@@ -577,7 +586,7 @@ static int trace(const struct options *o, const struct report_plan *plan)
 		events__route(r.ev, follow__route, &follow);
 	chld_fd = child_events_fd(r.ev, r.t, o);
 	signal_target = r.t;
-	catch_signals();
+	catch_stop_signals();
 	if (target__launched(r.t)) {
 		rc = target__release(r.t);
 		if (rc)
