@@ -101,7 +101,10 @@ cc $cflags -Wall -Werror -o "$tmp/app" "$tmp/app.c" 2>"$tmp/cc.err"
 check "a C program compiles with \$(pkg-config --cflags ttbpf)" test $? -eq 0
 cat "$tmp/cc.err" >&2
 # shellcheck disable=SC2086
-cc $cflags -E "$tmp/app.c" | grep -q "\"$stage/usr/include/tt.h\""
+cc $cflags -E "$tmp/app.c" >"$tmp/app.i"
+# (not piped into grep -q: under pipefail cc's SIGPIPE, once grep has its
+# match, would fail the check now and then)
+grep -q "\"$stage/usr/include/tt.h\"" "$tmp/app.i"
 check "... and its tt.h is the installed one" test $? -eq 0
 check "... and it runs" "$tmp/app"
 check "... and its marker is a USDT note" sh -c "readelf -n '$tmp/app' | grep -q 'Name: track_var'"
@@ -155,12 +158,13 @@ for o in $longs $shorts; do
 	roff=${o//-/\\-}
 	grep -qF -- "$roff" "$page" || missing_man+=" $o"
 	# completing the whole option offers it
-	complete_words ttbpf "$o" | tr ' ' '\n' | grep -qx -- "$o" || missing_comp+=" $o"
+	words=$(complete_words ttbpf "$o")
+	grep -qx -- "$o" <<<"${words// /$'\n'}" || missing_comp+=" $o"
 done
 # the report subcommand's, from its usage line(s)
 for o in $(grep -E '^ +ttbpf report|^Usage: ttbpf report' "$tmp/help" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
-	complete_words ttbpf report x.json "$o" | tr ' ' '\n' | grep -qx -- "$o" ||
-		missing_comp+=" report:$o"
+	words=$(complete_words ttbpf report x.json "$o")
+	grep -qx -- "$o" <<<"${words// /$'\n'}" || missing_comp+=" report:$o"
 done
 check "every option of --help is in the man page${missing_man:+ (missing:$missing_man)}" test -z "$missing_man"
 check "every option of --help is offered by the completion${missing_comp:+ (missing:$missing_comp)}" test -z "$missing_comp"
