@@ -6,6 +6,7 @@
 #
 #   json_writer   user/reports/json_writer.c   strings from the target → valid JSON
 #   json_reader   user/reports/json_reader.c   report files given to `ttbpf report`
+#   report        user/reports/dash_build.c    `ttbpf report` itself: the stream read into the dashboard's data, under a low RSS limit
 #   symbolize     user/elf/symbolize.c         ELF files and DWARF the target maps
 #   elf_syms      user/elf/elf_syms.c          the allocator's ELF file (probe placement)
 #   unwind_table  user/elf/unwind_table.c      .eh_frame/.debug_frame of files the target maps
@@ -24,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
-FUZZ_TARGETS=${FUZZ_TARGETS:-json_writer json_reader symbolize elf_syms unwind_table}
+FUZZ_TARGETS=${FUZZ_TARGETS:-json_writer json_reader report symbolize elf_syms unwind_table}
 CLANG=${CLANG:-clang}
 OUT=build/fuzz
 # every folder of user/ on the include path, as in the Makefile
@@ -40,6 +41,7 @@ sources() {
 	case $1 in
 	json_writer) echo "user/reports/json_writer.c user/reports/json_reader.c" ;;
 	json_reader) echo "" ;; # the harness includes json_reader.c itself
+	report) echo "user/reports/dash_build.c user/reports/json_reader.c" ;;
 	symbolize) echo "user/elf/symbolize.c user/elf/elf_syms.c" ;;
 	elf_syms) echo "user/elf/elf_syms.c" ;;
 	unwind_table) echo "user/elf/unwind_table.c user/elf/elf_syms.c" ;;
@@ -49,12 +51,23 @@ sources() {
 libs() {
 	case $1 in
 	json_writer | json_reader) echo "-ljansson" ;;
+	report) echo "" ;;
 	symbolize) echo "-ldw -lelf -lz -llzma -lstdc++" ;;
 	elf_syms) echo "-lelf" ;;
 	unwind_table) echo "-ldw -lelf" ;;
 	esac
 }
 
+# Memory limits. `report` reads in memory that does not grow with its input
+# (docs/json-format.md): a low limit, with ASan's quarantine of freed blocks
+# kept small so that the limit measures the reader, not the quarantine.
+limits() {
+	case $1 in
+	report) echo "-rss_limit_mb=192 -malloc_limit_mb=64" ;;
+	*) echo "-rss_limit_mb=2048 -malloc_limit_mb=1024" ;;
+	esac
+}
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16
 if [[ ! $FUZZ_SECONDS =~ ^[0-9]+$ ]]; then
 	say "FUZZ_SECONDS must be a number of seconds, not '$FUZZ_SECONDS'"
 	exit 2
@@ -106,8 +119,8 @@ for t in $FUZZ_TARGETS; do
 
 	rm -rf "$OUT/artifacts/$t"
 	mkdir -p "$OUT/corpus/$t" "$OUT/artifacts/$t" "$OUT/logs"
-	common=(-artifact_prefix="$OUT/artifacts/$t/" -timeout=20 -rss_limit_mb=2048
-		-malloc_limit_mb=1024 -max_len=65536 -print_final_stats=1)
+	common=(-artifact_prefix="$OUT/artifacts/$t/" -timeout=20 $(limits "$t") -max_len=65536
+		-print_final_stats=1)
 
 	# Replay: every seed and every kept regression input, once, one at a time
 	# (libFuzzer stops at the first that fails: each is named).

@@ -595,15 +595,29 @@ static uint32_t parse_value(struct parser *p, int depth, bool keep)
  * Parses text[0..len), a value at depth depth whose first byte is at offset
  * base in the file; trail: what text after it is called in a message.
  */
+/* What a parse may reuse: the stream parses every piece into the same buffers. */
+struct parse_bufs {
+	struct json_doc doc;
+	uint32_t *stack;
+	size_t stack_cap;
+};
+
 static struct json_doc *parse_at(const char *text, size_t len, const char *const *skip_keys,
 				 int depth, uint64_t base, size_t max_nodes, const char *trail,
-				 size_t *fail_at, char *err, size_t errlen)
+				 size_t *fail_at, char *err, size_t errlen, struct parse_bufs *into)
 {
 	struct parser p = { .s = text, .end = text + len, .start = text, .skip = skip_keys,
 			    .base = base, .max_nodes = max_nodes, .trail = trail, .err = err,
 			    .errlen = errlen };
 
-	p.d = calloc(1, sizeof(*p.d));
+	if (into) {
+		p.d = &into->doc;
+		p.d->node_cnt = p.d->kid_cnt = p.d->str_len = 0;
+		p.stack = into->stack;
+		p.stack_cap = into->stack_cap;
+	} else {
+		p.d = calloc(1, sizeof(*p.d));
+	}
 	if (!p.d) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -612,11 +626,17 @@ static struct json_doc *parse_at(const char *text, size_t len, const char *const
 	skip_ws(&p);
 	if (!p.failed && p.s != p.end)
 		fail(&p, p.trail);
-	free(p.stack);
+	if (into) {
+		into->stack = p.stack;
+		into->stack_cap = p.stack_cap;
+	} else {
+		free(p.stack);
+	}
 	if (p.failed) {
 		if (fail_at)
 			*fail_at = p.fail_at;
-		json_doc__free(p.d);
+		if (!into)
+			json_doc__free(p.d);
 		return NULL;
 	}
 	return p.d;
@@ -626,7 +646,7 @@ struct json_doc *json_doc__parse(const char *text, size_t len, const char *const
 				 char *err, size_t errlen)
 {
 	return parse_at(text, len, skip_keys, 0, 0, SIZE_MAX, "trailing data after the document",
-			NULL, err, errlen);
+			NULL, err, errlen, NULL);
 }
 
 /*
@@ -676,6 +696,7 @@ struct streamer {
 	size_t open;         /* brackets open in the piece */
 	bool in_str, esc;
 	struct skipper sk;
+	struct parse_bufs bufs; /* of the pieces' parses */
 	char *err;
 	size_t errlen;
 	int rc;
@@ -701,18 +722,16 @@ static void piece_start(struct streamer *s)
  * A piece cut at its bound is an error of its own unless the parser finds
  * one in what was read.
  */
-static struct json_doc *piece_parse(struct streamer *s, int depth, const char *trail, bool cut)
+static const struct jnode *piece_parse(struct streamer *s, int depth, const char *trail, bool cut)
 {
 	struct json_doc *d;
 	size_t fail_at = 0;
-
 	bool key = s->st == S_KEY;
 
 	d = parse_at(s->text, s->len, NULL, depth, s->text_at, JSON_PIECE_MAX_VALUES, trail,
-		     &fail_at, s->err, s->errlen);
+		     &fail_at, s->err, s->errlen, &s->bufs);
 	if (d && !cut)
-		return d;
-	json_doc__free(d);
+		return json_doc__root(d);
 	s->rc = strstr(s->err, "out of memory") ? -ENOMEM : -EINVAL;
 	s->st = S_STOP;
 	/* cut: what was read holds no error before its end */
@@ -753,16 +772,13 @@ static bool piece_put(struct streamer *s, char c, size_t max)
 static void key_done(struct streamer *s)
 {
 	const struct json_member *m;
-	struct json_doc *d = piece_parse(s, 1, "", false);
-	const char *key;
+	const struct jnode *root = piece_parse(s, 1, "", false);
 	size_t i;
 
-	if (!d)
+	if (!root)
 		return;
-	key = jnode__str(json_doc__root(d), "");
 	free(s->key);
-	s->key = strdup(key);
-	json_doc__free(d);
+	s->key = strdup(jnode__str(root, ""));
 	if (!s->key) {
 		stream_fail(s, -ENOMEM, "out of memory", s->off);
 		return;
@@ -794,20 +810,19 @@ static void piece_done(struct streamer *s, char c)
 {
 	bool elem = s->st == S_ELEM;
 	const char *trail = piece_trail(s);
-	struct json_doc *d;
+	const struct jnode *v;
 
 	if (!s->len) {
 		stream_fail(s, -EINVAL, "unexpected character", s->off);
 		return;
 	}
-	d = piece_parse(s, piece_depth(s), trail, false);
-	if (!d)
+	v = piece_parse(s, piece_depth(s), trail, false);
+	if (!v)
 		return;
 	if (elem)
-		deliver(s, json_doc__root(d), s->index++);
+		deliver(s, v, s->index++);
 	else if (s->mode == JSON_KEEP)
-		deliver(s, json_doc__root(d), 0);
-	json_doc__free(d);
+		deliver(s, v, 0);
 	if (s->st == S_STOP)
 		return;
 	if (c == ',')
@@ -1006,8 +1021,6 @@ static void stream_feed(struct streamer *s, const char *buf, size_t n)
 /* The end of the file: what the state says of it. */
 static void stream_end(struct streamer *s)
 {
-	struct json_doc *d;
-
 	switch (s->st) {
 	case S_STOP:
 	case S_AFTER:
@@ -1038,15 +1051,11 @@ static void stream_end(struct streamer *s)
 		return;
 	case S_MEMBER:
 	case S_ELEM:
-		d = piece_parse(s, piece_depth(s), piece_trail(s), false);
-		json_doc__free(d);
-		if (d)
+		if (piece_parse(s, piece_depth(s), piece_trail(s), false))
 			stream_fail(s, -EINVAL, piece_trail(s), s->off);
 		return;
 	case S_WHOLE:
-		d = piece_parse(s, 0, piece_trail(s), false);
-		json_doc__free(d);
-		if (d) {
+		if (piece_parse(s, 0, piece_trail(s), false)) {
 			snprintf(s->err, s->errlen, "the document is not an object");
 			s->rc = -EDOM;
 		}
@@ -1077,6 +1086,10 @@ int json_stream__read(FILE *in, size_t chunk, const struct json_member *spec, js
 	free(buf);
 	free(s.text);
 	free(s.key);
+	free(s.bufs.doc.nodes);
+	free(s.bufs.doc.kid);
+	free(s.bufs.doc.strs);
+	free(s.bufs.stack);
 	return s.rc;
 }
 
