@@ -455,6 +455,8 @@ int callsites__build(struct callsites **out, const struct model *m,
 		site->bytes += st->bytes;
 		site->live_cnt += st->live_cnt;
 		site->live_bytes += st->live_bytes;
+		site->at_peak_cnt += st->at_peak_cnt;
+		site->at_peak_bytes += st->at_peak_bytes;
 		if (!site->rep_stack || st->bytes > stacks__get(m->stacks, site->rep_stack)->bytes) {
 			site->rep_stack = picks[i].id;
 			site->site_frame = picks[i].frame;

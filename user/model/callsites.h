@@ -46,6 +46,7 @@ struct callsite {
 	uint32_t addr_cnt;     /* distinct call addresses merged into it (1 by address) */
 	uint64_t allocs, bytes;
 	uint64_t live_cnt, live_bytes;
+	uint64_t at_peak_cnt, at_peak_bytes; /* its stacks' at the peak (stacks.h) */
 };
 
 /*

@@ -575,6 +575,13 @@ static void write_call_sites(struct json_writer *w, const struct model *mo)
 		jsonw_u64_field(w, "bytes", c->bytes);
 		jsonw_u64_field(w, "live_count", c->live_cnt);
 		jsonw_u64_field(w, "live_bytes", c->live_bytes);
+		if (stacks__has_at_peak(mo->stacks)) {
+			jsonw_u64_field(w, "at_peak_blocks", c->at_peak_cnt);
+			jsonw_u64_field(w, "at_peak_bytes", c->at_peak_bytes);
+		} else {
+			jsonw_null_field(w, "at_peak_blocks");
+			jsonw_null_field(w, "at_peak_bytes");
+		}
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);
