@@ -119,6 +119,12 @@ $(OUT)/tests/e2e/%: tests/e2e/%.c tests/e2e/e2e.h | $(OUT)/tests/e2e
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(TEST_LIBS) -lpthread -o $@
 
+# test_dashboard also builds the dashboard's data from the report the run
+# wrote, as the dashboard does (dash_build, report_draw): it links the objects
+$(OUT)/tests/e2e/test_dashboard: tests/e2e/test_dashboard.c tests/e2e/e2e.h $(LIB_OBJS) | $(OUT)/tests/e2e
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(LIB_OBJS) $(TEST_LIBS) $(LDLIBS) -o $@
+
 # (the old place, for names no unit test uses)
 $(OUT)/tests/%: tests/e2e/%.c tests/e2e/e2e.h | $(OUT)/tests
 	$(call msg,CC,$@)

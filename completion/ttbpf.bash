@@ -18,9 +18,16 @@ _ttbpf_report()
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return
 		;;
+	--sort)
+		COMPREPLY=($(compgen -W 'live peak allocated' -- "$cur"))
+		return
+		;;
+	--top)
+		return # a number
+		;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '--svg --png -o --output -h --help' -- "$cur"))
+		COMPREPLY=($(compgen -W '--svg --png -o --output --sort --top -h --help' -- "$cur"))
 	else
 		COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur"))
 	fi
@@ -99,6 +106,10 @@ _ttbpf()
 		COMPREPLY=($(compgen -W 'dwarf fp' -- "$cur"))
 		return
 		;;
+	--sort)
+		COMPREPLY=($(compgen -W 'live peak allocated' -- "$cur"))
+		return
+		;;
 	-d | --duration | -i | --interval | -b | --ringbuf-size | --wakeup-bytes | --stack-depth | \
 		--max-live | --max-vars | --unwind-rows | --top | --stack-lines)
 		return # a number
@@ -112,7 +123,7 @@ _ttbpf()
 		COMPREPLY=($(compgen -W '-p --pid -j --json -o --output --svg --png
 			--folded --folded-by --folded-weight --pprof -d --duration -i --interval -f --follow-forks -l --lib
 			-b --ringbuf-size --wakeup-bytes --aggregate --max-live --max-vars
-			--stack-depth --unwind --unwind-rows --top --stack-lines --skip-frames
+			--stack-depth --unwind --unwind-rows --top --sort --stack-lines --skip-frames
 			--by-address -q --quiet -v --verbose
 			-h --help -V --version --' -- "$cur"))
 	elif ((COMP_CWORD == 1)); then

@@ -15,7 +15,8 @@
 static const char usage_text[] =
 	"Usage: ttbpf [OPTIONS] -p PID\n"
 	"       ttbpf [OPTIONS] -- COMMAND [ARGS...]\n"
-	"       ttbpf report FILE.json [--svg FILE] [--png FILE] [-o DIR]\n"
+	"       ttbpf report FILE.json [--svg FILE] [--png FILE] [-o DIR] [--sort S]\n"
+	"                    [--top N]\n"
 	"       ttbpf diff OLD.json NEW.json [--folded FILE] [--folded-by W] [--top N]\n"
 	"\n"
 	"Trace the heap of a process with eBPF uprobes on its allocator.\n"
@@ -74,6 +75,9 @@ static const char usage_text[] =
 	"                          call sites, like the built-in ones (xmalloc,\n"
 	"                          g_malloc, operator new, std::...); repeatable\n"
 	"      --by-address        a call site per address, not per function\n"
+	"      --sort S            rank the dashboard's call sites by live (bytes\n"
+	"                          still live at the end; default), peak (bytes\n"
+	"                          live at the peak) or allocated bytes\n"
 	"  -q, --quiet             no summary, status line or --interval top sites\n"
 	"                          on stderr\n"
 	"  -v, --verbose           say where probes go; libbpf messages\n"
@@ -187,7 +191,7 @@ static int parse_folded_weight(const char *opt, const char *s, enum folded_weigh
 
 enum { OPT_WAKEUP = 256, OPT_STACK_DEPTH, OPT_SVG, OPT_PNG, OPT_FOLDED, OPT_FOLDED_WEIGHT, OPT_FOLDED_BY,
        OPT_AGGREGATE, OPT_MAX_LIVE, OPT_MAX_VARS, OPT_UNWIND, OPT_UNWIND_ROWS, OPT_TOP,
-       OPT_PPROF, OPT_STACK_LINES, OPT_SKIP_FRAMES, OPT_BY_ADDRESS };
+       OPT_PPROF, OPT_STACK_LINES, OPT_SKIP_FRAMES, OPT_BY_ADDRESS, OPT_SORT };
 
 /* An option whose value names a file or directory: "" would be taken and
  * then mean nothing (`--json=`), so it is refused. 0 or -EINVAL (printed). */
@@ -277,17 +281,35 @@ static enum options_result parse_diff(struct options *o, int argc, char **argv)
 }
 
 /* `ttbpf report FILE.json [--svg F] [--png F]` */
+static int parse_sort(const char *arg, enum dash_sort *out)
+{
+	if (!strcmp(arg, "live"))
+		*out = DASH_SORT_LIVE;
+	else if (!strcmp(arg, "peak"))
+		*out = DASH_SORT_PEAK;
+	else if (!strcmp(arg, "allocated"))
+		*out = DASH_SORT_ALLOCATED;
+	else {
+		usage_error("invalid --sort '%s' (live, peak or allocated)", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static enum options_result parse_report(struct options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "svg", required_argument, NULL, 's' },
 		{ "png", required_argument, NULL, 'g' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "top", required_argument, NULL, OPT_TOP },
+		{ "sort", required_argument, NULL, OPT_SORT },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	int c;
 
+	o->top = TT_DEFAULT_TOP;
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
@@ -306,6 +328,14 @@ static enum options_result parse_report(struct options *o, int argc, char **argv
 			if (path_arg("--output", optarg))
 				return OPTIONS_EXIT_USAGE;
 			o->out_dir = optarg;
+			break;
+		case OPT_TOP:
+			if (parse_top(optarg, &o->top))
+				return OPTIONS_EXIT_USAGE;
+			break;
+		case OPT_SORT:
+			if (parse_sort(optarg, &o->sort))
+				return OPTIONS_EXIT_USAGE;
 			break;
 		default:
 			return sub_option_end(c, "report", argv);
@@ -351,6 +381,7 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		{ "stack-lines", required_argument, NULL, OPT_STACK_LINES },
 		{ "skip-frames", required_argument, NULL, OPT_SKIP_FRAMES },
 		{ "by-address", no_argument, NULL, OPT_BY_ADDRESS },
+		{ "sort", required_argument, NULL, OPT_SORT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -531,6 +562,10 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		case OPT_BY_ADDRESS:
 			o->by_address = true;
 			break;
+		case OPT_SORT:
+			if (parse_sort(optarg, &o->sort))
+				return OPTIONS_EXIT_USAGE;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -575,6 +610,11 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	}
 	if (folded_by_given && !o->folded_path) {
 		usage_error("%s", "--folded-by weighs the stacks of --folded FILE: give --folded");
+		return OPTIONS_EXIT_USAGE;
+	}
+	if (o->aggregate && o->sort == DASH_SORT_PEAK) {
+		usage_error("%s", "--aggregate keeps no figures at the peak: drop --aggregate or "
+				  "--sort by live or allocated");
 		return OPTIONS_EXIT_USAGE;
 	}
 	if (o->aggregate && o->folded_weight == FOLDED_PEAK_BYTES) {

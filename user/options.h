@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include "dash.h"
 #include "ttbpf.h"
 #include "vars.h"
 
@@ -65,6 +66,7 @@ struct options {
 	 * function matches are wrappers, not call sites */
 	const char *skip_frames[TT_MAX_SKIP_FRAMES];
 	uint32_t skip_cnt;
+	enum dash_sort sort;   /* --sort: what ranks the dashboard's call-site tree */
 	int verbose;
 	bool quiet;
 };

@@ -685,3 +685,52 @@ Test(options, interval_invalid)
 	parse(&r, "-p", "1", "-i");
 	assert_usage(&r, "needs an argument");
 }
+
+Test(options, sort)
+{
+	static const char *const bad[] = { "bytes", "", "Live", "peak ", "count" };
+	struct run r;
+	size_t i;
+
+	parse(&r, "--", "true");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.sort, DASH_SORT_LIVE);
+	parse(&r, "--sort", "peak", "--", "true");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.sort, DASH_SORT_PEAK);
+	parse(&r, "--sort=allocated", "--", "true");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.sort, DASH_SORT_ALLOCATED);
+	parse(&r, "--sort=peak", "--sort=live", "--", "true");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.sort, DASH_SORT_LIVE);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse(&r, "--sort", bad[i], "--", "true");
+		assert_usage(&r, "invalid --sort");
+	}
+	/* the kernel's tables keep nothing at the peak */
+	parse(&r, "--aggregate", "--sort", "peak", "--", "true");
+	assert_usage(&r, "--aggregate keeps no figures at the peak");
+	parse(&r, "--aggregate", "--sort", "allocated", "--", "true");
+	assert_result(&r, OPTIONS_RUN);
+}
+
+/* `ttbpf report` takes --sort and --top as a run does. */
+Test(options, report_sort_and_top)
+{
+	struct run r;
+
+	parse(&r, "report", "x.json", "--svg", "x.svg");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.sort, DASH_SORT_LIVE);
+	cr_assert_eq(r.o.top, TT_DEFAULT_TOP);
+	parse(&r, "report", "x.json", "--svg", "x.svg", "--sort", "allocated", "--top", "3");
+	assert_result(&r, OPTIONS_RUN);
+	cr_assert_eq(r.o.sort, DASH_SORT_ALLOCATED);
+	cr_assert_eq(r.o.top, 3);
+	cr_assert_str_eq(r.o.report_in, "x.json");
+	parse(&r, "report", "x.json", "--svg", "x.svg", "--top", "0");
+	assert_usage(&r, "invalid --top");
+	parse(&r, "report", "x.json", "--svg", "x.svg", "--sort", "x");
+	assert_usage(&r, "invalid --sort");
+}

@@ -8,6 +8,7 @@
 #ifndef TT_DASH_H
 #define TT_DASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,12 +32,27 @@ static inline unsigned int dash_size_bucket(uint64_t size)
 #define DASH_SMALL_MAX 256ULL     /* <= 256 B: small */
 #define DASH_MEDIUM_MAX 65536ULL  /* <= 64 KB: medium; above: large */
 
+/* What ranks the call-site tree (`--sort`). */
+enum dash_sort {
+	DASH_SORT_LIVE = 0, /* default: bytes still live at the end */
+	DASH_SORT_PEAK,     /* bytes live at the moment of the peak */
+	DASH_SORT_ALLOCATED,
+};
+
+/* The dashboard's lists (leaks, call sites) show `--top` entries, at most this
+ * many: what a page can hold and a reader take in. */
+#define DASH_TOP_MAX 32
+
+/* "Near the peak": live bytes at DASH_NEAR_PEAK_PCT % of the peak or more. */
+#define DASH_NEAR_PEAK_PCT 90
+
 struct dash_point {
 	uint64_t t_ns;       /* end of the interval, since the start of tracing */
 	uint64_t live_bytes; /* at the end of the interval */
 	uint64_t live_cnt;
 	uint64_t allocs;     /* in the interval */
 	uint64_t frees;
+	uint64_t max_live_bytes; /* the highest within it */
 };
 
 struct dash_named {
@@ -52,8 +68,18 @@ struct dash_site {
 	const char *function; /* may be NULL: unknown */
 	const char *file;     /* may be NULL */
 	int line;             /* 0: unknown */
-	uint64_t bytes;       /* allocated through this path */
-	uint64_t count;
+	uint64_t bytes;       /* through this path, by the tree's sort: allocated,
+			       * live at the end or live at the peak */
+	uint64_t count;       /* allocations, blocks live at the end or at the peak */
+};
+
+/* A call site still holding memory at the end: the leak panel's row. */
+struct dash_leak {
+	const char *function; /* the first user frame; may be NULL: unknown */
+	const char *file;     /* may be NULL */
+	int line;             /* 0: unknown */
+	uint64_t live_bytes, live_cnt;
+	uint64_t allocs;      /* all it allocated, freed or not */
 };
 
 /* Time slices of a variable group's lifecycle band. */
@@ -103,6 +129,17 @@ struct dash {
 	uint64_t total_allocated;
 	uint64_t total_frees;
 	uint64_t lost_events;
+	uint64_t peak_cnt;      /* blocks live at the peak */
+	bool exited;            /* the target exited: what is live at the end leaked */
+	bool temps_known;       /* not with --aggregate */
+	uint64_t temp_allocs;   /* temporary allocations (heap.h) and their bytes */
+	uint64_t temp_bytes;
+	uint64_t temp_window_ns;
+	/* time spent near the peak (DASH_NEAR_PEAK_PCT), from the timeline: the
+	 * intervals that reached it, and after the last one while live stayed there */
+	uint64_t near_peak_ns;
+	unsigned int top;       /* list lengths (--top), 1..DASH_TOP_MAX */
+	enum dash_sort sort;    /* what ranks the call-site tree */
 
 	const struct dash_point *timeline; /* in time order */
 	size_t timeline_cnt;
@@ -123,6 +160,9 @@ struct dash {
 	uint64_t categories_more_bytes, categories_more_count;
 	const struct dash_site *sites;
 	size_t site_cnt;
+	const struct dash_leak *leaks; /* ranked by live bytes, at most top */
+	size_t leak_cnt;
+	size_t leaks_more;             /* sites still holding memory not listed */
 	const struct dash_var *vars; /* one per group */
 	size_t var_cnt;
 	size_t vars_more;            /* groups not listed */

@@ -6,8 +6,9 @@
 #include "dash_build.h"
 #include "json_reader.h"
 
-#define TREE_ROOTS 8   /* call sites shown */
+#define TREE_ROOTS DASH_TOP_MAX /* call sites kept; --top of them drawn */
 #define TREE_KIDS 3    /* callers shown under each */
+#define DEFAULT_TOP 10
 #define MAX_HEAT_COLS 256
 /* bytes kept of a name: more than the dashboard ever draws of one (report_draw.c) */
 #define NAME_MAX_BYTES (16u << 10)
@@ -21,6 +22,7 @@ struct frame {
 
 /* One root of the call-site tree, and its callers so far. */
 struct tree_root {
+	size_t idx;           /* its place in the report's call_sites */
 	uint64_t rep_id;      /* the site's representative stack */
 	struct frame site;    /* the site's frame, as call_sites names it */
 	struct frame drawn;   /* the representative stack's call-site frame */
@@ -46,8 +48,20 @@ struct top_vars {
 	size_t cnt, seen, more;
 };
 
+/* A row of the leak panel, with the names it owns. */
+struct leak_row {
+	struct dash_leak l;
+	size_t idx; /* its place in the report's call_sites */
+};
+
 struct dash_build {
 	struct dash d;
+	enum dash_sort sort;
+	unsigned int top;      /* 1..DASH_TOP_MAX */
+	bool peak_missing;     /* a call site without figures at the peak */
+	struct leak_row leaks[DASH_TOP_MAX];
+	size_t leak_cnt, holding; /* rows kept; sites holding memory */
+	struct dash_leak leak_out[DASH_TOP_MAX];
 	char target[512];
 	bool is_report;        /* format_version 1 */
 	struct dash_point *points;
@@ -56,8 +70,8 @@ struct dash_build {
 	struct top_vars vars;
 	struct tree_root roots[TREE_ROOTS];
 	size_t root_cnt;
-	bool sites_seen;      /* call_sites came before stacks */
-	bool stacks_early;    /* stacks came first: read again (an older report) */
+	bool roots_final;     /* every call site seen: the tree's roots chosen */
+	bool stacks_early;    /* stacks came before: read again */
 	struct dash_site sites[TREE_ROOTS * (1 + TREE_KIDS) + 1];
 };
 
@@ -254,6 +268,8 @@ static int read_target(struct dash_build *b, const struct jnode *t)
 	snprintf(b->target, sizeof(b->target), "pid %lld (%s)",
 		 (long long)jnode__i64(jnode__get(t, "pid"), 0),
 		 jnode__str(jnode__get(t, "command"), "?"));
+	/* an exit status: the target exited, and what is live at the end leaked */
+	b->d.exited = jnode__type(jnode__get(t, "exit_code")) == JNUM;
 	return 0;
 }
 
@@ -267,6 +283,12 @@ static int read_stats(struct dash_build *b, const struct jnode *stats)
 	b->d.total_allocated = u64_at(stats, "total_allocated");
 	b->d.total_frees = u64_at(stats, "total_frees");
 	b->d.lost_events = u64_at(stats, "lost_events");
+	b->d.peak_cnt = u64_at(stats, "peak_allocations");
+	/* null with --aggregate: not counted */
+	b->d.temps_known = jnode__type(jnode__get(stats, "temporary_allocations")) == JNUM;
+	b->d.temp_allocs = u64_at(stats, "temporary_allocations");
+	b->d.temp_bytes = u64_at(stats, "temporary_allocated");
+	b->d.temp_window_ns = u64_at(stats, "temporary_window_ns");
 	return 0;
 }
 
@@ -286,12 +308,41 @@ static int read_timeline(struct dash_build *b, const struct jnode *tl)
 		b->points[i].t_ns = u64_at(p, "t_ns");
 		b->points[i].live_bytes = u64_at(p, "live_bytes");
 		b->points[i].live_cnt = u64_at(p, "live_count");
+		b->points[i].max_live_bytes = u64_at(p, "max_live_bytes");
 		b->points[i].allocs = u64_at(p, "allocations");
 		b->points[i].frees = u64_at(p, "frees");
 	}
 	b->d.timeline = b->points;
 	b->d.timeline_cnt = n;
 	return 0;
+}
+
+static bool near_peak(uint64_t live, uint64_t peak)
+{
+	return (unsigned __int128)live * 100 >= (unsigned __int128)peak * DASH_NEAR_PEAK_PCT;
+}
+
+uint64_t dash_build__near_peak_ns(const struct dash_point *p, size_t n, uint64_t duration_ns,
+				  uint64_t peak_bytes)
+{
+	uint64_t sum = 0, start = 0, end = 0;
+	size_t i;
+
+	if (!peak_bytes)
+		return 0;
+	for (i = 0; i < n; i++) {
+		/* the last interval may run past the end of the run */
+		end = duration_ns && p[i].t_ns > duration_ns ? duration_ns : p[i].t_ns;
+		if (end <= start)
+			continue; /* out of order or past the end: nothing to measure */
+		if (near_peak(p[i].max_live_bytes, peak_bytes))
+			sum += end - start;
+		start = end;
+	}
+	/* after the last record the heap stays as it was */
+	if (n && duration_ns > start && near_peak(p[n - 1].live_bytes, peak_bytes))
+		sum += duration_ns - start;
+	return sum;
 }
 
 static int read_heat(struct dash_build *b, const struct jnode *hm)
@@ -328,19 +379,180 @@ static int read_hist(struct dash_build *b, const struct jnode *hist)
 	return 0;
 }
 
-/* One of the first call sites (the report lists them largest first). */
+/* A site's or a stack's figures by the tree's sort: bytes, and the count
+ * that goes with them (allocations, or blocks live). */
+static const char *const sort_bytes_key[] = {
+	[DASH_SORT_LIVE] = "live_bytes",
+	[DASH_SORT_PEAK] = "at_peak_bytes",
+	[DASH_SORT_ALLOCATED] = "bytes",
+};
+
+static const char *const sort_count_key[] = {
+	[DASH_SORT_LIVE] = "live_count",
+	[DASH_SORT_PEAK] = "at_peak_blocks",
+	[DASH_SORT_ALLOCATED] = "allocations",
+};
+
+static uint64_t sort_bytes(const struct dash_build *b, const struct jnode *n)
+{
+	return u64_at(n, sort_bytes_key[b->sort]);
+}
+
+static uint64_t sort_count(const struct dash_build *b, const struct jnode *n)
+{
+	return u64_at(n, sort_count_key[b->sort]);
+}
+
+/*
+ * Where an entry of key (the i-th of the report's list) goes among the k
+ * largest kept so far (keys[], idx[], cnt of them), earlier entries first
+ * among equals: a free slot, the slot of the entry it pushes out, or -1.
+ */
+static int rank_slot(const uint64_t *keys, const size_t *idx, size_t cnt, size_t k, uint64_t key)
+{
+	size_t i, low = 0;
+
+	if (cnt < k)
+		return (int)cnt;
+	for (i = 1; i < cnt; i++)
+		if (keys[i] < keys[low] || (keys[i] == keys[low] && idx[i] > idx[low]))
+			low = i;
+	return cnt && key > keys[low] ? (int)low : -1;
+}
+
+static void root_free(struct tree_root *r)
+{
+	size_t k;
+
+	frame_free(&r->site);
+	frame_free(&r->drawn);
+	for (k = 0; k < r->kid_cnt; k++)
+		frame_free(&r->kid[k]);
+	memset(r, 0, sizeof(*r));
+}
+
+/* A call site: one of the tree's roots if among the --top largest by the
+ * sort so far. */
+static int add_root(struct dash_build *b, const struct jnode *site, size_t i)
+{
+	uint64_t keys[TREE_ROOTS] = { 0 }, key = sort_bytes(b, site);
+	size_t idx[TREE_ROOTS] = { 0 }, k = b->top < TREE_ROOTS ? b->top : TREE_ROOTS, j;
+	struct tree_root *r;
+	int slot;
+
+	for (j = 0; j < b->root_cnt; j++) {
+		keys[j] = b->roots[j].bytes;
+		idx[j] = b->roots[j].idx;
+	}
+	slot = rank_slot(keys, idx, b->root_cnt, k, key);
+	if (slot < 0)
+		return 0;
+	r = &b->roots[slot];
+	if ((size_t)slot < b->root_cnt)
+		root_free(r);
+	else
+		b->root_cnt++;
+	r->idx = i;
+	r->rep_id = u64_at(site, "stack_id");
+	r->bytes = key;
+	r->count = sort_count(b, site);
+	return frame_read(&r->site, site, "function");
+}
+
+static void leak_free(struct leak_row *r)
+{
+	free((char *)r->l.function);
+	free((char *)r->l.file);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * A call site for the leak panel: kept if among the --top holding the most
+ * live bytes so far. Its name is its first user frame (call_sites[].name:
+ * the function, or module+offset), else its function.
+ */
+static int add_leak(struct dash_build *b, const struct jnode *site, size_t i)
+{
+	uint64_t keys[DASH_TOP_MAX] = { 0 }, live = u64_at(site, "live_bytes");
+	size_t idx[DASH_TOP_MAX] = { 0 }, j;
+	const char *name;
+	struct leak_row *r;
+	int slot, err;
+
+	if (!live)
+		return 0;
+	b->holding++;
+	for (j = 0; j < b->leak_cnt; j++) {
+		keys[j] = b->leaks[j].l.live_bytes;
+		idx[j] = b->leaks[j].idx;
+	}
+	slot = rank_slot(keys, idx, b->leak_cnt, b->top, live);
+	if (slot < 0)
+		return 0;
+	r = &b->leaks[slot];
+	if ((size_t)slot < b->leak_cnt)
+		leak_free(r);
+	else
+		b->leak_cnt++;
+	r->idx = i;
+	r->l.live_bytes = live;
+	r->l.live_cnt = u64_at(site, "live_count");
+	r->l.allocs = u64_at(site, "allocations");
+	r->l.line = (int)jnode__i64(jnode__get(site, "line"), 0);
+	name = jnode__str(jnode__get(site, "name"), NULL);
+	err = name ? name_dup((char **)&r->l.function, name)
+		   : opt_dup((char **)&r->l.function, jnode__get(site, "function"));
+	return err ?: opt_dup((char **)&r->l.file, jnode__get(site, "file"));
+}
+
 static int read_call_site(struct dash_build *b, const struct jnode *site, size_t i)
 {
-	struct tree_root *r;
+	if (jnode__type(jnode__get(site, "at_peak_bytes")) != JNUM)
+		b->peak_missing = true;
+	return add_root(b, site, i) ?: add_leak(b, site, i);
+}
 
-	b->sites_seen = true;
-	if (i >= TREE_ROOTS)
-		return 0;
-	r = &b->roots[b->root_cnt++];
-	r->rep_id = u64_at(site, "stack_id");
-	r->bytes = u64_at(site, "bytes");
-	r->count = u64_at(site, "allocations");
-	return frame_read(&r->site, site, "function");
+/* The roots by the sort, largest first; by live (or peak) bytes, sites
+ * holding none say nothing, unless none holds any. */
+static void rank_roots(struct dash_build *b)
+{
+	size_t i, j;
+
+	for (i = 1; i < b->root_cnt; i++)
+		for (j = i; j > 0; j--) {
+			struct tree_root *x = &b->roots[j - 1], *y = &b->roots[j], t;
+
+			if (x->bytes > y->bytes || (x->bytes == y->bytes && x->idx < y->idx))
+				break;
+			t = *x;
+			*x = *y;
+			*y = t;
+		}
+	while (b->root_cnt > 1 && !b->roots[b->root_cnt - 1].bytes && b->roots[0].bytes)
+		root_free(&b->roots[--b->root_cnt]);
+}
+
+/* The leak rows, the most live bytes first, as the dash lists them. */
+static void rank_leaks(struct dash_build *b)
+{
+	size_t i, j;
+
+	for (i = 1; i < b->leak_cnt; i++)
+		for (j = i; j > 0; j--) {
+			struct leak_row *x = &b->leaks[j - 1], *y = &b->leaks[j], t;
+
+			if (x->l.live_bytes > y->l.live_bytes ||
+			    (x->l.live_bytes == y->l.live_bytes && x->idx < y->idx))
+				break;
+			t = *x;
+			*x = *y;
+			*y = t;
+		}
+	for (i = 0; i < b->leak_cnt; i++)
+		b->leak_out[i] = b->leaks[i].l;
+	b->d.leaks = b->leak_out;
+	b->d.leak_cnt = b->leak_cnt;
+	b->d.leaks_more = b->holding - b->leak_cnt;
 }
 
 /* The frame of a stack that is its call site (first outside the allocator). */
@@ -360,7 +572,9 @@ static int read_stack(struct dash_build *b, const struct jnode *st)
 	size_t i, k;
 	int err;
 
-	if (!b->sites_seen) {
+	/* the roots are known once every call site has been seen: read the
+	 * stacks again then */
+	if (!b->roots_final) {
 		b->stacks_early = true;
 		return 0;
 	}
@@ -387,8 +601,8 @@ static int read_stack(struct dash_build *b, const struct jnode *st)
 				return err;
 			r->kid_cnt++;
 		}
-		r->kid_bytes[k] += u64_at(st, "bytes");
-		r->kid_count[k] += u64_at(st, "allocations");
+		r->kid_bytes[k] += sort_bytes(b, st);
+		r->kid_count[k] += sort_count(b, st);
 	}
 	return 0;
 }
@@ -498,7 +712,7 @@ static int on_stack_again(void *ctx, const char *key, size_t index, const struct
 	return read_stack(ctx, v);
 }
 
-int dash_build__load(struct dash_build **out, const char *path)
+int dash_build__load(struct dash_build **out, const char *path, const struct dash_opts *opts)
 {
 	struct dash_build *b;
 	char err[256];
@@ -507,8 +721,25 @@ int dash_build__load(struct dash_build **out, const char *path)
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
+	b->sort = opts && opts->sort <= DASH_SORT_ALLOCATED ? opts->sort : DASH_SORT_LIVE;
+	b->top = opts && opts->top ? opts->top : DEFAULT_TOP;
+	if (b->top > DASH_TOP_MAX)
+		b->top = DASH_TOP_MAX;
+	b->d.sort = b->sort;
+	b->d.top = b->top;
 	snprintf(b->target, sizeof(b->target), "pid 0 (?)");
 	rc = json_stream__load(path, members, on_member, b, err, sizeof(err));
+	if (!rc && b->is_report && b->sort == DASH_SORT_PEAK && b->peak_missing) {
+		fprintf(stderr, "ttbpf: --sort peak: %s has no figures at the peak (a report made "
+				"with --aggregate, or by an older ttbpf); sort by live or allocated\n",
+			path);
+		dash_build__free(b);
+		return -EINVAL;
+	}
+	if (!rc) {
+		rank_roots(b);
+		b->roots_final = true;
+	}
 	if (!rc && b->is_report && b->stacks_early && b->root_cnt)
 		rc = json_stream__load(path, stacks_only, on_stack_again, b, err, sizeof(err));
 	if (rc == -EDOM || (!rc && !b->is_report)) {
@@ -543,6 +774,9 @@ int dash_build__load(struct dash_build **out, const char *path)
 		return -ENOMEM;
 	}
 	make_tree(b);
+	rank_leaks(b);
+	b->d.near_peak_ns = dash_build__near_peak_ns(b->d.timeline, b->d.timeline_cnt,
+						     b->d.duration_ns, b->d.peak_bytes);
 	*out = b;
 	return 0;
 }
@@ -554,7 +788,7 @@ const struct dash *dash_build__dash(const struct dash_build *b)
 
 void dash_build__free(struct dash_build *b)
 {
-	size_t i, k;
+	size_t i;
 
 	if (!b)
 		return;
@@ -568,11 +802,9 @@ void dash_build__free(struct dash_build *b)
 		free((char *)b->vars.e[i].name);
 		free((char *)b->vars.e[i].type_name);
 	}
-	for (i = 0; i < b->root_cnt; i++) {
-		frame_free(&b->roots[i].site);
-		frame_free(&b->roots[i].drawn);
-		for (k = 0; k < b->roots[i].kid_cnt; k++)
-			frame_free(&b->roots[i].kid[k]);
-	}
+	for (i = 0; i < b->root_cnt; i++)
+		root_free(&b->roots[i]);
+	for (i = 0; i < b->leak_cnt; i++)
+		leak_free(&b->leaks[i]);
 	free(b);
 }

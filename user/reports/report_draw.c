@@ -35,14 +35,16 @@
 #define ELLIPSIS "\xe2\x80\xa6"    /* … */
 #define EM_DASH " \xe2\x80\x94 "   /* " — " */
 #define LE "\xe2\x89\xa4"          /* ≤ */
+#define GE "\xe2\x89\xa5"          /* ≥ */
 #define TIMES "\xc3\x97"           /* × */
 
 /* Bytes of one label looked at: far more than the widest panel shows, so
  * only ever hit by strings that are cut anyway. */
 #define LABEL_MAX 4096
 
-/* Layout, in user units (= PNG pixels). Panels are stacked top to bottom;
- * two-column rows split the width in halves. */
+/* Layout, in user units (= PNG pixels). Panels are stacked top to bottom,
+ * only those with something to show (layout__make); two-column rows split
+ * the width in halves. The canvas is as tall as the panels drawn. */
 #define MARGIN 24
 #define GAP 16
 #define PAD 16
@@ -50,38 +52,35 @@
 #define CONTENT_W (REPORT_DRAW_WIDTH - 2 * MARGIN)
 #define HALF_W ((CONTENT_W - GAP) / 2)
 
-#define HEADER_Y MARGIN
 #define HEADER_H 148
-#define GAUGES_Y (HEADER_Y + HEADER_H + GAP)
-#define GAUGES_H 236
+#define FIGURES_H 150
 #define HEAT_ROW_H 19
-#define HEAT_Y (GAUGES_Y + GAUGES_H + GAP)
 #define HEAT_H (TITLE_H + DASH_SIZE_BUCKETS * HEAT_ROW_H + 28 + PAD)
-#define MID1_Y (HEAT_Y + HEAT_H + GAP)
-#define MID1_H 340
-#define MID2_Y (MID1_Y + MID1_H + GAP)
-#define MID2_H 372
-#define GROWTH_Y (MID2_Y + MID2_H + GAP)
+#define SIZES_H 340
+#define TYPE_ROW_H 32
+#define CATS_H 372
 #define GROWTH_H 320
-#define VAR_ROWS 20
+#define VAR_ROWS 20 /* groups listed when the dash sets no --top */
 #define VAR_ROW_H 21
-#define VARS_Y (GROWTH_Y + GROWTH_H + GAP)
-#define VARS_H (TITLE_H + 20 + VAR_ROWS * VAR_ROW_H + 24 + 20 + PAD)
-#define SUM_LINES 6
-#define SUM_Y (VARS_Y + VARS_H + GAP)
-#define SUM_H (TITLE_H + SUM_LINES * 20 + 28 + PAD)
-
-_Static_assert(SUM_Y + SUM_H + MARGIN == REPORT_DRAW_HEIGHT,
-	       "REPORT_DRAW_HEIGHT must match the panels");
+#define LEAK_ROW_H 24
+#define SITE_ROW_H 24
+#define MORE_H 24   /* the "+N more" line under a list */
+#define SUM_LINE_H 20
 
 /* Heatmap: more time slices than this are merged, so cells stay >= 4 px. */
 #define HEAT_MAX_COLS 360
 /* Call-site tree: nodes shown at most (and so the deepest path followed). */
-#define SITE_ROWS 12
+#define SITE_ROWS (DASH_TOP_MAX * 4)
+/* Call sites shown when the dash sets no --top. */
+#define SITE_ROOTS 8
+/* Memory by type: rows when the dash sets no --top, and at most. */
+#define TYPE_ROWS 9
+#define TYPE_ROWS_MAX DASH_TOP_MAX
 /* Categories: legend entries, the last one "other" when there are more. */
 #define CAT_ROWS 12
 /* dash_build keeps the DASH_LIST_MAX largest of each list: enough for every panel */
-_Static_assert(VAR_ROWS <= DASH_LIST_MAX && CAT_ROWS <= DASH_LIST_MAX && 16 <= DASH_LIST_MAX,
+_Static_assert(VAR_ROWS <= DASH_LIST_MAX && CAT_ROWS <= DASH_LIST_MAX &&
+		       TYPE_ROWS_MAX <= DASH_LIST_MAX && DASH_TOP_MAX <= DASH_LIST_MAX,
 	       "a panel shows more entries than the dashboard's lists keep");
 
 struct rgb {
@@ -481,9 +480,8 @@ static void header__stat(struct draw *dr, double x, double y, double w, const ch
 	}
 }
 
-static void panel__header(struct draw *dr, const struct dash *d)
+static void panel__header(struct draw *dr, const struct dash *d, struct box b)
 {
-	struct box b = { MARGIN, HEADER_Y, CONTENT_W, HEADER_H };
 	double x = b.x + PAD, y = b.y + 76, col = (b.w - 2 * PAD) / 6, w = col - 16;
 	char v[UNITS_BUF], t[UNITS_BUF], sub[64];
 
@@ -498,118 +496,267 @@ static void panel__header(struct draw *dr, const struct dash *d)
 
 	header__stat(dr, x, y, w, "Duration", units__duration(v, sizeof(v), d->duration_ns), NULL,
 		     false);
-	header__stat(dr, x + col, y, w, "Active allocations",
-		     units__count(v, sizeof(v), d->active_allocs), "live at the end", false);
-	header__stat(dr, x + 2 * col, y, w, "Current memory",
-		     units__bytes(v, sizeof(v), d->current_bytes), "live at the end", false);
-	snprintf(sub, sizeof(sub), "at +%s", units__duration(t, sizeof(t), d->peak_ns));
-	header__stat(dr, x + 3 * col, y, w, "Peak memory", units__bytes(v, sizeof(v), d->peak_bytes),
-		     d->peak_bytes ? sub : "", false);
 	snprintf(sub, sizeof(sub), "%s allocated", units__bytes(t, sizeof(t), d->total_allocated));
-	header__stat(dr, x + 4 * col, y, w, "Total allocations",
-		     units__count(v, sizeof(v), d->total_allocs), sub, false);
-	header__stat(dr, x + 5 * col, y, w, "Lost events", units__count(v, sizeof(v), d->lost_events),
+	header__stat(dr, x + col, y, w, "Allocations", units__count(v, sizeof(v), d->total_allocs),
+		     sub, false);
+	snprintf(sub, sizeof(sub), "%s %s live at the end", units__count(t, sizeof(t), d->active_allocs),
+		 units__plural(d->active_allocs, "block", "blocks"));
+	header__stat(dr, x + 2 * col, y, w, "Frees", units__count(v, sizeof(v), d->total_frees), sub,
+		     false);
+	header__stat(dr, x + 3 * col, y, w, "Lost events", units__count(v, sizeof(v), d->lost_events),
 		     d->lost_events ? "figures are incomplete" : "none", d->lost_events > 0);
 }
 
-/* ---- gauges ---------------------------------------------------------------- */
+/* ---- key figures ----------------------------------------------------------- */
 
-struct gauge {
+struct figure {
 	const char *caption;
 	const char *value;
 	const char *sub;
-	double frac; /* of the arc filled; NAN: no value */
+	double frac; /* of the bar filled; NAN: no bar */
 	struct rgb c;
+	bool alert;  /* the value in red: something the reader should look at */
 };
 
-static void gauge__draw(struct draw *dr, double cx, double cy, double slot_w, const struct gauge *g)
+static void figure__draw(struct draw *dr, struct box b, const struct figure *f)
 {
-	static const double sizes[] = { 24, 18, 14, 11 };
-	const double r = 70, a0 = 0.75 * M_PI, sweep = 1.5 * M_PI;
-	cairo_t *cr = dr->cr;
-	size_t i;
+	double x = b.x, w = b.w;
 
-	cairo_set_line_width(cr, 14);
-	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
-	draw__rgb(dr, TRACK);
-	cairo_arc(cr, cx, cy, r, a0, a0 + sweep);
-	cairo_stroke(cr);
-	if (clamp01(g->frac) > 0) {
-		draw__rgb(dr, g->c);
-		cairo_arc(cr, cx, cy, r, a0, a0 + sweep * clamp01(g->frac));
-		cairo_stroke(cr);
+	draw__font(dr, 12, true);
+	draw__rgb(dr, MUTED);
+	draw__label(dr, f->caption, x, b.y, w, AL_LEFT, 0);
+	draw__font(dr, 24, true);
+	draw__rgb(dr, f->alert ? ALERT : INK);
+	draw__label(dr, f->value, x, b.y + 20, w, AL_LEFT, 0);
+	if (!isnan(f->frac)) {
+		draw__rect(dr, x, b.y + 58, w, 6, TRACK);
+		if (clamp01(f->frac) > 0)
+			draw__rect(dr, x, b.y + 58, w * clamp01(f->frac) < 2 ? 2 : w * clamp01(f->frac),
+				   6, f->c);
 	}
-	cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
-
-	/* the value in the largest size that fits inside the ring */
-	draw__rgb(dr, INK);
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		draw__font(dr, sizes[i], true);
-		if (draw__label(dr, g->value, cx, cy - draw__text_h(dr) / 2, 2 * (r - 14), AL_CENTER,
-				LBL_WHOLE) > 0)
-			break;
-	}
-	draw__font(dr, 13, true);
-	draw__rgb(dr, INK);
-	draw__label(dr, g->caption, cx, cy + 62, slot_w - 16, AL_CENTER, 0);
 	draw__font(dr, 11, false);
 	draw__rgb(dr, MUTED);
-	draw__label(dr, g->sub, cx, cy + 82, slot_w - 16, AL_CENTER, 0);
+	draw__label(dr, f->sub, x, b.y + 72, w, AL_LEFT, 0);
 }
 
-static void panel__gauges(struct draw *dr, const struct dash *d)
+/* "12.3K/s": a count per second of the run. */
+static const char *rate__count(char *buf, size_t len, uint64_t n, uint64_t ns)
 {
-	struct box b = { MARGIN, GAUGES_Y, CONTENT_W, GAUGES_H };
-	char v[4][UNITS_BUF + 8], sub[4][96], x[UNITS_BUF], y[UNITS_BUF];
-	double slot = (b.w - 2 * PAD) / 4, cy = b.y + TITLE_H + 84;
-	struct gauge g[4];
-	uint64_t avg = d->total_allocs ? d->total_allocated / d->total_allocs : 0;
+	char c[UNITS_BUF];
+
+	snprintf(buf, len, "%s/s", units__count(c, sizeof(c), u64__from((double)n * 1e9 / ns)));
+	return buf;
+}
+
+static const char *rate__bytes(char *buf, size_t len, uint64_t n, uint64_t ns)
+{
+	char c[UNITS_BUF];
+
+	snprintf(buf, len, "%s/s", units__bytes(c, sizeof(c), u64__from((double)n * 1e9 / ns)));
+	return buf;
+}
+
+#define FIGURES 6
+
+/*
+ * What a reader asks first: the peak, what is live at the end and whether it
+ * leaked, how fast the program allocates, how much of it is churn
+ * (temporaries), and how long the heap stays near its peak.
+ */
+static void panel__figures(struct draw *dr, const struct dash *d, struct box b)
+{
+	char v[FIGURES][UNITS_BUF + 8], sub[FIGURES][160], x[UNITS_BUF], y[UNITS_BUF];
+	double slot = (b.w - 2 * PAD) / FIGURES;
+	struct figure f[FIGURES];
+	size_t sites = d->leak_cnt + d->leaks_more;
 	int i;
 
-	panel__begin(dr, "gauges", "Key metrics", b);
+	panel__begin(dr, "figures", "Key figures", b);
 
-	/* frees of blocks from before tracing can make this exceed 100 % */
-	g[0] = (struct gauge){ "Memory efficiency", v[0], sub[0], NAN, SMALL };
-	if (d->total_allocs) {
-		g[0].frac = (double)d->total_frees / d->total_allocs;
-		snprintf(v[0], sizeof(v[0]), "%.1f%%", 100.0 * g[0].frac);
-	} else {
-		snprintf(v[0], sizeof(v[0]), "n/a");
-	}
-	snprintf(sub[0], sizeof(sub[0]), "%s of %s allocations freed",
-		 units__count(x, sizeof(x), d->total_frees), units__count(y, sizeof(y), d->total_allocs));
-
-	/* log scale up to the largest bucket boundary: sizes span 6 decades */
-	g[1] = (struct gauge){ "Average allocation", v[1], sub[1], NAN, PALETTE[6] };
-	if (d->total_allocs)
-		units__bytes(v[1], sizeof(v[1]), avg);
+	f[0] = (struct figure){ "Peak heap", v[0], sub[0], NAN, LINE, false };
+	units__bytes(v[0], sizeof(v[0]), d->peak_bytes);
+	if (d->peak_bytes)
+		snprintf(sub[0], sizeof(sub[0]), "%s %s, at +%s",
+			 units__count(x, sizeof(x), d->peak_cnt),
+			 units__plural(d->peak_cnt, "block", "blocks"),
+			 units__duration(y, sizeof(y), d->peak_ns));
 	else
-		snprintf(v[1], sizeof(v[1]), "n/a");
-	if (d->total_allocs)
-		g[1].frac = log1p((double)avg) / log1p((double)(16ULL << (DASH_SIZE_BUCKETS - 2)));
-	snprintf(sub[1], sizeof(sub[1]), "%s over %s allocations",
-		 units__bytes(x, sizeof(x), d->total_allocated),
-		 units__count(y, sizeof(y), d->total_allocs));
+		snprintf(sub[0], sizeof(sub[0]), "nothing was live");
 
-	g[2] = (struct gauge){ "Utilisation of peak", v[2], sub[2], NAN, ALIVE };
+	f[1] = (struct figure){ d->exited ? "Live at exit" : "Live at the end", v[1], sub[1], NAN,
+				ALIVE, false };
+	units__bytes(v[1], sizeof(v[1]), d->current_bytes);
+	snprintf(sub[1], sizeof(sub[1]), "%s %s", units__count(x, sizeof(x), d->active_allocs),
+		 units__plural(d->active_allocs, "block", "blocks"));
 	if (d->peak_bytes) {
-		g[2].frac = (double)d->current_bytes / d->peak_bytes;
-		snprintf(v[2], sizeof(v[2]), "%.1f%%", 100.0 * g[2].frac);
-	} else {
-		snprintf(v[2], sizeof(v[2]), "n/a");
+		size_t n = strlen(sub[1]);
+
+		f[1].frac = (double)d->current_bytes / d->peak_bytes;
+		snprintf(sub[1] + n, sizeof(sub[1]) - n, ", %.1f%% of the peak", 100.0 * f[1].frac);
 	}
-	snprintf(sub[2], sizeof(sub[2]), "%s now, %s at peak",
-		 units__bytes(x, sizeof(x), d->current_bytes), units__bytes(y, sizeof(y), d->peak_bytes));
 
-	g[3] = (struct gauge){ "Active allocations", v[3], sub[3], NAN, MEDIUM };
-	units__count(v[3], sizeof(v[3]), d->active_allocs);
-	if (d->total_allocs)
-		g[3].frac = (double)d->active_allocs / d->total_allocs;
-	snprintf(sub[3], sizeof(sub[3]), "still live, of %s allocated",
-		 units__count(x, sizeof(x), d->total_allocs));
+	/* only a process that exited has leaked: a running one may still free */
+	f[2] = (struct figure){ "Leaked", v[2], sub[2], NAN, ALERT, false };
+	if (!d->exited) {
+		snprintf(v[2], sizeof(v[2]), "n/a");
+		snprintf(sub[2], sizeof(sub[2]), "still running at the end: see live");
+	} else if (!d->current_bytes) {
+		units__bytes(v[2], sizeof(v[2]), 0);
+		snprintf(sub[2], sizeof(sub[2]), "everything was freed");
+	} else {
+		f[2].alert = true;
+		units__bytes(v[2], sizeof(v[2]), d->current_bytes);
+		snprintf(sub[2], sizeof(sub[2]), "never freed, from %s call %s",
+			 units__count(x, sizeof(x), sites), units__plural(sites, "site", "sites"));
+		if (!sites)
+			snprintf(sub[2], sizeof(sub[2]), "never freed");
+	}
 
-	for (i = 0; i < 4; i++)
-		gauge__draw(dr, b.x + PAD + slot * i + slot / 2, cy, slot, &g[i]);
+	f[3] = (struct figure){ "Allocation rate", v[3], sub[3], NAN, MEDIUM, false };
+	if (d->duration_ns) {
+		rate__count(v[3], sizeof(v[3]), d->total_allocs, d->duration_ns);
+		snprintf(sub[3], sizeof(sub[3]), "%s allocated",
+			 rate__bytes(x, sizeof(x), d->total_allocated, d->duration_ns));
+	} else {
+		snprintf(v[3], sizeof(v[3]), "n/a");
+		snprintf(sub[3], sizeof(sub[3]), "no time measured");
+	}
+
+	f[4] = (struct figure){ "Temporary allocations", v[4], sub[4], NAN, SMALL, false };
+	if (d->temps_known) {
+		units__count(v[4], sizeof(v[4]), d->temp_allocs);
+		if (d->total_allocs)
+			f[4].frac = (double)d->temp_allocs / d->total_allocs;
+		snprintf(sub[4], sizeof(sub[4]), "%.1f%% of all, freed in " LE " %s",
+			 d->total_allocs ? 100.0 * f[4].frac : 0.0,
+			 units__duration(x, sizeof(x), d->temp_window_ns));
+	} else {
+		snprintf(v[4], sizeof(v[4]), "n/a");
+		snprintf(sub[4], sizeof(sub[4]), "not counted (--aggregate)");
+	}
+
+	f[5] = (struct figure){ "Time near the peak", v[5], sub[5], NAN, LARGE, false };
+	if (d->peak_bytes && d->duration_ns && d->timeline_cnt) {
+		f[5].frac = (double)d->near_peak_ns / d->duration_ns;
+		snprintf(v[5], sizeof(v[5]), "%.1f%%", 100.0 * clamp01(f[5].frac));
+		snprintf(sub[5], sizeof(sub[5]), "%s at " GE " %d%% of the peak",
+			 units__duration(x, sizeof(x), d->near_peak_ns), DASH_NEAR_PEAK_PCT);
+	} else {
+		snprintf(v[5], sizeof(v[5]), "n/a");
+		snprintf(sub[5], sizeof(sub[5]), d->timeline_cnt ? "no peak" : "no timeline");
+	}
+
+	for (i = 0; i < FIGURES; i++) {
+		struct box t = { b.x + PAD + slot * i, b.y + TITLE_H, slot - 24, b.h - TITLE_H - PAD };
+
+		figure__draw(dr, t, &f[i]);
+	}
+}
+
+/* ---- leaks ----------------------------------------------------------------- */
+
+/* Entries a list shows: the dash's --top, else the panel's own default. */
+static size_t rows__of(const struct dash *d, size_t dflt, size_t max)
+{
+	size_t n = d->top ? d->top : dflt;
+
+	return n > max ? max : n;
+}
+
+static uint64_t key__leak(const void *base, size_t i)
+{
+	return ((const struct dash_leak *)base)[i].live_bytes;
+}
+
+static size_t leaks__rows(const struct dash *d)
+{
+	size_t n = d->leaks ? d->leak_cnt : 0, rows = rows__of(d, 10, DASH_TOP_MAX);
+
+	return n < rows ? n : rows;
+}
+
+static double leaks__height(const struct dash *d)
+{
+	size_t rows = leaks__rows(d);
+
+	return TITLE_H + 18 + rows * LEAK_ROW_H + (rows < d->leak_cnt + d->leaks_more ? MORE_H : 0) +
+	       PAD;
+}
+
+/* "parse_line (parser.c:41)": the function and where, base name only. */
+static void where__label(char *out, size_t cap, const char *function, const char *file, int line)
+{
+	const char *fn = function && *function ? function : "??", *slash;
+
+	/* the base name: directories would crowd out the function */
+	if (file && !*file)
+		file = NULL;
+	if (file && (slash = strrchr(file, '/')) && slash[1])
+		file = slash + 1;
+	if (file && line > 0)
+		snprintf(out, cap, "%.2000s (%.1000s:%d)", fn, file, line);
+	else if (file)
+		snprintf(out, cap, "%.2000s (%.1000s)", fn, file);
+	else if (line > 0)
+		snprintf(out, cap, "%.2000s (?:%d)", fn, line);
+	else
+		snprintf(out, cap, "%.2000s", fn);
+}
+
+/*
+ * What is still live, by call site, the most bytes first: the first user
+ * frame of each (the call site when the report names none), its live bytes
+ * and blocks, and how many allocations it made in all.
+ */
+static void panel__leaks(struct draw *dr, const struct dash *d, struct box b)
+{
+	const double cw = 120; /* each figure's column */
+	double x0 = b.x + PAD, w = b.w - 2 * PAD, nw = w - 3 * cw - 16, y = b.y + TITLE_H + 18;
+	double title_end, xr, max;
+	size_t idx[DASH_TOP_MAX], rows = leaks__rows(d), shown, all = d->leak_cnt + d->leaks_more, i;
+	char name[LABEL_MAX], buf[UNITS_BUF], more[128];
+
+	title_end = panel__begin(dr, "leaks",
+				 d->exited ? "Still live at exit, by call site" :
+					     "Still live at the end, by call site", b);
+	xr = b.x + b.w - PAD;
+	legend__right(dr, &xr, title_end + 16, panel__title_cy(b), ALIVE, "live bytes");
+	draw__font(dr, 10, false);
+	draw__rgb(dr, MUTED);
+	draw__label(dr, "call site (first user frame)", x0, y - 16, nw, AL_LEFT, 0);
+	draw__label(dr, "live", x0 + nw + 16 + cw, y - 16, cw, AL_RIGHT, 0);
+	draw__label(dr, "blocks", x0 + nw + 16 + 2 * cw, y - 16, cw, AL_RIGHT, 0);
+	draw__label(dr, "allocations", x0 + w, y - 16, cw, AL_RIGHT, 0);
+
+	shown = top__pick(d->leaks, d->leak_cnt, key__leak, idx, rows);
+	max = shown ? (double)d->leaks[idx[0]].live_bytes : 0;
+	for (i = 0; i < shown; i++, y += LEAK_ROW_H) {
+		const struct dash_leak *l = &d->leaks[idx[i]];
+		double bw = max > 0 ? nw * ((double)l->live_bytes / max) : 0, ty;
+
+		draw__rect(dr, x0, y + 1, bw < 3 ? 3 : bw, LEAK_ROW_H - 3, (struct rgb){ 0.99, 0.88, 0.74 });
+		draw__font(dr, 11, false);
+		ty = y + (LEAK_ROW_H - 2 - draw__text_h(dr)) / 2;
+		where__label(name, sizeof(name), l->function, l->file, l->line);
+		draw__rgb(dr, INK);
+		draw__label(dr, name, x0 + 6, ty, nw - 12, AL_LEFT, 0);
+		draw__font(dr, 11, true);
+		draw__label(dr, units__bytes(buf, sizeof(buf), l->live_bytes), x0 + nw + 16 + cw, ty,
+			    cw, AL_RIGHT, 0);
+		draw__font(dr, 11, false);
+		draw__label(dr, units__count(buf, sizeof(buf), l->live_cnt), x0 + nw + 16 + 2 * cw, ty,
+			    cw, AL_RIGHT, 0);
+		draw__label(dr, units__count(buf, sizeof(buf), l->allocs), x0 + w, ty, cw, AL_RIGHT,
+			    0);
+	}
+	if (shown < all) {
+		snprintf(more, sizeof(more), "+%s more call %s still holding memory (--top N; JSON: "
+			 "call_sites)", units__count(buf, sizeof(buf), all - shown),
+			 units__plural(all - shown, "site", "sites"));
+		draw__font(dr, 11, false);
+		draw__rgb(dr, MUTED);
+		draw__label(dr, more, x0, y + 4, w, AL_LEFT, 0);
+	}
 }
 
 /* ---- heatmap --------------------------------------------------------------- */
@@ -695,9 +842,8 @@ static void heat__scale(struct draw *dr, struct box b, double xmin, uint64_t max
 		    AL_RIGHT, 0);
 }
 
-static void panel__heatmap(struct draw *dr, const struct dash *d)
+static void panel__heatmap(struct draw *dr, const struct dash *d, struct box b)
 {
-	struct box b = { MARGIN, HEAT_Y, CONTENT_W, HEAT_H };
 	double gx0 = b.x + PAD + 84, gx1 = b.x + b.w - PAD, gy0 = b.y + TITLE_H;
 	double gy1 = gy0 + DASH_SIZE_BUCKETS * HEAT_ROW_H, title_end, cw, lmax;
 	unsigned int n, r, c;
@@ -765,12 +911,25 @@ static void named__label(struct draw *dr, char *out, size_t cap, const struct da
 	draw__compose(dr, out, cap, e->name && *e->name ? e->name : fallback, tail, max_w);
 }
 
-static void panel__types(struct draw *dr, const struct dash *d)
+/* Rows of the types panel, its "+N more" line included. */
+static size_t types__rows(const struct dash *d)
 {
-	struct box b = { MARGIN, MID1_Y, HALF_W, MID1_H };
-	double x = b.x + PAD, w = b.w - 2 * PAD, y = b.y + TITLE_H, row = 32;
-	size_t n = d->types ? d->type_cnt : 0, rows = (size_t)((b.h - TITLE_H - PAD) / row);
-	size_t all = n + d->types_more, idx[16], shown, i;
+	size_t n = d->types ? d->type_cnt : 0, want = rows__of(d, TYPE_ROWS, TYPE_ROWS_MAX);
+	size_t all = n + (d->types ? d->types_more : 0);
+
+	return all > want ? want + 1 : all;
+}
+
+static double types__height(const struct dash *d)
+{
+	return TITLE_H + types__rows(d) * TYPE_ROW_H + PAD;
+}
+
+static void panel__types(struct draw *dr, const struct dash *d, struct box b)
+{
+	double x = b.x + PAD, w = b.w - 2 * PAD, y = b.y + TITLE_H, row = TYPE_ROW_H;
+	size_t n = d->types ? d->type_cnt : 0, rows = types__rows(d);
+	size_t all = n + d->types_more, idx[TYPE_ROWS_MAX + 1], shown, i;
 	char label[2 * LABEL_MAX + 8], more[64];
 	uint64_t max;
 
@@ -780,8 +939,6 @@ static void panel__types(struct draw *dr, const struct dash *d)
 			    "no tracked variables " "\xe2\x80\x94" " add TT_TRACK_VAR");
 		return;
 	}
-	if (rows > 16)
-		rows = 16;
 	shown = top__pick(d->types, n, key__named, idx, all > rows ? rows - 1 : rows);
 	max = d->types[idx[0]].bytes;
 	for (i = 0; i < shown; i++, y += row) {
@@ -814,9 +971,8 @@ static struct rgb bucket__class(unsigned int k)
 	return top <= DASH_SMALL_MAX ? SMALL : top <= DASH_MEDIUM_MAX ? MEDIUM : LARGE;
 }
 
-static void panel__sizes(struct draw *dr, const struct dash *d)
+static void panel__sizes(struct draw *dr, const struct dash *d, struct box b)
 {
-	struct box b = { MARGIN + HALF_W + GAP, MID1_Y, HALF_W, MID1_H };
 	double x0 = b.x + PAD + 8, x1 = b.x + b.w - PAD - 8, slot = (x1 - x0) / DASH_SIZE_BUCKETS;
 	double base = b.y + b.h - PAD - 2 * 14 - 8, top = b.y + TITLE_H + 16, xr, title_end;
 	char buf[UNITS_BUF], legend[64];
@@ -864,9 +1020,8 @@ static void panel__sizes(struct draw *dr, const struct dash *d)
 
 /* ---- categories, call-site tree ------------------------------------------------ */
 
-static void panel__categories(struct draw *dr, const struct dash *d)
+static void panel__categories(struct draw *dr, const struct dash *d, struct box b)
 {
-	struct box b = { MARGIN, MID2_Y, HALF_W, MID2_H };
 	double cx = b.x + PAD + 140, cy = b.y + TITLE_H + (b.h - TITLE_H - PAD) / 2;
 	double ro = 130, ri = 78, lx = b.x + PAD + 300, lw = b.x + b.w - PAD - lx, ly, a, total = 0;
 	size_t n = d->categories ? d->category_cnt : 0, idx[CAT_ROWS], shown, i;
@@ -1007,50 +1162,63 @@ static size_t site__next(const struct dash *d, size_t p, size_t after)
 }
 
 static void site__label(struct draw *dr, char *out, size_t cap, const struct dash_site *s,
-			double max_w)
+			enum dash_sort sort, double max_w)
 {
 	char head[LABEL_MAX], tail[96], c[UNITS_BUF], b[UNITS_BUF];
-	const char *fn = s->function && *s->function ? s->function : "??";
-	const char *file = s->file && *s->file ? s->file : NULL, *slash;
 
-	/* the base name: directories would crowd out the function */
-	if (file && (slash = strrchr(file, '/')) && slash[1])
-		file = slash + 1;
-	if (file && s->line > 0)
-		snprintf(head, sizeof(head), "%.2000s (%.1000s:%d)", fn, file, s->line);
-	else if (file)
-		snprintf(head, sizeof(head), "%.2000s (%.1000s)", fn, file);
-	else if (s->line > 0)
-		snprintf(head, sizeof(head), "%.2000s (?:%d)", fn, s->line);
+	where__label(head, sizeof(head), s->function, s->file, s->line);
+	units__count(c, sizeof(c), s->count);
+	units__bytes(b, sizeof(b), s->bytes);
+	if (sort == DASH_SORT_ALLOCATED)
+		snprintf(tail, sizeof(tail), EM_DASH "%s %s, %s", c,
+			 units__plural(s->count, "alloc", "allocs"), b);
 	else
-		snprintf(head, sizeof(head), "%.2000s", fn);
-	snprintf(tail, sizeof(tail), EM_DASH "%s allocs, %s", units__count(c, sizeof(c), s->count),
-		 units__bytes(b, sizeof(b), s->bytes));
+		snprintf(tail, sizeof(tail), EM_DASH "%s %s in %s %s", b,
+			 sort == DASH_SORT_PEAK ? "at the peak" : "live", c,
+			 units__plural(s->count, "block", "blocks"));
 	draw__compose(dr, out, cap, head, tail, max_w);
 }
 
-static void panel__sites(struct draw *dr, const struct dash *d)
+static const char *const sort_titles[] = {
+	[DASH_SORT_LIVE] = "Call-site tree, by live bytes",
+	[DASH_SORT_PEAK] = "Call-site tree, by bytes at the peak",
+	[DASH_SORT_ALLOCATED] = "Call-site tree, by bytes allocated",
+};
+
+static enum dash_sort sort__of(const struct dash *d)
+{
+	return d->sort <= DASH_SORT_ALLOCATED ? d->sort : DASH_SORT_LIVE;
+}
+
+/* Nodes the tree shows: every node the dash holds, up to SITE_ROWS. */
+static size_t sites__rows(const struct dash *d)
+{
+	return d->site_cnt < SITE_ROWS ? d->site_cnt : SITE_ROWS;
+}
+
+static double sites__height(const struct dash *d)
+{
+	size_t rows = sites__rows(d);
+
+	return TITLE_H + rows * SITE_ROW_H + (rows < d->site_cnt ? MORE_H : 0) + PAD;
+}
+
+static void panel__sites(struct draw *dr, const struct dash *d, struct box b)
 {
 	static const struct rgb depth_rgb[] = {
 		{ 0.74, 0.83, 0.96 }, { 0.78, 0.91, 0.80 }, { 0.99, 0.85, 0.70 },
 		{ 0.89, 0.80, 0.95 }, { 0.97, 0.82, 0.82 }, { 0.84, 0.88, 0.91 },
 	};
-	struct box b = { MARGIN + HALF_W + GAP, MID2_Y, HALF_W, MID2_H };
-	double x0 = b.x + PAD, w = b.w - 2 * PAD, y = b.y + TITLE_H, row = 24, max;
-	size_t path[SITE_ROWS + 1], dep = 0, shown = 0, rows, c;
+	double x0 = b.x + PAD, w = b.w - 2 * PAD, y = b.y + TITLE_H, row = SITE_ROW_H, max;
+	size_t path[SITE_ROWS + 1], dep = 0, shown = 0, rows = sites__rows(d), c;
 	char label[2 * LABEL_MAX + 8], buf[UNITS_BUF], more[64];
 
-	panel__begin(dr, "sites", "Call-site tree", b);
+	panel__begin(dr, "sites", sort_titles[sort__of(d)], b);
 	path[0] = d->sites ? site__next(d, SIZE_MAX, SIZE_MAX) : SIZE_MAX;
 	if (path[0] == SIZE_MAX) {
 		draw__empty(dr, b.x + b.w / 2, b.y + b.h / 2, w, "no call stacks recorded");
 		return;
 	}
-	rows = (size_t)((b.h - TITLE_H - PAD) / row);
-	if (rows > SITE_ROWS)
-		rows = SITE_ROWS;
-	if (d->site_cnt > rows)
-		rows--; /* room for "+N more" */
 	max = (double)d->sites[path[0]].bytes;
 
 	/* depth first, heaviest first: each call site followed by its callers */
@@ -1066,7 +1234,7 @@ static void panel__sites(struct draw *dr, const struct dash *d)
 		draw__rect(dr, x0 + indent, y + 1, bw, row - 3,
 			   depth_rgb[dep % (sizeof(depth_rgb) / sizeof(depth_rgb[0]))]);
 		draw__font(dr, 11, false);
-		site__label(dr, label, sizeof(label), s, w - indent - 12);
+		site__label(dr, label, sizeof(label), s, sort__of(d), w - indent - 12);
 		draw__rgb(dr, INK);
 		draw__label(dr, label, x0 + indent + 6, y + (row - 2 - draw__text_h(dr)) / 2,
 			    w - indent - 12, AL_LEFT, 0);
@@ -1102,9 +1270,8 @@ static void panel__sites(struct draw *dr, const struct dash *d)
 
 /* ---- growth ------------------------------------------------------------------ */
 
-static void panel__growth(struct draw *dr, const struct dash *d)
+static void panel__growth(struct draw *dr, const struct dash *d, struct box b)
 {
-	struct box b = { MARGIN, GROWTH_Y, CONTENT_W, GROWTH_H };
 	double x0 = b.x + PAD + 84, x1 = b.x + b.w - PAD - 8, y0 = b.y + TITLE_H + 8;
 	double y1 = b.y + b.h - PAD - 24, ymax = 0, tmax, px = -1, pmax = 0;
 	size_t n = d->timeline ? d->timeline_cnt : 0, i;
@@ -1199,15 +1366,28 @@ static void panel__growth(struct draw *dr, const struct dash *d)
 
 /* ---- variables ----------------------------------------------------------------- */
 
-static void panel__vars(struct draw *dr, const struct dash *d)
+static size_t vars__rows(const struct dash *d)
 {
-	struct box b = { MARGIN, VARS_Y, CONTENT_W, VARS_H };
+	return rows__of(d, VAR_ROWS, DASH_TOP_MAX > VAR_ROWS ? DASH_TOP_MAX : VAR_ROWS);
+}
+
+/* The rows shown, the time axis and the line about what is not shown. */
+static double vars__height(const struct dash *d)
+{
+	size_t n = d->vars ? d->var_cnt : 0, rows = vars__rows(d);
+
+	return TITLE_H + 20 + (n < rows ? n : rows) * VAR_ROW_H + 24 + 20 + PAD;
+}
+
+static void panel__vars(struct draw *dr, const struct dash *d, struct box b)
+{
 	/* columns: name, type, bytes alive (80, right-aligned to sx), instances
 	 * (110), the band */
 	double nx = b.x + PAD, tx = nx + REPORT_DRAW_VAR_NAME_W + 12, sx = tx + 150 + 12 + 80;
 	double cx = sx + 12, bx0 = cx + 110 + 16, bx1 = b.x + b.w - PAD;
 	double y = b.y + TITLE_H + 20, sw = (bx1 - bx0) / DASH_VAR_SLICES, xr;
-	size_t n = d->vars ? d->var_cnt : 0, idx[VAR_ROWS], shown, i, k;
+	size_t n = d->vars ? d->var_cnt : 0, idx[DASH_TOP_MAX > VAR_ROWS ? DASH_TOP_MAX : VAR_ROWS];
+	size_t shown, i, k;
 	char type[LABEL_MAX + 8], open[2048], buf[UNITS_BUF], more[160], c1[UNITS_BUF];
 	char c2[UNITS_BUF];
 	double title_end;
@@ -1222,7 +1402,7 @@ static void panel__vars(struct draw *dr, const struct dash *d)
 	legend__right(dr, &xr, title_end + 16, panel__title_cy(b), ALIVE,
 		      "instances alive (bar height: share of the row's most)");
 
-	shown = top__pick(d->vars, n, key__var, idx, VAR_ROWS);
+	shown = top__pick(d->vars, n, key__var, idx, vars__rows(d));
 	draw__font(dr, 10, false);
 	draw__rgb(dr, MUTED);
 	draw__label(dr, "variable", nx, y - 18, REPORT_DRAW_VAR_NAME_W, AL_LEFT, 0);
@@ -1299,9 +1479,8 @@ static void summary__line(struct draw *dr, double x, double y, double w, const c
 	draw__label(dr, value, x + 160, y, w - 160, AL_LEFT, 0);
 }
 
-static void panel__summary(struct draw *dr, const struct dash *d)
+static void panel__summary(struct draw *dr, const struct dash *d, struct box b)
 {
-	struct box b = { MARGIN, SUM_Y, CONTENT_W, SUM_H };
 	double x = b.x + PAD, w = b.w - 2 * PAD, y = b.y + TITLE_H, xl;
 	char line[2 * LABEL_MAX + 8], a[UNITS_BUF], c[UNITS_BUF], e[UNITS_BUF], f[UNITS_BUF];
 	char g[UNITS_BUF], h[UNITS_BUF];
@@ -1318,7 +1497,7 @@ static void panel__summary(struct draw *dr, const struct dash *d)
 		 units__bytes(g, sizeof(g), d->current_bytes),
 		 units__duration(h, sizeof(h), d->duration_ns));
 	summary__line(dr, x, y, w, "Totals", line, INK);
-	y += 20;
+	y += SUM_LINE_H;
 
 	if (d->peak_bytes)
 		snprintf(line, sizeof(line), "%s at +%s", units__bytes(a, sizeof(a), d->peak_bytes),
@@ -1326,24 +1505,23 @@ static void panel__summary(struct draw *dr, const struct dash *d)
 	else
 		snprintf(line, sizeof(line), "none recorded");
 	summary__line(dr, x, y, w, "Peak memory", line, INK);
-	y += 20;
+	y += SUM_LINE_H;
 
 	draw__font(dr, 12, false);
-	if (top__pick(d->types, d->types ? d->type_cnt : 0, key__named, &top, 1))
+	if (top__pick(d->types, d->types ? d->type_cnt : 0, key__named, &top, 1)) {
 		named__label(dr, line, sizeof(line), &d->types[top], "(unnamed)", w - 160);
-	else
-		snprintf(line, sizeof(line), "none " "\xe2\x80\x94" " no tracked variables");
-	summary__line(dr, x, y, w, "Top type", line, INK);
-	y += 20;
+		summary__line(dr, x, y, w, "Top type", line, INK);
+		y += SUM_LINE_H;
+	}
 
 	root = d->sites ? site__next(d, SIZE_MAX, SIZE_MAX) : SIZE_MAX;
 	draw__font(dr, 12, false);
 	if (root != SIZE_MAX)
-		site__label(dr, line, sizeof(line), &d->sites[root], w - 160);
+		site__label(dr, line, sizeof(line), &d->sites[root], sort__of(d), w - 160);
 	else
 		snprintf(line, sizeof(line), "none " "\xe2\x80\x94" " no call stacks recorded");
 	summary__line(dr, x, y, w, "Top call site", line, INK);
-	y += 20;
+	y += SUM_LINE_H;
 
 	draw__font(dr, 12, false);
 	if (top__pick(d->vars, d->vars ? d->var_cnt : 0, key__var, &top, 1)) {
@@ -1357,11 +1535,9 @@ static void panel__summary(struct draw *dr, const struct dash *d)
 			 units__bytes(f, sizeof(f), v->peak_bytes));
 		draw__compose(dr, line, sizeof(line), v->name && *v->name ? v->name : "(unnamed)",
 			      tail, w - 160);
-	} else {
-		snprintf(line, sizeof(line), "none " "\xe2\x80\x94" " add TT_TRACK_VAR");
+		summary__line(dr, x, y, w, "Largest variable", line, INK);
+		y += SUM_LINE_H;
 	}
-	summary__line(dr, x, y, w, "Largest variable", line, INK);
-	y += 20;
 
 	if (d->lost_events)
 		snprintf(line, sizeof(line),
@@ -1380,8 +1556,115 @@ static void panel__summary(struct draw *dr, const struct dash *d)
 	snprintf(line, sizeof(line), "large > %s", units__bytes(a, sizeof(a), DASH_MEDIUM_MAX));
 	legend__left(dr, &xl, x + w, y + 7, LARGE, line);
 	legend__left(dr, &xl, x + w, y + 7, LINE, "live bytes");
-	legend__left(dr, &xl, x + w, y + 7, ALIVE, "variable instances alive");
+	if (d->vars && d->var_cnt)
+		legend__left(dr, &xl, x + w, y + 7, ALIVE, "variable instances alive");
 	legend__left(dr, &xl, x + w, y + 7, ALERT, "peak, lost events");
+}
+
+/* Totals, peak, top call site and lost events; the top type and the largest
+ * variable when there are tracked variables; then the legend. */
+static double summary__height(const struct dash *d)
+{
+	size_t lines = 4 + (d->types && d->type_cnt) + (d->vars && d->var_cnt);
+
+	return TITLE_H + lines * SUM_LINE_H + 8 + 20 + PAD;
+}
+
+/* ---- layout -------------------------------------------------------------------- */
+
+enum panel {
+	P_HEADER, P_FIGURES, P_LEAKS, P_GROWTH, P_SITES, P_HEAT, P_SIZES, P_TYPES, P_CATS, P_VARS,
+	P_SUMMARY, P_CNT
+};
+
+/* Where each panel goes; h == 0: not drawn (nothing to show). */
+struct layout {
+	struct box b[P_CNT];
+	double height;
+};
+
+static bool heat__any(const struct dash *d)
+{
+	size_t i;
+
+	for (i = 0; d->heat && i < (size_t)DASH_SIZE_BUCKETS * d->heat_cols; i++)
+		if (d->heat[i])
+			return true;
+	return false;
+}
+
+static bool sizes__any(const struct dash *d)
+{
+	unsigned int k;
+
+	for (k = 0; k < DASH_SIZE_BUCKETS; k++)
+		if (d->size_hist[k])
+			return true;
+	return false;
+}
+
+/* A full-width panel of height h at *y. */
+static void layout__row(struct layout *l, enum panel p, double *y, double h)
+{
+	l->b[p] = (struct box){ MARGIN, *y, CONTENT_W, h };
+	*y += h + GAP;
+}
+
+/* Two panels side by side (of the taller one's height), or the one that
+ * has something to show across the whole width. */
+static void layout__pair(struct layout *l, enum panel a, double ha, enum panel b, double hb,
+			 double *y)
+{
+	double h = ha > hb ? ha : hb;
+
+	if (ha > 0 && hb > 0) {
+		l->b[a] = (struct box){ MARGIN, *y, HALF_W, h };
+		l->b[b] = (struct box){ MARGIN + HALF_W + GAP, *y, HALF_W, h };
+		*y += h + GAP;
+	} else if (ha > 0) {
+		layout__row(l, a, y, ha);
+	} else if (hb > 0) {
+		layout__row(l, b, y, hb);
+	}
+}
+
+/*
+ * The panels a dash has data for, top to bottom: what a reader asks first
+ * (the figures, what is still live and where from) before the detail.
+ * Panels about tracked variables only when there are some (TT_TRACK_VAR),
+ * the heatmap only when it has a count, and so on: no empty frame.
+ */
+static void layout__make(const struct dash *d, struct layout *l)
+{
+	double y = MARGIN;
+
+	memset(l, 0, sizeof(*l));
+	layout__row(l, P_HEADER, &y, HEADER_H);
+	layout__row(l, P_FIGURES, &y, FIGURES_H);
+	if (d->leaks && d->leak_cnt)
+		layout__row(l, P_LEAKS, &y, leaks__height(d));
+	if (d->timeline && d->timeline_cnt)
+		layout__row(l, P_GROWTH, &y, GROWTH_H);
+	if (d->sites && site__next(d, SIZE_MAX, SIZE_MAX) != SIZE_MAX)
+		layout__row(l, P_SITES, &y, sites__height(d));
+	if (heat__any(d))
+		layout__row(l, P_HEAT, &y, HEAT_H);
+	if (sizes__any(d))
+		layout__row(l, P_SIZES, &y, SIZES_H);
+	layout__pair(l, P_TYPES, d->types && d->type_cnt ? types__height(d) : 0, P_CATS,
+		     d->categories && d->category_cnt ? CATS_H : 0, &y);
+	if (d->vars && d->var_cnt)
+		layout__row(l, P_VARS, &y, vars__height(d));
+	layout__row(l, P_SUMMARY, &y, summary__height(d));
+	l->height = ceil(y - GAP + MARGIN);
+}
+
+int report_draw__height(const struct dash *d)
+{
+	struct layout l;
+
+	layout__make(d, &l);
+	return (int)l.height;
 }
 
 /* ---- surfaces ------------------------------------------------------------------ */
@@ -1398,11 +1681,20 @@ static int status__err(cairo_status_t st)
 	}
 }
 
-static int report_draw__render(cairo_surface_t *s, const struct dash *d)
+typedef void (*panel_fn)(struct draw *dr, const struct dash *d, struct box b);
+
+static const panel_fn panels[P_CNT] = {
+	[P_HEADER] = panel__header, [P_FIGURES] = panel__figures, [P_LEAKS] = panel__leaks,
+	[P_GROWTH] = panel__growth, [P_SITES] = panel__sites,     [P_HEAT] = panel__heatmap,
+	[P_SIZES] = panel__sizes,   [P_TYPES] = panel__types,     [P_CATS] = panel__categories,
+	[P_VARS] = panel__vars,     [P_SUMMARY] = panel__summary,
+};
+
+static int report_draw__render(cairo_surface_t *s, const struct dash *d, const struct layout *l)
 {
 	cairo_font_options_t *fo;
 	struct draw dr = { 0 };
-	int err;
+	int err, p;
 
 	dr.cr = cairo_create(s);
 	/* no hinting: text widths, and so the layout, equal on both surfaces */
@@ -1413,17 +1705,10 @@ static int report_draw__render(cairo_surface_t *s, const struct dash *d)
 	cairo_set_font_options(dr.cr, fo);
 	cairo_font_options_destroy(fo);
 
-	draw__rect(&dr, 0, 0, REPORT_DRAW_WIDTH, REPORT_DRAW_HEIGHT, CANVAS);
-	panel__header(&dr, d);
-	panel__gauges(&dr, d);
-	panel__heatmap(&dr, d);
-	panel__types(&dr, d);
-	panel__sizes(&dr, d);
-	panel__categories(&dr, d);
-	panel__sites(&dr, d);
-	panel__growth(&dr, d);
-	panel__vars(&dr, d);
-	panel__summary(&dr, d);
+	draw__rect(&dr, 0, 0, REPORT_DRAW_WIDTH, l->height, CANVAS);
+	for (p = 0; p < P_CNT; p++)
+		if (l->b[p].h > 0)
+			panels[p](&dr, d, l->b[p]);
 
 	err = status__err(cairo_status(dr.cr));
 	cairo_destroy(dr.cr);
@@ -1509,16 +1794,17 @@ static int svg__emit(FILE *f, void *ctx)
 {
 	const struct dash *d = ctx;
 	struct membuf m = { 0 };
+	struct layout l;
 	cairo_surface_t *s;
 	int err;
 
-	s = cairo_svg_surface_create_for_stream(membuf__write, &m, REPORT_DRAW_WIDTH,
-						REPORT_DRAW_HEIGHT);
+	layout__make(d, &l);
+	s = cairo_svg_surface_create_for_stream(membuf__write, &m, REPORT_DRAW_WIDTH, l.height);
 #if CAIRO_VERSION >= CAIRO_VERSION_ENCODE(1, 16, 0)
 	/* width="1600", not "1600pt": the same size as the PNG in a browser */
 	cairo_svg_surface_set_document_unit(s, CAIRO_SVG_UNIT_USER);
 #endif
-	err = report_draw__render(s, d);
+	err = report_draw__render(s, d, &l);
 	cairo_surface_finish(s);
 	if (!err)
 		err = status__err(cairo_surface_status(s));
@@ -1539,13 +1825,15 @@ static int png__emit(FILE *f, void *ctx)
 {
 	const struct dash *d = ctx;
 	struct sink sk = { f, 0 };
+	struct layout l;
 	cairo_surface_t *s;
 	int err;
 
-	s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, REPORT_DRAW_WIDTH, REPORT_DRAW_HEIGHT);
+	layout__make(d, &l);
+	s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, REPORT_DRAW_WIDTH, (int)l.height);
 	err = status__err(cairo_surface_status(s));
 	if (!err)
-		err = report_draw__render(s, d);
+		err = report_draw__render(s, d, &l);
 	if (!err) {
 		cairo_surface_flush(s);
 		err = status__err(cairo_surface_write_to_png_stream(s, sink__write, &sk));

@@ -1,21 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The dashboard: one drawing of a struct dash, through cairo, to SVG or PNG.
- * Both outputs come from the same drawing code on a fixed canvas, so they
- * show the same thing and the same dash always gives the same bytes.
+ * Both outputs come from the same drawing code on one canvas, as tall as the
+ * panels the dash has data for, so they show the same thing and the same
+ * dash always gives the same bytes.
  */
 #ifndef TT_REPORT_DRAW_H
 #define TT_REPORT_DRAW_H
 
 #include "dash.h"
 
-/* Canvas, in pixels (PNG) and user units (SVG; no unit suffix). */
+/* Canvas width, in pixels (PNG) and user units (SVG; no unit suffix). */
 #define REPORT_DRAW_WIDTH 1600
-#define REPORT_DRAW_HEIGHT 2796
 
 /* Width of the variable name column of the lifecycle panel: longer names
  * are cut with an ellipsis to fit. */
 #define REPORT_DRAW_VAR_NAME_W 300
+
+/* The canvas' height for d: only the panels that have something to show are
+ * laid out (no variable panels without tracked variables, ...). */
+int report_draw__height(const struct dash *d);
 
 /* Write the dashboard to path, replacing it. Returns 0 or -errno. */
 int report_draw__svg(const struct dash *d, const char *path);

@@ -39,6 +39,7 @@ int reports__plan(const struct options *o, struct report_plan *p)
 	p->quiet = o->quiet;
 	p->top = o->top;
 	p->stack_lines = o->stack_lines;
+	p->sort = o->sort;
 	if (o->out_dir) {
 		err = outfile__make_dir(o->out_dir);
 		err = err ?: (o->report_in ? 0 : set_path(p->json, o->out_dir, "ttbpf.json"));
@@ -123,6 +124,7 @@ int reports__plan_child(const struct report_plan *target, int pid, struct report
 	memset(child, 0, sizeof(*child));
 	child->json_is_temp = target->json_is_temp;
 	child->folded_weight = target->folded_weight;
+	child->sort = target->sort;
 	child->quiet = true;
 	child->top = target->top;
 	child->stack_lines = target->stack_lines;
@@ -162,7 +164,7 @@ static int draw_from_json(const char *json, const struct report_plan *p)
 
 	if (!p->svg[0] && !p->png[0])
 		return 0;
-	err = dash_build__load(&b, json);
+	err = dash_build__load(&b, json, &(struct dash_opts){ p->sort, p->top });
 	if (err)
 		return err;
 	if (p->svg[0])

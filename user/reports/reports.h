@@ -21,6 +21,7 @@ struct report_plan {
 	char folded[PATH_MAX];
 	char pprof[PATH_MAX];  /* --pprof, -o DIR's ttbpf.pb.gz */
 	enum folded_weight folded_weight;
+	enum dash_sort sort;   /* the dashboard's call-site tree */
 	bool quiet;
 	uint32_t top;          /* entries of each list (--top) */
 	uint32_t stack_lines;  /* frames under each call site of the summary */

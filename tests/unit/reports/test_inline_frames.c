@@ -148,7 +148,7 @@ Test(inline_frames, json_has_them_and_the_dashboard_reads_them_back)
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, out, out_len), (ssize_t)out_len);
 	close(fd);
-	cr_assert_eq(dash_build__load(&b, path), 0);
+	cr_assert_eq(dash_build__load(&b, path, NULL), 0);
 	unlink(path);
 	d = dash_build__dash(b);
 	cr_assert_geq(d->site_cnt, 2);

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <cairo.h>
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,7 +13,6 @@
 #include "report_draw.h"
 
 #define ELLIPSIS "\xe2\x80\xa6"
-#define NO_VARS "no tracked variables \xe2\x80\x94 add TT_TRACK_VAR"
 
 /* ---- recorded labels ---- */
 
@@ -109,18 +109,29 @@ static void labels__assert_no_overlap(void)
 	}
 }
 
-/* Every label within the canvas. */
-static void labels__assert_on_canvas(void)
+/* Every label within the canvas drawn for d. */
+static void labels__assert_on_canvas(const struct dash *d)
 {
+	int h = report_draw__height(d);
 	size_t i;
 
 	for (i = 0; i < label_cnt; i++) {
 		const struct label *a = &labels[i];
 
 		cr_assert(a->x >= 0 && a->y >= 0 && a->x + a->w <= REPORT_DRAW_WIDTH &&
-				  a->y + a->h <= REPORT_DRAW_HEIGHT,
+				  a->y + a->h <= h,
 			  "\"%s\" off the canvas", a->text);
 	}
+}
+
+/* Labels of a panel, in drawing order; how many there are. */
+static size_t labels__in(const char *panel)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < label_cnt; i++)
+		n += !strcmp(labels[i].panel, panel);
+	return n;
 }
 
 static bool utf8_valid(const char *s)
@@ -197,6 +208,13 @@ static const struct dash_site sites[] = {
 };
 static struct dash_var vars[N_VARS];
 static char var_names[N_VARS][32];
+/* not in rank order: the panel ranks them by live bytes */
+static const struct dash_leak leaks[] = {
+	{ "json_new_node", "json.c", 302, 900000, 300, 8000 },
+	{ "xmalloc", "/src/server/util.c", 41, 2100000, 700, 14000 },
+	{ "log_line", "log.c", 12, 4096, 1, 3000 },
+	{ NULL, NULL, 0, 250000, 12, 12 },
+};
 
 static void dash__build(struct dash *d)
 {
@@ -214,13 +232,24 @@ static void dash__build(struct dash *d)
 	d->total_allocs = 25000;
 	d->total_allocated = 126000000;
 	d->total_frees = 23766;
+	d->peak_cnt = 2001;
+	d->exited = true;
+	d->temps_known = true;
+	d->temp_allocs = 6250;
+	d->temp_bytes = 300000;
+	d->temp_window_ns = 1000000;
+	d->near_peak_ns = 1250000000ULL;
+	d->leaks = leaks;
+	d->leak_cnt = sizeof(leaks) / sizeof(leaks[0]);
+	d->leaks_more = 3;
 
 	for (i = 0; i < TL_N; i++) {
 		uint64_t t = (uint64_t)(i + 1) * (DUR_NS / TL_N);
 		double up = i < 117 ? (double)(i + 1) / 117 : 1.0 - 0.45 * (i - 116) / 83.0;
 
 		timeline[i] = (struct dash_point){ t, (uint64_t)(5662310 * up * (0.9 + 0.1 * (i % 7) / 6.0)),
-						   100 + i * 5, 125, 118 };
+						   100 + i * 5, 125, 118, 0 };
+		timeline[i].max_live_bytes = timeline[i].live_bytes;
 	}
 	timeline[116].live_bytes = 5662310;
 	d->timeline = timeline;
@@ -302,7 +331,7 @@ static unsigned char *slurp(const char *path, size_t *len)
 
 /* Well-formed XML whose root is <svg> of the canvas' size (libxml2 is not
  * available: python's parser does it). */
-static void assert_svg_ok(const char *path)
+static void assert_svg_ok(const char *path, const struct dash *d)
 {
 	char cmd[1024];
 	int st;
@@ -311,7 +340,7 @@ static void assert_svg_ok(const char *path)
 		 "python3 -c \"import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
 		 "sys.exit(0 if r.tag == '{http://www.w3.org/2000/svg}svg' and r.get('width') == sys.argv[2] "
 		 "and r.get('height') == sys.argv[3] else 3)\" '%s' %d %d",
-		 path, REPORT_DRAW_WIDTH, REPORT_DRAW_HEIGHT);
+		 path, REPORT_DRAW_WIDTH, report_draw__height(d));
 	st = system(cmd);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: not a well-formed <svg> (status %d)",
 		  path, st);
@@ -319,12 +348,13 @@ static void assert_svg_ok(const char *path)
 
 static const char *const titles[][2] = {
 	{ "header", "ttbpf heap report" },
-	{ "gauges", "Key metrics" },
+	{ "figures", "Key figures" },
+	{ "leaks", "Still live at exit, by call site" },
 	{ "heatmap", "Allocation heatmap (size \xc3\x97 time)" },
 	{ "types", "Memory by type" },
 	{ "sizes", "Allocation sizes" },
 	{ "categories", "Allocations by category" },
-	{ "sites", "Call-site tree" },
+	{ "sites", "Call-site tree, by live bytes" },
 	{ "growth", "Memory growth" },
 	{ "vars", "Variable lifecycle" },
 	{ "summary", "Legend and summary" },
@@ -340,7 +370,7 @@ Test(report_draw, svg_is_well_formed)
 
 	dash__build(&d);
 	cr_assert_eq(report_draw__svg(&d, p), 0);
-	assert_svg_ok(p);
+	assert_svg_ok(p, &d);
 	unlink(p);
 	free(p);
 }
@@ -359,14 +389,14 @@ Test(report_draw, png_reads_back_and_every_panel_is_drawn)
 	s = cairo_image_surface_create_from_png(p);
 	cr_assert_eq(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
 	cr_assert_eq(cairo_image_surface_get_width(s), REPORT_DRAW_WIDTH);
-	cr_assert_eq(cairo_image_surface_get_height(s), REPORT_DRAW_HEIGHT);
+	cr_assert_eq(cairo_image_surface_get_height(s), report_draw__height(&d));
 	px = cairo_image_surface_get_data(s);
 	stride = cairo_image_surface_get_stride(s);
 
 	/* each panel's region (the span of its labels) holds ink, and the
 	 * charts colour besides */
 	for (i = 0; i < (int)N_PANELS; i++) {
-		double x0 = REPORT_DRAW_WIDTH, y0 = REPORT_DRAW_HEIGHT, x1 = 0, y1 = 0;
+		double x0 = REPORT_DRAW_WIDTH, y0 = report_draw__height(&d), x1 = 0, y1 = 0;
 		long ink = 0, colour = 0;
 		int x, y;
 
@@ -394,7 +424,8 @@ Test(report_draw, png_reads_back_and_every_panel_is_drawn)
 					colour++;
 			}
 		cr_assert(ink > 200, "panel %s: only %ld dark pixels", titles[i][0], ink);
-		if (strcmp(titles[i][0], "header") && strcmp(titles[i][0], "summary"))
+		if (strcmp(titles[i][0], "header") && strcmp(titles[i][0], "summary") &&
+		    strcmp(titles[i][0], "figures"))
 			cr_assert(colour > 200, "panel %s: only %ld coloured pixels", titles[i][0],
 				  colour);
 	}
@@ -416,13 +447,12 @@ Test(report_draw, labels)
 		cr_assert_not_null(label__find(titles[i][0], titles[i][1]), "no title in %s",
 				   titles[i][0]);
 	cr_assert_not_null(label__find("header", "pid 4242 (./server -c config.toml)"));
-	cr_assert_not_null(label__find("header", "5.4 MB"));
 	cr_assert_not_null(label__find("header", "12.50 s"));
+	cr_assert_not_null(label__find("header", "25.0K"));
+	cr_assert_not_null(label__find("header", "1.2K blocks live at the end"));
 	cr_assert_not_null(label__find("growth", "peak 5.4 MB at +7.30 s"));
 
 	/* units everywhere */
-	cr_assert_not_null(label__find("gauges", "95.1%"));
-	cr_assert_not_null(label__find("gauges", "4.9 KB"));
 	cr_assert_not_null(label__find("types", "struct request \xe2\x80\x94 2.3 MB (1.2K)"));
 	cr_assert_not_null(label__find("sizes", "\xe2\x89\xa4" "16 B"));
 	cr_assert_not_null(label__find("sizes", "> 4.0 MB"));
@@ -430,9 +460,9 @@ Test(report_draw, labels)
 	cr_assert_not_null(label__find_sub("summary", "25.0K allocations (120.2 MB)"));
 
 	/* the tree: heaviest call site first, its callers below, "??" unknown */
-	cr_assert_not_null(
-		l = label__find("sites", "xmalloc (util.c:41) \xe2\x80\x94 14.0K allocs, 3.0 MB"));
-	cr_assert_not_null(label__find_sub("sites", "?? \xe2\x80\x94 8.0K allocs"));
+	cr_assert_not_null(l = label__find("sites", "xmalloc (util.c:41) \xe2\x80\x94 3.0 MB live in "
+						    "14.0K blocks"));
+	cr_assert_not_null(label__find("sites", "?? \xe2\x80\x94 1.3 MB live in 8.0K blocks"));
 	cr_assert(label__find_sub("sites", "parse_request")->y > l->y);
 	cr_assert(label__find_sub("sites", "parse_request")->x > l->x);
 
@@ -451,31 +481,237 @@ Test(report_draw, labels)
 	cr_assert_null(label__find("vars", "buf_17"));
 
 	labels__assert_no_overlap();
-	labels__assert_on_canvas();
+	labels__assert_on_canvas(&d);
+	unlink(p);
+	free(p);
+}
+
+/* The key figures, each exact for the dash's numbers. */
+Test(report_draw, figures)
+{
+	static const char *const want[][2] = {
+		{ "Peak heap", "5.4 MB" },
+		{ "2.0K blocks, at +7.30 s", NULL },
+		{ "Live at exit", "3.1 MB" },
+		{ "1.2K blocks, 57.4% of the peak", NULL },
+		{ "Leaked", "3.1 MB" },
+		{ "never freed, from 7 call sites", NULL },
+		{ "Allocation rate", "2.0K/s" },
+		{ "9.6 MB/s allocated", NULL },
+		{ "Temporary allocations", "6.2K" },
+		{ "25.0% of all, freed in \xe2\x89\xa4 1.00 ms", NULL },
+		{ "Time near the peak", "10.0%" },
+		{ "1.25 s at \xe2\x89\xa5 90% of the peak", NULL },
+	};
+	struct dash d;
+	char *p = tmp_path(".png");
+	size_t i, k;
+
+	dash__build(&d);
+	cr_assert_eq(report_draw__png(&d, p), 0);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct label *c = label__find("figures", want[i][0]), *v;
+
+		cr_assert_not_null(c, "no \"%s\" in the figures", want[i][0]);
+		if (!want[i][1])
+			continue;
+		/* the value under its caption */
+		for (v = NULL, k = 0; k < label_cnt && !v; k++)
+			if (!strcmp(labels[k].panel, "figures") && !strcmp(labels[k].text, want[i][1]) &&
+			    fabs(labels[k].x - c->x) < 0.01 && labels[k].y > c->y)
+				v = &labels[k];
+		cr_assert_not_null(v, "no %s value \"%s\" under it", want[i][0], want[i][1]);
+	}
+	/* the old ratios are gone */
+	cr_assert_null(label__find("figures", "Memory efficiency"));
+
+	/* a snapshot of a running target: nothing is known to leak; no
+	 * temporaries from --aggregate; no timeline: no time near the peak */
+	labels__reset();
+	d.exited = false;
+	d.temps_known = false;
+	d.timeline_cnt = 0;
+	cr_assert_eq(report_draw__png(&d, p), 0);
+	cr_assert_not_null(label__find("figures", "Live at the end"));
+	cr_assert_not_null(label__find("figures", "still running at the end: see live"));
+	cr_assert_not_null(label__find("figures", "not counted (--aggregate)"));
+	cr_assert_not_null(label__find("figures", "no timeline"));
+	cr_assert_not_null(label__find("leaks", "Still live at the end, by call site"));
+	/* everything freed */
+	labels__reset();
+	dash__build(&d);
+	d.current_bytes = d.active_allocs = 0;
+	d.leak_cnt = d.leaks_more = 0;
+	d.peak_cnt = 1;
+	cr_assert_eq(report_draw__png(&d, p), 0);
+	cr_assert_not_null(label__find("figures", "everything was freed"));
+	cr_assert_not_null(label__find("figures", "1 block, at +7.30 s"));
+	cr_assert_not_null(label__find("figures", "0 blocks, 0.0% of the peak"));
+	cr_assert_eq(labels__in("leaks"), 0, "a leak panel with nothing live");
+	unlink(p);
+	free(p);
+}
+
+/* The leak panel: call sites by live bytes, largest first, with their
+ * blocks and allocations, whatever order the dash lists them in. */
+Test(report_draw, leak_panel_ranks_by_live_bytes)
+{
+	static const char *const rank[][4] = {
+		{ "xmalloc (util.c:41)", "2.0 MB", "700", "14.0K" },
+		{ "json_new_node (json.c:302)", "878.9 KB", "300", "8.0K" },
+		{ "??", "244.1 KB", "12", "12" },
+		{ "log_line (log.c:12)", "4.0 KB", "1", "3.0K" },
+	};
+	const struct label *prev = NULL, *name, *fig;
+	struct dash d;
+	char *p = tmp_path(".png");
+	size_t i, k;
+
+	dash__build(&d);
+	cr_assert_eq(report_draw__png(&d, p), 0);
+	for (i = 0; i < 4; i++) {
+		name = label__find("leaks", rank[i][0]);
+		cr_assert_not_null(name, "no leak row %s", rank[i][0]);
+		if (prev)
+			cr_assert_gt(name->y, prev->y, "%s not below %s", rank[i][0], prev->text);
+		/* its figures on its row, left to right */
+		for (k = 1; k < 4; k++) {
+			size_t j;
+
+			fig = NULL;
+			for (j = 0; j < label_cnt && !fig; j++)
+				if (!strcmp(labels[j].panel, "leaks") && !strcmp(labels[j].text, rank[i][k]) &&
+				    fabs(labels[j].y - name->y) < 1)
+					fig = &labels[j];
+			cr_assert_not_null(fig, "%s: no \"%s\" on its row", rank[i][0], rank[i][k]);
+			cr_assert_gt(fig->x, name->x);
+		}
+		prev = name;
+	}
+	cr_assert_not_null(label__find("leaks", "+3 more call sites still holding memory (--top N; "
+						"JSON: call_sites)"));
+
+	/* --top 2: the two largest, the others counted */
+	labels__reset();
+	d.top = 2;
+	cr_assert_eq(report_draw__png(&d, p), 0);
+	cr_assert_not_null(label__find("leaks", "xmalloc (util.c:41)"));
+	cr_assert_not_null(label__find("leaks", "json_new_node (json.c:302)"));
+	cr_assert_null(label__find("leaks", "??"));
+	cr_assert_not_null(label__find_sub("leaks", "+5 more call sites"));
+	/* and every list: two variables */
+	cr_assert_not_null(label__find("vars", "+23 more (smaller) variables"));
+	labels__assert_no_overlap();
+	labels__assert_on_canvas(&d);
+	unlink(p);
+	free(p);
+}
+
+/* Top to bottom, without overlapping, on the canvas. */
+static void panels__assert_stacked(const struct dash *d, const char *const *want, size_t n)
+{
+	double prev_y = -1;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		double y = -1;
+
+		for (k = 0; k < label_cnt; k++)
+			if (!strcmp(labels[k].panel, want[i]) && (y < 0 || labels[k].y < y))
+				y = labels[k].y;
+		cr_assert_geq(y, 0, "panel %s not drawn", want[i]);
+		cr_assert_gt(y, prev_y, "panel %s above the one before", want[i]);
+		prev_y = y;
+	}
+	cr_assert_lt(prev_y, report_draw__height(d));
+}
+
+/*
+ * Only panels with something to show: without tracked variables no type,
+ * category or lifecycle panel (and nothing said about them), without a
+ * heatmap none; the canvas shrinks to what is drawn.
+ */
+Test(report_draw, layout_adapts)
+{
+	static const char *const all[] = { "header", "figures", "leaks", "growth", "sites",
+					   "heatmap", "sizes", "types", "vars", "summary" };
+	static const char *const novars[] = { "header", "figures", "leaks", "growth", "sites",
+					      "sizes", "summary" };
+	struct dash d;
+	char *p = tmp_path(".png");
+	int full, h;
+	size_t i;
+
+	dash__build(&d);
+	full = report_draw__height(&d);
+	cr_assert_eq(report_draw__png(&d, p), 0);
+	panels__assert_stacked(&d, all, sizeof(all) / sizeof(all[0]));
+
+	labels__reset();
+	d.types = NULL;
+	d.type_cnt = 0;
+	d.categories = NULL;
+	d.category_cnt = 0;
+	d.vars = NULL;
+	d.var_cnt = 0;
+	d.heat_cols = 0;
+	h = report_draw__height(&d);
+	cr_assert_lt(h, full - 1000, "height %d, with every panel %d", h, full);
+	cr_assert_eq(report_draw__png(&d, p), 0);
+	panels__assert_stacked(&d, novars, sizeof(novars) / sizeof(novars[0]));
+	for (i = 0; i < label_cnt; i++) {
+		cr_assert(strcmp(labels[i].panel, "types") && strcmp(labels[i].panel, "categories") &&
+				  strcmp(labels[i].panel, "vars") && strcmp(labels[i].panel, "heatmap"),
+			  "panel %s drawn: \"%s\"", labels[i].panel, labels[i].text);
+		cr_assert_null(strstr(labels[i].text, "TT_TRACK_VAR"), "\"%s\" in %s", labels[i].text,
+			       labels[i].panel);
+		cr_assert_null(strstr(labels[i].text, "variable"), "\"%s\" in %s", labels[i].text,
+			       labels[i].panel);
+	}
+	labels__assert_no_overlap();
+	labels__assert_on_canvas(&d);
+	/* the PNG is that tall */
+	{
+		cairo_surface_t *s = cairo_image_surface_create_from_png(p);
+
+		cr_assert_eq(cairo_image_surface_get_height(s), h);
+		cairo_surface_destroy(s);
+	}
+
+	/* categories alone take the whole width */
+	labels__reset();
+	d.categories = categories;
+	d.category_cnt = sizeof(categories) / sizeof(categories[0]);
+	cr_assert_eq(report_draw__png(&d, p), 0);
+	cr_assert_not_null(label__find("categories", "Allocations by category"));
+	cr_assert_lt(label__find("categories", "Allocations by category")->x, 100);
 	unlink(p);
 	free(p);
 }
 
 Test(report_draw, empty_dash)
 {
+	static const char *const only[] = { "header", "figures", "summary" };
 	struct dash d;
 	char *svg = tmp_path(".svg"), *png = tmp_path(".png");
+	size_t i;
 
 	memset(&d, 0, sizeof(d));
 	cr_assert_eq(report_draw__svg(&d, svg), 0);
-	assert_svg_ok(svg);
+	assert_svg_ok(svg, &d);
 	labels__reset();
 	cr_assert_eq(report_draw__png(&d, png), 0);
-	cr_assert_not_null(label__find("vars", NO_VARS));
-	cr_assert_not_null(label__find("types", NO_VARS));
-	cr_assert_not_null(label__find("categories", NO_VARS));
-	cr_assert_not_null(label__find("sites", "no call stacks recorded"));
-	cr_assert_not_null(label__find("growth", "no timeline"));
-	cr_assert_not_null(label__find("heatmap", "no allocations"));
-	cr_assert_not_null(label__find("sizes", "no allocations"));
+	/* nothing to chart: the header, the figures and the summary only */
+	for (i = 0; i < label_cnt; i++)
+		cr_assert(!strcmp(labels[i].panel, only[0]) || !strcmp(labels[i].panel, only[1]) ||
+				  !strcmp(labels[i].panel, only[2]),
+			  "panel %s drawn for an empty dash", labels[i].panel);
+	panels__assert_stacked(&d, only, 3);
+	cr_assert_not_null(label__find("figures", "nothing was live"));
+	cr_assert_not_null(label__find_sub("summary", "no call stacks recorded"));
 	cr_assert_not_null(label__find("header", "unknown target"));
 	labels__assert_no_overlap();
-	labels__assert_on_canvas();
+	labels__assert_on_canvas(&d);
 	unlink(svg);
 	unlink(png);
 	free(svg);
@@ -519,7 +755,7 @@ Test(report_draw, hostile_strings)
 	d.var_cnt = 7;
 	d.lost_events = 17;
 	cr_assert_eq(report_draw__svg(&d, svg), 0);
-	assert_svg_ok(svg);
+	assert_svg_ok(svg, &d);
 	cr_assert_eq(report_draw__png(&d, png), 0);
 	for (i = 0; i < label_cnt; i++)
 		cr_assert(utf8_valid(labels[i].text), "label not clean UTF-8: %s", labels[i].text);
@@ -616,13 +852,13 @@ Test(report_draw, extreme_input)
 	d.vars_folded = UINT64_MAX;
 	cr_assert_eq(report_draw__png(&d, png), 0);
 	labels__assert_no_overlap();
-	labels__assert_on_canvas();
-	cr_assert_not_null(label__find("header", "16.0 EB"));
+	labels__assert_on_canvas(&d);
+	cr_assert_not_null(label__find("figures", "16.0 EB"));
 	cr_assert_not_null(label__find_sub("sites", "more nodes"));
 	cr_assert_not_null(label__find_sub("vars", "5.0K more"));
 	labels__reset();
 	cr_assert_eq(report_draw__svg(&d, svg), 0);
-	assert_svg_ok(svg);
+	assert_svg_ok(svg, &d);
 
 	/* peak 0 with live bytes, and a timeline whose points all sit at 0 */
 	d.peak_bytes = 0;
