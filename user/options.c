@@ -296,6 +296,12 @@ static int parse_sort(const char *arg, enum dash_sort *out)
 	return 0;
 }
 
+/* --top and --sort, which a run and `ttbpf report` share. */
+static int parse_list_opt(int c, const char *arg, struct options *o)
+{
+	return c == OPT_TOP ? parse_top(arg, &o->top) : parse_sort(arg, &o->sort);
+}
+
 static enum options_result parse_report(struct options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -330,11 +336,8 @@ static enum options_result parse_report(struct options *o, int argc, char **argv
 			o->out_dir = optarg;
 			break;
 		case OPT_TOP:
-			if (parse_top(optarg, &o->top))
-				return OPTIONS_EXIT_USAGE;
-			break;
 		case OPT_SORT:
-			if (parse_sort(optarg, &o->sort))
+			if (parse_list_opt(c, optarg, o))
 				return OPTIONS_EXIT_USAGE;
 			break;
 		default:
@@ -538,10 +541,6 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 				return OPTIONS_EXIT_USAGE;
 			folded_by_given = true;
 			break;
-		case OPT_TOP:
-			if (parse_top(optarg, &o->top))
-				return OPTIONS_EXIT_USAGE;
-			break;
 		case OPT_STACK_LINES:
 			if (parse_small(optarg, TT_MAX_STACK_LINES, &o->stack_lines)) {
 				usage_error("invalid --stack-lines '%s' (0 to 128)", optarg);
@@ -562,8 +561,9 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 		case OPT_BY_ADDRESS:
 			o->by_address = true;
 			break;
+		case OPT_TOP:
 		case OPT_SORT:
-			if (parse_sort(optarg, &o->sort))
+			if (parse_list_opt(c, optarg, o))
 				return OPTIONS_EXIT_USAGE;
 			break;
 		case 'q':

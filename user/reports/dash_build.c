@@ -159,20 +159,26 @@ static bool same_fn(const struct frame *a, const struct jnode *b)
 }
 
 /*
- * Where an entry of key goes if it is among the DASH_LIST_MAX largest so far,
- * earlier entries first among equals (as the drawing picks them): a free
- * slot, the slot of the entry it pushes out, or -1 (not kept).
+ * Where an entry of key (the i-th of the report's list) goes among the k
+ * largest kept so far (keys[], idx[], cnt of them), earlier entries first
+ * among equals: a free slot, the slot of the entry it pushes out, or -1.
  */
-static int top_slot(const uint64_t *keys, const size_t *idx, size_t cnt, uint64_t key)
+static int rank_slot(const uint64_t *keys, const size_t *idx, size_t cnt, size_t k, uint64_t key)
 {
 	size_t i, low = 0;
 
-	if (cnt < DASH_LIST_MAX)
+	if (cnt < k)
 		return (int)cnt;
 	for (i = 1; i < cnt; i++)
 		if (keys[i] < keys[low] || (keys[i] == keys[low] && idx[i] > idx[low]))
 			low = i;
-	return key > keys[low] ? (int)low : -1;
+	return cnt && key > keys[low] ? (int)low : -1;
+}
+
+/* The same among the DASH_LIST_MAX largest (as the drawing picks them). */
+static int top_slot(const uint64_t *keys, const size_t *idx, size_t cnt, uint64_t key)
+{
+	return rank_slot(keys, idx, cnt, DASH_LIST_MAX, key);
 }
 
 static int top_named__add(struct top_named *t, const struct jnode *e, const char *name_key)
@@ -401,23 +407,6 @@ static uint64_t sort_bytes(const struct dash_build *b, const struct jnode *n)
 static uint64_t sort_count(const struct dash_build *b, const struct jnode *n)
 {
 	return u64_at(n, sort_count_key[b->sort]);
-}
-
-/*
- * Where an entry of key (the i-th of the report's list) goes among the k
- * largest kept so far (keys[], idx[], cnt of them), earlier entries first
- * among equals: a free slot, the slot of the entry it pushes out, or -1.
- */
-static int rank_slot(const uint64_t *keys, const size_t *idx, size_t cnt, size_t k, uint64_t key)
-{
-	size_t i, low = 0;
-
-	if (cnt < k)
-		return (int)cnt;
-	for (i = 1; i < cnt; i++)
-		if (keys[i] < keys[low] || (keys[i] == keys[low] && idx[i] > idx[low]))
-			low = i;
-	return cnt && key > keys[low] ? (int)low : -1;
 }
 
 static void root_free(struct tree_root *r)

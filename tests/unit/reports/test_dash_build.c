@@ -334,3 +334,23 @@ Test(dash_build, near_peak_ns)
 	p[1].t_ns = 5;
 	cr_assert_eq(dash_build__near_peak_ns(p, 2, 10, 100), 10);
 }
+
+/* A report listing its call sites before its stacks: the same tree (the
+ * roots are chosen first, the stacks read after). */
+Test(dash_build, sites_before_stacks)
+{
+	static const char *const roots[] = { "alloc_b", "-", "alloc_a" };
+	static const uint64_t bytes[] = { 4000, 2000, 100 };
+	static const char *const kids[] = { "worker", "main" };
+	static const uint64_t kb[] = { 3000, 1000 }, kc[] = { 30, 10 };
+	struct dash_build *b;
+	const struct dash *d = load(&b,
+				    "{\"format_version\": 1, \"duration_ns\": 100, " SITES("5000", "0")
+				    ", " STACKS "}",
+				    DASH_SORT_LIVE, 0);
+
+	expect_roots(d, roots, bytes, 3);
+	expect_kids(d, "alloc_b", kids, kb, kc, 2);
+	cr_assert_eq(d->leak_cnt, 3);
+	dash_build__free(b);
+}
