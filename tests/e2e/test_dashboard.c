@@ -24,13 +24,29 @@ static void done(void)
 
 TestSuite(dashboard, .init = setup, .fini = done);
 
+/*
+ * Temporaries as the fixture counts them: exactly, unless a pair took over
+ * half the 1 ms window in the fixture (preempted on a loaded machine); each
+ * such pair may be missing, and only those.
+ */
+static void expect_temporaries(json_t *j, const char *out)
+{
+	long long got = jint(j, "stats.temporary_allocations"), want = truth(out, "temporaries");
+	long long slow = truth(out, "slow_pairs"), bytes = jint(j, "stats.temporary_allocated");
+
+	cr_expect(got <= want && got >= want - slow,
+		  "%lld temporaries, the fixture made %lld (%lld of them slow)", got, want, slow);
+	if (got == want)
+		cr_expect_eq(bytes, truth(out, "temporary_bytes"));
+	else
+		cr_expect(bytes < truth(out, "temporary_bytes"));
+}
+
 /* The report's counters equal the fixture's tally. */
 Test(dashboard, temporaries_and_peak_in_the_report, .timeout = 120)
 {
 	static const char *const pairs[][2] = {
 		{ "total_allocations", "allocs" },
-		{ "stats.temporary_allocations", "temporaries" },
-		{ "stats.temporary_allocated", "temporary_bytes" },
 		{ "stats.peak_memory", "peak_bytes" },
 		{ "stats.peak_allocations", "peak_count" },
 		{ "stats.active_memory", "live_bytes" },
@@ -42,6 +58,7 @@ Test(dashboard, temporaries_and_peak_in_the_report, .timeout = 120)
 
 	j = e2e_launch_json(&tt, dir, NULL, "temporaries", NULL, TRACE_TIMEOUT_MS);
 	e2e_expect_tallies(j, tt.out, pairs);
+	expect_temporaries(j, tt.out);
 	cr_expect_eq(jint(j, "stats.temporary_window_ns"), 1000000);
 	json_decref(j);
 	proc_free(&tt);
@@ -181,8 +198,11 @@ Test(dashboard, drawn_from_the_report, .timeout = 120)
 			  "keep_tail");
 
 	/* the figures, exact */
-	cr_expect_eq(d->temp_allocs, (uint64_t)truth(tt.out, "temporaries"));
-	cr_expect_eq(d->temp_bytes, (uint64_t)truth(tt.out, "temporary_bytes"));
+	/* the dash carries the report's temporaries (checked against the
+	 * fixture above) */
+	cr_expect_eq((long long)d->temp_allocs, jint(j, "stats.temporary_allocations"));
+	cr_expect_eq((long long)d->temp_bytes, jint(j, "stats.temporary_allocated"));
+	expect_temporaries(j, tt.out);
 	cr_expect_eq(d->peak_bytes, (uint64_t)truth(tt.out, "peak_bytes"));
 	cr_expect_eq(d->peak_cnt, (uint64_t)truth(tt.out, "peak_count"));
 	cr_expect_eq(d->current_bytes, (uint64_t)truth(tt.out, "live_bytes"));
