@@ -133,14 +133,14 @@ static uint32_t end_of(const char *name)
 static char *key_of(const struct jnode *st)
 {
 	const struct jnode *frames = jnode__get(st, "frames");
-	size_t n = jnode__len(frames), k, len = 0;
+	size_t n = jnode__type(frames) == JARR ? jnode__len(frames) : 0, k, len = 0;
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		return NULL;
 	report_folded__put_end(f, end_of(jnode__str(jnode__get(st, "end"), "root")));
-	if (!n || jnode__type(frames) != JARR)
+	if (!n)
 		fputs("[no frames]", f);
 	for (k = n; k-- > 0;) {
 		const struct jnode *fr = jnode__at(frames, k);
@@ -273,9 +273,15 @@ static uint64_t magnitude(const struct row *r, enum fig i)
 					    : r->v[OLD][i] - r->v[NEW][i];
 }
 
+/* A change in what the table shows or the bytes allocated (not at_peak). */
 static bool changed(const struct row *r)
 {
-	return memcmp(r->v[OLD], r->v[NEW], sizeof(r->v[OLD]) - sizeof(r->v[OLD][0]));
+	int i;
+
+	for (i = LIVE_BYTES; i <= BYTES; i++)
+		if (r->v[OLD][i] != r->v[NEW][i])
+			return true;
+	return false;
 }
 
 static int cmp_change(const void *a, const void *b)
@@ -320,7 +326,7 @@ static void write_text(FILE *f, const struct table *t, const struct diff_opts *d
 	text_clean__put(f, d->old_path, 0);
 	fputs(" -> ", f);
 	text_clean__put(f, d->new_path, 0);
-	fprintf(f, "\n%-14s %16s %16s %16s\n", "reports' totals", "old", "new", "change");
+	fprintf(f, "\n%-14s %16s %16s %16s\n", "totals", "old", "new", "change");
 	for (i = 0; i < 3; i++) {
 		fprintf(f, "%-14s %16llu %16llu ", what[i], (unsigned long long)t->stats[OLD][i],
 			(unsigned long long)t->stats[NEW][i]);
