@@ -12,8 +12,9 @@
  * Functions that only pass an allocation on, by their plain qualified names
  * (no return type, template arguments or parameters). Sorted (strcmp) for
  * bsearch. Sources: libstdc++ (operator new), gnulib/libiberty (x*), GLib
- * (gmem.c, gstrfuncs.c, gslice.c), SQLite (malloc.c, printf.c), FFmpeg
- * (libavutil/mem.c), CPython (Objects/obmalloc.c), OpenSSL (crypto/mem.c),
+ * (gmem.c, gstrfuncs.c, gslice.c), SQLite (malloc.c, printf.c, vdbemem.c:
+ * its buffer-growing helpers too), FFmpeg (libavutil/mem.c), CPython
+ * (Objects/obmalloc.c), OpenSSL (crypto/mem.c),
  * PHP (Zend/zend_alloc.h), LLVM (Support/MemAlloc.h, SmallVector.h,
  * Allocator.h), and libc's own names for static binaries.
  */
@@ -23,8 +24,9 @@ static const char *const known_wrappers[] = {
 	"PyMem_RawCalloc", "PyMem_RawMalloc", "PyMem_RawRealloc", "PyMem_Realloc",
 	"PyObject_Calloc", "PyObject_Malloc", "PyObject_Realloc", "_PyMem_RawStrdup",
 	"_PyMem_Strdup", "_PyObject_Calloc", "_PyObject_Malloc", "_PyObject_Realloc",
-	"__asprintf", "__cxa_allocate_dependent_exception", "__cxa_allocate_exception", "__libc_calloc", "__libc_malloc", "__libc_memalign", "__libc_realloc",
-	"__strdup", "__strndup", "_ecalloc", "_emalloc", "_erealloc", "_estrdup", "_estrndup",
+	"__asprintf", "__cxa_allocate_dependent_exception", "__cxa_allocate_exception",
+	"__libc_calloc", "__libc_malloc", "__libc_memalign", "__libc_realloc", "__strdup",
+	"__strndup", "_ecalloc", "_emalloc", "_erealloc", "_estrdup", "_estrndup",
 	"aligned_alloc", "asprintf", "av_calloc", "av_fast_malloc", "av_fast_mallocz",
 	"av_fast_realloc", "av_malloc", "av_malloc_array", "av_mallocz", "av_mallocz_array",
 	"av_memdup", "av_realloc", "av_realloc_array", "av_realloc_f", "av_reallocp",
@@ -45,8 +47,10 @@ static const char *const known_wrappers[] = {
 	"sqlite3DbMallocRawNN", "sqlite3DbMallocZero", "sqlite3DbRealloc",
 	"sqlite3DbReallocOrFree", "sqlite3DbSpanDup", "sqlite3DbStrDup", "sqlite3DbStrNDup",
 	"sqlite3MPrintf", "sqlite3Malloc", "sqlite3MallocZero", "sqlite3MemMalloc",
-	"sqlite3MemRealloc", "sqlite3Realloc", "sqlite3VMPrintf", "sqlite3_malloc",
-	"sqlite3_malloc64", "sqlite3_mprintf", "sqlite3_realloc", "sqlite3_realloc64",
+	"sqlite3MemRealloc", "sqlite3Realloc", "sqlite3StrAccumEnlarge", "sqlite3VMPrintf",
+	"sqlite3VdbeMemGrow", "sqlite3_malloc", "sqlite3_malloc64", "sqlite3_mprintf",
+	"sqlite3_realloc", "sqlite3_realloc64", "sqlite3_str_append", "sqlite3_str_appendall",
+	"sqlite3_str_appendchar", "sqlite3_str_appendf", "sqlite3_str_vappendf",
 	"sqlite3_vmprintf", "strdup", "strndup", "valloc", "vasprintf", "wcsdup", "xcalloc",
 	"xcharalloc", "xmalloc", "xmemdup", "xmemdup0", "xnmalloc", "xrealloc", "xstrdup",
 	"xstrndup", "xzalloc",
@@ -266,17 +270,11 @@ void callsites_filter__free(struct callsites_filter *flt)
 	free(flt);
 }
 
-bool callsites_filter__skips(const struct callsites_filter *flt, const struct sym_frame *f)
+/* A wrapper by its name: built in, or --skip-frames. */
+static bool wrapper_by_name(const struct callsites_filter *flt, const struct sym_frame *f)
 {
-	const char *b = base_of(f->module);
 	size_t i;
 
-	/* libc and the C++ runtime: whatever they allocate, their caller asked */
-	if (b && (starts_with(b, "libc.so") || starts_with(b, "libc-") ||
-		  starts_with(b, "ld-musl") || starts_with(b, "libstdc++.so") ||
-		  starts_with(b, "libc++.so") || starts_with(b, "libc++abi.so") ||
-		  (flt->allocator_base && !strcmp(b, flt->allocator_base))))
-		return true;
 	if (!f->symbol)
 		return false;
 	if (callsites__known_wrapper(f->symbol))
@@ -287,10 +285,25 @@ bool callsites_filter__skips(const struct callsites_filter *flt, const struct sy
 	return false;
 }
 
+bool callsites_filter__skips(const struct callsites_filter *flt, const struct sym_frame *f)
+{
+	const char *b = base_of(f->module);
+
+	/* libc and the C++ runtime: whatever they allocate, their caller asked */
+	if (b && (starts_with(b, "libc.so") || starts_with(b, "libc-") ||
+		  starts_with(b, "ld-musl") || starts_with(b, "libstdc++.so") ||
+		  starts_with(b, "libc++.so") || starts_with(b, "libc++abi.so") ||
+		  (flt->allocator_base && !strcmp(b, flt->allocator_base))))
+		return true;
+	return wrapper_by_name(flt, f);
+}
+
 /*
- * Frames without a name called by a wrapper (the next named frame out) are
- * the wrapper's helpers: sqlite3MemMalloc, static and called through a
- * pointer from sqlite3Malloc, in a libsqlite3 without symbols.
+ * Frames without a name called by a wrapper (the next named frame out, a
+ * wrapper by its name) are the wrapper's helpers: sqlite3MemMalloc, static
+ * and called through a pointer from sqlite3Malloc, in a libsqlite3 without
+ * symbols. Called by libc, they are not: a stripped program's main, called
+ * by __libc_start_call_main.
  */
 size_t callsites_filter__pick(const struct callsites_filter *flt, const struct sym_frame *frames,
 			      size_t nr)
@@ -304,7 +317,7 @@ size_t callsites_filter__pick(const struct callsites_filter *flt, const struct s
 			return i;
 		for (j = i + 1; j < nr && !frames[j].symbol; j++)
 			;
-		if (j == nr || !callsites_filter__skips(flt, &frames[j]))
+		if (j == nr || !wrapper_by_name(flt, &frames[j]))
 			return i;
 		i = j;
 	}

@@ -146,6 +146,11 @@ Test(callsites, pick_the_first_user_frame)
 		fr(sq, "sqlite3VdbeExec"),
 	};
 	struct sym_frame unnamed_site[] = { fr(libc, "malloc"), fr(app, NULL), fr(app, "main") };
+	/* a stripped program: its unnamed main is called by libc, no wrapper */
+	struct sym_frame stripped_main[] = {
+		fr(libc, "_IO_file_doallocate"), fr(libc, "__printf_chk"), fr(app, NULL),
+		fr(app, NULL), fr(libc, "__libc_start_call_main"), fr(app, NULL),
+	};
 	struct sym_frame all_wrappers[] = { fr(libc, "malloc"), fr(app, "xmalloc") };
 	struct callsites_filter *flt, *user;
 
@@ -158,6 +163,8 @@ Test(callsites, pick_the_first_user_frame)
 		     "the frame after sqlite3Malloc, not its unnamed helper");
 	cr_expect_eq(callsites_filter__pick(flt, unnamed_site, 3), 1,
 		     "an unnamed frame whose caller is no wrapper is the site");
+	cr_expect_eq(callsites_filter__pick(flt, stripped_main, 6), 2,
+		     "the program's first frame: libc calling it makes it no wrapper's helper");
 	cr_expect_eq(callsites_filter__pick(flt, all_wrappers, 2), 0, "none: the innermost");
 	cr_expect_eq(callsites_filter__pick(flt, c_stack, 2), 0, "cut short inside wrappers");
 	callsites_filter__free(flt);
