@@ -956,7 +956,8 @@ static void panel__types(struct draw *dr, const struct dash *d, struct box b)
 	if (shown < all) {
 		char c[UNITS_BUF];
 
-		snprintf(more, sizeof(more), "+%s more types", units__count(c, sizeof(c), all - shown));
+		snprintf(more, sizeof(more), "+%s more %s", units__count(c, sizeof(c), all - shown),
+			 units__plural(all - shown, "type", "types"));
 		draw__font(dr, 11, false);
 		draw__rgb(dr, MUTED);
 		draw__label(dr, more, x, y + 4, w, AL_LEFT, 0);
@@ -1104,7 +1105,8 @@ static void panel__categories(struct draw *dr, const struct dash *d, struct box 
 		    2 * ri - 12, AL_CENTER, 0);
 	draw__font(dr, 11, false);
 	draw__rgb(dr, MUTED);
-	snprintf(label, sizeof(label), "%s allocations", units__count(buf, sizeof(buf), sum_count));
+	snprintf(label, sizeof(label), "%s %s", units__count(buf, sizeof(buf), sum_count),
+		 units__plural(sum_count, "allocation", "allocations"));
 	draw__label(dr, label, cx, cy + 4, 2 * ri - 12, AL_CENTER, 0);
 
 	/* the legend */
@@ -1260,8 +1262,9 @@ static void panel__sites(struct draw *dr, const struct dash *d, struct box b)
 		}
 	}
 	if (shown < d->site_cnt) {
-		snprintf(more, sizeof(more), "+%s more nodes",
-			 units__count(buf, sizeof(buf), d->site_cnt - shown));
+		snprintf(more, sizeof(more), "+%s more %s",
+			 units__count(buf, sizeof(buf), d->site_cnt - shown),
+			 units__plural(d->site_cnt - shown, "node", "nodes"));
 		draw__font(dr, 11, false);
 		draw__rgb(dr, MUTED);
 		draw__label(dr, more, x0, y + 4, w, AL_LEFT, 0);
@@ -1451,13 +1454,15 @@ static void panel__vars(struct draw *dr, const struct dash *d, struct box b)
 	axis__time(dr, bx0, bx1, y + 8, (double)(d->duration_ns ? d->duration_ns : 1));
 	more[0] = '\0';
 	if (shown < n + d->vars_more)
-		snprintf(more, sizeof(more), "+%s more (smaller) variables",
-			 units__count(buf, sizeof(buf), n + d->vars_more - shown));
+		snprintf(more, sizeof(more), "+%s more (smaller) %s",
+			 units__count(buf, sizeof(buf), n + d->vars_more - shown),
+			 units__plural(n + d->vars_more - shown, "variable", "variables"));
 	if (d->vars_folded) {
 		size_t len = strlen(more);
 
-		snprintf(more + len, sizeof(more) - len, "%s%s instances folded (not in the bars)",
-			 len ? "; " : "", units__count(c1, sizeof(c1), d->vars_folded));
+		snprintf(more + len, sizeof(more) - len, "%s%s %s folded (not in the bars)",
+			 len ? "; " : "", units__count(c1, sizeof(c1), d->vars_folded),
+			 units__plural(d->vars_folded, "instance", "instances"));
 	}
 	if (more[0]) {
 		draw__font(dr, 11, false);
@@ -1489,10 +1494,12 @@ static void panel__summary(struct draw *dr, const struct dash *d, struct box b)
 	panel__begin(dr, "summary", "Legend and summary", b);
 
 	/* one buffer per number: all are formatted before printing */
-	snprintf(line, sizeof(line), "%s allocations (%s), %s frees, %s still live (%s) after %s",
+	snprintf(line, sizeof(line), "%s %s (%s), %s %s, %s still live (%s) after %s",
 		 units__count(a, sizeof(a), d->total_allocs),
+		 units__plural(d->total_allocs, "allocation", "allocations"),
 		 units__bytes(c, sizeof(c), d->total_allocated),
 		 units__count(e, sizeof(e), d->total_frees),
+		 units__plural(d->total_frees, "free", "frees"),
 		 units__count(f, sizeof(f), d->active_allocs),
 		 units__bytes(g, sizeof(g), d->current_bytes),
 		 units__duration(h, sizeof(h), d->duration_ns));

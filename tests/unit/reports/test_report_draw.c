@@ -924,3 +924,36 @@ Test(report_draw, sample)
 	else
 		cr_assert_eq(report_draw__png(&d, out), 0);
 }
+
+/* One of a thing is singular on the dashboard too: "1 block", not "1 blocks". */
+Test(report_draw, one_is_singular)
+{
+	static const struct dash_leak one[] = { { "f", "f.c", 1, 64, 1, 1 } };
+	static const struct dash_site site[] = { { -1, "f", "f.c", 1, 64, 1 } };
+	struct dash d;
+	char *p = tmp_path(".png");
+	size_t i;
+
+	memset(&d, 0, sizeof(d));
+	d.target = "x";
+	d.duration_ns = 1000000000;
+	d.total_allocs = d.total_frees = d.active_allocs = d.peak_cnt = 1;
+	d.total_allocated = d.current_bytes = d.peak_bytes = 64;
+	d.exited = true;
+	d.leaks = one;
+	d.leak_cnt = 1;
+	d.leaks_more = 1;
+	d.sites = site;
+	d.site_cnt = 1;
+	cr_assert_eq(report_draw__png(&d, p), 0);
+	cr_assert_not_null(label__find("figures", "1 block, 100.0% of the peak"));
+	cr_assert_not_null(label__find("figures", "never freed, from 2 call sites"));
+	cr_assert_not_null(label__find("header", "1 block live at the end"));
+	cr_assert_not_null(label__find_sub("leaks", "+1 more call site still holding memory"));
+	cr_assert_not_null(label__find("sites", "f (f.c:1) \xe2\x80\x94 64 B live in 1 block"));
+	cr_assert_not_null(label__find_sub("summary", "1 allocation (64 B), 1 free, 1 still live"));
+	for (i = 0; i < label_cnt; i++)
+		cr_assert_null(strstr(labels[i].text, " 1 blocks"), "\"%s\"", labels[i].text);
+	unlink(p);
+	free(p);
+}
