@@ -134,8 +134,8 @@ static bool same_file(const struct stat *a, const struct stat *b)
 }
 
 /* Waits up to ms for path to be replaced (another inode or mtime than *was;
- * a zeroed *was: for it to exist). Returns the new report. */
-static json_t *wait_replaced(const char *path, struct stat *was, int ms)
+ * a zeroed *was: for it to exist). */
+static bool wait_new(const char *path, struct stat *was, int ms)
 {
 	uint64_t end = e2e_now_ms() + (uint64_t)ms;
 	struct stat st;
@@ -143,11 +143,17 @@ static json_t *wait_replaced(const char *path, struct stat *was, int ms)
 	while (e2e_now_ms() < end) {
 		if (!stat(path, &st) && !same_file(&st, was)) {
 			*was = st;
-			return try_json(path);
+			return true;
 		}
 		usleep(10000);
 	}
-	return NULL;
+	return false;
+}
+
+/* The same for a JSON report: the new one. */
+static json_t *wait_replaced(const char *path, struct stat *was, int ms)
+{
+	return wait_new(path, was, ms) ? try_json(path) : NULL;
 }
 
 /*
@@ -174,12 +180,14 @@ Test(interval, report_on_disk_grows_with_the_tally, .timeout = 90)
 	for (step = 1; step <= 3; step++) {
 		uint64_t end;
 		json_t *j = NULL;
-		long long allocs = -1;
+		long long allocs = -1, frees = -1;
 
 		fx_step(&f);
-		/* the next snapshot (within a second) has the step */
+		/* the next snapshot (within a second) has the step; one taken inside
+		 * the step's last free has its allocations, not that free */
 		end = e2e_now_ms() + 20000;
-		while (e2e_now_ms() < end && allocs != fx_tally(&f, "allocs")) {
+		while (e2e_now_ms() < end &&
+		       (allocs != fx_tally(&f, "allocs") || frees != fx_tally(&f, "frees"))) {
 			if (j)
 				json_decref(j);
 			proc_pump(&tt, 50);
@@ -187,6 +195,7 @@ Test(interval, report_on_disk_grows_with_the_tally, .timeout = 90)
 			if (!j)
 				continue;
 			allocs = stat_of(j, "total_allocations");
+			frees = stat_of(j, "total_frees");
 			cr_expect(allocs >= prev_allocs, "a snapshot went back: %lld allocations after %lld",
 				  allocs, prev_allocs);
 			cr_expect(allocs <= fx_tally(&f, "allocs"), "more allocations than the fixture made");
@@ -225,7 +234,7 @@ Test(interval, sigusr1_writes_the_reports_at_once, .timeout = 90)
 	const char *dir = e2e_tmpdir();
 	const char *args[] = { "-j", NULL, "--folded", NULL, "--pprof", NULL, NULL };
 	char json[PATH_MAX], folded[PATH_MAX], pprof[PATH_MAX];
-	struct stat was = {};
+	struct stat was = {}, was_folded = {}, was_pprof = {};
 	struct fixture f;
 	struct proc tt;
 	json_t *j;
@@ -252,8 +261,9 @@ Test(interval, sigusr1_writes_the_reports_at_once, .timeout = 90)
 		cr_assert(j, "round %d: SIGUSR1 did not rewrite %s; stderr:\n%s", round, json, tt.err);
 		expect_tally(j, &f);
 		json_decref(j);
-		cr_expect_eq(access(folded, F_OK), 0, "the folded stacks were not written too");
-		cr_expect_eq(access(pprof, F_OK), 0, "the profile was not written too");
+		/* the child writes them after the JSON */
+		cr_expect(wait_new(folded, &was_folded, 20000), "the folded stacks were not written");
+		cr_expect(wait_new(pprof, &was_pprof, 20000), "the profile was not written");
 	}
 	cr_expect_eq(kill(f.p.pid, 0), 0, "the target died");
 	fx_step(&f);
@@ -355,12 +365,16 @@ Test(interval, top_sites_each_interval, .timeout = 90)
 }
 
 /* ttbpf with stderr (and stdout) on a new pseudo-terminal; its output in
- * out, until it exits. Returns its wait status. */
-static int run_on_pty(char *const argv[], struct fixture *f, char *out, size_t cap)
+ * out, until it exits: it is stopped with SIGINT once want was printed
+ * after the fixture's three steps (or 30 s after them). Returns its wait
+ * status. */
+static int run_on_pty(char *const argv[], struct fixture *f, const char *want, char *out,
+		      size_t cap)
 {
 	int master = posix_openpt(O_RDWR | O_NOCTTY), status = 0;
 	size_t len = 0;
-	bool stepped = false;
+	bool stepped = false, stopped = false;
+	uint64_t stop_by = 0;
 	pid_t pid;
 
 	struct winsize ws = { .ws_row = 24, .ws_col = 200 };
@@ -397,6 +411,11 @@ static int run_on_pty(char *const argv[], struct fixture *f, char *out, size_t c
 			fx_step(f);
 			fx_step(f);
 			stepped = true;
+			stop_by = e2e_now_ms() + 30000;
+		}
+		if (stepped && !stopped && (strstr(out, want) || e2e_now_ms() > stop_by)) {
+			kill(pid, SIGINT);
+			stopped = true;
 		}
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			while (poll(&p, 1, 100) > 0 && (n = read(master, out + len, cap - 1 - len)) > 0)
@@ -425,10 +444,9 @@ Test(interval, live_line_on_a_terminal, .timeout = 90)
 	argv[0] = (char *)e2e_tool();
 	argv[1] = "-p";
 	argv[2] = f.pid;
-	argv[3] = "-d";
-	argv[4] = "6";
-	argv[5] = NULL;
-	status = run_on_pty(argv, &f, out, sizeof(out));
+	argv[3] = NULL;
+	status = run_on_pty(argv, &f, " | live 17.9 KB, 9 blocks | peak 17.9 KB | ", out,
+			    sizeof(out));
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d; output:\n%s", status,
 		  out);
 	cr_expect_eq(fx_tally(&f, "live_cnt"), 9);
