@@ -434,13 +434,14 @@ Test(outputs, one_path_for_two_reports_is_refused, .timeout = 120)
 	done();
 }
 
-/* `-o DIR`: DIR made (mode 0755 less the umask, the sudo user's), the three
- * reports in it; a symlink or a file there refused before tracing; no
+/* `-o DIR`: DIR made (mode 0755 less the umask, the sudo user's), the four
+ * reports in it (JSON, pprof, PNG, SVG); a symlink or a file there refused before tracing; no
  * parent, no directory made. */
 Test(outputs, output_dir_is_created, .timeout = 180)
 {
 	char made[300], sub[300], link[300], file[300], orphan[300], p[340];
-	static const char *const three[] = { "ttbpf.json", "ttbpf.png", "ttbpf.svg", NULL };
+	static const char *const four[] = { "ttbpf.json", "ttbpf.pb.gz", "ttbpf.png", "ttbpf.svg",
+					    NULL };
 	static const char *const two[] = { "ttbpf.png", "ttbpf.svg", NULL };
 	static const char *const none[] = { NULL };
 	const char *err;
@@ -456,7 +457,7 @@ Test(outputs, output_dir_is_created, .timeout = 180)
 	cr_assert_eq(lstat(made, &st), 0, "%s was not made", made);
 	cr_expect(S_ISDIR(st.st_mode), "not a directory");
 	cr_expect_eq(st.st_mode & 07777, 0755, "mode %o", st.st_mode & 07777);
-	e2e_expect_dir_holds(made, three);
+	e2e_expect_dir_holds(made, four);
 
 	/* the umask is honoured, and the directory goes to the sudo user */
 	umask(077);
