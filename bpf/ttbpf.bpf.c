@@ -34,6 +34,9 @@ const volatile __u64 wakeup_bytes = 0; /* 0: wake the reader on every record */
 /* Link-time addresses in the allocator's file: the free probe, and the
  * executable segment. The load bias cancels out, so no maps are needed. */
 const volatile __u64 lib_text_lo = 0, lib_text_hi = 0;
+/* [lo, hi) link-time addresses of operator new's code (TT_NEW_CODE_MAX) */
+const volatile __u64 new_code_lo[TT_NEW_CODE_MAX] = {}, new_code_hi[TT_NEW_CODE_MAX] = {};
+const volatile __u32 new_code_cnt = 0;
 const volatile __u32 max_frames = TT_DEFAULT_FRAMES; /* 0: no stacks */
 const volatile bool aggregate = false; /* keep figures in maps, send no records */
 /* A frame pointer is believed only within this distance above the stack
@@ -341,6 +344,31 @@ static __always_inline int called_by_allocator(struct pt_regs *ctx, __u64 cookie
 	return caller >= lib_text_lo && caller < lib_text_hi;
 }
 
+/*
+ * Whether a call entered while t is in flight, with return address ret, is
+ * part of t. Inside operator new (t->at_ret) only a call from operator new's
+ * own code is: the new_handler and the C++ runtime's throw are in the same
+ * file in a static executable, and an exception may have left t without a
+ * return. Elsewhere, any call from the allocator's text.
+ */
+static __always_inline bool nested_in(struct pt_regs *ctx, const struct inflight_call *t,
+				      __u64 cookie, __u64 ret)
+{
+	__u64 vaddr = TT_COOKIE_VADDR(cookie), caller;
+	__u32 i;
+
+	if (!t->at_ret || !vaddr)
+		return called_by_allocator(ctx, cookie, ret) != 0;
+	caller = ret - PT_REGS_IP(ctx) + vaddr;
+	for (i = 0; i < TT_NEW_CODE_MAX; i++) {
+		if (i >= new_code_cnt)
+			break;
+		if (caller >= new_code_lo[i] && caller < new_code_hi[i])
+			return true;
+	}
+	return false;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 {
@@ -349,6 +377,11 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 	__u64 sp = PT_REGS_SP(ctx), ret = 0;
 	struct inflight_call *t, n = {};
 	struct inflight *f;
+
+	if (cookie & TT_COOKIE_COUNT_ONLY) {
+		count(TT_CNT_UNFOLLOWED_CALLS);
+		return 0;
+	}
 
 	if (!aggregate)
 		check_containers();
@@ -365,7 +398,7 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 		/* t->sp > sp here, or far below it on another stack; a call
 		 * the program makes from inside t (jemalloc's operator new
 		 * calls the new_handler) is its own */
-		if (t->sp - sp < NEST_SPAN_BYTES && called_by_allocator(ctx, cookie, ret)) {
+		if (t->sp - sp < NEST_SPAN_BYTES && nested_in(ctx, t, cookie, ret)) {
 			/* strdup(s) is malloc(strlen(s) + 1) inside: that is its size */
 			if ((t->fn == TT_FN_STRDUP || t->fn == TT_FN_STRNDUP) && fn == TT_FN_MALLOC)
 				t->size = a0;

@@ -50,6 +50,14 @@ enum tt_fn {
  * "Exceptions through the allocator"). On the entry probe too: its call's
  * return address is never replaced by the kernel's trampoline. */
 #define TT_COOKIE_AT_RET	(1ull << 8)
+/* An entry probe that only counts the call (TT_CNT_UNFOLLOWED_CALLS): an
+ * operator new whose returns could not all be found, which neither a return
+ * probe (an exception would end the program) nor ret-site probes can follow. */
+#define TT_COOKIE_COUNT_ONLY	(1ull << 9)
+/* Pieces of code of the operator new forms probed at their return
+ * instructions (user/elf/ret_sites.h): a call made from there is operator
+ * new's own; any other, made while it is in flight, the program's. */
+#define TT_NEW_CODE_MAX 32
 #define TT_COOKIE(fn, flags, vaddr)                                                     \
 	((__u64)(fn) | (__u64)(flags) |                                                   \
 	 ((__u64)(vaddr) <= TT_COOKIE_VADDR_MAX ? (__u64)(vaddr) << 16 : 0))
@@ -245,6 +253,8 @@ enum tt_counter {
 	TT_CNT_UNW_HOLDS,         /* threads held at the dynamic linker's hook */
 	TT_CNT_CONTAINERS_FULL,   /* container markers past TT_MAX_CONTAINERS in
 				   * a process: named, not followed */
+	TT_CNT_UNFOLLOWED_CALLS,  /* calls into an allocator function left unprobed
+				   * (TT_COOKIE_COUNT_ONLY) */
 	TT_CNT_NUM,
 };
 

@@ -223,6 +223,7 @@ static void describe_run(struct report_meta *meta, struct target *t, struct prob
 {
 	meta->lost_events = probes__counter(probes, TT_CNT_LOST_EVENTS);
 	meta->inflight_dropped = probes__counter(probes, TT_CNT_INFLIGHT_FULL);
+	meta->calls_not_followed = probes__counter(probes, TT_CNT_UNFOLLOWED_CALLS);
 	meta->pid = target__pid(t);
 	meta->command = target__command(t);
 	meta->allocator = lib;

@@ -9,13 +9,15 @@
  * operator new throws std::bad_alloc and calls the new_handler from inside
  * the library: under `--lib jemalloc` every throw went through such a frame.
  *
- * Fixture: tests/fixtures/cxx_throw.cc (and its jemalloc build,
+ * Fixture: tests/fixtures/cxx_throw.cc (and its jemalloc and static builds,
  * cxx_throw.mk). Each run is compared with the same run untraced: exit
  * status and output byte for byte. Figures are compared with the fixture's
  * tally, beside which ttbpf sees what the C++ runtime allocates itself: its
- * emergency exception pool at start (what a run with -n 0 shows) and one
- * exception object per throw, allocated by the throw and freed at the end
- * of its catch, all of one size the runtime chooses.
+ * emergency exception pool at start, what the first throw sets up (a static
+ * executable's unwinder sorts its FDEs in a malloc'd table), both what a run
+ * with -n 1 shows, and one exception object per throw, allocated by the
+ * throw and freed at the end of its catch, all of one size the runtime
+ * chooses.
  */
 #include "e2e.h"
 
@@ -80,9 +82,9 @@ static struct figures run_traced(const char *fixture, const char *iters, const c
 }
 
 /*
- * Runs the fixture -n 0 and -n ITERS, each traced and untraced, and checks
- * that what ttbpf saw beyond the start is the fixture's tally plus one
- * exception object per throw. Returns that object's size.
+ * Runs the fixture -n 1 and -n ITERS, each traced and untraced, and checks
+ * that what ttbpf saw beyond the first iteration is the fixture's tally plus
+ * one exception object per throw. Returns that object's size.
  */
 static long long expect_exact(const char *fixture, const char *lib)
 {
@@ -90,9 +92,9 @@ static long long expect_exact(const char *fixture, const char *lib)
 	struct figures b, f;
 	long long throws, obj_bytes, extra;
 
-	b = run_traced(fixture, "0", lib, &plain0, &tt0);
+	b = run_traced(fixture, "1", lib, &plain0, &tt0);
 	f = run_traced(fixture, ITERS, lib, &plain, &tt);
-	throws = truth(plain.out, "throws");
+	throws = truth(plain.out, "throws") - truth(plain0.out, "throws");
 	cr_assert_gt(throws, 0);
 	cr_expect_eq(truth(plain.out, "caught"), atoll(ITERS) * 2);
 	cr_expect_eq(f.allocs - b.allocs,
@@ -155,6 +157,20 @@ static void require_jemalloc(void)
 	cr_skip_test(JEMALLOC " not installed (Debian package libjemalloc2)");
 }
 
+/* glibc's malloc and libstdc++'s operator new linked into the executable,
+ * which ttbpf probes: operator new is probed there, at its return
+ * instruction; the new_handler, the throw's allocation and the program are
+ * in the same file as the allocator. */
+Test(cxx_exceptions, static_executable, .init = setup, .fini = teardown, .timeout = 300)
+{
+	long long glibc_obj, obj;
+
+	glibc_obj = expect_exact("cxx_throw", NULL);
+	obj = expect_exact("cxx_throw_static", NULL);
+	cr_expect_eq(obj, glibc_obj, "exception objects of %lld bytes, %lld dynamically linked",
+		     obj, glibc_obj);
+}
+
 /* jemalloc's operator new is probed: it throws from inside the library, and
  * calls the handler from there; both kinds of uprobe links. The exception
  * objects are libstdc++'s either way: the same size as on glibc. */
@@ -170,4 +186,32 @@ Test(cxx_exceptions, jemalloc_lib, .init = setup, .fini = teardown, .timeout = 6
 	cr_assert_eq(setenv("TTBPF_PERF_UPROBES", "1", 1), 0);
 	obj = expect_exact("cxx_throw_jemalloc", JEMALLOC);
 	cr_expect_eq(obj, glibc_obj, "perf-event uprobes: exception objects of %lld bytes", obj);
+}
+
+/*
+ * An operator new whose return instructions cannot all be found (it leaves
+ * through an indirect jump: tests/fixtures/new_unfollowed/lib.S) is neither
+ * given a return probe nor followed: its calls are counted, the message says
+ * so, and the frees of its blocks are frees of blocks ttbpf never saw.
+ */
+Test(cxx_exceptions, unfollowed_new_counted, .init = setup, .fini = teardown, .timeout = 120)
+{
+	const char *lib = e2e_fixture("libnew_unfollowed.so");
+	char json[300], *argv[] = { (char *)e2e_tool(), "-q", "--json", json, "--lib", (char *)lib,
+				    "--", (char *)e2e_fixture("new_unfollowed"), NULL };
+	struct proc tt;
+	json_t *j;
+	int rc;
+
+	snprintf(json, sizeof(json), "%s/out.json", dir);
+	rc = run(&tt, argv, RUN_TIMEOUT_MS);
+	cr_assert_eq(rc, 0, "exit %d:\n%s", rc, tt.err);
+	cr_expect(strstr(tt.err, "_Znwm in ") && strstr(tt.err, "return instructions cannot all be found"),
+		  "no message about _Znwm:\n%s", tt.err);
+	j = load_json(json);
+	cr_expect_eq(jint(j, "stats.calls_not_followed"), truth(tt.out, "new_calls"));
+	cr_expect_eq(jint(j, "stats.unknown_frees"), truth(tt.out, "new_calls"));
+	cr_expect_geq(jint(j, "total_allocations"), truth(tt.out, "mallocs"));
+	json_decref(j);
+	proc_free(&tt);
 }

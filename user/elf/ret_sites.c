@@ -20,6 +20,7 @@
 
 #define MAX_CODE_SECTIONS 64
 #define MAX_HDR_BYTES (64u << 20)
+#define MAX_FUNC_SYMS (1u << 21)
 
 /* An executable section: where its bytes are in the file. */
 struct code_sec {
@@ -34,6 +35,9 @@ struct code {
 	const unsigned char *fdes; /* .eh_frame_hdr's sorted (initial_loc, fde) pairs */
 	size_t fde_cnt;
 	uint64_t hdr_vaddr;
+	uint64_t *funcs; /* function symbols' addresses, sorted: static
+			  * executables have no .eh_frame_hdr */
+	size_t func_cnt;
 	csh cs;
 	cs_insn *insn;
 	struct ret_sites *out;
@@ -45,6 +49,36 @@ struct code {
 static bool is_plt(const char *name)
 {
 	return name && (!strncmp(name, ".plt", 4) || !strcmp(name, ".iplt"));
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The addresses of the function symbols of a symbol table section. */
+static int add_func_syms(Elf_Scn *scn, const GElf_Shdr *sh, struct code *c)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t n, i;
+	uint64_t *grown;
+	GElf_Sym sym;
+
+	if (!d || !sh->sh_entsize)
+		return 0;
+	n = d->d_size / sh->sh_entsize;
+	if (n > MAX_FUNC_SYMS - c->func_cnt)
+		n = MAX_FUNC_SYMS - c->func_cnt;
+	grown = realloc(c->funcs, (c->func_cnt + n) * sizeof(*grown) ?: 1);
+	if (!grown)
+		return -ENOMEM;
+	c->funcs = grown;
+	for (i = 0; i < n; i++)
+		if (gelf_getsym(d, (int)i, &sym) && elf_syms__is_defined_func(&sym))
+			c->funcs[c->func_cnt++] = sym.st_value;
+	return 0;
 }
 
 static int read_sections(Elf *elf, struct code *c)
@@ -61,6 +95,13 @@ static int read_sections(Elf *elf, struct code *c)
 		if (!gelf_getshdr(scn, &sh))
 			return -ENOEXEC;
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) {
+			int err = add_func_syms(scn, &sh, c);
+
+			if (err)
+				return err;
+			continue;
+		}
 		if (name && !strcmp(name, ".eh_frame_hdr") && sh.sh_type == SHT_PROGBITS &&
 		    sh.sh_size <= MAX_HDR_BYTES) {
 			Elf_Data *d = elf_getdata(scn, NULL);
@@ -101,7 +142,9 @@ static int read_sections(Elf *elf, struct code *c)
 		c->sec[c->sec_cnt++] = (struct code_sec){ sh.sh_addr, sh.sh_addr + sh.sh_size,
 							  sh.sh_offset, is_plt(name) };
 	}
-	return c->fdes ? 0 : -ENODATA;
+	if (c->func_cnt)
+		qsort(c->funcs, c->func_cnt, sizeof(*c->funcs), cmp_u64);
+	return c->fdes || c->func_cnt ? 0 : -ENODATA;
 }
 
 static const struct code_sec *sec_of(const struct code *c, uint64_t vaddr)
@@ -119,10 +162,11 @@ static uint64_t fde_start(const struct code *c, size_t i)
 	return c->hdr_vaddr + (uint64_t)(int64_t)(int32_t)elf_syms__uint(c->fdes + 8 * i, 4, false);
 }
 
-/* The first function start above vaddr; 0: none. */
+/* The first function start above vaddr, by FDE and by symbol; 0: none. */
 static uint64_t next_start(const struct code *c, uint64_t vaddr)
 {
 	size_t lo = 0, hi = c->fde_cnt, mid;
+	uint64_t by_fde, by_sym;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
@@ -131,7 +175,18 @@ static uint64_t next_start(const struct code *c, uint64_t vaddr)
 		else
 			hi = mid;
 	}
-	return lo < c->fde_cnt ? fde_start(c, lo) : 0;
+	by_fde = lo < c->fde_cnt ? fde_start(c, lo) : 0;
+	for (lo = 0, hi = c->func_cnt; lo < hi;) {
+		mid = lo + (hi - lo) / 2;
+		if (c->funcs[mid] <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	by_sym = lo < c->func_cnt ? c->funcs[lo] : 0;
+	if (!by_fde || (by_sym && by_sym < by_fde))
+		return by_sym;
+	return by_fde;
 }
 
 /* A jump to vaddr from outside the piece decoded: one more piece, unless a
@@ -225,7 +280,7 @@ int ret_sites__find(const char *path, uint64_t vaddr, struct ret_sites *out)
 	size_t i;
 	int fd, err;
 
-	out->cnt = 0;
+	out->cnt = out->piece_cnt = 0;
 	err = elf_syms__open(path, &fd, &elf);
 	if (err)
 		return err;
@@ -262,14 +317,18 @@ int ret_sites__find(const char *path, uint64_t vaddr, struct ret_sites *out)
 	c->piece_cnt = 1;
 	for (i = 0; !err && i < c->piece_cnt; i++)
 		err = decode_piece(c, i);
+	for (i = 0; !err && i < c->piece_cnt; i++)
+		out->piece[i] = (struct ret_sites_piece){ c->start[i], c->end[i] };
+	out->piece_cnt = err ? 0 : c->piece_cnt;
 	cs_free(c->insn, 1);
 out_cs:
 	cs_close(&c->cs);
 out_free:
+	free(c->funcs);
 	free(c);
 out_elf:
 	if (err)
-		out->cnt = 0;
+		out->cnt = out->piece_cnt = 0;
 	elf_end(elf);
 	close(fd);
 	return err;

@@ -8,7 +8,9 @@
  * uprobe on a ret changes no data the program reads.
  *
  * The function's code is decoded (x86-64, capstone) from its address to the
- * next function's (the sorted table of .eh_frame_hdr), together with the code
+ * next function's (the nearest start in the sorted table of .eh_frame_hdr or
+ * among the function symbols: static executables have no .eh_frame_hdr,
+ * stripped libraries no local symbols), together with the code
  * it jumps to outside itself (tail calls, cold parts), each piece to the next
  * function likewise. All of them or none: a jump whose target cannot be
  * followed (indirect, into the PLT, outside the executable segments), bytes
@@ -28,6 +30,12 @@
 struct ret_sites {
 	uint64_t off[RET_SITES_MAX]; /* file offsets, what uprobes take */
 	size_t cnt;
+	/* the code decoded: the function and what it jumps to, [lo, hi) in
+	 * link-time addresses */
+	struct ret_sites_piece {
+		uint64_t lo, hi;
+	} piece[RET_SITES_MAX_PIECES];
+	size_t piece_cnt;
 };
 
 /*
@@ -35,7 +43,7 @@ struct ret_sites {
  * ELF file at path, and of the code it jumps to. Returns 0, or:
  *   -ENOTSUP   control leaves some way that is not followed (see above)
  *   -E2BIG     more sites, pieces or bytes than the bounds
- *   -ENODATA   no .eh_frame_hdr table to bound the pieces with
+ *   -ENODATA   no .eh_frame_hdr table nor function symbol to bound pieces with
  *   -ENOEXEC   not an x86-64 ELF file, or vaddr is in no executable segment
  *   -ENOMEM, or the errno of opening or reading the file
  */

@@ -40,6 +40,8 @@ struct report_meta {
 	int64_t wall_minus_mono_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
 	uint64_t lost_events;   /* records the BPF side could not reserve */
 	uint64_t inflight_dropped; /* calls not followed: no per-thread storage */
+	uint64_t calls_not_followed; /* calls into operator new forms left unprobed
+				      * (probes__unprobed_cnt) */
 	uint64_t bad_records;
 	uint64_t records;
 	uint64_t unreadable_strings; /* marker strings the target unmapped first */

@@ -237,6 +237,7 @@ static void write_stats(struct json_writer *w, const struct heap_stats *st,
 	jsonw_u64_field(w, "released_by_exec", st->exec_released);
 	jsonw_u64_field(w, "lost_events", m->lost_events);
 	jsonw_u64_field(w, "inflight_dropped", m->inflight_dropped);
+	jsonw_u64_field(w, "calls_not_followed", m->calls_not_followed);
 	jsonw_u64_field(w, "bad_records", m->bad_records);
 	jsonw_u64_field(w, "records", m->records);
 	jsonw_u64_field(w, "unreadable_marker_strings", m->unreadable_strings);

@@ -266,6 +266,10 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 			(unsigned long long)st->reallocs_in_place, (unsigned long long)st->reallocs_moved);
 	fprintf(f, "  lost events    %llu%s\n", (unsigned long long)m->lost_events,
 		m->lost_events ? " (ring buffer full: figures are incomplete; raise --ringbuf-size)" : "");
+	if (m->calls_not_followed)
+		fprintf(f, "  not followed   %llu calls to an operator new whose returns could not "
+			   "be found (their allocations are missing)\n",
+			(unsigned long long)m->calls_not_followed);
 	if (m->inflight_dropped)
 		fprintf(f, "  dropped calls  %llu (the kernel had no memory for a thread's call "
 			   "state)\n", (unsigned long long)m->inflight_dropped);

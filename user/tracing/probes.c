@@ -89,6 +89,8 @@ struct probes {
 	struct probe_set rets;   /* return instructions of the functions that
 				  * may throw (alloc_fn.may_throw) */
 	bool unprobed[ALLOC_FN_MAX]; /* may throw, returns not found: left alone */
+	__u64 new_code_lo[TT_NEW_CODE_MAX], new_code_hi[TT_NEW_CODE_MAX];
+	__u32 new_code_cnt;      /* the code of those probed (ret_sites pieces) */
 	struct probe_link *links;
 	int link_cnt, link_cap;
 	int points;              /* places probed (entry and return apart), and
@@ -295,6 +297,9 @@ int probes__load(struct probes **out, const struct probes_opts *opts)
 		fprintf(stderr, "ttbpf: allocator probes as %s\n",
 			p->multi ? "uprobe_multi links" : "perf-event uprobes");
 	p->skel->rodata->wakeup_bytes = opts->wakeup_bytes;
+	memcpy((void *)p->skel->rodata->new_code_lo, p->new_code_lo, sizeof(p->new_code_lo));
+	memcpy((void *)p->skel->rodata->new_code_hi, p->new_code_hi, sizeof(p->new_code_hi));
+	p->skel->rodata->new_code_cnt = p->new_code_cnt;
 	p->skel->rodata->max_frames = opts->max_frames;
 	p->skel->rodata->aggregate = opts->aggregate;
 	if (opts->aggregate &&
@@ -431,9 +436,24 @@ static void find_ret_sites(struct probes *p, size_t i)
 	size_t k, j, before = p->rets.cnt;
 	int err;
 
+	__u32 code_before = p->new_code_cnt;
+
 	err = ret_sites__find(p->lib_path, p->funcs[i].vaddr, &rs);
 	if (!err && !rs.cnt)
 		err = -ENOENT;
+	for (k = 0; !err && k < rs.piece_cnt; k++) {
+		for (j = 0; j < p->new_code_cnt && (p->new_code_lo[j] != rs.piece[k].lo ||
+						     p->new_code_hi[j] != rs.piece[k].hi); j++)
+			;
+		if (j < p->new_code_cnt)
+			continue;
+		if (p->new_code_cnt == TT_NEW_CODE_MAX) {
+			err = -E2BIG;
+			break;
+		}
+		p->new_code_lo[p->new_code_cnt] = rs.piece[k].lo;
+		p->new_code_hi[p->new_code_cnt++] = rs.piece[k].hi;
+	}
 	for (k = 0; !err && k < rs.cnt; k++) {
 		for (j = 0; j < p->rets.cnt && p->rets.off[j] != rs.off[k]; j++)
 			;
@@ -448,10 +468,11 @@ static void find_ret_sites(struct probes *p, size_t i)
 	}
 	if (err) {
 		p->rets.cnt = before;
+		p->new_code_cnt = code_before;
 		p->unprobed[i] = true;
 		fprintf(stderr, "ttbpf: %s in %s: its return instructions cannot all be found "
-				"(%s); not probed, since an exception thrown through a return probe "
-				"would end the program: its allocations are not seen\n",
+				"(%s); its calls are only counted (stats.calls_not_followed), since an "
+				"exception thrown through a return probe would end the program\n",
 			alloc_fns[i].name, TEXT_CLEAN(p->lib_path), strerror(-err));
 		return;
 	}
@@ -640,10 +661,9 @@ int probes__attach(struct probes *p, int pid)
 
 		__u64 vaddr = p->funcs[i].vaddr, cookie;
 
-		if (!off || p->unprobed[i]) {
+		if (!off) {
 			if (p->verbose)
-				fprintf(stderr, "ttbpf: %s: %s %s, skipped\n", TEXT_CLEAN(path),
-					off ? "not probing" : "no", f->name);
+				fprintf(stderr, "ttbpf: %s: no %s, skipped\n", TEXT_CLEAN(path), f->name);
 			continue;
 		}
 		/* Aliases (glibc's memalign is aligned_alloc) share one address:
@@ -662,6 +682,12 @@ int probes__attach(struct probes *p, int pid)
 			vaddr += p->free_at.offset;
 		}
 		cookie = TT_COOKIE(f->fn, f->may_throw ? TT_COOKIE_AT_RET : 0, vaddr);
+		if (p->unprobed[i]) {
+			/* counted, not followed: its calls are a figure of what
+			 * is missing */
+			add_place(&entries, off, TT_COOKIE(f->fn, TT_COOKIE_COUNT_ONLY, vaddr));
+			continue;
+		}
 		if (f->fn == TT_FN_FREE || f->fn == TT_FN_DELETE) {
 			add_place(&frees, off, cookie);
 		} else {

@@ -52,9 +52,10 @@ uint64_t probes__counter(const struct probes *p, enum tt_counter c);
  * whether as uprobe_multi links or one perf uprobe each), the exec
  * tracepoint and the marker links; all processes together. */
 int probes__attached_cnt(const struct probes *p);
-/* Allocator functions not probed because an exception may unwind through
+/* Allocator functions not followed because an exception may unwind through
  * them and their return instructions could not all be found (a message on
- * stderr names each): their allocations are not seen. */
+ * stderr names each): their calls are only counted
+ * (TT_CNT_UNFOLLOWED_CALLS), their allocations not seen. */
 int probes__unprobed_cnt(const struct probes *p);
 /* A followed process exited: its probes are removed in the background. */
 void probes__release(struct probes *p, int pid);
