@@ -35,8 +35,8 @@ struct code {
 	const unsigned char *fdes; /* .eh_frame_hdr's sorted (initial_loc, fde) pairs */
 	size_t fde_cnt;
 	uint64_t hdr_vaddr;
-	uint64_t *funcs; /* function symbols' addresses, sorted: static
-			  * executables have no .eh_frame_hdr */
+	uint64_t *funcs; /* function symbols' addresses, sorted, where there
+			  * is no .eh_frame_hdr (static executables) */
 	size_t func_cnt;
 	csh cs;
 	cs_insn *insn;
@@ -142,6 +142,10 @@ static int read_sections(Elf *elf, struct code *c)
 		c->sec[c->sec_cnt++] = (struct code_sec){ sh.sh_addr, sh.sh_addr + sh.sh_size,
 							  sh.sh_offset, is_plt(name) };
 	}
+	/* a symbol inside a function (an assembler label typed as one) would
+	 * cut it short: symbols only where nothing better bounds functions */
+	if (c->fdes)
+		c->func_cnt = 0;
 	if (c->func_cnt)
 		qsort(c->funcs, c->func_cnt, sizeof(*c->funcs), cmp_u64);
 	return c->fdes || c->func_cnt ? 0 : -ENODATA;
@@ -162,7 +166,7 @@ static uint64_t fde_start(const struct code *c, size_t i)
 	return c->hdr_vaddr + (uint64_t)(int64_t)(int32_t)elf_syms__uint(c->fdes + 8 * i, 4, false);
 }
 
-/* The first function start above vaddr, by FDE and by symbol; 0: none. */
+/* The first function start above vaddr, by FDE or by symbol; 0: none. */
 static uint64_t next_start(const struct code *c, uint64_t vaddr)
 {
 	size_t lo = 0, hi = c->fde_cnt, mid;

@@ -8,9 +8,8 @@
  * uprobe on a ret changes no data the program reads.
  *
  * The function's code is decoded (x86-64, capstone) from its address to the
- * next function's (the nearest start in the sorted table of .eh_frame_hdr or
- * among the function symbols: static executables have no .eh_frame_hdr,
- * stripped libraries no local symbols), together with the code
+ * next function's (the sorted table of .eh_frame_hdr, or where there is none,
+ * as in static executables, the function symbols), together with the code
  * it jumps to outside itself (tail calls, cold parts), each piece to the next
  * function likewise. All of them or none: a jump whose target cannot be
  * followed (indirect, into the PLT, outside the executable segments), bytes
