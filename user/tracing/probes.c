@@ -582,7 +582,7 @@ static int attach_multi(struct probes *p, int pid, const struct probe_set *entri
  */
 static bool fds_available(int n)
 {
-	int fds[ALLOC_FN_MAX * 2 + 2], i, got = 0;
+	int fds[ALLOC_FN_MAX * 2 + 1 + PROBE_SET_MAX], i, got = 0;
 	bool ok = true;
 
 	for (i = 0; i < n && i < (int)(sizeof(fds) / sizeof(fds[0])); i++) {
@@ -609,7 +609,8 @@ int probes__attach(struct probes *p, int pid)
 	int err;
 
 	/* each link is a descriptor (multi: one per program; else one per probe) */
-	if (!fds_available(p->multi ? 4 : (int)alloc_fn_cnt * 2 + 1)) {
+	if (!fds_available(p->multi ? 3 + (p->rets.cnt > 0)
+				    : (int)(alloc_fn_cnt * 2 + 1 + p->rets.cnt))) {
 		struct rlimit rl = {};
 
 		getrlimit(RLIMIT_NOFILE, &rl);
