@@ -10,7 +10,7 @@ _ttbpf_report()
 {
 	local cur=$1 prev=$2
 	case $prev in
-	--svg | --png)
+	--svg | --png | --folded)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
@@ -20,6 +20,8 @@ _ttbpf_report()
 		;;
 	--sort)
 		COMPREPLY=($(compgen -W 'live peak allocated' -- "$cur"))
+	--folded-by | --folded-weight)
+		COMPREPLY=($(compgen -W 'live peak allocated bytes count' -- "$cur"))
 		return
 		;;
 	--top)
@@ -27,7 +29,7 @@ _ttbpf_report()
 		;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '--svg --png -o --output --sort --top -h --help' -- "$cur"))
+		COMPREPLY=($(compgen -W '--svg --png -o --output --sort --folded --folded-by --top -h --help' -- "$cur"))
 	else
 		COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur"))
 	fi

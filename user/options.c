@@ -16,7 +16,7 @@ static const char usage_text[] =
 	"Usage: ttbpf [OPTIONS] -p PID\n"
 	"       ttbpf [OPTIONS] -- COMMAND [ARGS...]\n"
 	"       ttbpf report FILE.json [--svg FILE] [--png FILE] [-o DIR] [--sort S]\n"
-	"                    [--top N]\n"
+	"                    [--top N] [--folded FILE [--folded-by W]]\n"
 	"       ttbpf diff OLD.json NEW.json [--folded FILE] [--folded-by W] [--top N]\n"
 	"\n"
 	"Trace the heap of a process with eBPF uprobes on its allocator.\n"
@@ -83,6 +83,11 @@ static const char usage_text[] =
 	"  -v, --verbose           say where probes go; libbpf messages\n"
 	"  -h, --help              this text\n"
 	"  -V, --version           print the version\n"
+	"\n"
+	"ttbpf report reads a JSON report as a stream (its memory does not grow\n"
+	"with the file): --svg, --png and -o DIR draw its dashboard again,\n"
+	"--folded FILE writes its stacks (--folded-by W); with no output it prints\n"
+	"the summary's figures and the --top N allocation sites on stdout.\n"
 	"\n"
 	"ttbpf diff prints the change in live bytes, live blocks and allocations\n"
 	"of each stack between two JSON reports (stacks matched by their frames'\n"
@@ -280,7 +285,6 @@ static enum options_result parse_diff(struct options *o, int argc, char **argv)
 	return OPTIONS_RUN;
 }
 
-/* `ttbpf report FILE.json [--svg F] [--png F]` */
 static int parse_sort(const char *arg, enum dash_sort *out)
 {
 	if (!strcmp(arg, "live"))
@@ -302,20 +306,27 @@ static int parse_list_opt(int c, const char *arg, struct options *o)
 	return c == OPT_TOP ? parse_top(arg, &o->top) : parse_sort(arg, &o->sort);
 }
 
+/* `ttbpf report FILE.json [--svg F] [--png F] [-o DIR] [--folded F [--folded-by W]]
+ * [--top N]`: without an output, the summary */
 static enum options_result parse_report(struct options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "svg", required_argument, NULL, 's' },
 		{ "png", required_argument, NULL, 'g' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "folded", required_argument, NULL, OPT_FOLDED },
+		{ "folded-by", required_argument, NULL, OPT_FOLDED_BY },
+		{ "folded-weight", required_argument, NULL, OPT_FOLDED_WEIGHT },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "sort", required_argument, NULL, OPT_SORT },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	bool folded_by_given = false;
 	int c;
 
 	o->top = TT_DEFAULT_TOP;
+	o->stack_lines = TT_DEFAULT_STACK_LINES;
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
@@ -335,6 +346,18 @@ static enum options_result parse_report(struct options *o, int argc, char **argv
 				return OPTIONS_EXIT_USAGE;
 			o->out_dir = optarg;
 			break;
+		case OPT_FOLDED:
+			if (path_arg("--folded", optarg))
+				return OPTIONS_EXIT_USAGE;
+			o->folded_path = optarg;
+			break;
+		case OPT_FOLDED_BY:
+		case OPT_FOLDED_WEIGHT:
+			if (parse_folded_weight(c == OPT_FOLDED_BY ? "--folded-by" : "--folded-weight",
+						optarg, &o->folded_weight))
+				return OPTIONS_EXIT_USAGE;
+			folded_by_given = true;
+			break;
 		case OPT_TOP:
 		case OPT_SORT:
 			if (parse_list_opt(c, optarg, o))
@@ -348,11 +371,11 @@ static enum options_result parse_report(struct options *o, int argc, char **argv
 		usage_error("%s", "report takes one FILE.json");
 		return OPTIONS_EXIT_USAGE;
 	}
-	o->report_in = argv[optind];
-	if (!o->svg_path && !o->png_path && !o->out_dir) {
-		usage_error("%s", "report: give --svg FILE, --png FILE or -o DIR");
+	if (folded_by_given && !o->folded_path) {
+		usage_error("%s", "--folded-by weighs the stacks of --folded FILE: give --folded");
 		return OPTIONS_EXIT_USAGE;
 	}
+	o->report_in = argv[optind];
 	return OPTIONS_RUN;
 }
 

@@ -114,50 +114,18 @@ static void table_free(struct table *t)
 	free(t->index);
 }
 
-static uint32_t end_of(const char *name)
-{
-	uint32_t e;
-
-	for (e = 0; e < TT_STACK_END_CNT; e++)
-		if (!strcmp(name, report_json__stack_end_name(e)))
-			return e;
-	return TT_STACK_END_ROOT; /* unknown: no marker rather than a false one */
-}
-
-/*
- * A stack's frames named as folded output names them (report_folded.c), root
- * first: the JSON lists them innermost first, each address's inlined calls
- * before the function they were inlined into, so reversed they are in
- * folded order. NULL when out of memory.
- */
+/* A stack's frames named as folded output names them, root first; NULL when
+ * out of memory. */
 static char *key_of(const struct jnode *st)
 {
-	const struct jnode *frames = jnode__get(st, "frames");
-	size_t n = jnode__type(frames) == JARR ? jnode__len(frames) : 0, k, len = 0;
 	char *buf = NULL;
+	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		return NULL;
-	report_folded__put_end(f, end_of(jnode__str(jnode__get(st, "end"), "root")));
-	if (!n)
+	if (!report_folded__put_json(f, st))
 		fputs("[no frames]", f);
-	for (k = n; k-- > 0;) {
-		const struct jnode *fr = jnode__at(frames, k);
-		const char *ip = jnode__str(jnode__get(fr, "ip"), "0");
-		struct sym_frame sf = {
-			.ip = strtoull(ip, NULL, 16),
-			.symbol = jnode__str(jnode__get(fr, "symbol"), NULL),
-			.module = jnode__str(jnode__get(fr, "module"), NULL),
-			.inlined = jnode__bool(jnode__get(fr, "inlined"), false),
-		};
-
-		if (!sf.symbol)
-			sf.module_offset = jnode__u64(jnode__get(fr, "offset"), 0);
-		report_folded__put_frame(f, &sf);
-		if (k)
-			fputc(';', f);
-	}
 	if (fclose(f)) {
 		free(buf);
 		return NULL;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <string.h>
+#include <stdlib.h>
 #include "callsites.h"
+#include "json_reader.h"
 #include "outfile.h"
+#include "report_json.h"
 #include "report_folded.h"
 #include "stacks.h"
 #include "text_clean.h"
@@ -115,7 +118,8 @@ static int emit(FILE *f, void *ctx)
 	return emit_lines(f, c->m, c->weight, &c->lines);
 }
 
-int report_folded__write(const char *path, const struct model *m, enum folded_weight weight)
+/* An empty flame graph without a word looks like a bug of ours. */
+static void say_if_empty(const char *path, size_t lines, enum folded_weight weight)
 {
 	static const char *const what[] = {
 		[FOLDED_LIVE_BYTES] = "holds bytes at the end (everything was freed)",
@@ -123,14 +127,130 @@ int report_folded__write(const char *path, const struct model *m, enum folded_we
 		[FOLDED_ALLOC_COUNT] = "made allocations",
 		[FOLDED_PEAK_BYTES] = "held bytes at the peak",
 	};
-	struct folded_ctx c = { m, weight, 0 };
-	int err = outfile__write(path, emit, &c);
 
-	/* an empty flame graph without a word looks like a bug of ours */
-	if (!err && !c.lines)
+	if (!lines)
 		fprintf(stderr, "ttbpf: %s is empty: no stack %s%s\n", path, what[weight],
 			weight == FOLDED_LIVE_BYTES || weight == FOLDED_PEAK_BYTES
 				? "; try --folded-by allocated"
 				: "");
+}
+
+int report_folded__write(const char *path, const struct model *m, enum folded_weight weight)
+{
+	struct folded_ctx c = { m, weight, 0 };
+	int err = outfile__write(path, emit, &c);
+
+	if (!err)
+		say_if_empty(path, c.lines, weight);
+	return err;
+}
+
+static uint32_t end_of(const char *name)
+{
+	uint32_t e;
+
+	for (e = 0; e < TT_STACK_END_CNT; e++)
+		if (!strcmp(name, report_json__stack_end_name(e)))
+			return e;
+	return TT_STACK_END_ROOT; /* unknown: no marker rather than a false one */
+}
+
+/*
+ * The JSON lists a stack's frames innermost first, each address's inlined
+ * calls before the function they were inlined into: reversed, they are in
+ * folded order, and named as report_folded__put_frame names the model's.
+ */
+size_t report_folded__put_json(FILE *f, const struct jnode *st)
+{
+	const struct jnode *frames = jnode__get(st, "frames");
+	size_t n = jnode__type(frames) == JARR ? jnode__len(frames) : 0, k;
+
+	report_folded__put_end(f, end_of(jnode__str(jnode__get(st, "end"), "root")));
+	for (k = n; k-- > 0;) {
+		const struct jnode *fr = jnode__at(frames, k);
+		struct sym_frame sf = {
+			.ip = strtoull(jnode__str(jnode__get(fr, "ip"), "0"), NULL, 16),
+			.symbol = jnode__str(jnode__get(fr, "symbol"), NULL),
+			.module = jnode__str(jnode__get(fr, "module"), NULL),
+			.inlined = jnode__bool(jnode__get(fr, "inlined"), false),
+		};
+
+		if (!sf.symbol)
+			sf.module_offset = jnode__u64(jnode__get(fr, "offset"), 0);
+		report_folded__put_frame(f, &sf);
+		if (k)
+			fputc(';', f);
+	}
+	return n;
+}
+
+/* The figure of a JSON stack that --folded-by weighs it by. */
+static uint64_t json_weight(const struct jnode *st, enum folded_weight weight)
+{
+	static const char *const key[] = {
+		[FOLDED_LIVE_BYTES] = "live_bytes",
+		[FOLDED_ALLOC_BYTES] = "bytes",
+		[FOLDED_ALLOC_COUNT] = "allocations",
+		[FOLDED_PEAK_BYTES] = "at_peak_bytes",
+	};
+
+	return jnode__u64(jnode__get(st, key[weight]), 0);
+}
+
+struct folded_json {
+	bool is_report; /* format_version 1 */
+	const char *json;
+	enum folded_weight weight;
+	FILE *f;
+	size_t lines;
+	char err[256];
+};
+
+static int json_stack(void *ctx, const char *key, size_t index, const struct jnode *st)
+{
+	struct folded_json *c = ctx;
+	const struct jnode *frames = jnode__get(st, "frames");
+	uint64_t w = json_weight(st, c->weight);
+
+	(void)index;
+	if (!strcmp(key, "format_version")) {
+		c->is_report = jnode__u64(st, 0) == 1;
+		return 0;
+	}
+	/* as for the model's: no line for a stack of no weight or no frames */
+	if (!w || jnode__type(frames) != JARR || !jnode__len(frames))
+		return 0;
+	report_folded__put_json(c->f, st);
+	fprintf(c->f, " %llu\n", (unsigned long long)w);
+	c->lines++;
+	return ferror(c->f) ? -EIO : 0;
+}
+
+static int emit_json(FILE *f, void *ctx)
+{
+	static const struct json_member stacks[] = {
+		{ "format_version", JSON_KEEP }, { "stacks", JSON_EACH }, { NULL, JSON_SKIP },
+	};
+	struct folded_json *c = ctx;
+	int err;
+
+	c->f = f;
+	c->lines = 0;
+	err = json_stream__load(c->json, stacks, json_stack, c, c->err, sizeof(c->err));
+	if (!err && !c->is_report)
+		err = -EDOM;
+	if (err && err != -EIO)
+		fprintf(stderr, "ttbpf: cannot read report %s: %s\n", c->json,
+			err == -EDOM ? "not a ttbpf report" : c->err);
+	return err == -EDOM ? -EINVAL : err;
+}
+
+int report_folded__write_json(const char *path, const char *json, enum folded_weight weight)
+{
+	struct folded_json c = { .json = json, .weight = weight };
+	int err = outfile__write(path, emit_json, &c);
+
+	if (!err)
+		say_if_empty(path, c.lines, weight);
 	return err;
 }

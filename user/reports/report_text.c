@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "callsites.h"
 #include "options.h"
 #include "heap.h"
+#include "json_reader.h"
 #include "leaks.h"
 #include "stacks.h"
 #include "vars.h"
@@ -17,26 +19,33 @@
 #define FUNC_WIDTH 200    /* bytes of a function's name shown (C++ templates) */
 #define FILE_WIDTH 120    /* bytes of a source file's path shown */
 
-/* "parse_line (src/parse.c:42)", "libfoo.so+0x1234"; an inlined function's
- * frame says so; other_calls: more call addresses of the function merged
- * with this one (its line is the one of the stack with most bytes) */
+/* "parse_line (src/parse.c:42)", "libfoo.so+0x1234" (label); an inlined
+ * function's frame says so; other_calls: more call addresses of the function
+ * merged with this one (its line is the one of the stack with most bytes) */
+static void put_label(FILE *f, const char *label, bool inlined, const char *file, int line,
+		      uint32_t other_calls)
+{
+	text_clean__put(f, label, FUNC_WIDTH);
+	if (inlined)
+		fputs(" [inlined]", f);
+	if (file) {
+		fputs(" (", f);
+		text_clean__put(f, file, FILE_WIDTH);
+		fprintf(f, ":%d", line);
+	}
+	if (other_calls)
+		fprintf(f, "%s+%u other %s", file ? ", " : " (", other_calls,
+			units__plural(other_calls, "call", "calls"));
+	if (file || other_calls)
+		fputc(')', f);
+}
+
 static void put_frame(FILE *f, const struct sym_frame *fr, uint32_t other_calls)
 {
 	char label[FUNC_WIDTH + 64];
 
-	text_clean__put(f, sym_frame__label(fr, label, sizeof(label)), FUNC_WIDTH);
-	if (fr->inlined)
-		fputs(" [inlined]", f);
-	if (fr->file) {
-		fputs(" (", f);
-		text_clean__put(f, fr->file, FILE_WIDTH);
-		fprintf(f, ":%d", fr->line);
-	}
-	if (other_calls)
-		fprintf(f, "%s+%u other %s", fr->file ? ", " : " (", other_calls,
-			units__plural(other_calls, "call", "calls"));
-	if (fr->file || other_calls)
-		fputc(')', f);
+	put_label(f, sym_frame__label(fr, label, sizeof(label)), fr->inlined, fr->file, fr->line,
+		  other_calls);
 }
 
 static void put_site(FILE *f, const struct callsite *c)
@@ -107,20 +116,26 @@ static void write_leaks(FILE *f, const struct model *mo, const struct report_met
 	free(l);
 }
 
+/* "    12.0 KB in       300 allocations: " */
+static void put_site_head(FILE *f, uint64_t bytes, uint64_t allocs)
+{
+	char a[UNITS_BUF], b[UNITS_BUF];
+
+	fprintf(f, "    %10s in %9s %s ", units__bytes(a, sizeof(a), bytes),
+		units__count(b, sizeof(b), allocs), units__plural(allocs, "allocation:", "allocations:"));
+}
+
 /* Where the most was allocated, freed or not. */
 static void write_sites(FILE *f, const struct model *mo, const struct report_text_opts *o)
 {
 	size_t n = mo->sites ? callsites__count(mo->sites) : 0, i;
-	char a[UNITS_BUF], b[UNITS_BUF];
 
 	if (n)
 		fprintf(f, "  allocated, by allocation site:\n");
 	for (i = 0; i < n && i < o->top; i++) {
 		const struct callsite *c = callsites__get(mo->sites, i);
 
-		fprintf(f, "    %10s in %9s %s ", units__bytes(a, sizeof(a), c->bytes),
-			units__count(b, sizeof(b), c->allocs),
-			units__plural(c->allocs, "allocation:", "allocations:"));
+		put_site_head(f, c->bytes, c->allocs);
 		put_site(f, c);
 		fputc('\n', f);
 		put_stack(f, mo->sites, mo, c->rep_stack, c->site_frame, o->stack_lines);
@@ -222,6 +237,63 @@ static void write_children(FILE *f, const struct report_meta *m)
 		fprintf(f, "    ... and %zu more\n", m->child_cnt - i);
 }
 
+void report_text__put_totals(FILE *f, const struct report_totals *t)
+{
+	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
+
+	fprintf(f, "\nttbpf: pid %d (%s), traced for %s", t->pid, TEXT_CLEAN(t->command),
+		units__duration(a, sizeof(a), t->duration_ns));
+	if (t->exit_code >= 0)
+		fprintf(f, ", exit status %d", t->exit_code);
+	fprintf(f, "\n");
+	fprintf(f, "  allocations    %llu (%s)", (unsigned long long)t->total_allocs,
+		units__bytes(a, sizeof(a), t->total_alloc_bytes));
+	if (t->threads)
+		fprintf(f, ", in %zu thread%s", t->threads, t->threads == 1 ? "" : "s");
+	fprintf(f, "%s\n", t->aggregate ? " (aggregate-only: no timeline, no variables)" : "");
+	fprintf(f, "  frees          %llu (%s)\n", (unsigned long long)t->total_frees,
+		units__bytes(a, sizeof(a), t->total_freed_bytes));
+	fprintf(f, "  live at end    %llu %s, %s\n", (unsigned long long)t->live_cnt,
+		units__plural(t->live_cnt, "block", "blocks"), units__bytes(a, sizeof(a), t->live_bytes));
+	if (t->has_peak)
+		fprintf(f, "  peak           %s in %llu %s, at +%s\n",
+			units__bytes(b, sizeof(b), t->peak_bytes), (unsigned long long)t->peak_cnt,
+			units__plural(t->peak_cnt, "block", "blocks"),
+			units__duration(c, sizeof(c), t->peak_at_ns));
+	if (t->failed_allocs)
+		fprintf(f, "  failed         %llu %s NULL\n", (unsigned long long)t->failed_allocs,
+			units__plural(t->failed_allocs, "allocation returned", "allocations returned"));
+	if (t->unknown_frees)
+		fprintf(f, "  unknown frees  %llu (blocks allocated before tracing began%s)\n",
+			(unsigned long long)t->unknown_frees,
+			t->lost_events ? ", or whose allocation record was lost" : "");
+	if (t->reallocs_in_place || t->reallocs_moved)
+		fprintf(f, "  reallocs       %llu in place, %llu moved\n",
+			(unsigned long long)t->reallocs_in_place, (unsigned long long)t->reallocs_moved);
+	fprintf(f, "  lost events    %llu%s\n", (unsigned long long)t->lost_events,
+		t->lost_events ? " (ring buffer full: figures are incomplete; raise --ringbuf-size)" : "");
+	if (t->calls_not_followed)
+		fprintf(f, "  not followed   %llu calls to an operator new whose returns could not "
+			   "be found (their allocations are missing)\n",
+			(unsigned long long)t->calls_not_followed);
+	if (t->inflight_dropped)
+		fprintf(f, "  dropped calls  %llu (the kernel had no memory for a thread's call "
+			   "state)\n", (unsigned long long)t->inflight_dropped);
+	if (t->dup_allocs)
+		fprintf(f, "  inconsistent   %llu %s allocated while already live\n",
+			(unsigned long long)t->dup_allocs,
+			units__plural(t->dup_allocs, "address", "addresses"));
+	if (t->aggregate && (t->agg_blocks_full || t->agg_stacks_full))
+		fprintf(f, "  not followed   %llu %s, %llu %s (aggregate tables full; raise "
+			   "--max-live)\n", (unsigned long long)t->agg_blocks_full,
+			units__plural(t->agg_blocks_full, "block", "blocks"),
+			(unsigned long long)t->agg_stacks_full,
+			units__plural(t->agg_stacks_full, "stack", "stacks"));
+	if (t->bad_records)
+		fprintf(f, "  bad records    %llu (a ttbpf bug: please report)\n",
+			(unsigned long long)t->bad_records);
+}
+
 void report_text__write(FILE *f, const struct model *mo, const struct report_meta *m,
 			const struct report_text_opts *opts)
 {
@@ -229,63 +301,25 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 		.top = TT_DEFAULT_TOP, .stack_lines = TT_DEFAULT_STACK_LINES,
 	};
 	const struct report_text_opts *o = opts ? opts : &defaults;
-	struct heap *h = mo->heap;
-	const struct heap_stats *st = heap__stats(h);
-	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
-	size_t threads;
+	const struct heap_stats *st = heap__stats(mo->heap);
+	struct report_totals t = {
+		.pid = m->pid, .command = m->command, .duration_ns = m->end_ns - m->start_ns,
+		.exit_code = m->exit_code, .total_allocs = st->total_allocs,
+		.total_alloc_bytes = st->total_alloc_bytes, .total_frees = st->total_frees,
+		.total_freed_bytes = st->total_freed_bytes, .live_cnt = st->live_cnt,
+		.live_bytes = st->live_bytes, .has_peak = st->peak_ns != 0,
+		.peak_bytes = st->peak_bytes, .peak_cnt = st->peak_cnt,
+		.peak_at_ns = st->peak_ns - m->start_ns, .failed_allocs = st->failed_allocs,
+		.unknown_frees = st->unknown_frees, .reallocs_in_place = st->reallocs_in_place,
+		.reallocs_moved = st->reallocs_moved, .lost_events = m->lost_events,
+		.inflight_dropped = m->inflight_dropped, .calls_not_followed = m->calls_not_followed,
+		.dup_allocs = st->dup_allocs,
+		.bad_records = m->bad_records, .aggregate = m->aggregate,
+		.agg_blocks_full = m->agg_blocks_full, .agg_stacks_full = m->agg_stacks_full,
+	};
 
-	heap__threads(h, &threads);
-	fprintf(f, "\nttbpf: pid %d (%s), traced for %s", m->pid, TEXT_CLEAN(m->command),
-		units__duration(a, sizeof(a), m->end_ns - m->start_ns));
-	if (m->exit_code >= 0)
-		fprintf(f, ", exit status %d", m->exit_code);
-	fprintf(f, "\n");
-	fprintf(f, "  allocations    %llu (%s)", (unsigned long long)st->total_allocs,
-		units__bytes(a, sizeof(a), st->total_alloc_bytes));
-	if (threads)
-		fprintf(f, ", in %zu thread%s", threads, threads == 1 ? "" : "s");
-	fprintf(f, "%s\n", m->aggregate ? " (aggregate-only: no timeline, no variables)" : "");
-	fprintf(f, "  frees          %llu (%s)\n", (unsigned long long)st->total_frees,
-		units__bytes(a, sizeof(a), st->total_freed_bytes));
-	fprintf(f, "  live at end    %llu %s, %s\n", (unsigned long long)st->live_cnt,
-		units__plural(st->live_cnt, "block", "blocks"), units__bytes(a, sizeof(a), st->live_bytes));
-	if (st->peak_ns)
-		fprintf(f, "  peak           %s in %llu %s, at +%s\n",
-			units__bytes(b, sizeof(b), st->peak_bytes), (unsigned long long)st->peak_cnt,
-			units__plural(st->peak_cnt, "block", "blocks"),
-			units__duration(c, sizeof(c), st->peak_ns - m->start_ns));
-	if (st->failed_allocs)
-		fprintf(f, "  failed         %llu %s NULL\n", (unsigned long long)st->failed_allocs,
-			units__plural(st->failed_allocs, "allocation returned", "allocations returned"));
-	if (st->unknown_frees)
-		fprintf(f, "  unknown frees  %llu (blocks allocated before tracing began%s)\n",
-			(unsigned long long)st->unknown_frees,
-			m->lost_events ? ", or whose allocation record was lost" : "");
-	if (st->reallocs_in_place || st->reallocs_moved)
-		fprintf(f, "  reallocs       %llu in place, %llu moved\n",
-			(unsigned long long)st->reallocs_in_place, (unsigned long long)st->reallocs_moved);
-	fprintf(f, "  lost events    %llu%s\n", (unsigned long long)m->lost_events,
-		m->lost_events ? " (ring buffer full: figures are incomplete; raise --ringbuf-size)" : "");
-	if (m->calls_not_followed)
-		fprintf(f, "  not followed   %llu calls to an operator new whose returns could not "
-			   "be found (their allocations are missing)\n",
-			(unsigned long long)m->calls_not_followed);
-	if (m->inflight_dropped)
-		fprintf(f, "  dropped calls  %llu (the kernel had no memory for a thread's call "
-			   "state)\n", (unsigned long long)m->inflight_dropped);
-	if (st->dup_allocs)
-		fprintf(f, "  inconsistent   %llu %s allocated while already live\n",
-			(unsigned long long)st->dup_allocs,
-			units__plural(st->dup_allocs, "address", "addresses"));
-	if (m->aggregate && (m->agg_blocks_full || m->agg_stacks_full))
-		fprintf(f, "  not followed   %llu %s, %llu %s (aggregate tables full; raise "
-			   "--max-live)\n", (unsigned long long)m->agg_blocks_full,
-			units__plural(m->agg_blocks_full, "block", "blocks"),
-			(unsigned long long)m->agg_stacks_full,
-			units__plural(m->agg_stacks_full, "stack", "stacks"));
-	if (m->bad_records)
-		fprintf(f, "  bad records    %llu (a ttbpf bug: please report)\n",
-			(unsigned long long)m->bad_records);
+	heap__threads(mo->heap, &t.threads);
+	report_text__put_totals(f, &t);
 	write_sites(f, mo, o);
 	write_leaks(f, mo, m, o);
 	write_vars(f, mo->vars, o->top);
@@ -295,4 +329,184 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 void report_text__put_site(FILE *f, const struct callsite *c)
 {
 	put_site(f, c);
+}
+
+/* ---- the summary of a JSON report (`ttbpf report FILE.json`) ---- */
+
+#define NAME_KEEP 4096 /* bytes kept of a name: more than a line shows */
+
+struct json_site {
+	char *name, *file;
+	int line;
+	uint64_t bytes, allocs;
+	uint64_t rep_id, site_frame; /* its stack with most bytes, and the frame it is */
+	char *lines;                 /* the stack lines under it, as written */
+};
+
+struct summary_json {
+	struct report_totals t;
+	char command[NAME_KEEP];
+	struct json_site *sites; /* the first --top of call_sites */
+	size_t site_cnt, sites_all, top;
+	uint32_t stack_lines;
+	bool is_report; /* format_version 1 */
+};
+
+static uint64_t u64_of(const struct jnode *o, const char *key)
+{
+	return jnode__u64(jnode__get(o, key), 0);
+}
+
+static void summary_stats(struct report_totals *t, const struct jnode *st)
+{
+	t->total_allocs = u64_of(st, "total_allocations");
+	t->total_alloc_bytes = u64_of(st, "total_allocated");
+	t->total_frees = u64_of(st, "total_frees");
+	t->total_freed_bytes = u64_of(st, "total_freed");
+	t->live_cnt = u64_of(st, "active_allocations");
+	t->live_bytes = u64_of(st, "active_memory");
+	t->has_peak = jnode__type(jnode__get(st, "peak_time")) == JNUM;
+	t->peak_bytes = u64_of(st, "peak_memory");
+	t->peak_cnt = u64_of(st, "peak_allocations");
+	t->peak_at_ns = u64_of(st, "peak_time");
+	t->failed_allocs = u64_of(st, "failed_allocations");
+	t->unknown_frees = u64_of(st, "unknown_frees");
+	t->reallocs_in_place = u64_of(st, "reallocs_in_place");
+	t->reallocs_moved = u64_of(st, "reallocs_moved");
+	t->dup_allocs = u64_of(st, "duplicate_allocations");
+	t->lost_events = u64_of(st, "lost_events");
+	t->inflight_dropped = u64_of(st, "inflight_dropped");
+	t->calls_not_followed = u64_of(st, "calls_not_followed");
+	t->bad_records = u64_of(st, "bad_records");
+	t->aggregate = jnode__bool(jnode__get(st, "aggregate_only"), false);
+	t->agg_blocks_full = u64_of(st, "aggregate_blocks_not_followed");
+	t->agg_stacks_full = u64_of(st, "aggregate_stacks_not_kept");
+}
+
+/* The lines under the sites whose stack this is (put_stack's, from the JSON). */
+static int summary_stack(struct summary_json *s, const struct jnode *st)
+{
+	const struct jnode *frames = jnode__get(st, "frames");
+	uint64_t id = u64_of(st, "id");
+	size_t i, k, len;
+
+	for (i = 0; i < s->site_cnt; i++) {
+		struct json_site *c = &s->sites[i];
+		FILE *f;
+
+		if (c->rep_id != id || c->lines)
+			continue;
+		f = open_memstream(&c->lines, &len);
+		if (!f)
+			return -ENOMEM;
+		for (k = c->site_frame + 1; k < jnode__len(frames) && k <= c->site_frame +
+		     s->stack_lines; k++) {
+			const struct jnode *fr = jnode__at(frames, k);
+			struct sym_frame sf = {
+				.symbol = jnode__str(jnode__get(fr, "symbol"), NULL),
+				.module = jnode__str(jnode__get(fr, "module"), NULL),
+				.file = jnode__str(jnode__get(fr, "file"), NULL),
+				.line = (int)jnode__i64(jnode__get(fr, "line"), 0),
+				.inlined = jnode__bool(jnode__get(fr, "inlined"), false),
+				.ip = strtoull(jnode__str(jnode__get(fr, "ip"), "0"), NULL, 16),
+			};
+
+			if (sf.symbol)
+				sf.sym_offset = u64_of(fr, "offset");
+			else
+				sf.module_offset = u64_of(fr, "offset");
+			fputs("          ", f);
+			put_frame(f, &sf, 0);
+			fputc('\n', f);
+		}
+		if (fclose(f))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int summary_member(void *ctx, const char *key, size_t index, const struct jnode *v)
+{
+	struct summary_json *s = ctx;
+	struct json_site *c;
+
+	if (!strcmp(key, "format_version")) {
+		s->is_report = jnode__u64(v, 0) == 1;
+	} else if (!strcmp(key, "duration_ns")) {
+		s->t.duration_ns = jnode__u64(v, 0);
+	} else if (!strcmp(key, "target")) {
+		s->t.pid = (int)jnode__i64(jnode__get(v, "pid"), 0);
+		s->t.exit_code = (int)jnode__i64(jnode__get(v, "exit_code"), -1);
+		snprintf(s->command, sizeof(s->command), "%s",
+			 jnode__str(jnode__get(v, "command"), "?"));
+	} else if (!strcmp(key, "stats")) {
+		summary_stats(&s->t, v);
+	} else if (!strcmp(key, "threads")) {
+		s->t.threads = index + 1;
+	} else if (!strcmp(key, "call_sites")) {
+		s->sites_all = index + 1;
+		if (s->site_cnt == s->top)
+			return 0;
+		c = &s->sites[s->site_cnt++];
+		c->name = strndup(jnode__str(jnode__get(v, "name"), "??"), NAME_KEEP);
+		if (jnode__str(jnode__get(v, "file"), NULL))
+			c->file = strndup(jnode__str(jnode__get(v, "file"), NULL), NAME_KEEP);
+		c->line = (int)jnode__i64(jnode__get(v, "line"), 0);
+		c->bytes = u64_of(v, "bytes");
+		c->allocs = u64_of(v, "allocations");
+		c->rep_id = u64_of(v, "stack_id");
+		c->site_frame = u64_of(v, "site_frame");
+		if (!c->name || (jnode__str(jnode__get(v, "file"), NULL) && !c->file))
+			return -ENOMEM;
+	} else if (!strcmp(key, "stacks")) {
+		return summary_stack(s, v);
+	}
+	return 0;
+}
+
+int report_text__write_json(FILE *f, const char *json, const struct report_text_opts *opts)
+{
+	static const struct json_member members[] = {
+		{ "format_version", JSON_KEEP }, { "duration_ns", JSON_KEEP }, { "target", JSON_KEEP },
+		{ "stats", JSON_KEEP },          { "threads", JSON_EACH },     { "call_sites", JSON_EACH },
+		{ "stacks", JSON_EACH },         { NULL, JSON_SKIP },
+	};
+	struct summary_json s = { .t.exit_code = -1, .top = opts->top,
+				  .stack_lines = opts->stack_lines };
+	char err[256];
+	size_t i;
+	int rc;
+
+	snprintf(s.command, sizeof(s.command), "?");
+	s.sites = calloc(s.top ? s.top : 1, sizeof(*s.sites));
+	if (!s.sites)
+		return -ENOMEM;
+	rc = json_stream__load(json, members, summary_member, &s, err, sizeof(err));
+	if (!rc && !s.is_report)
+		rc = -EDOM;
+	if (rc)
+		fprintf(stderr, "ttbpf: cannot read report %s: %s\n", json,
+			rc == -EDOM ? "not a ttbpf report" : err);
+	if (!rc) {
+		s.t.command = s.command;
+		report_text__put_totals(f, &s.t);
+		if (s.site_cnt)
+			fprintf(f, "  allocated, by allocation site:\n");
+		for (i = 0; i < s.site_cnt; i++) {
+			put_site_head(f, s.sites[i].bytes, s.sites[i].allocs);
+			put_label(f, s.sites[i].name, false, s.sites[i].file, s.sites[i].line, 0);
+			fputc('\n', f);
+			fputs(s.sites[i].lines ? s.sites[i].lines : "", f);
+		}
+		put_more(f, s.sites_all - s.site_cnt, "allocation sites", "call_sites");
+		if (fflush(f) || ferror(f))
+			rc = -EIO;
+	}
+	for (i = 0; i < s.site_cnt; i++) {
+		free(s.sites[i].name);
+		free(s.sites[i].file);
+		free(s.sites[i].lines);
+	}
+	free(s.sites);
+	return rc;
 }

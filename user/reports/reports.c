@@ -257,7 +257,16 @@ int reports__write(const struct report_plan *p, const struct model *m, const str
 	return err;
 }
 
+/* `ttbpf report FILE.json`: each output asked for, or the summary on stdout. */
 int reports__redraw(const char *json_path, const struct report_plan *p)
 {
-	return draw_from_json(json_path, p);
+	struct report_text_opts to = { .top = p->top, .stack_lines = p->stack_lines };
+	int err = 0;
+
+	if (!p->svg[0] && !p->png[0] && !p->folded[0])
+		return report_text__write_json(stdout, json_path, &to);
+	err = draw_from_json(json_path, p);
+	if (!err && p->folded[0])
+		err = report_folded__write_json(p->folded, json_path, p->folded_weight);
+	return err;
 }
