@@ -20,6 +20,8 @@ _ttbpf_report()
 		;;
 	--sort)
 		COMPREPLY=($(compgen -W 'live peak allocated' -- "$cur"))
+		return
+		;;
 	--folded-by | --folded-weight)
 		COMPREPLY=($(compgen -W 'live peak allocated bytes count' -- "$cur"))
 		return
