@@ -132,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(fd >= 0, "memfd_create");
 	CHECK(!size || write(fd, data, size) == (ssize_t)size, "write");
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	rc = dash_build__load(&b, path);
+	rc = dash_build__load(&b, path, NULL);
 	close(fd);
 
 	doc = json_doc__parse((const char *)data, size, none, err, sizeof(err));
