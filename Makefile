@@ -16,7 +16,7 @@ CLANG     ?= clang
 CC        ?= cc
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 ARCH      := x86
-PKGS      := libbpf libelf libdw zlib liblzma cairo libprotobuf-c capstone
+PKGS      := libbpf libelf libdw zlib liblzma cairo libprotobuf-c
 PROTOC_C  ?= protoc-c
 
 ifeq ($(V),1)
@@ -35,7 +35,7 @@ USER_DIRS := user $(patsubst %/,%,$(sort $(dir $(wildcard user/*/*.c user/*/*.h)
 CPPFLAGS  += -I$(OUT) -Ibpf $(addprefix -I,$(USER_DIRS)) -MMD -MP -D_GNU_SOURCE \
 	     $(shell pkg-config --cflags cairo 2>/dev/null)
 # libstdc++ for __cxa_demangle (C++ names in stacks)
-LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ldw -lelf -lz -llzma -lcairo -lprotobuf-c -lcapstone) -lstdc++ -lpthread -lm
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ldw -lelf -lz -llzma -lcairo -lprotobuf-c) -lstdc++ -lpthread -lm
 ifeq ($(SANITIZE),1)
 CFLAGS    += -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined

@@ -7,7 +7,6 @@ set -euo pipefail
 PKGS=(
 	make gcc clang llvm pkg-config          # build; llvm-strip for the BPF object
 	g++ man-db groff-base                   # C++ fixtures and tt.h's C++ side; make install-check reads the man page
-	libcapstone-dev                         # x86 decoding of operator new's return instructions
 	bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev liblzma-dev  # BPF loader, ELF/DWARF, MiniDebugInfo
 	libcairo2-dev fonts-dejavu-core         # dashboard (issue 5)
 	libprotobuf-c-dev protobuf-c-compiler   # --pprof: profile.proto through protoc-c

@@ -6,7 +6,6 @@
  * that holds them and RET_SITES_MAX_PIECE_BYTES), and a table that is not
  * sorted only makes pieces shorter or longer, never a read out of bounds.
  */
-#include <capstone/capstone.h>
 #include <dwarf.h>
 #include <errno.h>
 #include <gelf.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 #include "elf_syms.h"
 #include "ret_sites.h"
+#include "x86_decode.h"
 
 #define MAX_CODE_SECTIONS 64
 #define MAX_HDR_BYTES (64u << 20)
@@ -38,8 +38,6 @@ struct code {
 	uint64_t *funcs; /* function symbols' addresses, sorted, where there
 			  * is no .eh_frame_hdr (static executables) */
 	size_t func_cnt;
-	csh cs;
-	cs_insn *insn;
 	struct ret_sites *out;
 	uint64_t start[RET_SITES_MAX_PIECES]; /* pieces to decode, then decoded */
 	uint64_t end[RET_SITES_MAX_PIECES];   /* 0 until decoded */
@@ -229,10 +227,10 @@ static int add_site(struct ret_sites *out, uint64_t off)
 static int decode_piece(struct code *c, size_t i)
 {
 	const struct code_sec *s = sec_of(c, c->start[i]);
-	uint64_t lo = c->start[i], hi, next, addr;
-	const uint8_t *code;
+	uint64_t lo = c->start[i], hi, next;
+	struct x86_insn insn;
 	unsigned char *buf;
-	size_t len, left;
+	size_t len, at;
 	int err = 0;
 
 	if (!s || s->plt)
@@ -252,26 +250,29 @@ static int decode_piece(struct code *c, size_t i)
 		free(buf);
 		return -EIO;
 	}
-	code = buf;
-	left = len;
-	addr = lo;
-	while (!err && left && cs_disasm_iter(c->cs, &code, &left, &addr, c->insn)) {
-		const cs_x86 *x = &c->insn->detail->x86;
-
-		if (c->insn->id == X86_INS_RET)
-			err = add_site(c->out, s->off + (c->insn->address - s->lo));
-		else if (cs_insn_group(c->cs, c->insn, CS_GRP_RET) ||
-			 cs_insn_group(c->cs, c->insn, CS_GRP_IRET))
-			err = -ENOTSUP; /* far returns: not a function's */
-		else if (cs_insn_group(c->cs, c->insn, CS_GRP_JUMP)) {
-			if (x->op_count != 1 || x->operands[0].type != X86_OP_IMM)
-				err = -ENOTSUP; /* indirect: a jump table or a call through a pointer */
-			else if ((uint64_t)x->operands[0].imm < lo || (uint64_t)x->operands[0].imm >= hi)
-				err = follow(c, (uint64_t)x->operands[0].imm);
+	for (at = 0; !err && at < len; at += insn.len) {
+		if (x86_decode(buf + at, len - at, lo + at, &insn) < 0) {
+			err = -ENOTSUP; /* bytes that are no instruction, or cut at hi */
+			break;
+		}
+		switch (insn.kind) {
+		case X86_INSN_RET:
+			err = add_site(c->out, s->off + (lo + at - s->lo));
+			break;
+		case X86_INSN_FAR_RET:
+			err = -ENOTSUP; /* not a function's */
+			break;
+		case X86_INSN_JUMP_INDIRECT:
+			err = -ENOTSUP; /* a jump table or a call through a pointer */
+			break;
+		case X86_INSN_JUMP_DIRECT:
+			if (insn.target < lo || insn.target >= hi)
+				err = follow(c, insn.target);
+			break;
+		default:
+			break;
 		}
 	}
-	if (!err && left)
-		err = -ENOTSUP; /* bytes that are no instruction */
 	free(buf);
 	return err;
 }
@@ -307,16 +308,6 @@ int ret_sites__find(const char *path, uint64_t vaddr, struct ret_sites *out)
 		err = -ENOEXEC;
 		goto out_free;
 	}
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &c->cs) != CS_ERR_OK) {
-		err = -ENOMEM;
-		goto out_free;
-	}
-	cs_option(c->cs, CS_OPT_DETAIL, CS_OPT_ON);
-	c->insn = cs_malloc(c->cs);
-	if (!c->insn) {
-		err = -ENOMEM;
-		goto out_cs;
-	}
 	c->start[0] = vaddr;
 	c->piece_cnt = 1;
 	for (i = 0; !err && i < c->piece_cnt; i++)
@@ -324,9 +315,6 @@ int ret_sites__find(const char *path, uint64_t vaddr, struct ret_sites *out)
 	for (i = 0; !err && i < c->piece_cnt; i++)
 		out->piece[i] = (struct ret_sites_piece){ c->start[i], c->end[i] };
 	out->piece_cnt = err ? 0 : c->piece_cnt;
-	cs_free(c->insn, 1);
-out_cs:
-	cs_close(&c->cs);
 out_free:
 	free(c->funcs);
 	free(c);

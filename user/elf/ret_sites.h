@@ -7,7 +7,7 @@
  * caller and the C++ runtime calls std::terminate (docs/semantics.md). A
  * uprobe on a ret changes no data the program reads.
  *
- * The function's code is decoded (x86-64, capstone) from its address to the
+ * The function's code is decoded (x86-64, x86_decode.h) from its address to the
  * next function's (the sorted table of .eh_frame_hdr, or where there is none,
  * as in static executables, the function symbols), together with the code
  * it jumps to outside itself (tail calls, cold parts), each piece to the next
