@@ -18,6 +18,7 @@
 #   BENCH_PPROF_STACKS=N distinct stacks of the pprof benchmark (default 100000)
 #   PPROF_BENCH=PATH the pprof benchmark (default: next to TTBPF, tests/bench/pprof_write)
 #   BENCH_INTERVAL_RUNS=N  runs of the --interval benchmark (default 1; 0: none)
+#   BENCH_NEWDEL_RUNS=N  runs of the new/delete benchmark (default 3; 0: none)
 #   TTBPF=PATH       the ttbpf to measure (default build/ttbpf)
 #   BENCH_OUT=DIR    where workloads and logs go (default build/bench)
 #   MEMLEAK=PATH     the libbpf-tools memleak to run (default: build/memleak/memleak
@@ -37,6 +38,8 @@ SCALE=${BENCH_SCALE:-1}
 EXPORT_RUNS=${BENCH_EXPORT_RUNS:-1}
 INTERVAL_RUNS=${BENCH_INTERVAL_RUNS:-1}
 [[ $INTERVAL_RUNS =~ ^[0-9]+$ ]] || die "BENCH_INTERVAL_RUNS must be an integer, not '$INTERVAL_RUNS'"
+NEWDEL_RUNS=${BENCH_NEWDEL_RUNS:-3}
+[[ $NEWDEL_RUNS =~ ^[0-9]+$ ]] || die "BENCH_NEWDEL_RUNS must be an integer, not '$NEWDEL_RUNS'"
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, not '$RUNS'"
 [[ $EXPORT_RUNS =~ ^[0-9]+$ ]] || die "BENCH_EXPORT_RUNS must be an integer, not '$EXPORT_RUNS'"
 [[ $SCALE =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] || die "BENCH_SCALE must be a positive number, not '$SCALE'"
@@ -72,6 +75,20 @@ if [ -f /usr/include/sqlite3.h ]; then
 		tests/fixtures/sqlite_drive/sqlite_drive.c -lsqlite3 ||
 		die "cannot build tests/fixtures/sqlite_drive/sqlite_drive.c"
 	NOFP=$OUT/sqlite_drive
+fi
+
+# the new/delete loop, C++: operator new under glibc's libstdc++ and jemalloc
+JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+NEWDEL_OPS=$(scaled 100000)
+NEWDEL=
+if [ "$NEWDEL_RUNS" -gt 0 ]; then
+	if command -v "${CXX:-c++}" > /dev/null; then
+		"${CXX:-c++}" -O2 -fno-omit-frame-pointer -Wall -Wextra -o "$OUT/newdel" \
+			"$SRC/newdel.cc" || die "cannot build $SRC/newdel.cc"
+		NEWDEL=$OUT/newdel
+	else
+		note "no C++ compiler (${CXX:-c++}): no new/delete benchmark (scripts/install-deps.sh installs g++)"
+	fi
 fi
 
 LOOP1_PAIRS=$(scaled 100000)
@@ -622,6 +639,60 @@ PYEOF
 	echo "   B/inst: the variables model's bytes / listed instances (folded ones that ended hold nothing)"
 else
 	FAILED+=("variables ttbpf: see $log.err")
+fi
+
+# ---------------------------------------------------------------- new/delete
+# ::operator new(64) and ::operator delete in a loop (tests/bench/newdel.cc).
+# With glibc, operator new is libstdc++'s, which is not probed (the malloc it
+# calls is); with LD_PRELOAD=libjemalloc.so.2 and --lib it is jemalloc's,
+# seen by plain uprobes on its return instructions (user/elf/ret_sites.c)
+# instead of a return probe. LD_PRELOAD is the workload's (env), not ttbpf's.
+if [ -n "$NEWDEL" ]; then
+	declare -A ND_PRE=([glibc]="" [jemalloc]="env LD_PRELOAD=$JEMALLOC")
+	declare -A ND_LIB=([glibc]="" [jemalloc]="--lib $JEMALLOC")
+	declare -A ND_LABEL=([glibc]="glibc (libstdc++'s new)" [jemalloc]="jemalloc (LD_PRELOAD, --lib)")
+	ND_ALLOCS=(glibc)
+	if [ -f "$JEMALLOC" ]; then
+		ND_ALLOCS+=(jemalloc)
+	else
+		note "no $JEMALLOC (Debian's libjemalloc2): no jemalloc new/delete row"
+	fi
+	for ((r = 1; r <= NEWDEL_RUNS; r++)); do
+		for a in "${ND_ALLOCS[@]}"; do
+			read -r -a pre <<< "${ND_PRE[$a]}"
+			read -r -a lib <<< "${ND_LIB[$a]}"
+			log=$LOGS/newdel.$a.untraced.$r
+			"${pre[@]}" "$NEWDEL" "$NEWDEL_OPS" > "$log.out" 2> "$log.err" < /dev/null ||
+				FAILED+=("new/delete $a untraced run $r: see $log.err")
+			log=$LOGS/newdel.$a.ttbpf.$r
+			if ! "$TTBPF" -q "${lib[@]}" -j "$log.json" -- "${pre[@]}" "$NEWDEL" "$NEWDEL_OPS" \
+				> "$log.out" 2> "$log.err" < /dev/null || ! json_stats "$log.json" > "$log.stats"; then
+				FAILED+=("new/delete $a ttbpf run $r: see $log.err")
+			fi
+		done
+	done
+	nd_values() { # allocator, untraced or ttbpf, what
+		local f r
+		for ((r = 1; r <= NEWDEL_RUNS; r++)); do
+			f=$LOGS/newdel.$1.$2.$r
+			case $3 in
+			ns) awk '$1 == "ns_per_op" { print $2 }' "$f.out" 2> /dev/null ;;
+			allocs) v_allocs "$f" ;;
+			esac
+		done
+	}
+	echo
+	echo "== new/delete: $OUT/newdel $NEWDEL_OPS: ::operator new(64) + ::operator delete, 1 thread; medians of $NEWDEL_RUNS runs"
+	printf '   %-30s %14s %14s %11s %17s\n' allocator "untraced ns/op" "ttbpf ns/op" "x untraced" "allocations seen"
+	for a in "${ND_ALLOCS[@]}"; do
+		awk -v l="${ND_LABEL[$a]}" -v u="$(nd_values "$a" untraced ns | median)" \
+			-v t="$(nd_values "$a" ttbpf ns | median)" -v n="$(nd_values "$a" ttbpf allocs | median)" 'BEGIN {
+			x = (u == "-" || t == "-" || u == 0) ? "-" : sprintf("%.1fx", t / u)
+			printf "   %-30s %14s %14s %11s %17s\n", l, u, t, x, n
+		}'
+	done
+	echo "   ns/op: the workload's own loop time / ops; ttbpf: ttbpf -q [--lib] -j F -- WORKLOAD"
+	echo "   allocations seen: ttbpf's total_allocations ($NEWDEL_OPS in the loop, 256 warm-up, the runtime's own)"
 fi
 
 echo
