@@ -539,6 +539,17 @@ static int trace(const struct options *o, const struct report_plan *plan)
 		err = -ENOTSUP;
 		goto cleanup;
 	}
+	if (popts.unwind_dwarf && !popts.unwind_rows) {
+		char exe[PATH_MAX];
+
+		/* a launched command has not run yet: what it maps is ours */
+		if (target__launched(r.t))
+			popts.unwind_rows = unwinder__rows_for(
+				target__exe(r.t, exe, sizeof(exe)) ? NULL : exe, 0, o->follow, o->verbose);
+		else
+			popts.unwind_rows = unwinder__rows_for(NULL, target__pid(r.t), o->follow,
+							       o->verbose);
+	}
 	err = probes__load(&r.probes, &popts);
 	if (err)
 		goto cleanup;

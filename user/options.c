@@ -64,7 +64,9 @@ static const char usage_text[] =
 	"                          default where the kernel can, Linux 5.17+) or fp\n"
 	"                          (frame pointers only)\n"
 	"      --unwind-rows N     rows all unwind tables may take together (12\n"
-	"                          bytes each; default 2M, at most 16M)\n"
+	"                          bytes each, at most 16M; default: what the\n"
+	"                          target's files need and room for more, at\n"
+	"                          least 2M)\n"
 	"      --top N             entries in each list of the summary, the\n"
 	"                          reports, the dashboard and --interval's top\n"
 	"                          sites (default 10)\n"
@@ -429,7 +431,6 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 	o->stack_depth = TT_DEFAULT_FRAMES;
 	o->max_live = TT_DEFAULT_MAX_LIVE;
 	o->max_vars = TT_DEFAULT_MAX_VARS;
-	o->unwind_rows = UNWINDER_DEFAULT_ROWS;
 	o->top = TT_DEFAULT_TOP;
 	o->stack_lines = TT_DEFAULT_STACK_LINES;
 	opterr = 0;

@@ -58,7 +58,7 @@ struct options {
 	uint32_t max_live;     /* --max-live: blocks followed in aggregate mode */
 	uint32_t max_vars;     /* --max-vars: variable instances listed */
 	enum unwind_mode unwind; /* --unwind */
-	uint32_t unwind_rows;  /* --unwind-rows: rows of all unwind tables together */
+	uint32_t unwind_rows;  /* --unwind-rows: rows of all unwind tables together; 0: sized from the target's files */
 	uint32_t top;          /* --top: entries in each list of every output */
 	uint32_t stack_lines;  /* --stack-lines: frames shown under each call site */
 	bool by_address;       /* --by-address: a call site per address, not per function */

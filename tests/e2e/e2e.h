@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -97,6 +98,9 @@ static inline void proc_start(struct proc *p, char *const argv[], bool want_stdi
 	if (p->pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
 
+		/* a test worker killed (a timeout) takes what it started with it:
+		 * a busy fixture or a ttbpf must not outlive it */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(want_stdin ? in[0] : devnull, 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);

@@ -461,3 +461,96 @@ Test(unwind, follow_child_exact_chains, .timeout = 120)
 	proc_free(&tt);
 	e2e_rmtree(dir);
 }
+
+/*
+ * The row array is sized from the files the command needs: clang (18
+ * libraries, 2.5M rows: libLLVM's and libclang-cpp's 1M each) fits by
+ * default, where the old fixed 2M left libclang-cpp without a table. With
+ * too few rows, the files that found no room are counted in the JSON and
+ * said in the summary, and their rows plus the rows loaded are exactly all
+ * the tables' rows (those of the run where every file fitted).
+ */
+static json_t *clang_run(const char *d, const char *rows, struct proc *tt)
+{
+	char src[300], obj[300], json[300], *argv[16];
+	FILE *f;
+	int n = 0, rc;
+
+	argv[n++] = (char *)e2e_tool();
+	argv[n++] = "--json";
+	argv[n++] = json;
+	if (rows) {
+		argv[n++] = "--unwind-rows";
+		argv[n++] = (char *)rows;
+	}
+	argv[n++] = "--";
+	argv[n++] = "clang";
+	argv[n++] = "-c";
+	argv[n++] = src;
+	argv[n++] = "-o";
+	argv[n++] = obj;
+	argv[n] = NULL;
+	snprintf(src, sizeof(src), "%s/x.c", d);
+	snprintf(obj, sizeof(obj), "%s/x.o", d);
+	snprintf(json, sizeof(json), "%s/%s.json", d, rows ? rows : "default");
+	f = fopen(src, "w");
+	cr_assert(f);
+	fputs("int main(void) { return 0; }\n", f);
+	fclose(f);
+	rc = run(tt, argv, 60000);
+	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt->err);
+	return load_json(json);
+}
+
+static size_t files_with(json_t *j, const char *table)
+{
+	json_t *files = json_object_get(json_object_get(json_object_get(j, "stats"), "unwind"),
+					"files"), *f;
+	size_t i, n = 0;
+
+	json_array_foreach(files, i, f)
+		n += !strcmp(nz(jstr(f, "table")), table);
+	return n;
+}
+
+Test(unwind, rows_sized_from_the_files, .timeout = 180)
+{
+	char rep[300], *argv[] = { (char *)e2e_tool(), "report", rep, NULL };
+	struct proc tt, small, report;
+	json_t *all, *cut;
+
+	if (access("/usr/bin/clang", X_OK)) {
+		cr_expect(!getenv("CI"), "no clang (installed by scripts/install-deps.sh)");
+		cr_skip_test("no /usr/bin/clang");
+	}
+	setup_dir();
+	all = clang_run(dir, NULL, &tt);
+	cr_expect_eq(jint(all, "stats.unwind.files_no_room"), 0, "%s", tt.err);
+	cr_expect_eq(files_with(all, "no-room"), 0);
+	cr_expect_gt(files_with(all, "table"), 10);
+	cr_expect_gt(jint(all, "stats.unwind.rows"), 2 << 20, "clang's tables are 2.5M rows");
+	cr_expect_geq(jint(all, "stats.unwind.rows_capacity"), jint(all, "stats.unwind.rows"));
+	cr_expect_eq(jint(all, "stats.unwind.rows_capacity"),
+		     jint(all, "stats.unwind.rows_capacity") & ~1LL);
+	cr_expect(!strstr(tt.err, "unwind tables"), "%s", tt.err);
+
+	cut = clang_run(dir, "1M", &small);
+	cr_expect_eq(jint(cut, "stats.unwind.rows_capacity"), 1 << 20);
+	cr_expect_gt(jint(cut, "stats.unwind.files_no_room"), 0);
+	cr_expect_eq(jint(cut, "stats.unwind.files_no_room"), (long long)files_with(cut, "no-room"));
+	cr_expect_eq(jint(cut, "stats.unwind.rows") + jint(cut, "stats.unwind.rows_no_room"),
+		     jint(all, "stats.unwind.rows"));
+	cr_expect(strstr(small.err, "  unwind tables  "), "no summary line:\n%s", small.err);
+	cr_expect(strstr(small.err, "no room in --unwind-rows 1.0M ("), "%s", small.err);
+	/* and read back */
+	snprintf(rep, sizeof(rep), "%s/1M.json", dir);
+	cr_assert_eq(run(&report, argv, 30000), 0, "%s", report.err);
+	cr_expect(strstr(report.out, "  unwind tables  ") || strstr(report.err, "  unwind tables  "),
+		  "%s%s", report.out, report.err);
+	json_decref(all);
+	json_decref(cut);
+	proc_free(&tt);
+	proc_free(&small);
+	proc_free(&report);
+	e2e_rmtree(dir);
+}

@@ -80,10 +80,12 @@ int elf_syms__open(const char *path, int *fd, Elf **elf)
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EINVAL;
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO at a path the target names must not block us */
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (*fd < 0)
 		return -errno;
-	if (fstat(*fd, &st) || !elf_syms__header_sane(*fd, (uint64_t)st.st_size)) {
+	if (fstat(*fd, &st) || !S_ISREG(st.st_mode) ||
+	    !elf_syms__header_sane(*fd, (uint64_t)st.st_size)) {
 		close(*fd);
 		return -ENOEXEC;
 	}

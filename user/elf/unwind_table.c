@@ -1223,6 +1223,20 @@ void unwind_table__free(struct unwind_table *t)
 	free(t);
 }
 
+uint64_t unwind_table__rows_estimate(Elf *elf)
+{
+	static const char *const names[] = { ".eh_frame", ".debug_frame" };
+	uint64_t bytes = 0;
+	GElf_Shdr sh;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (find_section(elf, names[i], &sh))
+			bytes += sh.sh_size < UNWIND_TABLE_MAX_CFI_BYTES ? sh.sh_size
+									 : UNWIND_TABLE_MAX_CFI_BYTES;
+	return bytes / UNWIND_TABLE_CFI_BYTES_PER_ROW;
+}
+
 const char *unwind_kind__str(enum tt_unw_kind kind)
 {
 	static const char *const names[] = {

@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <gelf.h>
 #include "unwind.h"
 
 /* Default bounds (opts fields left 0 take them). */
@@ -90,6 +91,16 @@ const struct unwind_table_stats *unwind_table__stats(const struct unwind_table *
 /* Memory the table holds (rows and the object). */
 size_t unwind_table__bytes(const struct unwind_table *t);
 void unwind_table__free(struct unwind_table *t);
+
+/*
+ * About how many rows the file's table will have, from the size of its CFI
+ * sections (compressed ones counted as stored), without building it: more
+ * than it will have on compiled code (measured on Debian's libc, libstdc++,
+ * libLLVM, libclang-cpp and libsqlite3: a row per 5.0 to 5.9 bytes of
+ * .eh_frame).
+ */
+#define UNWIND_TABLE_CFI_BYTES_PER_ROW 4
+uint64_t unwind_table__rows_estimate(Elf *elf);
 
 const char *unwind_kind__str(enum tt_unw_kind kind);
 

@@ -179,6 +179,8 @@ static void write_unwind(struct json_writer *w, const struct report_meta *m)
 	jsonw_u64_field(w, "holds", t.holds);
 	jsonw_u64_field(w, "rows", t.rows);
 	jsonw_u64_field(w, "rows_capacity", t.rows_cap);
+	jsonw_u64_field(w, "files_no_room", t.files_no_room);
+	jsonw_u64_field(w, "rows_no_room", t.rows_no_room);
 	jsonw_u64_field(w, "table_bytes", t.bytes);
 	jsonw_u64_field(w, "build_ns", t.build_ns);
 	jsonw_name(w, "files");

@@ -12,6 +12,7 @@
 #include "report_text.h"
 #include "text_clean.h"
 #include "units.h"
+#include "unwinder.h"
 
 #define CHILDREN_MAX 50   /* children listed; the JSON report has them all */
 #define COMMAND_WIDTH 40  /* bytes of a child's command shown */
@@ -289,6 +290,14 @@ void report_text__put_totals(FILE *f, const struct report_totals *t)
 			units__plural(t->agg_blocks_full, "block", "blocks"),
 			(unsigned long long)t->agg_stacks_full,
 			units__plural(t->agg_stacks_full, "stack", "stacks"));
+	if (t->unw_files_no_room)
+		fprintf(f, "  unwind tables  %llu %s no room in --unwind-rows %s (%s rows more): "
+			   "stacks through %s end there\n",
+			(unsigned long long)t->unw_files_no_room,
+			units__plural(t->unw_files_no_room, "file had", "files had"),
+			units__count(b, sizeof(b), t->unw_rows_cap),
+			units__count(a, sizeof(a), t->unw_rows_no_room),
+			t->unw_files_no_room == 1 ? "it" : "them");
 	if (t->bad_records)
 		fprintf(f, "  bad records    %llu (a ttbpf bug: please report)\n",
 			(unsigned long long)t->bad_records);
@@ -318,6 +327,14 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 		.agg_blocks_full = m->agg_blocks_full, .agg_stacks_full = m->agg_stacks_full,
 	};
 
+	if (m->unwinder) {
+		struct unwinder_totals ut;
+
+		unwinder__totals(m->unwinder, &ut);
+		t.unw_files_no_room = ut.files_no_room;
+		t.unw_rows_no_room = ut.rows_no_room;
+		t.unw_rows_cap = ut.rows_cap;
+	}
 	heap__threads(mo->heap, &t.threads);
 	report_text__put_totals(f, &t);
 	write_sites(f, mo, o);
@@ -381,6 +398,9 @@ static void summary_stats(struct report_totals *t, const struct jnode *st)
 	t->aggregate = jnode__bool(jnode__get(st, "aggregate_only"), false);
 	t->agg_blocks_full = u64_of(st, "aggregate_blocks_not_followed");
 	t->agg_stacks_full = u64_of(st, "aggregate_stacks_not_kept");
+	t->unw_files_no_room = u64_of(jnode__get(st, "unwind"), "files_no_room");
+	t->unw_rows_no_room = u64_of(jnode__get(st, "unwind"), "rows_no_room");
+	t->unw_rows_cap = u64_of(jnode__get(st, "unwind"), "rows_capacity");
 }
 
 /* The lines under the sites whose stack this is (put_stack's, from the JSON). */

@@ -30,6 +30,8 @@ struct report_totals {
 	uint64_t lost_events, inflight_dropped, bad_records, calls_not_followed;
 	bool aggregate;
 	uint64_t agg_blocks_full, agg_stacks_full;
+	/* unwind tables that did not fit in --unwind-rows' rows_cap rows */
+	uint64_t unw_files_no_room, unw_rows_no_room, unw_rows_cap;
 };
 
 void report_text__put_totals(FILE *f, const struct report_totals *t);

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "clock.h"
+#include "elf_needed.h"
+#include "elf_syms.h"
 #include "unwind_table.h"
 #include "unwinder.h"
 #include "text_clean.h"
@@ -221,6 +223,8 @@ static void build(struct unwinder *u, int fd, struct unwinder_module *m, struct 
 	} else if (cnt > u->maps.rows_cap - u->rows_used) {
 		m->status = UNWINDER_NO_ROOM;
 		m->err = -ENOSPC;
+		u->tot.files_no_room++;
+		u->tot.rows_no_room += cnt;
 		mod->nseg = 0; /* BPF: a file without a usable table, "no-table" */
 	} else {
 		memcpy((struct tt_unwind_row *)u->maps.rows + u->rows_used, rows,
@@ -318,7 +322,11 @@ static int open_mapping(int pid, unsigned long lo, unsigned long hi)
 	return fd < 0 ? -errno : fd;
 }
 
-int unwinder__scan(struct unwinder *u, int pid)
+/* fn(key, path, fd, ctx) for each executable file mapping of pid, fd its
+ * file opened as the process maps it (or -errno); a non-zero return stops. */
+typedef int (*mapping_fn)(const struct tt_unw_mod_key *key, const char *path, int fd, void *ctx);
+
+static int for_each_exec_mapping(int pid, mapping_fn fn, void *ctx)
 {
 	char p[64], *line;
 	FILE *f;
@@ -333,8 +341,7 @@ int unwinder__scan(struct unwinder *u, int pid)
 		fclose(f);
 		return -ENOMEM;
 	}
-	u->tot.scans++;
-	while (fgets(line, MAPS_LINE_MAX, f)) {
+	while (!err && fgets(line, MAPS_LINE_MAX, f)) {
 		unsigned long lo, hi, off, ino;
 		unsigned int maj, min;
 		struct tt_unw_mod_key key = {};
@@ -347,18 +354,98 @@ int unwinder__scan(struct unwinder *u, int pid)
 		line[strcspn(line, "\n")] = '\0';
 		key.ino = ino;
 		key.dev = kernel_dev(maj, min);
-		if (find_module(u, &key))
-			continue;
 		fd = open_mapping(pid, lo, hi);
-		err = add_file(u, fd, &key, line + path_at);
+		err = fn(&key, line + path_at, fd, ctx);
 		if (fd >= 0)
 			close(fd);
-		if (err)
-			break;
 	}
 	free(line);
 	fclose(f);
 	return err;
+}
+
+static int scan_mapping(const struct tt_unw_mod_key *key, const char *path, int fd, void *ctx)
+{
+	struct unwinder *u = ctx;
+
+	return find_module(u, key) ? 0 : add_file(u, fd, key, path);
+}
+
+int unwinder__scan(struct unwinder *u, int pid)
+{
+	u->tot.scans++;
+	return for_each_exec_mapping(pid, scan_mapping, u);
+}
+
+/* The files a row count is estimated from, each once. */
+struct estimate {
+	uint64_t rows;
+	size_t files;
+	struct tt_unw_mod_key seen[ELF_NEEDED_MAX_FILES];
+};
+
+static void estimate_file(Elf *elf, const struct tt_unw_mod_key *key, struct estimate *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->files; i++)
+		if (!memcmp(&e->seen[i], key, sizeof(*key)))
+			return;
+	if (e->files == ELF_NEEDED_MAX_FILES)
+		return;
+	e->seen[e->files++] = *key;
+	e->rows += unwind_table__rows_estimate(elf);
+}
+
+static void estimate_needed(const char *path, Elf *elf, const struct stat *st, void *ctx)
+{
+	struct tt_unw_mod_key key = { .ino = st->st_ino,
+				      .dev = kernel_dev(major(st->st_dev), minor(st->st_dev)) };
+
+	(void)path;
+	estimate_file(elf, &key, ctx);
+}
+
+static int estimate_mapping(const struct tt_unw_mod_key *key, const char *path, int fd, void *ctx)
+{
+	struct stat st;
+	Elf *elf;
+
+	(void)path;
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    !elf_syms__header_sane(fd, (uint64_t)st.st_size) || elf_version(EV_CURRENT) == EV_NONE)
+		return 0;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF)
+		estimate_file(elf, key, ctx);
+	if (elf)
+		elf_end(elf);
+	return 0;
+}
+
+uint32_t unwinder__rows_for(const char *exe, int pid, bool follow, int verbose)
+{
+	struct estimate *e = calloc(1, sizeof(*e));
+	uint64_t rows = UNWINDER_DEFAULT_ROWS;
+
+	if (!e)
+		return (uint32_t)rows;
+	if (exe)
+		elf_needed__walk(exe, estimate_needed, e);
+	if (pid)
+		for_each_exec_mapping(pid, estimate_mapping, e);
+	rows = e->rows + (follow ? UNWINDER_FOLLOW_SPARE_ROWS : UNWINDER_SPARE_ROWS);
+	if (rows < UNWINDER_DEFAULT_ROWS)
+		rows = UNWINDER_DEFAULT_ROWS;
+	if (rows > UNWINDER_MAX_ROWS)
+		rows = UNWINDER_MAX_ROWS;
+	rows = (rows + TT_UNW_ROWS_PER_SLOT - 1) & ~(uint64_t)(TT_UNW_ROWS_PER_SLOT - 1);
+	if (verbose)
+		fprintf(stderr, "ttbpf: unwind rows: %" PRIu64 " (about %" PRIu64
+			" for the %zu files the target maps and needs, and room for more)\n",
+			rows, e->rows, e->files);
+	free(e);
+	return (uint32_t)rows;
 }
 
 void unwinder__on_miss(struct unwinder *u, const struct tt_unwind_miss_event *e)

@@ -34,9 +34,14 @@
 #include "ttbpf.h"
 #include "unwind.h"
 
-/* Rows in the row array unless --unwind-rows says otherwise: 24 MiB. */
+/* Rows in the row array unless --unwind-rows says otherwise: what the
+ * target's files will take (unwinder__rows_for), and at least 24 MiB. */
 #define UNWINDER_DEFAULT_ROWS (2u << 20)
 #define UNWINDER_MAX_ROWS (16u << 20)
+/* Room beyond the estimate: libraries opened later (dlopen), and with -f
+ * the programs children exec (a compiler under make: 2.5M rows for clang). */
+#define UNWINDER_SPARE_ROWS (1u << 20)
+#define UNWINDER_FOLLOW_SPARE_ROWS (4u << 20)
 
 struct unwinder;
 
@@ -77,6 +82,8 @@ struct unwinder_totals {
 	uint64_t scans;		/* /proc/PID/maps reads */
 	uint64_t holds;		/* holds at the dynamic linker's hook absorbed */
 	uint64_t misses;		/* tables asked for by BPF */
+	uint64_t files_no_room;	/* files whose table did not fit (UNWINDER_NO_ROOM) */
+	uint64_t rows_no_room;	/* the rows those tables have */
 };
 
 int unwinder__new(struct unwinder **out, const struct unwinder_maps *maps, int verbose);
@@ -101,6 +108,14 @@ void unwinder__disarm_hold(struct unwinder *u, int tid);
  * before it returns.
  */
 bool unwinder__take_hold(struct unwinder *u, int tid, int sig);
+
+/*
+ * Rows for the row array: the estimate for the files pid maps now (pid 0:
+ * none) and, when exe is given (a command not yet run), for exe and the
+ * libraries it needs (elf_needed.h), plus the spare room; within UNWINDER_DEFAULT_ROWS and
+ * UNWINDER_MAX_ROWS. -v says how it was reached.
+ */
+uint32_t unwinder__rows_for(const char *exe, int pid, bool follow, int verbose);
 
 size_t unwinder__module_count(const struct unwinder *u);
 const struct unwinder_module *unwinder__module(const struct unwinder *u, size_t i);

@@ -705,3 +705,43 @@ Test(unwind_table, libsqlite3_matches_readelf, .timeout = 120)
 	free_expect(&x);
 	unwind_table__free(t);
 }
+
+/* The estimate sizes the row array before any table is built: it must not be
+ * below what the table takes (a file would find no room), nor far above it. */
+Test(unwind_table, rows_estimate_covers_the_table, .timeout = 120)
+{
+	static const char *const files[] = {
+		LIBC, "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+		"/usr/lib/x86_64-linux-gnu/libsqlite3.so.0", FIX "unwind_split",
+	};
+	size_t i, cnt, checked = 0;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct unwind_table *t;
+		uint64_t est;
+		Elf *elf;
+		int fd;
+
+		if (access(files[i], R_OK)) {
+			cr_expect(!getenv("CI"), "%s missing", files[i]);
+			continue;
+		}
+		t = build_ok(files[i], NULL);
+		unwind_table__rows(t, &cnt);
+		fd = open(files[i], O_RDONLY);
+		cr_assert_geq(fd, 0);
+		elf_version(EV_CURRENT);
+		elf = elf_begin(fd, ELF_C_READ, NULL);
+		cr_assert(elf);
+		est = unwind_table__rows_estimate(elf);
+		cr_expect_geq(est, cnt, "%s: estimate %" PRIu64 " < %zu rows", files[i], est, cnt);
+		cr_expect_leq(est, 2 * cnt + 64, "%s: estimate %" PRIu64 " for %zu rows", files[i],
+			      est, cnt);
+		cr_log_info("%s: %zu rows, estimate %" PRIu64, files[i], cnt, est);
+		elf_end(elf);
+		close(fd);
+		unwind_table__free(t);
+		checked++;
+	}
+	cr_assert_gt(checked, 0);
+}
