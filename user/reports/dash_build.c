@@ -5,6 +5,7 @@
 #include <string.h>
 #include "dash_build.h"
 #include "json_reader.h"
+#include "symbolize.h"
 
 #define TREE_ROOTS DASH_TOP_MAX /* call sites kept; --top of them drawn */
 #define TREE_KIDS 3    /* callers shown under each */
@@ -16,6 +17,7 @@
 /* A frame of a stack, as the call-site tree compares and draws it. */
 struct frame {
 	char *symbol, *file, *ip; /* may be NULL */
+	char *label;              /* as drawn: the symbol, else module+0xOFFSET (sym_frame__label) */
 	uint64_t line_u;          /* "line" as compared (jnode__u64) */
 	int line;                 /* as drawn (jnode__i64) */
 };
@@ -107,18 +109,30 @@ static void frame_free(struct frame *f)
 	free(f->symbol);
 	free(f->file);
 	free(f->ip);
+	free(f->label);
 	memset(f, 0, sizeof(*f));
 }
 
-/* fn_key, file_key: what the object calls its symbol and file. */
+/* fn_key: what the object calls its symbol. A call site's label is its
+ * "name"; a stack frame's is made as the summary makes it. */
 static int frame_read(struct frame *f, const struct jnode *o, const char *fn_key)
 {
+	const char *name = jnode__str(jnode__get(o, "name"), NULL);
+	char label[NAME_MAX_BYTES];
+	struct sym_frame sf = {
+		.symbol = jnode__str(jnode__get(o, fn_key), NULL),
+		.module = jnode__str(jnode__get(o, "module"), NULL),
+		.module_offset = jnode__u64(jnode__get(o, "offset"), 0),
+		.ip = strtoull(jnode__str(jnode__get(o, "ip"), "0"), NULL, 16),
+	};
 	int err;
 
 	memset(f, 0, sizeof(*f));
 	err = opt_dup(&f->symbol, jnode__get(o, fn_key));
 	err = err ?: opt_dup(&f->file, jnode__get(o, "file"));
 	err = err ?: opt_dup(&f->ip, jnode__get(o, "ip"));
+	if (!err && (name || sf.symbol || sf.module || sf.ip))
+		err = name_dup(&f->label, name ? name : sym_frame__label(&sf, label, sizeof(label)));
 	f->line_u = jnode__u64(jnode__get(o, "line"), 0);
 	f->line = (int)jnode__i64(jnode__get(o, "line"), 0);
 	if (err)
@@ -148,13 +162,13 @@ static bool name_eq(const char *kept, const char *s)
 	return strlen(kept) == n && !memcmp(kept, s, n);
 }
 
-/* Same function: by symbol when both have one, else by address. */
+/* Same function: by symbol when both have one, by address when neither has. */
 static bool same_fn(const struct frame *a, const struct jnode *b)
 {
 	const char *y = jnode__str(jnode__get(b, "symbol"), NULL);
 
-	if (a->symbol && y)
-		return name_eq(a->symbol, y);
+	if (a->symbol || y)
+		return a->symbol && y && name_eq(a->symbol, y);
 	return name_eq(a->ip ? a->ip : "", jnode__str(jnode__get(b, "ip"), ""));
 }
 
@@ -550,6 +564,18 @@ static const struct jnode *site_frame(const struct jnode *stack)
 	return jnode__at(jnode__get(stack, "frames"), (size_t)u64_at(stack, "call_site"));
 }
 
+/* Is the stack's call site the root's? By the site the report grouped it in;
+ * a report without site_index (older) by the site frame's function and line. */
+static bool stack_of_root(const struct tree_root *r, const struct jnode *st,
+			  const struct jnode *sf)
+{
+	const struct jnode *si = jnode__get(st, "site_index");
+
+	if (jnode__type(si) == JNUM)
+		return jnode__u64(si, 0) == r->idx;
+	return same_fn(&r->site, sf) && jnode__u64(jnode__get(sf, "line"), 0) == r->site.line_u;
+}
+
 /*
  * A stack, for each root of the tree: is it the representative (whose
  * call-site frame is drawn), and is its call site the root's (its caller, the
@@ -577,8 +603,7 @@ static int read_stack(struct dash_build *b, const struct jnode *st)
 			if (err)
 				return err;
 		}
-		if (!sf || !caller || !same_fn(&r->site, sf) ||
-		    jnode__u64(jnode__get(sf, "line"), 0) != r->site.line_u)
+		if (!sf || !caller || !stack_of_root(r, st, sf))
 			continue;
 		for (k = 0; k < r->kid_cnt && !same_fn(&r->kid[k], caller); k++)
 			;
@@ -600,7 +625,7 @@ static void set_site(struct dash_site *s, int parent, const struct frame *f, uin
 		     uint64_t count)
 {
 	s->parent = parent;
-	s->function = f->symbol;
+	s->function = f->label;
 	s->file = f->file;
 	s->line = f->line;
 	s->bytes = bytes;
@@ -616,7 +641,10 @@ static void make_tree(struct dash_build *b)
 		struct tree_root *t = &b->roots[r];
 		size_t order[TREE_KIDS + 1], root_idx = n;
 
-		set_site(&b->sites[n++], -1, t->rep_seen ? &t->drawn : &t->site, t->bytes, t->count);
+		set_site(&b->sites[n], -1, t->rep_seen ? &t->drawn : &t->site, t->bytes, t->count);
+		if (t->site.label) /* named as the summary and the leak panel name it */
+			b->sites[n].function = t->site.label;
+		n++;
 		if (!t->rep_seen)
 			continue;
 		for (i = 0; i < t->kid_cnt; i++)

@@ -517,12 +517,16 @@ static void write_stacks(struct json_writer *w, const struct model *mo)
 	for (i = 1; i <= n; i++) {
 		const struct stack_info *st = stacks__get(mo->stacks, (uint32_t)i);
 		uint32_t site = 0;
+		const struct callsite *c = callsites__of_stack(mo->sites, (uint32_t)i, &site);
 
-		callsites__of_stack(mo->sites, (uint32_t)i, &site);
 		jsonw_start_object(w);
 		jsonw_u64_field(w, "id", st->id);
 		jsonw_string_field(w, "end", report_json__stack_end_name(st->end));
 		jsonw_u64_field(w, "call_site", site);
+		if (c)
+			jsonw_u64_field(w, "site_index", (uint64_t)callsites__index(mo->sites, c));
+		else
+			jsonw_null_field(w, "site_index");
 		jsonw_u64_field(w, "allocations", st->allocs);
 		jsonw_u64_field(w, "bytes", st->bytes);
 		jsonw_u64_field(w, "live_count", st->live_cnt);

@@ -214,7 +214,7 @@ static void expect_kids(const struct dash *d, const char *fn, const char *const 
 Test(dash_build, tree_by_live_bytes)
 {
 	/* alloc_c holds nothing: not a root by live bytes */
-	static const char *const roots[] = { "alloc_b", "-", "alloc_a" };
+	static const char *const roots[] = { "alloc_b", "libx.so+0x1234", "alloc_a" };
 	static const uint64_t bytes[] = { 4000, 2000, 100 };
 	static const char *const kids[] = { "worker", "main" };
 	static const uint64_t kb[] = { 3000, 1000 }, kc[] = { 30, 10 };
@@ -229,7 +229,7 @@ Test(dash_build, tree_by_live_bytes)
 
 Test(dash_build, tree_by_allocated_bytes)
 {
-	static const char *const roots[] = { "alloc_a", "alloc_b", "alloc_c", "-" };
+	static const char *const roots[] = { "alloc_a", "alloc_b", "alloc_c", "libx.so+0x1234" };
 	static const uint64_t bytes[] = { 9000, 5000, 1000, 500 };
 	static const char *const kids[] = { "main", "worker" };
 	static const uint64_t kb[] = { 4000, 1000 }, kc[] = { 40, 10 };
@@ -339,7 +339,7 @@ Test(dash_build, near_peak_ns)
  * roots are chosen first, the stacks read after). */
 Test(dash_build, sites_before_stacks)
 {
-	static const char *const roots[] = { "alloc_b", "-", "alloc_a" };
+	static const char *const roots[] = { "alloc_b", "libx.so+0x1234", "alloc_a" };
 	static const uint64_t bytes[] = { 4000, 2000, 100 };
 	static const char *const kids[] = { "worker", "main" };
 	static const uint64_t kb[] = { 3000, 1000 }, kc[] = { 30, 10 };
@@ -352,5 +352,51 @@ Test(dash_build, sites_before_stacks)
 	expect_roots(d, roots, bytes, 3);
 	expect_kids(d, "alloc_b", kids, kb, kc, 2);
 	cr_assert_eq(d->leak_cnt, 3);
+	dash_build__free(b);
+}
+
+/*
+ * Sites merged by function: parse's two stacks call it from lines 5 and 9
+ * (stacks[].site_index says both are site 0), so both callers are parse's,
+ * the one without a symbol named module+0xOFFSET; the site without a symbol
+ * is drawn by its name, not "??".
+ */
+#define MFRAME(sym, mod, off, line) \
+	"{\"ip\": \"0x7f" #off "\", \"symbol\": " sym ", \"module\": " mod ", \"offset\": " #off \
+	", \"file\": null, \"line\": " #line "}"
+#define MSTACK(id, site, bytes, f0, f1)                                                          \
+	"{\"id\": " #id ", \"call_site\": 0, \"site_index\": " #site ", \"allocations\": 1, "      \
+	"\"bytes\": " #bytes ", \"live_count\": 1, \"live_bytes\": " #bytes ", \"frames\": [" f0 ", " \
+	f1 "]}"
+#define MERGED                                                                                 \
+	"{\"format_version\": 1, \"duration_ns\": 1000, \"target\": {\"pid\": 7, "                \
+	"\"command\": \"./t\"}, \"stats\": {\"total_allocations\": 3, \"total_allocated\": 180}, "  \
+	"\"call_sites\": ["                                                                       \
+	"{\"stack_id\": 1, \"function\": \"parse\", \"name\": \"parse\", \"file\": \"p.c\", "       \
+	"\"line\": 5, \"allocations\": 2, \"bytes\": 150, \"live_count\": 2, \"live_bytes\": 150}, "  \
+	"{\"stack_id\": 3, \"function\": null, \"name\": \"libq.so+0x40\", \"file\": null, "        \
+	"\"line\": 0, \"allocations\": 1, \"bytes\": 30, \"live_count\": 1, \"live_bytes\": 30}], "  \
+	"\"stacks\": ["                                                                           \
+	MSTACK(1, 0, 100, MFRAME("\"parse\"", "\"/bin/t\"", 4, 5),                                 \
+	       MFRAME("\"main\"", "\"/bin/t\"", 8, 10)) ", "                                          \
+	MSTACK(2, 0, 50, MFRAME("\"parse\"", "\"/bin/t\"", 9, 9),                                  \
+	       MFRAME("null", "\"/usr/lib/libz.so\"", 16, 0)) ", "                                    \
+	MSTACK(3, 1, 30, MFRAME("null", "\"/usr/lib/libq.so\"", 64, 0),                             \
+	       MFRAME("\"main\"", "\"/bin/t\"", 12, 12)) "]}"
+
+Test(dash_build, merged_sites_and_unnamed_frames)
+{
+	static const char *const roots[] = { "parse", "libq.so+0x40" };
+	static const uint64_t bytes[] = { 150, 30 };
+	static const char *const kids[] = { "main", "libz.so+0x10" };
+	static const uint64_t kb[] = { 100, 50 }, kc[] = { 1, 1 };
+	static const char *const qkids[] = { "main" };
+	static const uint64_t qb[] = { 30 }, qc[] = { 1 };
+	struct dash_build *b;
+	const struct dash *d = load(&b, MERGED, DASH_SORT_LIVE, 0);
+
+	expect_roots(d, roots, bytes, 2);
+	expect_kids(d, "parse", kids, kb, kc, 2);
+	expect_kids(d, "libq.so+0x40", qkids, qb, qc, 1);
 	dash_build__free(b);
 }
