@@ -26,12 +26,12 @@ _ttbpf_report()
 		COMPREPLY=($(compgen -W 'live peak allocated bytes count' -- "$cur"))
 		return
 		;;
-	--top)
+	--top | --stack-lines)
 		return # a number
 		;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '--svg --png -o --output --sort --folded --folded-by --top -h --help' -- "$cur"))
+		COMPREPLY=($(compgen -W '--svg --png -o --output --sort --folded --folded-by --top --stack-lines -h --help' -- "$cur"))
 	else
 		COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur"))
 	fi

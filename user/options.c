@@ -16,7 +16,7 @@ static const char usage_text[] =
 	"Usage: ttbpf [OPTIONS] -p PID\n"
 	"       ttbpf [OPTIONS] -- COMMAND [ARGS...]\n"
 	"       ttbpf report FILE.json [--svg FILE] [--png FILE] [-o DIR] [--sort S]\n"
-	"                    [--top N] [--folded FILE [--folded-by W]]\n"
+	"                    [--top N] [--stack-lines N] [--folded FILE [--folded-by W]]\n"
 	"       ttbpf diff OLD.json NEW.json [--folded FILE] [--folded-by W] [--top N]\n"
 	"\n"
 	"Trace the heap of a process with eBPF uprobes on its allocator.\n"
@@ -302,14 +302,25 @@ static int parse_sort(const char *arg, enum dash_sort *out)
 	return 0;
 }
 
-/* --top and --sort, which a run and `ttbpf report` share. */
+static int parse_stack_lines(const char *arg, uint32_t *out)
+{
+	if (parse_small(arg, TT_MAX_STACK_LINES, out)) {
+		usage_error("invalid --stack-lines '%s' (0 to 128)", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --top, --stack-lines and --sort, which a run and `ttbpf report` share. */
 static int parse_list_opt(int c, const char *arg, struct options *o)
 {
+	if (c == OPT_STACK_LINES)
+		return parse_stack_lines(arg, &o->stack_lines);
 	return c == OPT_TOP ? parse_top(arg, &o->top) : parse_sort(arg, &o->sort);
 }
 
 /* `ttbpf report FILE.json [--svg F] [--png F] [-o DIR] [--folded F [--folded-by W]]
- * [--top N]`: without an output, the summary */
+ * [--top N] [--stack-lines N]`: without an output, the summary */
 static enum options_result parse_report(struct options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -320,6 +331,7 @@ static enum options_result parse_report(struct options *o, int argc, char **argv
 		{ "folded-by", required_argument, NULL, OPT_FOLDED_BY },
 		{ "folded-weight", required_argument, NULL, OPT_FOLDED_WEIGHT },
 		{ "top", required_argument, NULL, OPT_TOP },
+		{ "stack-lines", required_argument, NULL, OPT_STACK_LINES },
 		{ "sort", required_argument, NULL, OPT_SORT },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -362,6 +374,7 @@ static enum options_result parse_report(struct options *o, int argc, char **argv
 			break;
 		case OPT_TOP:
 		case OPT_SORT:
+		case OPT_STACK_LINES:
 			if (parse_list_opt(c, optarg, o))
 				return OPTIONS_EXIT_USAGE;
 			break;
@@ -566,10 +579,8 @@ enum options_result options__parse(struct options *o, int argc, char **argv)
 			folded_by_given = true;
 			break;
 		case OPT_STACK_LINES:
-			if (parse_small(optarg, TT_MAX_STACK_LINES, &o->stack_lines)) {
-				usage_error("invalid --stack-lines '%s' (0 to 128)", optarg);
+			if (parse_stack_lines(optarg, &o->stack_lines))
 				return OPTIONS_EXIT_USAGE;
-			}
 			break;
 		case OPT_SKIP_FRAMES:
 			if (!valid_regex(optarg))

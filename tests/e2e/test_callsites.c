@@ -504,3 +504,47 @@ Test(callsites, cxx_operator_new_through_vector_and_string)
 	free(al);
 	free(lv);
 }
+
+/*
+ * A site with no name three unnamed frames below the first named one: the
+ * stack lines go on past --stack-lines 1 to deep_entry, the entry names a
+ * function; with --stack-lines 0 there are none; `report` from the JSON
+ * prints the same lines.
+ */
+Test(callsites, unnamed_site_lines_reach_a_name)
+{
+	char *one[] = { "--stack-lines", "1", NULL }, *none[] = { "--stack-lines", "0", NULL };
+	char json[300], *rep[] = { (char *)e2e_tool(), "report", json, "--stack-lines", "1", NULL };
+	struct list *al = calloc(3, sizeof(*al));
+	const char *st[8], *e;
+	struct proc tt, t0, r;
+	json_t *j;
+	size_t n, k;
+
+	cr_assert(al);
+	j = trace(&tt, "deep_sites", one);
+	read_list(tt.err, "  allocated, by allocation site:\n", &al[0]);
+	e = entry(&al[0], "libdeep_sites.so+0x", tt.err);
+	cr_expect(strstr(e, "512 B in         4 allocations: libdeep_sites.so+0x"), "%s", e);
+	n = stack_lines(&al[0], "libdeep_sites.so+0x", st);
+	cr_assert_eq(n, 3, "deep_b, deep_a, deep_entry:\n%s", tt.err);
+	for (k = 0; k < 2; k++)
+		cr_expect(!strncmp(st[k], "libdeep_sites.so+0x", 19), "%s", st[k]);
+	cr_expect_str_eq(st[2], "deep_entry");
+	cr_expect_eq(jint(j, "total_allocated") >= truth(tt.out, "deep_bytes"), 1);
+
+	snprintf(json, sizeof(json), "%s/out.json", dir);
+	cr_assert_eq(run(&r, rep, TIMEOUT_MS), 0, "%s", r.err);
+	read_list(r.out, "  allocated, by allocation site:\n", &al[1]);
+	cr_expect_eq(stack_lines(&al[1], "libdeep_sites.so+0x", st), 3, "%s", r.out);
+	cr_expect_str_eq(st[2], "deep_entry");
+
+	json_decref(trace(&t0, "deep_sites", none));
+	read_list(t0.err, "  allocated, by allocation site:\n", &al[2]);
+	cr_expect_eq(stack_lines(&al[2], "libdeep_sites.so+0x", st), 0, "%s", t0.err);
+	json_decref(j);
+	proc_free(&tt);
+	proc_free(&t0);
+	proc_free(&r);
+	free(al);
+}

@@ -141,8 +141,8 @@ check "completion: rep completes to report" test "$(complete_words ttbpf rep)" =
 check "completion: dif completes to diff" test "$(complete_words ttbpf dif)" = "diff"
 check "completion: diff F --folded-b completes to --folded-by" \
 	test "$(complete_words ttbpf diff a.json --folded-b)" = "--folded-by"
-check "completion: report F --s offers --sort --svg" \
-	test "$(complete_words ttbpf report x.json --s)" = "--sort --svg"
+check "completion: report F --s offers --sort --stack-lines --svg" \
+	test "$(complete_words ttbpf report x.json --s)" = "--sort --stack-lines --svg"
 check "completion: --sort offers allocated live peak" \
 	test "$(complete_words ttbpf --sort '')" = "allocated live peak"
 check "completion: after -- the command is completed" \

@@ -57,23 +57,39 @@ static void put_site(FILE *f, const struct callsite *c)
 		fputs("(no stack)", f);
 }
 
+/*
+ * Is there a stack line after shown of them (--stack-lines: lines)? When
+ * neither the site nor the lines shown have a name (code whose functions
+ * have no symbol: libraries built with hidden visibility, stripped), the
+ * lines go on to the first frame that has one, up to STACK_LINES_TO_A_NAME:
+ * every entry names a function if its stack has one near.
+ */
+#define STACK_LINES_TO_A_NAME 16
+
+static bool stack_line_next(size_t shown, uint32_t lines, bool named)
+{
+	return shown < lines || (lines && !named && shown < STACK_LINES_TO_A_NAME);
+}
+
 /* Up to lines frames of a stack after its call site (site_frame), as
- * memleak and heaptrack show them under each entry. */
+ * memleak and heaptrack show them under each entry; named: the site has a
+ * symbol. */
 static void put_stack(FILE *f, struct callsites *cs, const struct model *mo, uint32_t stack_id,
-		      uint32_t site_frame, uint32_t lines)
+		      uint32_t site_frame, uint32_t lines, bool named)
 {
 	const struct stack_info *st = stack_id ? stacks__get(mo->stacks, stack_id) : NULL;
 	struct sym_frame fr[SYM_MAX_CHAIN];
 	size_t k, j, nr, at = 0, shown = 0;
 
-	for (k = 0; st && k < st->nr && shown < lines; k++) {
+	for (k = 0; st && k < st->nr && stack_line_next(shown, lines, named); k++) {
 		callsites__frames(cs, st->ips[k], fr, SYM_MAX_CHAIN, &nr);
-		for (j = 0; j < nr && shown < lines; j++, at++) {
+		for (j = 0; j < nr && stack_line_next(shown, lines, named); j++, at++) {
 			if (at <= site_frame)
 				continue;
 			fputs("          ", f);
 			put_frame(f, &fr[j], 0);
 			fputc('\n', f);
+			named |= fr[j].symbol != NULL;
 			shown++;
 		}
 	}
@@ -110,7 +126,7 @@ static void write_leaks(FILE *f, const struct model *mo, const struct report_met
 		put_site(f, c);
 		fputc('\n', f);
 		if (c)
-			put_stack(f, mo->sites, mo, l[i].stack_id, fi, o->stack_lines);
+			put_stack(f, mo->sites, mo, l[i].stack_id, fi, o->stack_lines, c->frame.symbol);
 	}
 	put_more(f, n > o->top ? n - o->top : 0, "allocation sites holding memory",
 		 "call_sites, leaks");
@@ -139,7 +155,8 @@ static void write_sites(FILE *f, const struct model *mo, const struct report_tex
 		put_site_head(f, c->bytes, c->allocs);
 		put_site(f, c);
 		fputc('\n', f);
-		put_stack(f, mo->sites, mo, c->rep_stack, c->site_frame, o->stack_lines);
+		put_stack(f, mo->sites, mo, c->rep_stack, c->site_frame, o->stack_lines,
+			  c->frame.symbol);
 	}
 	put_more(f, n > o->top ? n - o->top : 0, "allocation sites", "call_sites");
 }
@@ -357,6 +374,7 @@ struct json_site {
 	int line;
 	uint64_t bytes, allocs;
 	uint64_t rep_id, site_frame; /* its stack with most bytes, and the frame it is */
+	bool named;                  /* the site has a function name */
 	char *lines;                 /* the stack lines under it, as written */
 };
 
@@ -408,7 +426,8 @@ static int summary_stack(struct summary_json *s, const struct jnode *st)
 {
 	const struct jnode *frames = jnode__get(st, "frames");
 	uint64_t id = u64_of(st, "id");
-	size_t i, k, len;
+	size_t i, k, len, shown;
+	bool named;
 
 	for (i = 0; i < s->site_cnt; i++) {
 		struct json_site *c = &s->sites[i];
@@ -419,8 +438,9 @@ static int summary_stack(struct summary_json *s, const struct jnode *st)
 		f = open_memstream(&c->lines, &len);
 		if (!f)
 			return -ENOMEM;
-		for (k = c->site_frame + 1; k < jnode__len(frames) && k <= c->site_frame +
-		     s->stack_lines; k++) {
+		named = c->named;
+		for (k = c->site_frame + 1, shown = 0; k < jnode__len(frames) &&
+		     stack_line_next(shown, s->stack_lines, named); k++, shown++) {
 			const struct jnode *fr = jnode__at(frames, k);
 			struct sym_frame sf = {
 				.symbol = jnode__str(jnode__get(fr, "symbol"), NULL),
@@ -438,6 +458,7 @@ static int summary_stack(struct summary_json *s, const struct jnode *st)
 			fputs("          ", f);
 			put_frame(f, &sf, 0);
 			fputc('\n', f);
+			named |= sf.symbol != NULL;
 		}
 		if (fclose(f))
 			return -ENOMEM;
@@ -476,6 +497,7 @@ static int summary_member(void *ctx, const char *key, size_t index, const struct
 		c->allocs = u64_of(v, "allocations");
 		c->rep_id = u64_of(v, "stack_id");
 		c->site_frame = u64_of(v, "site_frame");
+		c->named = jnode__str(jnode__get(v, "function"), NULL) != NULL;
 		if (!c->name || (jnode__str(jnode__get(v, "file"), NULL) && !c->file))
 			return -ENOMEM;
 	} else if (!strcmp(key, "stacks")) {
