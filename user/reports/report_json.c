@@ -578,6 +578,7 @@ static void write_call_sites(struct json_writer *w, const struct model *mo)
 		jsonw_i64_field(w, "line", c->frame.line);
 		jsonw_string_field(w, "module", c->frame.module);
 		jsonw_u64_field(w, "stacks", c->stack_cnt);
+		jsonw_u64_field(w, "addresses", c->addr_cnt);
 		jsonw_u64_field(w, "allocations", c->allocs);
 		jsonw_u64_field(w, "bytes", c->bytes);
 		jsonw_u64_field(w, "live_count", c->live_cnt);

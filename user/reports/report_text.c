@@ -103,11 +103,20 @@ static void put_more(FILE *f, size_t rest, const char *what, const char *json)
 			what, json);
 }
 
+/* "    12.0 KB in     30 blocks, oldest 1.20 s ago: " */
+static void put_live_head(FILE *f, uint64_t bytes, uint64_t cnt, uint64_t age_ns)
+{
+	char a[UNITS_BUF], b[UNITS_BUF];
+
+	fprintf(f, "    %10s in %6llu %s oldest %s ago: ", units__bytes(a, sizeof(a), bytes),
+		(unsigned long long)cnt, units__plural(cnt, "block,", "blocks,"),
+		units__duration(b, sizeof(b), age_ns));
+}
+
 /* Where the memory still held was allocated, largest first, by call site. */
 static void write_leaks(FILE *f, const struct model *mo, const struct report_meta *m,
 			const struct report_text_opts *o)
 {
-	char a[UNITS_BUF], b[UNITS_BUF];
 	struct leak *l;
 	size_t n, i;
 
@@ -119,10 +128,7 @@ static void write_leaks(FILE *f, const struct model *mo, const struct report_met
 		uint32_t fi = 0;
 		const struct callsite *c = callsites__of_stack(mo->sites, l[i].stack_id, &fi);
 
-		fprintf(f, "    %10s in %6llu %s oldest %s ago: ",
-			units__bytes(a, sizeof(a), l[i].live_bytes), (unsigned long long)l[i].live_cnt,
-			units__plural(l[i].live_cnt, "block,", "blocks,"),
-			units__duration(b, sizeof(b), m->end_ns - l[i].oldest_ns));
+		put_live_head(f, l[i].live_bytes, l[i].live_cnt, m->end_ns - l[i].oldest_ns);
 		put_site(f, c);
 		fputc('\n', f);
 		if (c)
@@ -372,10 +378,15 @@ void report_text__put_site(FILE *f, const struct callsite *c)
 struct json_site {
 	char *name, *file;
 	int line;
+	uint32_t other_calls;        /* call addresses merged into it, less one */
 	uint64_t bytes, allocs;
 	uint64_t rep_id, site_frame; /* its stack with most bytes, and the frame it is */
 	bool named;                  /* the site has a function name */
 	char *lines;                 /* the stack lines under it, as written */
+	/* in the still-live list: */
+	uint64_t idx;                /* its place in call_sites; UINT64_MAX: no stack */
+	uint64_t live_bytes, live_cnt, oldest_age_ns;
+	uint64_t rep_live;           /* the live bytes of rep_id, its stack holding most */
 };
 
 struct summary_json {
@@ -383,6 +394,8 @@ struct summary_json {
 	char command[NAME_KEEP];
 	struct json_site *sites; /* the first --top of call_sites */
 	size_t site_cnt, sites_all, top;
+	struct json_site *live;  /* the --top holding most live bytes, as leaks__by_site */
+	size_t live_cnt, live_all;
 	uint32_t stack_lines;
 	bool is_report; /* format_version 1 */
 };
@@ -421,49 +434,156 @@ static void summary_stats(struct report_totals *t, const struct jnode *st)
 	t->unw_rows_cap = u64_of(jnode__get(st, "unwind"), "rows_capacity");
 }
 
-/* The lines under the sites whose stack this is (put_stack's, from the JSON). */
-static int summary_stack(struct summary_json *s, const struct jnode *st)
+/* The lines under a site whose stack this is (put_stack's, from the JSON),
+ * into c->lines (replaced). */
+static int summary_lines(const struct summary_json *s, struct json_site *c, const struct jnode *st)
 {
 	const struct jnode *frames = jnode__get(st, "frames");
-	uint64_t id = u64_of(st, "id");
-	size_t i, k, len, shown;
-	bool named;
+	size_t k, len, shown;
+	bool named = c->named;
+	FILE *f;
 
-	for (i = 0; i < s->site_cnt; i++) {
-		struct json_site *c = &s->sites[i];
-		FILE *f;
+	free(c->lines);
+	c->lines = NULL;
+	f = open_memstream(&c->lines, &len);
+	if (!f)
+		return -ENOMEM;
+	for (k = c->site_frame + 1, shown = 0; k < jnode__len(frames) &&
+	     stack_line_next(shown, s->stack_lines, named); k++, shown++) {
+		const struct jnode *fr = jnode__at(frames, k);
+		struct sym_frame sf = {
+			.symbol = jnode__str(jnode__get(fr, "symbol"), NULL),
+			.module = jnode__str(jnode__get(fr, "module"), NULL),
+			.file = jnode__str(jnode__get(fr, "file"), NULL),
+			.line = (int)jnode__i64(jnode__get(fr, "line"), 0),
+			.inlined = jnode__bool(jnode__get(fr, "inlined"), false),
+			.ip = strtoull(jnode__str(jnode__get(fr, "ip"), "0"), NULL, 16),
+		};
 
-		if (c->rep_id != id || c->lines)
-			continue;
-		f = open_memstream(&c->lines, &len);
-		if (!f)
-			return -ENOMEM;
-		named = c->named;
-		for (k = c->site_frame + 1, shown = 0; k < jnode__len(frames) &&
-		     stack_line_next(shown, s->stack_lines, named); k++, shown++) {
-			const struct jnode *fr = jnode__at(frames, k);
-			struct sym_frame sf = {
-				.symbol = jnode__str(jnode__get(fr, "symbol"), NULL),
-				.module = jnode__str(jnode__get(fr, "module"), NULL),
-				.file = jnode__str(jnode__get(fr, "file"), NULL),
-				.line = (int)jnode__i64(jnode__get(fr, "line"), 0),
-				.inlined = jnode__bool(jnode__get(fr, "inlined"), false),
-				.ip = strtoull(jnode__str(jnode__get(fr, "ip"), "0"), NULL, 16),
-			};
-
-			if (sf.symbol)
-				sf.sym_offset = u64_of(fr, "offset");
-			else
-				sf.module_offset = u64_of(fr, "offset");
-			fputs("          ", f);
-			put_frame(f, &sf, 0);
-			fputc('\n', f);
-			named |= sf.symbol != NULL;
-		}
-		if (fclose(f))
-			return -ENOMEM;
+		if (sf.symbol)
+			sf.sym_offset = u64_of(fr, "offset");
+		else
+			sf.module_offset = u64_of(fr, "offset");
+		fputs("          ", f);
+		put_frame(f, &sf, 0);
+		fputc('\n', f);
+		named |= sf.symbol != NULL;
 	}
+	return fclose(f) ? -ENOMEM : 0;
+}
+
+/* A stack: the lines under the allocated sites it represents, and under the
+ * live site it is grouped in if it holds more of it than the ones before
+ * (leaks__by_site's representative: most live bytes, the lowest id). */
+static int summary_stack(struct summary_json *s, const struct jnode *st)
+{
+	const struct jnode *si = jnode__get(st, "site_index");
+	uint64_t id = u64_of(st, "id"), live = u64_of(st, "live_bytes");
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < s->site_cnt; i++)
+		if (s->sites[i].rep_id == id && !s->sites[i].lines)
+			err = summary_lines(s, &s->sites[i], st);
+	for (i = 0; !err && live && jnode__type(si) == JNUM && i < s->live_cnt; i++) {
+		struct json_site *c = &s->live[i];
+
+		if (c->idx != jnode__u64(si, 0) || (c->lines && live <= c->rep_live))
+			continue;
+		c->rep_id = id;
+		c->rep_live = live;
+		c->site_frame = u64_of(st, "call_site");
+		err = summary_lines(s, c, st);
+	}
+	return err;
+}
+
+static void site_free(struct json_site *c)
+{
+	free(c->name);
+	free(c->file);
+	free(c->lines);
+	memset(c, 0, sizeof(*c));
+}
+
+/* A site's name, file, line and merged calls, from a call_sites entry. */
+static int site_read(struct json_site *c, const struct jnode *v)
+{
+	const char *file = jnode__str(jnode__get(v, "file"), NULL);
+	uint64_t addrs = u64_of(v, "addresses");
+
+	c->name = strndup(jnode__str(jnode__get(v, "name"), "??"), NAME_KEEP);
+	c->file = file ? strndup(file, NAME_KEEP) : NULL;
+	c->line = (int)jnode__i64(jnode__get(v, "line"), 0);
+	c->other_calls = addrs > 1 && addrs <= UINT32_MAX ? (uint32_t)(addrs - 1) : 0;
+	c->named = jnode__str(jnode__get(v, "function"), NULL) != NULL;
+	return !c->name || (file && !c->file) ? -ENOMEM : 0;
+}
+
+/* Does x come before y in the still-live list (most live bytes first)? */
+static bool live_before(const struct json_site *x, const struct json_site *y)
+{
+	if (x->live_bytes != y->live_bytes)
+		return x->live_bytes > y->live_bytes;
+	return x->idx < y->idx;
+}
+
+/* A slot for an entry holding live bytes among the --top kept, in order;
+ * NULL when it is not among them. The one pushed out is freed. */
+static struct json_site *live_slot(struct summary_json *s, const struct json_site *e)
+{
+	size_t at;
+
+	s->live_all++;
+	for (at = s->live_cnt; at > 0 && live_before(e, &s->live[at - 1]); at--)
+		;
+	if (at == s->top)
+		return NULL;
+	if (s->live_cnt == s->top)
+		site_free(&s->live[--s->live_cnt]);
+	memmove(&s->live[at + 1], &s->live[at], (s->live_cnt - at) * sizeof(*s->live));
+	s->live_cnt++;
+	s->live[at] = *e;
+	return &s->live[at];
+}
+
+/* A leaks entry: the oldest age of its site, or the blocks with no stack. */
+static int summary_leak(struct summary_json *s, const struct jnode *v)
+{
+	const struct jnode *cs = jnode__get(v, "call_site");
+	uint64_t age = u64_of(v, "oldest_age_ns");
+	struct json_site e = { .idx = UINT64_MAX };
+	size_t i;
+
+	if (jnode__type(cs) == JNUM) {
+		for (i = 0; i < s->live_cnt; i++)
+			if (s->live[i].idx == jnode__u64(cs, 0) && age > s->live[i].oldest_age_ns)
+				s->live[i].oldest_age_ns = age;
+		return 0;
+	}
+	e.live_bytes = u64_of(v, "live_bytes");
+	e.live_cnt = u64_of(v, "live_count");
+	e.oldest_age_ns = age;
+	e.name = strdup("(no stack)");
+	if (!e.name)
+		return -ENOMEM;
+	if (!live_slot(s, &e))
+		free(e.name);
 	return 0;
+}
+
+/* A call site holding live bytes, for the still-live list. */
+static int summary_live_site(struct summary_json *s, const struct jnode *v, size_t index)
+{
+	struct json_site e = {
+		.idx = index, .live_bytes = u64_of(v, "live_bytes"),
+		.live_cnt = u64_of(v, "live_count"),
+	}, *c;
+
+	if (!e.live_bytes)
+		return 0;
+	c = live_slot(s, &e);
+	return c ? site_read(c, v) : 0;
 }
 
 static int summary_member(void *ctx, const char *key, size_t index, const struct jnode *v)
@@ -486,24 +606,54 @@ static int summary_member(void *ctx, const char *key, size_t index, const struct
 		s->t.threads = index + 1;
 	} else if (!strcmp(key, "call_sites")) {
 		s->sites_all = index + 1;
+		if (summary_live_site(s, v, index))
+			return -ENOMEM;
 		if (s->site_cnt == s->top)
 			return 0;
 		c = &s->sites[s->site_cnt++];
-		c->name = strndup(jnode__str(jnode__get(v, "name"), "??"), NAME_KEEP);
-		if (jnode__str(jnode__get(v, "file"), NULL))
-			c->file = strndup(jnode__str(jnode__get(v, "file"), NULL), NAME_KEEP);
-		c->line = (int)jnode__i64(jnode__get(v, "line"), 0);
 		c->bytes = u64_of(v, "bytes");
 		c->allocs = u64_of(v, "allocations");
 		c->rep_id = u64_of(v, "stack_id");
 		c->site_frame = u64_of(v, "site_frame");
-		c->named = jnode__str(jnode__get(v, "function"), NULL) != NULL;
-		if (!c->name || (jnode__str(jnode__get(v, "file"), NULL) && !c->file))
-			return -ENOMEM;
+		return site_read(c, v);
 	} else if (!strcmp(key, "stacks")) {
 		return summary_stack(s, v);
+	} else if (!strcmp(key, "leaks")) {
+		return summary_leak(s, v);
 	}
 	return 0;
+}
+
+/* The still-live list in leaks__by_site's order: most live bytes, then the
+ * representative stack's id (0: no stack). */
+static int cmp_live(const void *a, const void *b)
+{
+	const struct json_site *x = a, *y = b;
+
+	if (x->live_bytes != y->live_bytes)
+		return x->live_bytes < y->live_bytes ? 1 : -1;
+	return (x->rep_id > y->rep_id) - (x->rep_id < y->rep_id);
+}
+
+static void summary_put_live(FILE *f, struct summary_json *s)
+{
+	size_t i;
+
+	qsort(s->live, s->live_cnt, sizeof(*s->live), cmp_live);
+	if (s->live_cnt)
+		fprintf(f, "  still live, by allocation site:\n");
+	for (i = 0; i < s->live_cnt; i++) {
+		const struct json_site *c = &s->live[i];
+
+		put_live_head(f, c->live_bytes, c->live_cnt, c->oldest_age_ns);
+		if (c->idx == UINT64_MAX)
+			fputs(c->name, f);
+		else
+			put_label(f, c->name, false, c->file, c->line, c->other_calls);
+		fputc('\n', f);
+		fputs(c->lines ? c->lines : "", f);
+	}
+	put_more(f, s->live_all - s->live_cnt, "allocation sites holding memory", "call_sites, leaks");
 }
 
 int report_text__write_json(FILE *f, const char *json, const struct report_text_opts *opts)
@@ -511,7 +661,7 @@ int report_text__write_json(FILE *f, const char *json, const struct report_text_
 	static const struct json_member members[] = {
 		{ "format_version", JSON_KEEP }, { "duration_ns", JSON_KEEP }, { "target", JSON_KEEP },
 		{ "stats", JSON_KEEP },          { "threads", JSON_EACH },     { "call_sites", JSON_EACH },
-		{ "stacks", JSON_EACH },         { NULL, JSON_SKIP },
+		{ "stacks", JSON_EACH },         { "leaks", JSON_EACH },       { NULL, JSON_SKIP },
 	};
 	struct summary_json s = { .t.exit_code = -1, .top = opts->top,
 				  .stack_lines = opts->stack_lines };
@@ -521,8 +671,12 @@ int report_text__write_json(FILE *f, const char *json, const struct report_text_
 
 	snprintf(s.command, sizeof(s.command), "?");
 	s.sites = calloc(s.top ? s.top : 1, sizeof(*s.sites));
-	if (!s.sites)
+	s.live = calloc(s.top ? s.top : 1, sizeof(*s.live));
+	if (!s.sites || !s.live) {
+		free(s.sites);
+		free(s.live);
 		return -ENOMEM;
+	}
 	rc = json_stream__load(json, members, summary_member, &s, err, sizeof(err));
 	if (!rc && !s.is_report)
 		rc = -EDOM;
@@ -536,19 +690,21 @@ int report_text__write_json(FILE *f, const char *json, const struct report_text_
 			fprintf(f, "  allocated, by allocation site:\n");
 		for (i = 0; i < s.site_cnt; i++) {
 			put_site_head(f, s.sites[i].bytes, s.sites[i].allocs);
-			put_label(f, s.sites[i].name, false, s.sites[i].file, s.sites[i].line, 0);
+			put_label(f, s.sites[i].name, false, s.sites[i].file, s.sites[i].line,
+				  s.sites[i].other_calls);
 			fputc('\n', f);
 			fputs(s.sites[i].lines ? s.sites[i].lines : "", f);
 		}
 		put_more(f, s.sites_all - s.site_cnt, "allocation sites", "call_sites");
+		summary_put_live(f, &s);
 		if (fflush(f) || ferror(f))
 			rc = -EIO;
 	}
-	for (i = 0; i < s.site_cnt; i++) {
-		free(s.sites[i].name);
-		free(s.sites[i].file);
-		free(s.sites[i].lines);
-	}
+	for (i = 0; i < s.site_cnt; i++)
+		site_free(&s.sites[i]);
+	for (i = 0; i < s.live_cnt; i++)
+		site_free(&s.live[i]);
 	free(s.sites);
+	free(s.live);
 	return rc;
 }
