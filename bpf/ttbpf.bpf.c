@@ -1550,6 +1550,144 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
+/*
+ * Anonymous mmap, munmap and brk of the traced processes, beside malloc
+ * (bpf/ttbpf.h's tt_sysmem_event). The entry's arguments wait in task
+ * storage for the result at the exit.
+ */
+struct sysmem_call {
+	__u64 addr, len;
+	__u32 kind; /* enum tt_sysmem_kind; 0: none in flight */
+	__u32 in_alloc;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sysmem_call);
+} sysmem_calls SEC(".maps");
+
+#define TT_MAP_ANONYMOUS 0x20
+
+static __always_inline bool sysmem_traced(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return !aggregate && bpf_map_lookup_elem(&traced, &tgid);
+}
+
+static __always_inline void sysmem_enter(__u32 kind, __u64 addr, __u64 len)
+{
+	struct inflight *f = inflight_of_current(false);
+	struct sysmem_call *c;
+
+	c = bpf_task_storage_get(&sysmem_calls, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c)
+		return;
+	c->kind = kind;
+	c->addr = addr;
+	c->len = (len + page_size - 1) & ~(page_size - 1);
+	c->in_alloc = f && f->cnt;
+}
+
+/* The call in flight on this thread, if it is of kind (taken). */
+static __always_inline bool sysmem_exit(__u32 kind, struct sysmem_call *out)
+{
+	struct sysmem_call *c;
+
+	c = bpf_task_storage_get(&sysmem_calls, bpf_get_current_task_btf(), 0, 0);
+	if (!c || c->kind != kind)
+		return false;
+	*out = *c;
+	c->kind = 0;
+	return true;
+}
+
+static __always_inline void sysmem_send(const struct sysmem_call *c, __u64 addr, __u64 new_brk)
+{
+	struct tt_sysmem_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TT_CNT_LOST_EVENTS);
+		count(TT_CNT_SYSMEM_LOST);
+		return;
+	}
+	fill_hdr(&e->hdr, TT_EV_SYSMEM, bpf_get_current_pid_tgid());
+	e->kind = c->kind;
+	e->in_alloc = c->in_alloc;
+	e->addr = addr;
+	e->len = c->len;
+	e->new_brk = new_brk;
+	bpf_ringbuf_submit(e, wake_flags());
+}
+
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int mmap_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!(ctx->args[3] & TT_MAP_ANONYMOUS) || !sysmem_traced())
+		return 0;
+	sysmem_enter(TT_SYSMEM_MMAP, 0, ctx->args[1]);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int mmap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sysmem_call c;
+
+	/* an error is -errno: the top 4095 values */
+	if (!sysmem_exit(TT_SYSMEM_MMAP, &c) || (__u64)ctx->ret >= (__u64)-4095)
+		return 0;
+	sysmem_send(&c, (__u64)ctx->ret, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_munmap")
+int munmap_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!sysmem_traced())
+		return 0;
+	sysmem_enter(TT_SYSMEM_MUNMAP, ctx->args[0], ctx->args[1]);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_munmap")
+int munmap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sysmem_call c;
+
+	if (!sysmem_exit(TT_SYSMEM_MUNMAP, &c) || ctx->ret)
+		return 0;
+	sysmem_send(&c, c.addr, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_brk")
+int brk_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	if (!sysmem_traced())
+		return 0;
+	/* the break before: brk(2) returns only the one after */
+	sysmem_enter(TT_SYSMEM_BRK, BPF_CORE_READ(task, mm, brk), 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_brk")
+int brk_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sysmem_call c;
+
+	if (!sysmem_exit(TT_SYSMEM_BRK, &c) || (__u64)ctx->ret == c.addr)
+		return 0;
+	sysmem_send(&c, c.addr, (__u64)ctx->ret);
+	return 0;
+}
+
 /* The process is about to end: a container that grew after its last
  * allocator call is seen here. */
 SEC("tracepoint/syscalls/sys_enter_exit_group")

@@ -73,6 +73,8 @@ enum tt_event_type {
 			  * hook ran): struct tt_event_hdr only */
 	TT_EV_VAR_MOVE = 7, /* a tracked container's data pointer changed:
 			     * struct tt_var_move_event */
+	TT_EV_SYSMEM = 8, /* an anonymous mmap, a munmap or a brk move:
+			   * struct tt_sysmem_event */
 };
 
 /* Limits */
@@ -224,6 +226,27 @@ struct tt_var_move_event {
 	__u64 new_ptr;
 };
 
+/*
+ * Memory the allocator probes do not see, from the syscalls of a traced
+ * process: anonymous mmap (its result), munmap (that succeeded), brk (that
+ * moved the break). in_alloc: made inside an allocating call ttbpf traces
+ * (the allocator's own: glibc's mmap for a large block, sbrk for its arena).
+ */
+enum tt_sysmem_kind {
+	TT_SYSMEM_MMAP = 1, /* [addr, addr + len), len rounded up to pages */
+	TT_SYSMEM_MUNMAP,   /* [addr, addr + len), len rounded up to pages */
+	TT_SYSMEM_BRK,      /* the break moved from addr to new_brk */
+};
+
+struct tt_sysmem_event {
+	struct tt_event_hdr hdr;
+	__u32 kind;     /* enum tt_sysmem_kind */
+	__u32 in_alloc; /* 1: inside an allocating call */
+	__u64 addr;
+	__u64 len;
+	__u64 new_brk;
+};
+
 /* Counters kept by the BPF side, read by userspace at the end. */
 enum tt_counter {
 	TT_CNT_LOST_EVENTS = 0,   /* ring buffer full: record not reserved */
@@ -255,6 +278,8 @@ enum tt_counter {
 				   * a process: named, not followed */
 	TT_CNT_UNFOLLOWED_CALLS,  /* calls into an allocator function left unprobed
 				   * (TT_COOKIE_COUNT_ONLY) */
+	TT_CNT_SYSMEM_LOST,       /* tt_sysmem_event records not reserved (also in
+				   * TT_CNT_LOST_EVENTS): stats.mapped is short */
 	TT_CNT_NUM,
 };
 

@@ -24,6 +24,7 @@
 #include "model.h"
 #include "options.h"
 #include "probes.h"
+#include "procmem.h"
 #include "procs.h"
 #include "report_top.h"
 #include "reports.h"
@@ -84,6 +85,7 @@ struct run {
 	struct events *ev;
 	struct procs *procs;
 	struct model model;
+	struct rss_sampler rss;   /* the target's RSS into model.timeline */
 	struct report_meta meta;
 	struct report_proc *rows; /* -f: the children's lines, once written */
 	struct snapshot *snap;
@@ -237,6 +239,8 @@ static void describe_run(struct report_meta *meta, struct target *t, struct prob
 				      ? events__stats(ev)->delay_sum_ns / events__stats(ev)->delay_samples
 				      : 0;
 	meta->aggregate = aggregate;
+	meta->sysmem = probes__sysmem(probes);
+	meta->sysmem_lost = probes__counter(probes, TT_CNT_SYSMEM_LOST);
 	meta->agg_blocks_full = probes__counter(probes, TT_CNT_AGG_BLOCKS_FULL);
 	meta->agg_stacks_full = probes__counter(probes, TT_CNT_AGG_STACKS_FULL);
 	meta->agg_collisions = probes__counter(probes, TT_CNT_AGG_COLLISIONS);
@@ -451,9 +455,11 @@ static int trace_loop(struct run *r, int chld_fd)
 			return n;
 		}
 		drain_fd(chld_fd);
+		now = clock_ns(CLOCK_MONOTONIC);
+		/* after the records read: the RSS beside the heap they made */
+		procmem__rss_tick(&r->rss, now);
 		if (target__exited(r->t))
 			break;
-		now = clock_ns(CLOCK_MONOTONIC);
 		if (deadline && now >= deadline)
 			break;
 		if (r->live && now >= next_live) {
@@ -499,7 +505,7 @@ static int trace(const struct options *o, const struct report_plan *plan)
 	struct follow follow = {};
 	struct unwinder *unw = NULL;
 	struct unwinder_maps umaps;
-	struct run r = { .o = o, .plan = plan, .meta = { .exit_code = -1 } };
+	struct run r = { .o = o, .plan = plan, .rss = { .fd = -1 }, .meta = { .exit_code = -1 } };
 	char lib[PATH_MAX];
 	int err, rc = 1, chld_fd = -1;
 
@@ -610,7 +616,9 @@ static int trace(const struct options *o, const struct report_plan *plan)
 
 	r.meta.unwinder = unw;
 	r.meta.stacks_off = !o->stack_depth;
+	procmem__rss_start(&r.rss, target__pid(r.t), o->aggregate ? NULL : r.model.timeline);
 	err = trace_loop(&r, chld_fd);
+	procmem__rss_stop(&r.rss);
 	if (r.live)
 		live__clear(STDERR_FILENO);
 	follow.done = true; /* processes born from now on run untraced */

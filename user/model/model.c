@@ -3,6 +3,7 @@
 #include <string.h>
 #include "callsites.h"
 #include "heap.h"
+#include "mapped.h"
 #include "model.h"
 #include "stacks.h"
 #include "symbolize.h"
@@ -23,6 +24,7 @@ int model__init(struct model *m, uint64_t start_ns, int pid, bool map_now, uint3
 	err = stacks__new(&m->stacks, MAX_STACKS);
 	err = err ?: timeline__new(&m->timeline, start_ns);
 	err = err ?: vars__new(&m->vars, m->heap, max_vars);
+	err = err ?: mapped__new(&m->mapped);
 	if (!err && pid) {
 		/* a target we cannot read maps of still gets traced, unsymbolized */
 		if (!symbolizer__new(&m->sym, pid) && map_now)
@@ -53,6 +55,7 @@ void model__fini(struct model *m)
 	callsites__free(m->sites);
 	symbolizer__free(m->sym);
 	vars__free(m->vars);
+	mapped__free(m->mapped);
 	timeline__free(m->timeline);
 	stacks__free(m->stacks);
 	heap__free(m->heap);

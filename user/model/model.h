@@ -13,6 +13,7 @@ struct heap;
 struct stacks;
 struct timeline;
 struct vars;
+struct mapped;
 struct symbolizer;
 struct callsites;
 struct callsites_opts;
@@ -23,6 +24,7 @@ struct model {
 	struct stacks *stacks;       /* allocation stacks */
 	struct timeline *timeline;   /* the heap over time */
 	struct vars *vars;           /* tracked variables */
+	struct mapped *mapped;       /* anonymous mmap and brk beside the heap */
 	struct symbolizer *sym;      /* addresses to names; reports only */
 	struct callsites *sites;     /* built from stacks at report time */
 	uint32_t stacks_seen;        /* events: stack ids up to this were checked

@@ -14,6 +14,7 @@ struct timeline {
 	uint64_t size_hist[DASH_SIZE_BUCKETS];
 	uint64_t size_hist_bytes[DASH_SIZE_BUCKETS];
 	uint64_t last_live_bytes, last_live_cnt;
+	uint64_t rss_samples, rss_peak, rss_last;
 };
 
 int timeline__new(struct timeline **out, uint64_t start_ns)
@@ -58,6 +59,12 @@ static void merge(struct timeline_point *dst, const struct timeline_point *a,
 		for (k = 0; k < DASH_SIZE_BUCKETS; k++)
 			m.heat[k] += b->heat[k];
 		m.used = 1;
+	}
+	if (b->rss_used) {
+		m.rss_bytes = b->rss_bytes;
+		if (b->max_rss_bytes > m.max_rss_bytes || !m.rss_used)
+			m.max_rss_bytes = b->max_rss_bytes;
+		m.rss_used = 1;
 	}
 	*dst = m;
 }
@@ -146,6 +153,28 @@ void timeline__on_free(struct timeline *t, uint64_t ts_ns, uint64_t live_bytes, 
 
 	p->frees++;
 	note_live(t, p, live_bytes, live_cnt);
+}
+
+void timeline__on_rss(struct timeline *t, uint64_t ts_ns, uint64_t rss_bytes)
+{
+	struct timeline_point *p = point_at(t, ts_ns);
+
+	if (!p->rss_used || rss_bytes > p->max_rss_bytes)
+		p->max_rss_bytes = rss_bytes;
+	p->rss_bytes = rss_bytes;
+	p->rss_used = 1;
+	t->rss_samples++;
+	t->rss_last = rss_bytes;
+	if (rss_bytes > t->rss_peak)
+		t->rss_peak = rss_bytes;
+}
+
+void timeline__rss(const struct timeline *t, uint64_t *samples, uint64_t *peak_bytes,
+		   uint64_t *last_bytes)
+{
+	*samples = t->rss_samples;
+	*peak_bytes = t->rss_peak;
+	*last_bytes = t->rss_last;
 }
 
 uint64_t timeline__interval_ns(const struct timeline *t)

@@ -23,6 +23,9 @@ struct timeline_point {
 	uint64_t alloc_bytes;
 	uint32_t heat[DASH_SIZE_BUCKETS]; /* allocations by size bucket */
 	uint8_t used;                   /* a record fell in this interval */
+	uint8_t rss_used;               /* an RSS sample fell in it */
+	uint64_t rss_bytes;             /* the target's RSS at the last one */
+	uint64_t max_rss_bytes;         /* the highest within it */
 };
 
 struct timeline;
@@ -34,6 +37,16 @@ void timeline__free(struct timeline *t);
 void timeline__on_alloc(struct timeline *t, uint64_t ts_ns, uint64_t size,
 			uint64_t live_bytes, uint64_t live_cnt);
 void timeline__on_free(struct timeline *t, uint64_t ts_ns, uint64_t live_bytes, uint64_t live_cnt);
+
+/*
+ * The target's resident set (from /proc/PID/statm) at ts_ns, sampled by
+ * the reader beside the records: kept per interval, never mixed into the
+ * heap's figures. Intervals up to ts_ns exist from then on.
+ */
+void timeline__on_rss(struct timeline *t, uint64_t ts_ns, uint64_t rss_bytes);
+/* Samples taken, the highest and the last one. */
+void timeline__rss(const struct timeline *t, uint64_t *samples, uint64_t *peak_bytes,
+		   uint64_t *last_bytes);
 
 uint64_t timeline__interval_ns(const struct timeline *t);
 /* Intervals 0..cnt-1 (interval i ends at start + (i+1) * interval_ns). */

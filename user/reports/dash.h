@@ -53,6 +53,8 @@ struct dash_point {
 	uint64_t allocs;     /* in the interval */
 	uint64_t frees;
 	uint64_t max_live_bytes; /* the highest within it */
+	uint64_t rss_bytes;  /* the target's RSS at the last sample up to t_ns */
+	bool has_rss;        /* false before the first sample (or none taken) */
 };
 
 struct dash_named {

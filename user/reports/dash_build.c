@@ -331,6 +331,11 @@ static int read_timeline(struct dash_build *b, const struct jnode *tl)
 		b->points[i].max_live_bytes = u64_at(p, "max_live_bytes");
 		b->points[i].allocs = u64_at(p, "allocations");
 		b->points[i].frees = u64_at(p, "frees");
+		/* null (or absent, in older reports) before the first sample */
+		b->points[i].rss_bytes = jnode__u64(jnode__get(p, "rss_bytes"), UINT64_MAX);
+		b->points[i].has_rss = b->points[i].rss_bytes != UINT64_MAX;
+		if (!b->points[i].has_rss)
+			b->points[i].rss_bytes = 0;
 	}
 	b->d.timeline = b->points;
 	b->d.timeline_cnt = n;

@@ -48,6 +48,8 @@ struct report_meta {
 	uint64_t max_delay_ns;       /* longest a record waited to be read */
 	uint64_t mean_delay_ns;      /* over the reads (oldest record of each) */
 	bool aggregate;             /* --aggregate: figures from BPF maps */
+	bool sysmem;                /* anonymous mmap and brk counted (model's mapped) */
+	uint64_t sysmem_lost;       /* their records lost (ring buffer full) */
 	uint64_t agg_blocks_full;   /* aggregate: blocks not followed (table full) */
 	uint64_t agg_stacks_full;   /* aggregate: stacks not kept (table full) */
 	uint64_t agg_collisions;    /* aggregate: stacks sharing a hash, kept apart */

@@ -12,6 +12,7 @@
 #include "report_json.h"
 #include "unwinder.h"
 #include "stacks.h"
+#include "mapped.h"
 #include "timeline.h"
 #include "vars.h"
 
@@ -205,8 +206,48 @@ static void write_unwind(struct json_writer *w, const struct report_meta *m)
 	jsonw_end_object(w);
 }
 
+static void write_mapped_figures(struct json_writer *w, const char *name,
+				 const struct mapped_figures *f)
+{
+	jsonw_name(w, name);
+	jsonw_start_object(w);
+	jsonw_u64_field(w, "mmap_calls", f->mmap_calls);
+	jsonw_u64_field(w, "mmap_bytes", f->mmap_bytes);
+	jsonw_u64_field(w, "munmap_calls", f->munmap_calls);
+	jsonw_u64_field(w, "munmap_bytes", f->munmap_bytes);
+	jsonw_u64_field(w, "mapped_bytes", f->mapped_bytes);
+	jsonw_u64_field(w, "peak_mapped_bytes", f->peak_mapped_bytes);
+	jsonw_u64_field(w, "brk_calls", f->brk_calls);
+	jsonw_u64_field(w, "brk_grown_bytes", f->brk_grown_bytes);
+	jsonw_u64_field(w, "brk_shrunk_bytes", f->brk_shrunk_bytes);
+	jsonw_u64_field(w, "brk_bytes", f->brk_bytes);
+	jsonw_end_object(w);
+}
+
+/* Memory beside the heap (anonymous mmap, brk): null when not counted. */
+static void write_mapped(struct json_writer *w, const struct mapped *mp, const struct report_meta *m)
+{
+	const struct mapped_stats *ms;
+
+	if (!mp || !m->sysmem || m->aggregate) {
+		jsonw_null_field(w, "mapped");
+		return;
+	}
+	ms = mapped__stats(mp);
+	jsonw_name(w, "mapped");
+	jsonw_start_object(w);
+	write_mapped_figures(w, "program", &ms->by[MAPPED_PROGRAM]);
+	write_mapped_figures(w, "allocator", &ms->by[MAPPED_ALLOCATOR]);
+	jsonw_u64_field(w, "unknown_munmap_calls", ms->unknown_munmap_calls);
+	jsonw_u64_field(w, "unknown_brk_shrunk_bytes", ms->unknown_brk_shrunk_bytes);
+	jsonw_u64_field(w, "ranges_not_followed", ms->ranges_dropped);
+	jsonw_u64_field(w, "records", ms->records);
+	jsonw_u64_field(w, "records_lost", m->sysmem_lost);
+	jsonw_end_object(w);
+}
+
 static void write_stats(struct json_writer *w, const struct heap_stats *st,
-			const struct report_meta *m)
+			const struct mapped *mp, const struct report_meta *m)
 {
 	int i;
 
@@ -252,6 +293,7 @@ static void write_stats(struct json_writer *w, const struct heap_stats *st,
 		jsonw_u64_field(w, "aggregate_stack_collisions", m->agg_collisions);
 	}
 	write_unwind(w, m);
+	write_mapped(w, mp, m);
 	jsonw_name(w, "allocations_by_function");
 	jsonw_start_object(w);
 	for (i = 0; i < TT_FN_CNT; i++)
@@ -415,6 +457,8 @@ static void write_time_series(struct json_writer *w, struct timeline *t, const s
 	uint64_t heat[DASH_SIZE_BUCKETS * HEAT_COLS], interval, dur = m->end_ns - m->start_ns;
 	const struct timeline_point *p;
 	const uint64_t *hist, *hist_bytes;
+	uint64_t rss = 0, rss_samples, rss_peak, rss_last;
+	bool rss_seen = false;
 	size_t cnt, i;
 	unsigned int k, c;
 
@@ -425,9 +469,20 @@ static void write_time_series(struct json_writer *w, struct timeline *t, const s
 	jsonw_name(w, "timeline");
 	jsonw_start_object(w);
 	jsonw_u64_field(w, "interval_ns", interval);
+	timeline__rss(t, &rss_samples, &rss_peak, &rss_last);
+	jsonw_u64_field(w, "rss_samples", rss_samples);
+	if (rss_samples) {
+		jsonw_u64_field(w, "peak_rss_bytes", rss_peak);
+		jsonw_u64_field(w, "last_rss_bytes", rss_last);
+	} else {
+		jsonw_null_field(w, "peak_rss_bytes");
+		jsonw_null_field(w, "last_rss_bytes");
+	}
 	jsonw_name(w, "points");
 	jsonw_start_array(w);
 	for (i = 0; i < cnt; i++) {
+		if (p[i].rss_used)
+			rss = p[i].rss_bytes, rss_seen = true;
 		jsonw_start_object(w);
 		jsonw_u64_field(w, "t_ns", (i + 1) * interval);
 		jsonw_u64_field(w, "live_bytes", p[i].live_bytes);
@@ -436,6 +491,15 @@ static void write_time_series(struct json_writer *w, struct timeline *t, const s
 		jsonw_u64_field(w, "allocations", p[i].allocs);
 		jsonw_u64_field(w, "allocated", p[i].alloc_bytes);
 		jsonw_u64_field(w, "frees", p[i].frees);
+		/* the last sample up to the interval's end; null before the first */
+		if (rss_seen)
+			jsonw_u64_field(w, "rss_bytes", rss);
+		else
+			jsonw_null_field(w, "rss_bytes");
+		if (p[i].rss_used)
+			jsonw_u64_field(w, "max_rss_bytes", p[i].max_rss_bytes);
+		else
+			jsonw_null_field(w, "max_rss_bytes");
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);
@@ -726,7 +790,7 @@ int report_json__emit(FILE *f, const struct model *mo, const struct report_meta 
 	jsonw_u64_field(w, "total_allocations", st->total_allocs);
 	jsonw_u64_field(w, "total_allocated", st->total_alloc_bytes);
 	write_processes(w, m);
-	write_stats(w, st, m);
+	write_stats(w, st, mo->mapped, m);
 	write_threads(w, h);
 	err = write_totals(w, mo->vars, false);
 	if (!err)

@@ -8,6 +8,7 @@
 #include "json_reader.h"
 #include "leaks.h"
 #include "stacks.h"
+#include "timeline.h"
 #include "vars.h"
 #include "report_text.h"
 #include "text_clean.h"
@@ -261,6 +262,33 @@ static void write_children(FILE *f, const struct report_meta *m)
 		fprintf(f, "    ... and %zu more\n", m->child_cnt - i);
 }
 
+/* What malloc's figures leave out, each line only when there is some. */
+static void put_beside(FILE *f, const struct report_totals *t)
+{
+	const struct mapped_figures *p = &t->program;
+	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
+
+	if (t->has_mapped && (p->mmap_calls || p->munmap_calls))
+		fprintf(f, "  mmap outside   %llu anonymous %s (%s), %llu %s (%s): %s mapped at "
+			   "end, not in the figures above\n",
+			(unsigned long long)p->mmap_calls, units__plural(p->mmap_calls, "mmap", "mmaps"),
+			units__bytes(a, sizeof(a), p->mmap_bytes), (unsigned long long)p->munmap_calls,
+			units__plural(p->munmap_calls, "munmap", "munmaps"),
+			units__bytes(b, sizeof(b), p->munmap_bytes),
+			units__bytes(c, sizeof(c), p->mapped_bytes));
+	if (t->has_mapped && p->brk_calls)
+		fprintf(f, "  brk outside    %llu %s, +%s -%s: %s at end\n",
+			(unsigned long long)p->brk_calls, units__plural(p->brk_calls, "move", "moves"),
+			units__bytes(a, sizeof(a), p->brk_grown_bytes),
+			units__bytes(b, sizeof(b), p->brk_shrunk_bytes),
+			units__bytes(c, sizeof(c), p->brk_bytes));
+	if (t->rss_samples)
+		fprintf(f, "  rss            peak %s, last %s (%llu %s of /proc/PID/statm)\n",
+			units__bytes(a, sizeof(a), t->rss_peak_bytes),
+			units__bytes(b, sizeof(b), t->rss_last_bytes), (unsigned long long)t->rss_samples,
+			units__plural(t->rss_samples, "sample", "samples"));
+}
+
 void report_text__put_totals(FILE *f, const struct report_totals *t)
 {
 	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
@@ -284,6 +312,7 @@ void report_text__put_totals(FILE *f, const struct report_totals *t)
 			units__bytes(b, sizeof(b), t->peak_bytes), (unsigned long long)t->peak_cnt,
 			units__plural(t->peak_cnt, "block", "blocks"),
 			units__duration(c, sizeof(c), t->peak_at_ns));
+	put_beside(f, t);
 	if (t->failed_allocs)
 		fprintf(f, "  failed         %llu %s NULL\n", (unsigned long long)t->failed_allocs,
 			units__plural(t->failed_allocs, "allocation returned", "allocations returned"));
@@ -359,6 +388,11 @@ void report_text__write(FILE *f, const struct model *mo, const struct report_met
 		t.unw_rows_cap = ut.rows_cap;
 	}
 	heap__threads(mo->heap, &t.threads);
+	t.has_mapped = mo->mapped && m->sysmem && !m->aggregate;
+	if (t.has_mapped)
+		t.program = mapped__stats(mo->mapped)->by[MAPPED_PROGRAM];
+	if (mo->timeline)
+		timeline__rss(mo->timeline, &t.rss_samples, &t.rss_peak_bytes, &t.rss_last_bytes);
 	report_text__put_totals(f, &t);
 	write_sites(f, mo, o);
 	write_leaks(f, mo, m, o);
@@ -405,6 +439,25 @@ static uint64_t u64_of(const struct jnode *o, const char *key)
 	return jnode__u64(jnode__get(o, key), 0);
 }
 
+/* stats.mapped.program: null (or absent, in older reports) when not counted */
+static void summary_mapped(struct report_totals *t, const struct jnode *mp)
+{
+	const struct jnode *p = jnode__get(mp, "program");
+	struct mapped_figures *f = &t->program;
+
+	t->has_mapped = jnode__type(p) == JOBJ;
+	f->mmap_calls = u64_of(p, "mmap_calls");
+	f->mmap_bytes = u64_of(p, "mmap_bytes");
+	f->munmap_calls = u64_of(p, "munmap_calls");
+	f->munmap_bytes = u64_of(p, "munmap_bytes");
+	f->mapped_bytes = u64_of(p, "mapped_bytes");
+	f->peak_mapped_bytes = u64_of(p, "peak_mapped_bytes");
+	f->brk_calls = u64_of(p, "brk_calls");
+	f->brk_grown_bytes = u64_of(p, "brk_grown_bytes");
+	f->brk_shrunk_bytes = u64_of(p, "brk_shrunk_bytes");
+	f->brk_bytes = u64_of(p, "brk_bytes");
+}
+
 static void summary_stats(struct report_totals *t, const struct jnode *st)
 {
 	t->total_allocs = u64_of(st, "total_allocations");
@@ -432,6 +485,7 @@ static void summary_stats(struct report_totals *t, const struct jnode *st)
 	t->unw_files_no_room = u64_of(jnode__get(st, "unwind"), "files_no_room");
 	t->unw_rows_no_room = u64_of(jnode__get(st, "unwind"), "rows_no_room");
 	t->unw_rows_cap = u64_of(jnode__get(st, "unwind"), "rows_capacity");
+	summary_mapped(t, jnode__get(st, "mapped"));
 }
 
 /* The lines under a site whose stack this is (put_stack's, from the JSON),
@@ -602,6 +656,10 @@ static int summary_member(void *ctx, const char *key, size_t index, const struct
 			 jnode__str(jnode__get(v, "command"), "?"));
 	} else if (!strcmp(key, "stats")) {
 		summary_stats(&s->t, v);
+	} else if (!strcmp(key, "timeline")) {
+		s->t.rss_samples = u64_of(v, "rss_samples");
+		s->t.rss_peak_bytes = u64_of(v, "peak_rss_bytes");
+		s->t.rss_last_bytes = u64_of(v, "last_rss_bytes");
 	} else if (!strcmp(key, "threads")) {
 		s->t.threads = index + 1;
 	} else if (!strcmp(key, "call_sites")) {
@@ -661,7 +719,8 @@ int report_text__write_json(FILE *f, const char *json, const struct report_text_
 	static const struct json_member members[] = {
 		{ "format_version", JSON_KEEP }, { "duration_ns", JSON_KEEP }, { "target", JSON_KEEP },
 		{ "stats", JSON_KEEP },          { "threads", JSON_EACH },     { "call_sites", JSON_EACH },
-		{ "stacks", JSON_EACH },         { "leaks", JSON_EACH },       { NULL, JSON_SKIP },
+		{ "stacks", JSON_EACH },         { "leaks", JSON_EACH },       { "timeline", JSON_KEEP },
+		{ NULL, JSON_SKIP },
 	};
 	struct summary_json s = { .t.exit_code = -1, .top = opts->top,
 				  .stack_lines = opts->stack_lines };

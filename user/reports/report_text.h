@@ -4,6 +4,7 @@
 #define TT_REPORT_TEXT_H
 
 #include <stdio.h>
+#include "mapped.h"
 #include "model.h"
 #include "report.h"
 
@@ -32,6 +33,11 @@ struct report_totals {
 	uint64_t agg_blocks_full, agg_stacks_full;
 	/* unwind tables that did not fit in --unwind-rows' rows_cap rows */
 	uint64_t unw_files_no_room, unw_rows_no_room, unw_rows_cap;
+	/* beside malloc: the program's own anonymous mmap and brk (the
+	 * allocator's are in the JSON), when counted; the RSS sampled */
+	bool has_mapped;
+	struct mapped_figures program;
+	uint64_t rss_samples, rss_peak_bytes, rss_last_bytes;
 };
 
 void report_text__put_totals(FILE *f, const struct report_totals *t);

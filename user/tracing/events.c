@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "events.h"
 #include "heap.h"
+#include "mapped.h"
 #include "procmem.h"
 #include "stacks.h"
 #include "timeline.h"
@@ -21,6 +22,7 @@ _Static_assert(sizeof(struct tt_alloc_event) == 72 + 8 * TT_MAX_FRAMES, "tt_allo
 _Static_assert(sizeof(struct tt_free_event) == 32, "tt_free_event layout");
 _Static_assert(sizeof(struct tt_var_site_v1) == 48, "include/tt.h's struct tt_var_site");
 _Static_assert(sizeof(struct tt_var_move_event) == 48, "tt_var_move_event layout");
+_Static_assert(sizeof(struct tt_sysmem_event) == 56, "tt_sysmem_event layout");
 
 struct events {
 	struct ring_buffer *rb;
@@ -210,6 +212,12 @@ static int on_record(void *ctx, void *data, size_t size)
 			goto bad;
 		if (m->vars)
 			err = on_var(ev, m, data);
+		break;
+	case TT_EV_SYSMEM:
+		if (size < sizeof(struct tt_sysmem_event))
+			goto bad;
+		if (m->mapped)
+			err = mapped__on_event(m->mapped, data);
 		break;
 	case TT_EV_VAR_MOVE:
 		if (size < sizeof(struct tt_var_move_event))

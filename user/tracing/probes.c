@@ -96,6 +96,7 @@ struct probes {
 	int points;              /* places probed (entry and return apart), and
 				  * the exec tracepoint and marker links */
 	bool exec_attached;
+	bool sysmem;             /* the mmap, munmap and brk tracepoints attached */
 	bool multi;              /* uprobe_multi links for the allocator */
 	struct reaper *reapers;
 	void *unw_rows;          /* mmap of the unwind rows; NULL: fp walk */
@@ -598,6 +599,46 @@ static bool fds_available(int n)
 	return ok;
 }
 
+/*
+ * The syscall tracepoints, each optional (a kernel without
+ * CONFIG_FTRACE_SYSCALLS has none): exit_group gives the tracked
+ * containers a last look (without it a container that grows after the
+ * process's last allocator call is not followed there); mmap, munmap and
+ * brk count the memory beside malloc (all six, or it is not counted).
+ */
+static int attach_syscall_tps(struct probes *p)
+{
+	struct bpf_program *const progs[] = {
+		p->skel->progs.on_exit_group, p->skel->progs.mmap_enter, p->skel->progs.mmap_exit,
+		p->skel->progs.munmap_enter, p->skel->progs.munmap_exit, p->skel->progs.brk_enter,
+		p->skel->progs.brk_exit,
+	};
+	struct bpf_link *link;
+	size_t i, sysmem = 0;
+	int err;
+
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		link = bpf_program__attach(progs[i]);
+		if (!link) {
+			if (p->verbose)
+				fprintf(stderr, "ttbpf: cannot attach %s: %s\n",
+					bpf_program__section_name(progs[i]), strerror(errno));
+			continue;
+		}
+		err = add_link(p, link, 0);
+		if (err)
+			return err;
+		sysmem += i > 0;
+	}
+	p->sysmem = sysmem == sizeof(progs) / sizeof(progs[0]) - 1;
+	return 0;
+}
+
+bool probes__sysmem(const struct probes *p)
+{
+	return p->sysmem;
+}
+
 int probes__attach(struct probes *p, int pid)
 {
 	struct probe_set entries = {}, returns = {}, frees = {};
@@ -633,18 +674,9 @@ int probes__attach(struct probes *p, int pid)
 		if (err)
 			return err;
 		p->exec_attached = true;
-		/* a last look at the tracked containers; without it (a kernel
-		 * without syscall tracepoints) a container that grows after the
-		 * process's last allocator call is not followed there */
-		link = bpf_program__attach(p->skel->progs.on_exit_group);
-		if (link) {
-			err = add_link(p, link, 0);
-			if (err)
-				return err;
-		} else if (p->verbose) {
-			fprintf(stderr, "ttbpf: cannot attach to syscalls:sys_enter_exit_group: %s\n",
-				strerror(errno));
-		}
+		err = attach_syscall_tps(p);
+		if (err)
+			return err;
 	}
 	if (bpf_map__update_elem(p->skel->maps.traced, &tgid, sizeof(tgid), &one, sizeof(one),
 				 BPF_ANY)) {

@@ -48,6 +48,9 @@ int probes__attach_loader(struct probes *p, int pid, const char *interp);
 int probes__agg_stacks_fd(const struct probes *p);
 int probes__agg_live_fd(const struct probes *p);
 uint64_t probes__counter(const struct probes *p, enum tt_counter c);
+/* The mmap, munmap and brk tracepoints are attached: memory beside malloc
+ * is counted (user/model/mapped.h). */
+bool probes__sysmem(const struct probes *p);
 /* Probes attached so far: places probed (entry and return counted apart,
  * whether as uprobe_multi links or one perf uprobe each), the exec
  * tracepoint and the marker links; all processes together. */

@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "procmem.h"
+#include "timeline.h"
 
 #define PAGE 4096ULL
 
@@ -77,4 +78,63 @@ void procmem__cmdline(int pid, char *buf, size_t len)
 	for (ssize_t i = 0; i < n; i++)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
+}
+
+int procmem__open_statm(int pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int procmem__rss(int statm_fd, uint64_t *bytes)
+{
+	unsigned long long size, resident;
+	char buf[128];
+	ssize_t n;
+
+	/* the kernel writes it anew at each read from offset 0 */
+	n = pread(statm_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return n < 0 ? -errno : -ESRCH;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+		return -EINVAL;
+	if (!size)
+		return -ESRCH; /* a zombie: its memory is gone */
+	*bytes = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+	return 0;
+}
+
+void procmem__rss_start(struct rss_sampler *s, int pid, struct timeline *timeline)
+{
+	s->timeline = timeline;
+	s->last_ns = 0;
+	s->fd = timeline ? procmem__open_statm(pid) : -1;
+	if (s->fd < 0)
+		s->fd = -1;
+}
+
+void procmem__rss_tick(struct rss_sampler *s, uint64_t now_ns)
+{
+	uint64_t rss;
+
+	if (s->fd < 0 || (s->last_ns && now_ns - s->last_ns < timeline__interval_ns(s->timeline)))
+		return;
+	s->last_ns = now_ns;
+	if (procmem__rss(s->fd, &rss)) {
+		procmem__rss_stop(s); /* gone: nothing more to sample */
+		return;
+	}
+	timeline__on_rss(s->timeline, now_ns, rss);
+}
+
+void procmem__rss_stop(struct rss_sampler *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
 }

@@ -111,3 +111,39 @@ Test(timeline, size_histogram_counts_every_allocation)
 	cr_expect_eq(cnt, 1000);
 	cr_expect_eq(bytes, 37ULL * 999 * 1000 / 2 + 1000);
 }
+
+/* RSS samples: per interval the last and the highest, apart from the heap's
+ * figures; merging keeps the later one and the higher maximum. */
+Test(timeline, rss_samples_beside_the_heap)
+{
+	const struct timeline_point *p;
+	uint64_t samples, peak, last;
+	size_t n, i;
+
+	timeline__on_alloc(tl, START + MS / 2, 100, 100, 1);
+	timeline__on_rss(tl, START + MS / 4, 8000);
+	timeline__on_rss(tl, START + MS / 2 + 1, 9000);
+	timeline__on_rss(tl, START + 3 * MS + 1, 7000); /* past the last record */
+	p = timeline__points(tl, &n);
+	cr_assert_eq(n, 4, "the RSS sample's interval exists: %zu", n);
+	cr_expect_eq(p[0].rss_bytes, 9000);
+	cr_expect_eq(p[0].max_rss_bytes, 9000);
+	cr_expect_eq(p[0].live_bytes, 100);
+	cr_expect_not(p[1].rss_used);
+	cr_expect_eq(p[3].rss_bytes, 7000);
+	cr_expect_eq(p[3].live_bytes, 100, "the heap carried forward, not the RSS");
+	timeline__rss(tl, &samples, &peak, &last);
+	cr_expect_eq(samples, 3);
+	cr_expect_eq(peak, 9000);
+	cr_expect_eq(last, 7000);
+
+	/* far enough to merge pairs many times over */
+	timeline__on_rss(tl, START + 2 * TIMELINE_MAX_POINTS * MS, 5000);
+	p = timeline__points(tl, &n);
+	cr_assert_gt(timeline__interval_ns(tl), MS);
+	cr_expect_eq(p[0].rss_bytes, 7000, "the later sample of the merged intervals");
+	cr_expect_eq(p[0].max_rss_bytes, 9000);
+	cr_expect_eq(p[n - 1].rss_bytes, 5000);
+	for (i = 1; i + 1 < n; i++)
+		cr_expect_not(p[i].rss_used, "interval %zu", i);
+}
