@@ -163,10 +163,18 @@ for o in $longs $shorts; do
 	words=$(complete_words ttbpf "$o")
 	grep -qx -- "$o" <<<"${words// /$'\n'}" || missing_comp+=" $o"
 done
-# the report subcommand's, from its usage line(s)
-for o in $(grep -E '^ +ttbpf report|^Usage: ttbpf report' "$tmp/help" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
-	words=$(complete_words ttbpf report x.json "$o")
-	grep -qx -- "$o" <<<"${words// /$'\n'}" || missing_comp+=" report:$o"
+# each subcommand of the usage lines (`ttbpf report ...`, `ttbpf diff ...`):
+# offered after `ttbpf`, its section in the man page, its options offered
+subs=$(grep -oE '^(Usage:)? +ttbpf [a-z]+' "$tmp/help" | awk '{print $NF}' | sort -u)
+check "--help names subcommands (found: $(echo $subs))" test "$(echo "$subs" | wc -w)" -ge 2
+for sub in $subs; do
+	words=$(complete_words ttbpf "${sub:0:2}")
+	grep -qx -- "$sub" <<<"${words// /$'\n'}" || missing_comp+=" $sub"
+	grep -qx "THE ${sub^^} SUBCOMMAND" "$tmp/man.out" || missing_man+=" $sub"
+	for o in $(grep -E "^(Usage:)? +ttbpf $sub " "$tmp/help" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		words=$(complete_words ttbpf "$sub" x.json "$o")
+		grep -qx -- "$o" <<<"${words// /$'\n'}" || missing_comp+=" $sub:$o"
+	done
 done
 check "every option of --help is in the man page${missing_man:+ (missing:$missing_man)}" test -z "$missing_man"
 check "every option of --help is offered by the completion${missing_comp:+ (missing:$missing_comp)}" test -z "$missing_comp"
