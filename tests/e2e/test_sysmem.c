@@ -113,3 +113,47 @@ Test(sysmem, rss_beside_the_heap, .timeout = 120)
 	json_decref(j);
 	proc_free(&tt);
 }
+
+/*
+ * The summary beside the heap's lines: the program's mmaps and munmaps as
+ * the JSON counts them, the fixture's brk moves exactly, the RSS; and
+ * `ttbpf report` on the JSON prints the same lines.
+ */
+Test(sysmem, summary_lines, .timeout = 180)
+{
+	static const char *const heads[] = { "\n  mmap outside ", "\n  brk outside ", "\n  rss " };
+	char json[300], want[160], *argv[] = { (char *)e2e_tool(), "--json", json, "--",
+					       (char *)e2e_fixture("sysmem"), "1", NULL };
+	char *rargv[] = { (char *)e2e_tool(), "report", json, NULL };
+	struct proc tt, rep;
+	json_t *j;
+	size_t i;
+	int rc;
+
+	e2e_require_root();
+	snprintf(json, sizeof(json), "%s/out.json", e2e_tmpdir());
+	rc = run(&tt, argv, TRACE_TIMEOUT_MS);
+	cr_assert_eq(rc, 0, "ttbpf exited %d:\n%s", rc, tt.err);
+	j = load_json(json);
+	snprintf(want, sizeof(want), "\n  mmap outside   %lld anonymous mmaps (",
+		 jint(j, "stats.mapped.program.mmap_calls"));
+	cr_expect_not_null(strstr(tt.err, want), "no \"%s\" in:\n%s", want + 1, tt.err);
+	cr_expect_not_null(strstr(tt.err, ", 3 munmaps (20.0 KB): "), "%s", tt.err);
+	cr_expect_not_null(strstr(tt.err, "\n  brk outside    2 moves, +64.0 KB -16.0 KB: 48.0 KB at "
+					  "end\n"), "%s", tt.err);
+	cr_expect_not_null(strstr(tt.err, "\n  rss            peak "), "%s", tt.err);
+
+	rc = run(&rep, rargv, TRACE_TIMEOUT_MS);
+	cr_assert_eq(rc, 0, "ttbpf report exited %d:\n%s", rc, rep.err);
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		const char *s = strstr(tt.err, heads[i]), *e = s ? strchr(s + 1, '\n') : NULL;
+
+		cr_assert_not_null(e, "no \"%s\" line in the run's summary", heads[i] + 1);
+		cr_expect_not_null(memmem(rep.out, strlen(rep.out), s, (size_t)(e - s) + 1),
+				   "ttbpf report has not the run's line \"%.*s\":\n%s", (int)(e - s - 1),
+				   s + 1, rep.out);
+	}
+	json_decref(j);
+	proc_free(&tt);
+	proc_free(&rep);
+}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,16 @@ struct mapped {
 	size_t seg_cnt, seg_cap;
 	struct mapped_stats st;
 };
+
+#define FIELD(f) { #f, offsetof(struct mapped_figures, f) }
+const struct mapped_field mapped_fields[MAPPED_FIELD_CNT] = {
+	FIELD(mmap_calls),   FIELD(mmap_bytes),      FIELD(munmap_calls),     FIELD(munmap_bytes),
+	FIELD(mapped_bytes), FIELD(peak_mapped_bytes), FIELD(brk_calls),      FIELD(brk_grown_bytes),
+	FIELD(brk_shrunk_bytes), FIELD(brk_bytes),
+};
+#undef FIELD
+_Static_assert(sizeof(struct mapped_figures) == MAPPED_FIELD_CNT * sizeof(uint64_t),
+	       "a figure of struct mapped_figures missing from mapped_fields");
 
 int mapped__new(struct mapped **out)
 {

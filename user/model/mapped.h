@@ -13,6 +13,7 @@
 #ifndef TT_MAPPED_H
 #define TT_MAPPED_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "ttbpf.h"
@@ -32,6 +33,27 @@ struct mapped_figures {
 	uint64_t brk_grown_bytes, brk_shrunk_bytes;
 	uint64_t brk_bytes;                  /* its bytes below the break now */
 };
+
+/* The figures by name (the JSON's stats.mapped keys, in its order), so that
+ * its writer and its readers name them alike. */
+struct mapped_field {
+	const char *name;
+	size_t offset; /* of its uint64_t in struct mapped_figures */
+};
+#define MAPPED_FIELD_CNT 10
+extern const struct mapped_field mapped_fields[MAPPED_FIELD_CNT];
+
+static inline uint64_t mapped_figure__get(const struct mapped_figures *f,
+					  const struct mapped_field *k)
+{
+	return *(const uint64_t *)((const char *)f + k->offset);
+}
+
+static inline void mapped_figure__set(struct mapped_figures *f, const struct mapped_field *k,
+				      uint64_t v)
+{
+	*(uint64_t *)((char *)f + k->offset) = v;
+}
 
 struct mapped_stats {
 	struct mapped_figures by[MAPPED_OWNERS];

@@ -209,18 +209,12 @@ static void write_unwind(struct json_writer *w, const struct report_meta *m)
 static void write_mapped_figures(struct json_writer *w, const char *name,
 				 const struct mapped_figures *f)
 {
+	size_t i;
+
 	jsonw_name(w, name);
 	jsonw_start_object(w);
-	jsonw_u64_field(w, "mmap_calls", f->mmap_calls);
-	jsonw_u64_field(w, "mmap_bytes", f->mmap_bytes);
-	jsonw_u64_field(w, "munmap_calls", f->munmap_calls);
-	jsonw_u64_field(w, "munmap_bytes", f->munmap_bytes);
-	jsonw_u64_field(w, "mapped_bytes", f->mapped_bytes);
-	jsonw_u64_field(w, "peak_mapped_bytes", f->peak_mapped_bytes);
-	jsonw_u64_field(w, "brk_calls", f->brk_calls);
-	jsonw_u64_field(w, "brk_grown_bytes", f->brk_grown_bytes);
-	jsonw_u64_field(w, "brk_shrunk_bytes", f->brk_shrunk_bytes);
-	jsonw_u64_field(w, "brk_bytes", f->brk_bytes);
+	for (i = 0; i < MAPPED_FIELD_CNT; i++)
+		jsonw_u64_field(w, mapped_fields[i].name, mapped_figure__get(f, &mapped_fields[i]));
 	jsonw_end_object(w);
 }
 

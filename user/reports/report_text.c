@@ -268,20 +268,26 @@ static void put_beside(FILE *f, const struct report_totals *t)
 	const struct mapped_figures *p = &t->program;
 	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
 
-	if (t->has_mapped && (p->mmap_calls || p->munmap_calls))
-		fprintf(f, "  mmap outside   %llu anonymous %s (%s), %llu %s (%s): %s mapped at "
-			   "end, not in the figures above\n",
-			(unsigned long long)p->mmap_calls, units__plural(p->mmap_calls, "mmap", "mmaps"),
-			units__bytes(a, sizeof(a), p->mmap_bytes), (unsigned long long)p->munmap_calls,
-			units__plural(p->munmap_calls, "munmap", "munmaps"),
-			units__bytes(b, sizeof(b), p->munmap_bytes),
+	/* a munmap counted is of a mapping the trace saw made */
+	if (t->has_mapped && p->mmap_calls) {
+		fprintf(f, "  mmap outside   %llu anonymous %s (%s)", (unsigned long long)p->mmap_calls,
+			units__plural(p->mmap_calls, "mmap", "mmaps"),
+			units__bytes(a, sizeof(a), p->mmap_bytes));
+		if (p->munmap_calls)
+			fprintf(f, ", %llu %s (%s)", (unsigned long long)p->munmap_calls,
+				units__plural(p->munmap_calls, "munmap", "munmaps"),
+				units__bytes(b, sizeof(b), p->munmap_bytes));
+		fprintf(f, ": %s mapped at end, not in the figures above\n",
 			units__bytes(c, sizeof(c), p->mapped_bytes));
-	if (t->has_mapped && p->brk_calls)
-		fprintf(f, "  brk outside    %llu %s, +%s -%s: %s at end\n",
-			(unsigned long long)p->brk_calls, units__plural(p->brk_calls, "move", "moves"),
-			units__bytes(a, sizeof(a), p->brk_grown_bytes),
-			units__bytes(b, sizeof(b), p->brk_shrunk_bytes),
-			units__bytes(c, sizeof(c), p->brk_bytes));
+	}
+	if (t->has_mapped && p->brk_calls) {
+		fprintf(f, "  brk outside    %llu %s, +%s", (unsigned long long)p->brk_calls,
+			units__plural(p->brk_calls, "move", "moves"),
+			units__bytes(a, sizeof(a), p->brk_grown_bytes));
+		if (p->brk_shrunk_bytes)
+			fprintf(f, " -%s", units__bytes(b, sizeof(b), p->brk_shrunk_bytes));
+		fprintf(f, ": %s at end\n", units__bytes(c, sizeof(c), p->brk_bytes));
+	}
 	if (t->rss_samples)
 		fprintf(f, "  rss            peak %s, last %s (%llu %s of /proc/PID/statm)\n",
 			units__bytes(a, sizeof(a), t->rss_peak_bytes),
@@ -443,19 +449,11 @@ static uint64_t u64_of(const struct jnode *o, const char *key)
 static void summary_mapped(struct report_totals *t, const struct jnode *mp)
 {
 	const struct jnode *p = jnode__get(mp, "program");
-	struct mapped_figures *f = &t->program;
+	size_t i;
 
 	t->has_mapped = jnode__type(p) == JOBJ;
-	f->mmap_calls = u64_of(p, "mmap_calls");
-	f->mmap_bytes = u64_of(p, "mmap_bytes");
-	f->munmap_calls = u64_of(p, "munmap_calls");
-	f->munmap_bytes = u64_of(p, "munmap_bytes");
-	f->mapped_bytes = u64_of(p, "mapped_bytes");
-	f->peak_mapped_bytes = u64_of(p, "peak_mapped_bytes");
-	f->brk_calls = u64_of(p, "brk_calls");
-	f->brk_grown_bytes = u64_of(p, "brk_grown_bytes");
-	f->brk_shrunk_bytes = u64_of(p, "brk_shrunk_bytes");
-	f->brk_bytes = u64_of(p, "brk_bytes");
+	for (i = 0; i < MAPPED_FIELD_CNT; i++)
+		mapped_figure__set(&t->program, &mapped_fields[i], u64_of(p, mapped_fields[i].name));
 }
 
 static void summary_stats(struct report_totals *t, const struct jnode *st)
