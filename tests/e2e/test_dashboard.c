@@ -251,6 +251,11 @@ Test(dashboard, drawn_from_the_report, .timeout = 120)
 			cr_expect_geq(cnt, 3, "panel %s: %zu labels", drawn[i], cnt);
 		}
 	}
+	/* the RSS sampled beside the heap, read back and drawn beside it */
+	for (i = 0; i < d->timeline_cnt && !d->timeline[i].has_rss; i++)
+		;
+	cr_expect_lt(i, d->timeline_cnt, "no timeline point carries the RSS");
+	cr_expect_not_null(find("growth", "RSS"), "no RSS legend in the growth panel");
 	/* the run's PNG is the same drawing */
 	{
 		FILE *a = fopen(png, "rb"), *z = fopen(again, "rb");

@@ -100,6 +100,8 @@ static const struct rgb MEDIUM = { 0.27, 0.47, 0.74 };
 static const struct rgb LARGE = { 0.89, 0.40, 0.25 };
 static const struct rgb ALIVE = { 0.93, 0.55, 0.15 };
 static const struct rgb LINE = { 0.16, 0.42, 0.75 };
+/* the target's RSS beside the heap's line: a hue no other panel uses */
+static const struct rgb RSS = { 0.46, 0.22, 0.64 };
 
 static const struct rgb PALETTE[] = {
 	{ 0.31, 0.47, 0.65 }, { 0.95, 0.56, 0.17 }, { 0.88, 0.34, 0.35 }, { 0.46, 0.72, 0.70 },
@@ -1273,65 +1275,139 @@ static void panel__sites(struct draw *dr, const struct dash *d, struct box b)
 
 /* ---- growth ------------------------------------------------------------------ */
 
-static void panel__growth(struct draw *dr, const struct dash *d, struct box b)
+/* The chart's frame: time 0..tmax across x0..x1, bytes 0..ymax up y1..y0. */
+struct chart {
+	double x0, x1, y0, y1, tmax, ymax;
+};
+
+static double chart__x(const struct chart *c, double t)
 {
-	double x0 = b.x + PAD + 84, x1 = b.x + b.w - PAD - 8, y0 = b.y + TITLE_H + 8;
-	double y1 = b.y + b.h - PAD - 24, ymax = 0, tmax, px = -1, pmax = 0;
-	size_t n = d->timeline ? d->timeline_cnt : 0, i;
-	cairo_t *cr = dr->cr;
-	char buf[UNITS_BUF], t[UNITS_BUF], label[96];
-	int k;
+	return c->x0 + (c->x1 - c->x0) * clamp01(t / c->tmax);
+}
 
-	panel__begin(dr, "growth", "Memory growth", b);
-	if (!n) {
-		draw__empty(dr, b.x + b.w / 2, b.y + b.h / 2, b.w - 2 * PAD, "no timeline");
-		return;
-	}
-	tmax = (double)d->duration_ns;
-	if ((double)d->timeline[n - 1].t_ns > tmax)
-		tmax = (double)d->timeline[n - 1].t_ns;
-	if (tmax <= 0)
-		tmax = 1;
-	for (i = 0; i < n; i++)
-		if ((double)d->timeline[i].live_bytes > ymax)
-			ymax = (double)d->timeline[i].live_bytes;
-	if ((double)d->peak_bytes > ymax)
-		ymax = (double)d->peak_bytes;
-	/* headroom for the peak's label above its line */
-	ymax = ymax > 0 ? ymax * 1.12 : 1;
+static double chart__y(const struct chart *c, double v)
+{
+	return c->y1 - (c->y1 - c->y0) * clamp01(v / c->ymax);
+}
 
-#define GX(t) (x0 + (x1 - x0) * clamp01((double)(t) / tmax))
-#define GY(v) (y1 - (y1 - y0) * clamp01((double)(v) / ymax))
-	for (k = 0; k <= 4; k++) {
-		double y = y1 - (y1 - y0) * k / 4;
+/* A point's value in one series; false: it has none. */
+typedef bool (*point_fn)(const struct dash_point *p, double *v);
 
-		draw__rect(dr, x0, y - 0.5, x1 - x0, 1, k ? GRID : FRAME);
-		draw__font(dr, 10, false);
-		draw__rgb(dr, MUTED);
-		draw__label(dr, units__bytes(buf, sizeof(buf), u64__from(ymax * k / 4)), x0 - 8,
-			    y - draw__text_h(dr) / 2, 76, AL_RIGHT, LBL_WHOLE);
-	}
+static bool point__live(const struct dash_point *p, double *v)
+{
+	*v = (double)p->live_bytes;
+	return true;
+}
 
-	/* tracing starts with nothing live; a pixel column keeps its highest
-	 * point only, so that huge timelines stay small and peaks stay */
-	cairo_move_to(cr, GX(0), GY(0));
-	for (i = 0; i < n; i++) {
-		double x = floor(GX(d->timeline[i].t_ns)), v = (double)d->timeline[i].live_bytes;
+static bool point__rss(const struct dash_point *p, double *v)
+{
+	*v = (double)p->rss_bytes;
+	return p->has_rss;
+}
 
+/* No RSS was sampled (--aggregate, a report without rss_bytes): no line. */
+static bool growth__has_rss(const struct dash *d)
+{
+	size_t i;
+
+	for (i = 0; d->timeline && i < d->timeline_cnt; i++)
+		if (d->timeline[i].has_rss)
+			return true;
+	return false;
+}
+
+/*
+ * One series as a path, in time order, from (0, 0) with from_zero (tracing
+ * starts with nothing live), else from its first value (RSS has none before
+ * its first sample). A pixel column keeps its highest point only, so that
+ * huge timelines stay small and peaks stay. False: no point has a value.
+ */
+static bool chart__series(cairo_t *cr, const struct chart *c, const struct dash *d, point_fn val,
+			  bool from_zero)
+{
+	double px = -1, pmax = 0, v, t_last = 0;
+	size_t i;
+
+	if (from_zero)
+		cairo_move_to(cr, chart__x(c, 0), chart__y(c, 0));
+	for (i = 0; i < d->timeline_cnt; i++) {
+		const struct dash_point *p = &d->timeline[i];
+		double x;
+
+		if (!val(p, &v))
+			continue;
+		x = floor(chart__x(c, (double)p->t_ns));
+		if (px < 0 && !from_zero)
+			cairo_move_to(cr, x, chart__y(c, v));
 		if (x != px && px >= 0)
-			cairo_line_to(cr, px, GY(pmax));
+			cairo_line_to(cr, px, chart__y(c, pmax));
 		if (x != px)
 			pmax = 0;
 		if (v >= pmax)
 			pmax = v;
 		px = x;
+		t_last = (double)p->t_ns;
 	}
-	cairo_line_to(cr, GX(d->timeline[n - 1].t_ns), GY(pmax));
+	if (px < 0)
+		return false;
+	cairo_line_to(cr, chart__x(c, t_last), chart__y(c, pmax));
+	return true;
+}
+
+static void panel__growth(struct draw *dr, const struct dash *d, struct box b)
+{
+	struct chart c = { b.x + PAD + 84, b.x + b.w - PAD - 8, b.y + TITLE_H + 8,
+			   b.y + b.h - PAD - 24, 0, 0 };
+	size_t n = d->timeline ? d->timeline_cnt : 0, i;
+	bool rss = growth__has_rss(d);
+	double title_end, xr, v;
+	cairo_t *cr = dr->cr;
+	char buf[UNITS_BUF], t[UNITS_BUF], label[96];
+	int k;
+
+	title_end = panel__begin(dr, "growth", "Memory growth", b);
+	if (!n) {
+		draw__empty(dr, b.x + b.w / 2, b.y + b.h / 2, b.w - 2 * PAD, "no timeline");
+		return;
+	}
+	if (rss) {
+		xr = b.x + b.w - PAD;
+		legend__right(dr, &xr, title_end + 16, panel__title_cy(b), RSS, "RSS");
+		legend__right(dr, &xr, title_end + 16, panel__title_cy(b), LINE, "live bytes");
+	}
+	c.tmax = (double)d->duration_ns;
+	if ((double)d->timeline[n - 1].t_ns > c.tmax)
+		c.tmax = (double)d->timeline[n - 1].t_ns;
+	if (c.tmax <= 0)
+		c.tmax = 1;
+	/* one byte axis for both lines */
+	for (i = 0; i < n; i++) {
+		if ((double)d->timeline[i].live_bytes > c.ymax)
+			c.ymax = (double)d->timeline[i].live_bytes;
+		if (point__rss(&d->timeline[i], &v) && v > c.ymax)
+			c.ymax = v;
+	}
+	if ((double)d->peak_bytes > c.ymax)
+		c.ymax = (double)d->peak_bytes;
+	/* headroom for the peak's label above its line */
+	c.ymax = c.ymax > 0 ? c.ymax * 1.12 : 1;
+
+	for (k = 0; k <= 4; k++) {
+		double y = c.y1 - (c.y1 - c.y0) * k / 4;
+
+		draw__rect(dr, c.x0, y - 0.5, c.x1 - c.x0, 1, k ? GRID : FRAME);
+		draw__font(dr, 10, false);
+		draw__rgb(dr, MUTED);
+		draw__label(dr, units__bytes(buf, sizeof(buf), u64__from(c.ymax * k / 4)), c.x0 - 8,
+			    y - draw__text_h(dr) / 2, 76, AL_RIGHT, LBL_WHOLE);
+	}
+
+	chart__series(cr, &c, d, point__live, true);
 	{
 		cairo_path_t *line = cairo_copy_path(cr);
 
-		cairo_line_to(cr, GX(d->timeline[n - 1].t_ns), y1);
-		cairo_line_to(cr, GX(0), y1);
+		cairo_line_to(cr, chart__x(&c, (double)d->timeline[n - 1].t_ns), c.y1);
+		cairo_line_to(cr, chart__x(&c, 0), c.y1);
 		cairo_close_path(cr);
 		cairo_set_source_rgba(cr, LINE.r, LINE.g, LINE.b, 0.22);
 		cairo_fill(cr);
@@ -1344,27 +1420,34 @@ static void panel__growth(struct draw *dr, const struct dash *d, struct box b)
 	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
 	cairo_stroke(cr);
 
+	/* over the heap's area, under the peak's line: no fill, the heap's is
+	 * what the other panels break down */
+	if (rss && chart__series(cr, &c, d, point__rss, false)) {
+		draw__rgb(dr, RSS);
+		cairo_set_line_width(cr, 2);
+		cairo_stroke(cr);
+	}
+
 	if (d->peak_bytes) {
-		double dash[] = { 6, 4 }, yp = GY(d->peak_bytes);
+		double dash[] = { 6, 4 }, yp = chart__y(&c, (double)d->peak_bytes);
 
 		draw__rgb(dr, ALERT);
 		cairo_set_line_width(cr, 1.2);
 		cairo_set_dash(cr, dash, 2, 0);
-		cairo_move_to(cr, x0, yp);
-		cairo_line_to(cr, x1, yp);
+		cairo_move_to(cr, c.x0, yp);
+		cairo_line_to(cr, c.x1, yp);
 		cairo_stroke(cr);
 		cairo_set_dash(cr, NULL, 0, 0);
-		cairo_arc(cr, GX(d->peak_ns), yp, 4, 0, 2 * M_PI);
+		cairo_arc(cr, chart__x(&c, (double)d->peak_ns), yp, 4, 0, 2 * M_PI);
 		cairo_fill(cr);
 		snprintf(label, sizeof(label), "peak %s at +%s",
 			 units__bytes(buf, sizeof(buf), d->peak_bytes),
 			 units__duration(t, sizeof(t), d->peak_ns));
 		draw__font(dr, 11, true);
-		draw__label(dr, label, x1 - 4, yp - 4 - draw__text_h(dr), (x1 - x0) / 2, AL_RIGHT, 0);
+		draw__label(dr, label, c.x1 - 4, yp - 4 - draw__text_h(dr), (c.x1 - c.x0) / 2,
+			    AL_RIGHT, 0);
 	}
-#undef GX
-#undef GY
-	axis__time(dr, x0, x1, y1 + 8, tmax);
+	axis__time(dr, c.x0, c.x1, c.y1 + 8, c.tmax);
 }
 
 /* ---- variables ----------------------------------------------------------------- */
@@ -1563,6 +1646,8 @@ static void panel__summary(struct draw *dr, const struct dash *d, struct box b)
 	snprintf(line, sizeof(line), "large > %s", units__bytes(a, sizeof(a), DASH_MEDIUM_MAX));
 	legend__left(dr, &xl, x + w, y + 7, LARGE, line);
 	legend__left(dr, &xl, x + w, y + 7, LINE, "live bytes");
+	if (growth__has_rss(d))
+		legend__left(dr, &xl, x + w, y + 7, RSS, "RSS");
 	if (d->vars && d->var_cnt)
 		legend__left(dr, &xl, x + w, y + 7, ALIVE, "variable instances alive");
 	legend__left(dr, &xl, x + w, y + 7, ALERT, "peak, lost events");

@@ -134,6 +134,25 @@ static size_t labels__in(const char *panel)
 	return n;
 }
 
+/* The span of a panel's labels (title to axis labels): where it draws. */
+static void panel__span(const char *panel, double *x0, double *y0, double *x1, double *y1)
+{
+	size_t k;
+
+	*x0 = REPORT_DRAW_WIDTH, *y0 = 1e9, *x1 = 0, *y1 = 0;
+	for (k = 0; k < label_cnt; k++) {
+		const struct label *l = &labels[k];
+
+		if (strcmp(l->panel, panel))
+			continue;
+		*x0 = l->x < *x0 ? l->x : *x0;
+		*y0 = l->y < *y0 ? l->y : *y0;
+		*x1 = l->x + l->w > *x1 ? l->x + l->w : *x1;
+		*y1 = l->y + l->h > *y1 ? l->y + l->h : *y1;
+	}
+	cr_assert(*x1 > *x0 && *y1 > *y0, "no labels in panel %s", panel);
+}
+
 static bool utf8_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -382,7 +401,6 @@ Test(report_draw, png_reads_back_and_every_panel_is_drawn)
 	cairo_surface_t *s;
 	unsigned char *px;
 	int stride, i;
-	size_t k;
 
 	dash__build(&d);
 	cr_assert_eq(report_draw__png(&d, p), 0);
@@ -396,21 +414,11 @@ Test(report_draw, png_reads_back_and_every_panel_is_drawn)
 	/* each panel's region (the span of its labels) holds ink, and the
 	 * charts colour besides */
 	for (i = 0; i < (int)N_PANELS; i++) {
-		double x0 = REPORT_DRAW_WIDTH, y0 = report_draw__height(&d), x1 = 0, y1 = 0;
+		double x0, y0, x1, y1;
 		long ink = 0, colour = 0;
 		int x, y;
 
-		for (k = 0; k < label_cnt; k++) {
-			const struct label *l = &labels[k];
-
-			if (strcmp(l->panel, titles[i][0]))
-				continue;
-			x0 = l->x < x0 ? l->x : x0;
-			y0 = l->y < y0 ? l->y : y0;
-			x1 = l->x + l->w > x1 ? l->x + l->w : x1;
-			y1 = l->y + l->h > y1 ? l->y + l->h : y1;
-		}
-		cr_assert(x1 > x0 && y1 > y0, "no labels in panel %s", titles[i][0]);
+		panel__span(titles[i][0], &x0, &y0, &x1, &y1);
 		for (y = (int)y0; y < (int)y1; y++)
 			for (x = (int)x0; x < (int)x1; x++) {
 				uint32_t v = *(uint32_t *)(px + (size_t)y * stride + 4 * x);
@@ -954,6 +962,128 @@ Test(report_draw, one_is_singular)
 	cr_assert_not_null(label__find_sub("summary", "1 allocation (64 B), 1 free, 1 still live"));
 	for (i = 0; i < label_cnt; i++)
 		cr_assert_null(strstr(labels[i].text, " 1 blocks"), "\"%s\"", labels[i].text);
+	unlink(p);
+	free(p);
+}
+
+/* ---- RSS beside the heap ---- */
+
+#define RSS_R 117 /* report_draw.c's RSS colour, { 0.46, 0.22, 0.64 } */
+#define RSS_G 56
+#define RSS_B 163
+
+/* Pixels of the RSS line's colour in the growth panel of the PNG at path. */
+static long growth__rss_pixels(const char *path)
+{
+	cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+	double x0, y0, x1, y1;
+	unsigned char *px;
+	long n = 0;
+	int stride, x, y;
+
+	cr_assert_eq(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+	px = cairo_image_surface_get_data(s);
+	stride = cairo_image_surface_get_stride(s);
+	panel__span("growth", &x0, &y0, &x1, &y1);
+	for (y = (int)y0; y < (int)y1; y++)
+		for (x = (int)x0; x < (int)x1; x++) {
+			uint32_t v = *(uint32_t *)(px + (size_t)y * stride + 4 * x);
+
+			n += abs((int)(v >> 16 & 0xff) - RSS_R) <= 8 &&
+			     abs((int)(v >> 8 & 0xff) - RSS_G) <= 8 && abs((int)(v & 0xff) - RSS_B) <= 8;
+		}
+	cairo_surface_destroy(s);
+	return n;
+}
+
+/* The growth panel's highest byte label ("10.7 MB"): its axis' top. */
+static double growth__axis_top(void)
+{
+	static const char *const unit[] = { "B", "KB", "MB", "GB" };
+	double top = -1;
+	size_t i, u;
+
+	for (i = 0; i < label_cnt; i++) {
+		char *end;
+		double v;
+
+		if (strcmp(labels[i].panel, "growth"))
+			continue;
+		v = strtod(labels[i].text, &end);
+		if (end == labels[i].text || *end != ' ')
+			continue;
+		for (u = 0; u < 4; u++)
+			if (!strcmp(end + 1, unit[u]) && v * (double)(1ULL << (10 * u)) > top)
+				top = v * (double)(1ULL << (10 * u));
+	}
+	cr_assert_geq(top, 0, "no byte axis in the growth panel");
+	return top;
+}
+
+/* RSS at rss_bytes from point `from` on (the reader's: none before its first sample). */
+static void timeline__set_rss(uint64_t rss_bytes, size_t from)
+{
+	size_t i;
+
+	for (i = 0; i < TL_N; i++) {
+		timeline[i].has_rss = i >= from;
+		timeline[i].rss_bytes = i >= from ? rss_bytes + 1000 * i : 0;
+	}
+}
+
+/* What a run without RSS (--aggregate, an older report) drew, and the
+ * growth panel's axis top then. */
+static double growth__without_rss(struct dash *d, const char *p)
+{
+	dash__build(d);
+	timeline__set_rss(0, TL_N);
+	cr_assert_eq(report_draw__png(d, p), 0);
+	cr_expect_eq(growth__rss_pixels(p), 0, "an RSS line without RSS");
+	cr_expect_null(label__find("growth", "RSS"));
+	cr_expect_null(label__find("summary", "RSS"));
+	cr_expect_null(label__find("growth", "live bytes"), "no legend for one line");
+	return growth__axis_top();
+}
+
+Test(report_draw, rss_line_above_the_heap)
+{
+	struct dash d;
+	char *p = tmp_path(".png");
+	double top_heap, top;
+	long px;
+
+	top_heap = growth__without_rss(&d, p);
+	cr_expect_lt(top_heap, 20 << 20);
+
+	/* 20 MB resident from the 21st point on: 4x the heap's peak */
+	labels__reset();
+	timeline__set_rss(20 << 20, 20);
+	cr_assert_eq(report_draw__png(&d, p), 0);
+	px = growth__rss_pixels(p);
+	cr_expect_gt(px, 1000, "only %ld pixels of the RSS line", px);
+	cr_expect_not_null(label__find("growth", "RSS"), "its legend beside the heap's");
+	cr_expect_not_null(label__find("growth", "live bytes"));
+	cr_expect_not_null(label__find("summary", "RSS"));
+	top = growth__axis_top();
+	cr_expect_geq(top, 20 << 20, "the axis ends at %.0f, below the RSS", top);
+	cr_expect_lt(top, 1.25 * (20 << 20), "the axis ends at %.0f, far above the RSS", top);
+	labels__assert_no_overlap();
+	unlink(p);
+	free(p);
+}
+
+Test(report_draw, rss_line_below_the_heap_keeps_its_axis)
+{
+	struct dash d;
+	char *p = tmp_path(".png");
+	double top_heap;
+
+	top_heap = growth__without_rss(&d, p);
+	labels__reset();
+	timeline__set_rss(1 << 20, 0);
+	cr_assert_eq(report_draw__png(&d, p), 0);
+	cr_expect_gt(growth__rss_pixels(p), 1000);
+	cr_expect_eq(growth__axis_top(), top_heap, "the heap's peak sets the axis");
 	unlink(p);
 	free(p);
 }
