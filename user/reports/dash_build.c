@@ -663,7 +663,9 @@ static void make_tree(struct dash_build *b)
 					order[i] = order[k];
 					order[k] = x;
 				}
-		for (i = 0; i < t->kid_cnt && i < TREE_KIDS; i++)
+		/* callers that hold none of what the tree is sorted by say nothing */
+		for (i = 0; i < t->kid_cnt && i < TREE_KIDS && (t->kid_bytes[order[i]] || !t->bytes);
+		     i++)
 			set_site(&b->sites[n++], (int)root_idx, &t->kid[order[i]],
 				 t->kid_bytes[order[i]], t->kid_count[order[i]]);
 	}

@@ -359,7 +359,8 @@ Test(dash_build, sites_before_stacks)
  * Sites merged by function: parse's two stacks call it from lines 5 and 9
  * (stacks[].site_index says both are site 0), so both callers are parse's,
  * the one without a symbol named module+0xOFFSET; the site without a symbol
- * is drawn by its name, not "??".
+ * is drawn by its name, not "??". idle calls parse too, but what it
+ * allocated is freed: by live bytes it is no caller to show.
  */
 #define MFRAME(sym, mod, off, line) \
 	"{\"ip\": \"0x7f" #off "\", \"symbol\": " sym ", \"module\": " mod ", \"offset\": " #off \
@@ -382,7 +383,10 @@ Test(dash_build, sites_before_stacks)
 	MSTACK(2, 0, 50, MFRAME("\"parse\"", "\"/bin/t\"", 9, 9),                                  \
 	       MFRAME("null", "\"/usr/lib/libz.so\"", 16, 0)) ", "                                    \
 	MSTACK(3, 1, 30, MFRAME("null", "\"/usr/lib/libq.so\"", 64, 0),                             \
-	       MFRAME("\"main\"", "\"/bin/t\"", 12, 12)) "]}"
+	       MFRAME("\"main\"", "\"/bin/t\"", 12, 12)) ", "                                          \
+	"{\"id\": 4, \"call_site\": 0, \"site_index\": 0, \"allocations\": 1, \"bytes\": 20, "      \
+	"\"live_count\": 0, \"live_bytes\": 0, \"frames\": [" MFRAME("\"parse\"", "\"/bin/t\"", 4, 5) \
+	", " MFRAME("\"idle\"", "\"/bin/t\"", 2, 30) "]}]}"
 
 Test(dash_build, merged_sites_and_unnamed_frames)
 {
