@@ -41,7 +41,8 @@ sources() {
 	case $1 in
 	json_writer) echo "user/reports/json_writer.c user/reports/json_reader.c" ;;
 	json_reader) echo "" ;; # the harness includes json_reader.c itself
-	report) echo "user/reports/dash_build.c user/reports/json_reader.c" ;;
+	# symbolize.c for sym_frame__label, the frame names the dashboard draws
+	report) echo "user/reports/dash_build.c user/reports/json_reader.c user/elf/symbolize.c user/elf/elf_syms.c" ;;
 	symbolize) echo "user/elf/symbolize.c user/elf/elf_syms.c" ;;
 	elf_syms) echo "user/elf/elf_syms.c" ;;
 	unwind_table) echo "user/elf/unwind_table.c user/elf/elf_syms.c" ;;
@@ -51,8 +52,7 @@ sources() {
 libs() {
 	case $1 in
 	json_writer | json_reader) echo "-ljansson" ;;
-	report) echo "" ;;
-	symbolize) echo "-ldw -lelf -lz -llzma -lstdc++" ;;
+	report | symbolize) echo "-ldw -lelf -lz -llzma -lstdc++" ;;
 	elf_syms) echo "-lelf" ;;
 	unwind_table) echo "-ldw -lelf" ;;
 	esac
