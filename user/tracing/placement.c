@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * A small x86-64 decoder for the first instructions of a function, just
- * enough to move an entry uprobe past instructions the kernel would
- * single-step onto one it emulates.
+ * Where in a function's first instructions a uprobe goes so that the kernel
+ * emulates the probed instruction instead of single-stepping it out of line:
+ * a single-step is a second trap (#DB), ~35 us a hit under this hypervisor
+ * against ~1 us for an emulated one. Lengths and branch kinds come from
+ * x86_decode(); what is here is what placement needs beyond them: which
+ * registers an instruction writes, whether it stores through or copies rsp,
+ * and which instructions the kernel emulates.
  *
  * What the kernel emulates (6.18, arch/x86/kernel/uprobes.c,
  * arch_uprobe_analyze_insn()): branch_setup_xol_ops() takes the exact
@@ -12,21 +16,25 @@
  * one byte 50-57 or as 41 50-57. Everything else is single-stepped, and
  * uprobe_init_insn() refuses cs/ds/es/ss and lock prefixes outright (so the
  * 9- to 11-byte nops, which carry a cs prefix, cannot be probed at all).
- * 6.19 swaps the nop patterns for insn_is_nop(), which takes more nops and
- * all of these, so what is emulated here is emulated there too.
+ * Measured here (a probe on each, 20k hits): jcc, jmp, call, push, 90, 66 90
+ * and the 3- to 8-byte nops ~0.5 us; the 5-byte nop ~0.26 us (6.18 optimizes
+ * it into a call); cmp, test, mov, shr, endbr64 and the 9-byte nop without
+ * cs ~17 us. 6.19 swaps the nop patterns for insn_is_nop(), which takes more
+ * nops and all of these, so what is emulated here is emulated there too.
  *
  * Mistakes do not cost the same: calling an instruction emulated when it is
  * not only makes the probe slower, but skipping an instruction that writes a
  * register the probe reads makes it report garbage. So anything not fully
- * understood here stops the walk and the probe stays at the function's start.
+ * understood here stops the walk and the probe stays where the walk is.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "placement.h"
+#include "x86_decode.h"
 
-#define MAX_INSNS 8
-#define MAX_INSN_LEN 15
+#define MAX_INSNS 16
 
 enum insn_kind {
 	INSN_UNKNOWN,  /* not understood: stop */
@@ -38,19 +46,47 @@ enum insn_kind {
 struct insn {
 	enum insn_kind kind;
 	unsigned int len;
-	uint32_t writes;  /* PLACEMENT_REG() mask */
-	bool rsp_store;   /* stores to memory addressed off rsp */
+	uint32_t writes; /* PLACEMENT_REG() mask */
+	bool rsp_store;	 /* stores to memory addressed off rsp */
+	bool rsp_copy;	 /* puts rsp's value (or an address off it) elsewhere: a
+			  * store through the copy could reach [rsp] */
 	char name[20];
 };
 
-struct prefixes {
-	bool p66, pf2, pf3, seg;
-	uint8_t rex;
+/* An instruction's prefixes and opcode, as far as effects need them. */
+struct parts {
+	bool p66, pf2, pf3;
+	bool seg;     /* fs/gs: allowed below on memory operands only */
+	bool refused; /* cs/ds/es/ss, lock: uprobe_init_insn() refuses them; 67
+		       * changes the addressing: not worth understanding */
+	uint8_t rex;  /* only right before the opcode */
+	bool two;     /* the 0F map */
+	uint8_t opc;
+	unsigned int at; /* the byte after the opcode: the ModRM, if any */
+};
+
+/* What an instruction with a ModRM writes and reads, before the ModRM says
+ * which registers. */
+enum dst { DST_NONE, DST_RM, DST_REG, DST_OPREG };
+
+struct form {
+	enum dst dst;
+	uint32_t fixed;	/* registers written whatever the operands */
+	bool modrm;
+	bool byte_op;	/* 8-bit operands (both of them, unless src_byte) */
+	bool src_reg;	/* the ModRM reg field is read, as a value */
+	bool src_rm;	/* the r/m operand is read, as a value */
+	bool src_byte;	/* the r/m source is 8-bit, the destination not (movzx) */
+	bool lea;	/* the destination gets the memory operand's address */
 };
 
 #define REX_W(rex) (((rex) >> 3) & 1)
 #define REX_R(rex) (((rex) >> 2) & 1)
 #define REX_B(rex) ((rex) & 1)
+
+#define REG_RAX 0
+#define REG_RDX 2
+#define REG_RSP 4
 
 /* x86_nops[1..8] of a 64-bit kernel (arch/x86/include/asm/nops.h) */
 static const uint8_t nops[9][8] = {
@@ -73,281 +109,412 @@ static const char *const alu_names[8] = {
 	"add", "or", "adc", "sbb", "and", "sub", "xor", "cmp",
 };
 
+static const char *const shift_names[8] = {
+	"rol", "ror", "rcl", "rcr", "shl", "shr", "sal", "sar",
+};
+
+static const char *const grp3_names[8] = {
+	"test", "test", "not", "neg", "mul", "imul", "div", "idiv",
+};
+
 static const char *const reg_names[16] = {
 	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
 	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
 };
-
-/* Without REX, byte register numbers 4-7 are ah, ch, dh, bh. */
-static unsigned int byte_reg(unsigned int r, const struct prefixes *px)
-{
-	return !px->rex && r >= 4 && r < 8 ? r - 4 : r;
-}
-
-/*
- * Decodes the ModRM operand at p[0]: its length (ModRM, SIB, displacement)
- * goes to *len, whether it names a register (rather than memory) to *is_reg,
- * whether the memory is addressed off rsp to *rsp_base. Returns the ModRM
- * byte, or -1 when it runs past avail.
- */
-static int modrm__decode(const uint8_t *p, size_t avail, const struct prefixes *px,
-			 unsigned int *len, bool *is_reg, bool *rsp_base)
-{
-	unsigned int mod, rm, n = 1;
-
-	if (avail < 1)
-		return -1;
-	mod = p[0] >> 6;
-	rm = p[0] & 7;
-	*is_reg = mod == 3;
-	*rsp_base = false;
-	if (mod != 3 && rm == 4) {
-		if (avail < 2)
-			return -1;
-		/* base 4 is rsp unless REX.B makes it r12; mod 0 base 5 is no base */
-		*rsp_base = (p[1] & 7) == 4 && !REX_B(px->rex);
-		if (mod == 0 && (p[1] & 7) == 5)
-			n += 4;
-		n++;
-	}
-	if (mod == 1)
-		n += 1;
-	else if (mod == 2 || (mod == 0 && rm == 5)) /* rm 5 at mod 0: rip-relative */
-		n += 4;
-	if (n > avail)
-		return -1;
-	*len = n;
-	return p[0];
-}
 
 static void insn__name(struct insn *in, const char *name)
 {
 	snprintf(in->name, sizeof(in->name), "%s", name);
 }
 
-/* Control transfers: they never fall through, some are emulated. */
-static int insn__branch(struct insn *in, size_t avail, unsigned int i,
-			const struct prefixes *px, bool two, uint8_t opc)
+/* The prefixes and opcode of the len bytes at p (an instruction, or as
+ * much of one as there is). */
+static void parts__split(const uint8_t *p, unsigned int len, struct parts *px)
 {
-	unsigned int imm = 0;
-	bool rel = false;
+	unsigned int i;
 
-	if (!two && (opc == 0xe8 || opc == 0xe9 || opc == 0xeb)) {
-		insn__name(in, opc == 0xe8 ? "call" : "jmp");
-		imm = opc == 0xeb ? 1 : 4;
-		rel = true;
-	} else if (!two && opc >= 0x70 && opc <= 0x7f) {
-		insn__name(in, jcc_names[opc & 15]);
-		imm = 1;
-		rel = true;
-	} else if (two && opc >= 0x80 && opc <= 0x8f) {
-		insn__name(in, jcc_names[opc & 15]);
-		imm = 4;
-		rel = true;
-	} else if (!two && (opc == 0xc3 || opc == 0xcb)) {
-		insn__name(in, "ret");
-	} else if (!two && (opc == 0xc2 || opc == 0xca)) {
-		insn__name(in, "ret");
-		imm = 2;
-	} else if (!two && opc == 0xcc) {
-		insn__name(in, "int3");
-	} else if (two && (opc == 0x05 || opc == 0x0b)) {
-		insn__name(in, opc == 0x05 ? "syscall" : "ud2");
-	} else {
-		return 1;
+	memset(px, 0, sizeof(*px));
+	for (i = 0; i < len; i++) {
+		if ((p[i] & 0xf0) == 0x40) {
+			px->rex = p[i];
+			continue;
+		}
+		if (p[i] == 0x66)
+			px->p66 = true;
+		else if (p[i] == 0xf2)
+			px->pf2 = true;
+		else if (p[i] == 0xf3)
+			px->pf3 = true;
+		else if (p[i] == 0x64 || p[i] == 0x65)
+			px->seg = true;
+		else if (p[i] == 0x26 || p[i] == 0x2e || p[i] == 0x36 || p[i] == 0x3e ||
+			 p[i] == 0xf0 || p[i] == 0x67)
+			px->refused = true;
+		else
+			break;
+		px->rex = 0;
 	}
-	in->len = i + imm;
-	if (in->len > avail)
-		return -1;
-	in->kind = INSN_STOP;
-	/*
-	 * The kernel refuses 66 on these and bnd (f2) is no bad prefix to it;
-	 * the rest would be odd enough to leave to single-stepping.
-	 */
-	if (rel && !px->p66 && !px->pf3 && !px->seg && !px->rex)
-		in->kind = INSN_EMULATED;
-	return 0;
+	if (i < len)
+		px->opc = p[i++];
+	if (px->opc == 0x0f && i < len) {
+		px->two = true;
+		px->opc = p[i++];
+	}
+	px->at = i;
+}
+
+static void parts__unknown_name(const struct parts *px, struct insn *in)
+{
+	snprintf(in->name, sizeof(in->name), px->two ? "opcode 0x0f 0x%02x" : "opcode 0x%02x",
+		 px->opc);
 }
 
 /*
- * Decodes one instruction at p (avail bytes there). Returns 0 with *in
- * filled (kind INSN_UNKNOWN when not understood), or -1 when the
- * instruction runs past avail.
+ * Branches, returns and the straight-line instructions that trap: true when
+ * the instruction is one of them (in->kind then says what to do).
  */
-static int insn__decode(const uint8_t *p, size_t avail, struct insn *in)
+static bool insn__control(struct insn *in, const struct x86_insn *xi, const struct parts *px)
 {
-	struct prefixes px = {};
-	unsigned int i = 0, mlen = 0, imm = 0, field = 0, reg, rm;
-	bool has_modrm = false, is_reg = false, rsp_base = false, two = false;
-	bool byte_op = false, imm_z = false, writes_rm = false, writes_reg = false;
-	int modrm = 0, err;
-	uint8_t opc;
+	uint8_t opc = px->opc;
+
+	switch (xi->kind) {
+	case X86_INSN_JUMP_DIRECT:
+		if (!px->two && opc >= 0x70 && opc <= 0x7f)
+			insn__name(in, jcc_names[opc & 15]);
+		else if (px->two && opc >= 0x80 && opc <= 0x8f)
+			insn__name(in, jcc_names[opc & 15]);
+		else if (!px->two && (opc == 0xe9 || opc == 0xeb))
+			insn__name(in, "jmp");
+		else
+			return true; /* loop, jrcxz, xbegin: INSN_UNKNOWN */
+		break;
+	case X86_INSN_CALL_DIRECT:
+		insn__name(in, "call");
+		break;
+	case X86_INSN_RET:
+	case X86_INSN_FAR_RET:
+		insn__name(in, "ret");
+		in->kind = INSN_STOP;
+		return true;
+	case X86_INSN_JUMP_INDIRECT:
+	case X86_INSN_CALL_INDIRECT:
+		insn__name(in, xi->kind == X86_INSN_JUMP_INDIRECT ? "jmp" : "call");
+		in->kind = INSN_STOP;
+		return true;
+	case X86_INSN_OTHER:
+		if (!px->two && opc == 0xcc)
+			insn__name(in, "int3");
+		else if (px->two && (opc == 0x05 || opc == 0x0b))
+			insn__name(in, opc == 0x05 ? "syscall" : "ud2");
+		else
+			return false;
+		in->kind = INSN_STOP;
+		return true;
+	}
+	/*
+	 * A direct branch. The kernel refuses 66 on these (x86_decode() too)
+	 * and bnd (f2) is no bad prefix to it; the rest would be odd enough to
+	 * leave to single-stepping.
+	 */
+	in->kind = INSN_STOP;
+	if (!px->p66 && !px->pf3 && !px->seg && !px->rex && !px->refused)
+		in->kind = INSN_EMULATED;
+	return true;
+}
+
+/*
+ * The form of the straight-line instructions understood here: integer
+ * moves, arithmetic and logic, shifts, bit tests, push and pop, nops.
+ * Returns false for any other.
+ */
+static bool form__of(const uint8_t *p, unsigned int len, const struct parts *px,
+		     struct insn *in, struct form *f)
+{
+	unsigned int field = px->at < len ? (p[px->at] >> 3) & 7 : 0;
+	uint8_t opc = px->opc;
+
+	memset(f, 0, sizeof(*f));
+	if (!px->two) {
+		if (opc < 0x40 && (opc & 7) < 6) {
+			unsigned int form = opc & 7;
+
+			insn__name(in, alu_names[opc >> 3]);
+			f->modrm = form < 4;
+			f->byte_op = !(form & 1);
+			if ((opc >> 3) == 7)
+				return true; /* cmp writes no register */
+			if (form >= 4)
+				f->fixed = PLACEMENT_REG(REG_RAX);
+			f->dst = form <= 1 ? DST_RM : form <= 3 ? DST_REG : DST_NONE;
+			f->src_reg = form <= 1;
+			f->src_rm = form == 2 || form == 3;
+			return true;
+		}
+		switch (opc) {
+		case 0x50 ... 0x57:
+		case 0x68:
+		case 0x6a:
+			insn__name(in, "push");
+			f->fixed = PLACEMENT_REG(REG_RSP);
+			return true;
+		case 0x58 ... 0x5f:
+			insn__name(in, "pop");
+			f->dst = DST_OPREG;
+			f->fixed = PLACEMENT_REG(REG_RSP);
+			return true;
+		case 0x63:
+			insn__name(in, "movsxd");
+			f->modrm = f->src_rm = true;
+			f->dst = DST_REG;
+			return true;
+		case 0x69:
+		case 0x6b:
+			insn__name(in, "imul");
+			f->modrm = f->src_rm = true;
+			f->dst = DST_REG;
+			return true;
+		case 0x80:
+		case 0x81:
+		case 0x83:
+			insn__name(in, alu_names[field]);
+			f->modrm = true;
+			f->byte_op = opc == 0x80;
+			f->dst = field == 7 ? DST_NONE : DST_RM; /* cmp */
+			return true;
+		case 0x84:
+		case 0x85:
+		case 0xa8:
+		case 0xa9:
+			insn__name(in, "test");
+			f->modrm = opc <= 0x85;
+			f->byte_op = !(opc & 1);
+			return true;
+		case 0x88 ... 0x8b:
+			insn__name(in, "mov");
+			f->modrm = true;
+			f->byte_op = !(opc & 1);
+			f->dst = opc <= 0x89 ? DST_RM : DST_REG;
+			f->src_reg = opc <= 0x89;
+			f->src_rm = opc >= 0x8a;
+			return true;
+		case 0x8d:
+			insn__name(in, "lea");
+			f->modrm = f->lea = true;
+			f->dst = DST_REG;
+			return true;
+		case 0x90:
+			insn__name(in, "nop");
+			return !px->rex && !px->pf3; /* xchg %eax,%r8d; pause */
+		case 0x98:
+		case 0x99:
+			insn__name(in, opc == 0x98 ? "cdqe" : "cqo");
+			f->fixed = PLACEMENT_REG(opc == 0x98 ? REG_RAX : REG_RDX);
+			return true;
+		case 0xb0 ... 0xbf:
+			insn__name(in, "mov");
+			f->byte_op = opc < 0xb8;
+			f->dst = DST_OPREG;
+			return true;
+		case 0xc0:
+		case 0xc1:
+		case 0xd0 ... 0xd3:
+			insn__name(in, shift_names[field]);
+			f->modrm = true;
+			f->byte_op = !(opc & 1);
+			f->dst = DST_RM;
+			return true;
+		case 0xc6:
+		case 0xc7:
+			insn__name(in, "mov");
+			f->modrm = true;
+			f->byte_op = opc == 0xc6;
+			f->dst = DST_RM;
+			return field == 0; /* x86_decode() refuses the others but xabort, xbegin */
+		case 0xf6:
+		case 0xf7:
+			insn__name(in, grp3_names[field]);
+			f->modrm = true;
+			f->byte_op = opc == 0xf6;
+			if (field == 2 || field == 3) /* not, neg */
+				f->dst = DST_RM;
+			else if (field >= 4) /* mul, imul, div, idiv: (e/r)dx:(e/r)ax, or ax */
+				f->fixed = PLACEMENT_REG(REG_RAX) |
+					   (opc == 0xf7 ? PLACEMENT_REG(REG_RDX) : 0);
+			return true;
+		case 0xfe:
+		case 0xff:
+			f->modrm = true;
+			f->byte_op = opc == 0xfe;
+			if (field <= 1) {
+				insn__name(in, field ? "dec" : "inc");
+				f->dst = DST_RM;
+				return true;
+			}
+			if (opc == 0xff && field == 6) {
+				insn__name(in, "push");
+				f->fixed = PLACEMENT_REG(REG_RSP);
+				return true;
+			}
+			return false;
+		}
+		return false;
+	}
+	switch (opc) {
+	case 0x1e: /* endbr64 only: f3 0f 1e /1 is rdsspq, which writes a register */
+		insn__name(in, "endbr64");
+		return px->pf3 && !px->p66 && !px->pf2 && !px->rex && px->at < len &&
+		       p[px->at] == 0xfa;
+	case 0x1f:
+		insn__name(in, "nop");
+		f->modrm = true;
+		return field == 0; /* 0f 1f /0 is the only nop of its group */
+	case 0x40 ... 0x4f:
+		insn__name(in, "cmov");
+		f->modrm = f->src_rm = true;
+		f->dst = DST_REG;
+		return true;
+	case 0x90 ... 0x9f:
+		insn__name(in, "set");
+		f->modrm = f->byte_op = true;
+		f->dst = DST_RM;
+		return true;
+	case 0xa3:
+	case 0xab:
+	case 0xb3:
+	case 0xbb:
+		insn__name(in, opc == 0xa3 ? "bt" : opc == 0xab ? "bts" : opc == 0xb3 ? "btr" : "btc");
+		f->modrm = f->src_reg = true;
+		f->dst = opc == 0xa3 ? DST_NONE : DST_RM;
+		return true;
+	case 0xba:
+		insn__name(in, field == 4 ? "bt" : field == 5 ? "bts" : field == 6 ? "btr" : "btc");
+		f->modrm = true;
+		f->dst = field == 4 ? DST_NONE : DST_RM;
+		return field >= 4;
+	case 0xaf:
+		insn__name(in, "imul");
+		f->modrm = f->src_rm = true;
+		f->dst = DST_REG;
+		return true;
+	case 0xb6:
+	case 0xb7:
+	case 0xbe:
+	case 0xbf:
+		insn__name(in, opc <= 0xb7 ? "movzx" : "movsx");
+		f->modrm = f->src_rm = true;
+		f->src_byte = !(opc & 1);
+		f->dst = DST_REG;
+		return true;
+	case 0xc8 ... 0xcf:
+		insn__name(in, "bswap");
+		f->dst = DST_OPREG;
+		return true;
+	}
+	return false;
+}
+
+/* Without REX, byte register numbers 4-7 are ah, ch, dh, bh. */
+static unsigned int byte_reg(unsigned int r, const struct parts *px)
+{
+	return !px->rex && r >= 4 && r < 8 ? r - 4 : r;
+}
+
+/* What the straight-line instruction at p (xi from x86_decode()) writes. */
+static void insn__effects(const uint8_t *p, const struct x86_insn *xi, const struct parts *px,
+			  struct insn *in)
+{
+	unsigned int reg = 0, rm = 0, opreg = (px->opc & 7) | REX_B(px->rex) << 3;
+	bool is_reg = false, rsp_base = false;
+	struct form f;
+
+	if (!form__of(p, xi->len, px, in, &f)) {
+		parts__unknown_name(px, in);
+		return;
+	}
+	if (f.modrm) {
+		uint8_t modrm = p[px->at];
+
+		reg = ((modrm >> 3) & 7) | REX_R(px->rex) << 3;
+		rm = (modrm & 7) | REX_B(px->rex) << 3;
+		is_reg = modrm >> 6 == 3;
+		/* SIB base 4 is rsp unless REX.B makes it r12 */
+		rsp_base = !is_reg && (modrm & 7) == 4 && (p[px->at + 1] & 7) == 4 &&
+			   !REX_B(px->rex);
+		if (f.lea && is_reg)
+			goto unknown; /* lea of a register is #UD */
+	}
+	/* rep prefixes belong to none of these; fs/gs only to memory operands */
+	if (px->refused || px->pf2 || (px->pf3 && px->opc != 0x1e) ||
+	    (px->seg && (!f.modrm || is_reg)))
+		goto unknown;
+	if (f.byte_op) {
+		reg = byte_reg(reg, px);
+		if (is_reg)
+			rm = byte_reg(rm, px);
+		opreg = byte_reg(opreg, px);
+	}
+
+	in->writes = f.fixed;
+	if (f.dst == DST_REG)
+		in->writes |= PLACEMENT_REG(reg);
+	else if (f.dst == DST_RM && is_reg)
+		in->writes |= PLACEMENT_REG(rm);
+	else if (f.dst == DST_OPREG)
+		in->writes |= PLACEMENT_REG(opreg);
+	in->rsp_store = f.dst == DST_RM && rsp_base;
+	/* mov %rsp,%rax; mov %rsp,%rax (8b); lea 8(%rsp),%rax; a store of rsp
+	 * to memory is no copy a later store could go through in a few
+	 * instructions */
+	if ((f.dst == DST_REG || (f.dst == DST_RM && is_reg)) &&
+	    ((f.src_reg && reg == REG_RSP) ||
+	     (f.src_rm && is_reg && (f.src_byte ? byte_reg(rm, px) : rm) == REG_RSP) ||
+	     (f.lea && rsp_base)))
+		in->rsp_copy = true;
+	in->kind = INSN_SKIP;
+
+	/* the kernel's emulated ones */
+	if (!px->two && px->opc == 0x90 && !px->pf2 && !px->seg && !px->refused)
+		in->kind = INSN_EMULATED; /* "prefix* + nop" */
+	if (!px->two && px->opc >= 0x50 && px->opc <= 0x57 && !px->p66 && !px->seg &&
+	    (!px->rex || px->rex == 0x41) && xi->len == 1u + !!px->rex)
+		in->kind = INSN_EMULATED; /* what push_setup_xol_ops() takes */
+	if (px->two && px->opc == 0x1f && xi->len < sizeof(nops) / sizeof(nops[0]) &&
+	    !memcmp(p, nops[xi->len], xi->len))
+		in->kind = INSN_EMULATED; /* one of x86_nops[] exactly */
+	return;
+
+unknown:
+	in->writes = 0;
+	parts__unknown_name(px, in);
+}
+
+/*
+ * Decodes one instruction at p (avail bytes there, at offset off). Returns 0
+ * with *in filled (kind INSN_UNKNOWN when not understood), or -ENODATA when
+ * the instruction runs past avail.
+ */
+static int insn__decode(const uint8_t *p, size_t avail, unsigned int off, struct insn *in)
+{
+	struct x86_insn xi;
+	struct parts px;
+	int n;
 
 	memset(in, 0, sizeof(*in));
-	if (avail > MAX_INSN_LEN)
-		avail = MAX_INSN_LEN;
-
-	for (;; i++) {
-		if (i >= avail)
-			return -1;
-		if (p[i] == 0x66)
-			px.p66 = true;
-		else if (p[i] == 0xf2)
-			px.pf2 = true;
-		else if (p[i] == 0xf3)
-			px.pf3 = true;
-		else if (p[i] == 0x64 || p[i] == 0x65)
-			px.seg = true; /* fs/gs: allowed below on memory operands only */
-		else
-			break;
-	}
-	if ((p[i] & 0xf0) == 0x40) {
-		px.rex = p[i++];
-		if (i >= avail)
-			return -1;
-	}
-	opc = p[i++];
-	if (opc == 0x0f) {
-		if (i >= avail)
-			return -1;
-		two = true;
-		opc = p[i++];
-	}
-	snprintf(in->name, sizeof(in->name), two ? "opcode 0x0f 0x%02x" : "opcode 0x%02x", opc);
-	in->len = i;
-
-	err = insn__branch(in, avail, i, &px, two, opc);
-	if (err <= 0)
-		return err;
-
-	if (!two && opc >= 0x50 && opc <= 0x57) {
-		insn__name(in, "push");
-		/* only the encodings push_setup_xol_ops() takes are emulated */
-		if (!px.p66 && !px.pf2 && !px.pf3 && !px.seg && (!px.rex || px.rex == 0x41))
-			in->kind = INSN_EMULATED;
-		else if (!px.pf2 && !px.pf3 && !px.seg)
-			in->kind = INSN_SKIP;
-		in->writes = PLACEMENT_RSP;
+	n = x86_decode(p, avail, off, &xi);
+	if (n == -ENODATA)
+		return n;
+	parts__split(p, (unsigned int)(avail < X86_INSN_MAX_BYTES ? avail : X86_INSN_MAX_BYTES),
+		     &px);
+	parts__unknown_name(&px, in);
+	if (n < 0)
+		return 0; /* -ENOTSUP: no instruction x86_decode() vouches for */
+	in->len = xi.len;
+	parts__split(p, xi.len, &px);
+	if (px.refused)
 		return 0;
-	}
-	if (!two && opc == 0x90) {
-		insn__name(in, "nop");
-		/* "prefix* + nop", but neither pause (f3 90) nor xchg %eax,%r8d */
-		if (!px.pf2 && !px.pf3 && !px.seg && !px.rex)
-			in->kind = INSN_EMULATED;
+	if (insn__control(in, &xi, &px))
 		return 0;
-	}
-	if (two && opc == 0x1e && px.pf3 && !px.p66 && !px.pf2 && !px.seg && !px.rex) {
-		if (i >= avail)
-			return -1;
-		if (p[i] == 0xfa) {
-			insn__name(in, "endbr64");
-			in->kind = INSN_SKIP;
-			in->len = i + 1;
-		}
-		return 0;
-	}
-
-	/* the rest: ModRM forms that write at most one register or store */
-	if (!two && opc < 0x40 && (opc & 7) < 6) {
-		unsigned int form = opc & 7;
-
-		insn__name(in, alu_names[opc >> 3]);
-		has_modrm = form < 4;
-		byte_op = !(form & 1);
-		imm = form == 4 ? 1 : form == 5 ? 4 : 0;
-		imm_z = form == 5;
-		if ((opc >> 3) != 7) { /* cmp writes no register */
-			writes_rm = form <= 1;
-			writes_reg = form == 2 || form == 3;
-			if (form >= 4)
-				in->writes = PLACEMENT_REG(0);
-		}
-	} else if (!two && (opc == 0x80 || opc == 0x81 || opc == 0x83)) {
-		has_modrm = true; /* named by the ModRM reg field below */
-		byte_op = opc == 0x80;
-		imm = opc == 0x81 ? 4 : 1;
-		imm_z = opc == 0x81;
-	} else if (!two && (opc == 0x84 || opc == 0x85)) {
-		insn__name(in, "test");
-		has_modrm = true;
-		byte_op = opc == 0x84;
-	} else if (!two && opc >= 0x88 && opc <= 0x8b) {
-		insn__name(in, "mov");
-		has_modrm = true;
-		byte_op = !(opc & 1);
-		writes_rm = opc <= 0x89;
-		writes_reg = opc >= 0x8a;
-	} else if (!two && (opc == 0x8d || opc == 0x63)) {
-		insn__name(in, opc == 0x8d ? "lea" : "movsxd");
-		has_modrm = writes_reg = true;
-	} else if (!two && (opc == 0xa8 || opc == 0xa9)) {
-		insn__name(in, "test");
-		imm = opc == 0xa8 ? 1 : 4;
-		imm_z = opc == 0xa9;
-	} else if (!two && opc >= 0xb0 && opc <= 0xbf) {
-		insn__name(in, "mov");
-		byte_op = opc < 0xb8;
-		imm = byte_op ? 1 : REX_W(px.rex) ? 8 : px.p66 ? 2 : 4;
-		reg = (opc & 7) | REX_B(px.rex) << 3;
-		in->writes = PLACEMENT_REG(byte_op ? byte_reg(reg, &px) : reg);
-	} else if (!two && (opc == 0xc6 || opc == 0xc7 || opc == 0xf6 || opc == 0xf7)) {
-		insn__name(in, opc <= 0xc7 ? "mov" : "test");
-		has_modrm = true;
-		byte_op = !(opc & 1);
-		imm = byte_op ? 1 : 4;
-		imm_z = !byte_op;
-		writes_rm = opc <= 0xc7;
-	} else if (two && (opc == 0x1f || opc == 0xb6 || opc == 0xb7 || opc == 0xbe ||
-			   opc == 0xbf)) {
-		insn__name(in, opc == 0x1f ? "nop" : opc <= 0xb7 ? "movzx" : "movsx");
-		has_modrm = true;
-		writes_reg = opc != 0x1f;
-	} else {
-		return 0;
-	}
-
-	if (has_modrm) {
-		modrm = modrm__decode(p + i, avail - i, &px, &mlen, &is_reg, &rsp_base);
-		if (modrm < 0)
-			return -1;
-		field = (modrm >> 3) & 7;
-		in->len = i + mlen;
-		/* before the immediate: other group members have other lengths */
-		if (!two && opc >= 0xc6 && field != 0)
-			return 0; /* xabort, xbegin, not, neg, mul, div... */
-		if (two && opc == 0x1f && field != 0)
-			return 0; /* 0f 1f /0 is the only nop of its group */
-		if (!two && opc == 0x8d && is_reg)
-			return 0; /* lea of a register is #UD */
-	}
-	/* a 16-bit operand shrinks a 4-byte immediate, unless REX.W widens it */
-	if (imm_z && px.p66 && !REX_W(px.rex))
-		imm = 2;
-	in->len = i + mlen + imm;
-	if (in->len > avail)
-		return -1;
-	/* rep prefixes belong to none of these; fs/gs only to memory operands */
-	if (px.pf2 || px.pf3 || (px.seg && (!has_modrm || is_reg)))
-		return 0;
-
-	if (has_modrm) {
-		reg = field | REX_R(px.rex) << 3;
-		rm = (modrm & 7) | REX_B(px.rex) << 3;
-		if (!two && opc >= 0x80 && opc <= 0x83) {
-			insn__name(in, alu_names[field]);
-			writes_rm = field != 7; /* cmp */
-		}
-		if (writes_reg)
-			in->writes = PLACEMENT_REG(byte_op ? byte_reg(reg, &px) : reg);
-		if (writes_rm && is_reg)
-			in->writes = PLACEMENT_REG(byte_op ? byte_reg(rm, &px) : rm);
-		in->rsp_store = writes_rm && !is_reg && rsp_base;
-	}
-	in->kind = INSN_SKIP;
-	if (two && opc == 0x1f && in->len < sizeof(nops) / sizeof(nops[0]) &&
-	    !memcmp(p, nops[in->len], in->len))
-		in->kind = INSN_EMULATED; /* one of x86_nops[] exactly */
+	insn__effects(p, &xi, &px, in);
 	return 0;
 }
 
@@ -362,7 +529,7 @@ static const char *lowest_reg(uint32_t mask)
 void placement__choose(const uint8_t *code, size_t len, uint32_t keep_regs,
 		       struct placement *out)
 {
-	char skipped[64] = "";
+	char skipped[96] = "";
 	size_t used = 0;
 	unsigned int off = 0, n;
 	struct insn in;
@@ -379,7 +546,7 @@ void placement__choose(const uint8_t *code, size_t len, uint32_t keep_regs,
 				 "%u instructions (%u bytes)", n, off);
 			return;
 		}
-		if (insn__decode(code + off, len - off, &in) < 0) {
+		if (insn__decode(code + off, len - off, off, &in) < 0) {
 			snprintf(out->why, sizeof(out->why),
 				 "+0: single-stepped; the code given ends inside the "
 				 "instruction at +%u", off);
@@ -404,15 +571,21 @@ void placement__choose(const uint8_t *code, size_t len, uint32_t keep_regs,
 				 in.name, off, lowest_reg(in.writes & keep_regs));
 			return;
 		}
-		/* the probe reads the return address at [rsp] */
+		/* the probe, or the kernel for a return probe, reads the return
+		 * address at [rsp] */
 		if (in.rsp_store && (keep_regs & PLACEMENT_RSP)) {
 			snprintf(out->why, sizeof(out->why),
 				 "+0: single-stepped; %s at +%u stores to the stack", in.name, off);
 			return;
 		}
+		if (in.rsp_copy && (keep_regs & PLACEMENT_RSP)) {
+			snprintf(out->why, sizeof(out->why),
+				 "+0: single-stepped; %s at +%u copies rsp", in.name, off);
+			return;
+		}
 		if (used < sizeof(skipped))
-			used += snprintf(skipped + used, sizeof(skipped) - used, "%s%s",
-					 used ? ", " : "", in.name);
+			used += (size_t)snprintf(skipped + used, sizeof(skipped) - used, "%s%s",
+						 used ? ", " : "", in.name);
 		off += in.len;
 	}
 

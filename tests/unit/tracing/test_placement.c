@@ -6,6 +6,7 @@
 #include <libelf.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "placement.h"
@@ -256,7 +257,7 @@ Test(placement, branches)
 	/* bnd jmp: f2 is no bad prefix to the kernel */
 	CHECK(BYTES(0xf2, 0xe9, 0, 0, 0, 0), KEEP, 0, 1, "jmp");
 	/* the kernel refuses 66 on branches; a ds hint makes the probe fail */
-	CHECK(BYTES(0x66, 0xe8, 0, 0, 0, 0), KEEP, 0, 0, "call at +0 does not fall through");
+	CHECK(BYTES(0x66, 0xe8, 0, 0, 0, 0), KEEP, 0, 0, "opcode 0xe8 at +0 not understood");
 	CHECK(BYTES(0x3e, 0x74, 0x00), KEEP, 0, 0, "not understood");
 	/* test; ret; je: never skip past a ret */
 	CHECK(BYTES(0x48, 0x85, 0xff, 0xc3, 0x74, 0x00), KEEP, 0, 0,
@@ -266,8 +267,13 @@ Test(placement, branches)
 	CHECK(BYTES(0xcc, 0x74, 0x00), KEEP, 0, 0, "int3 at +0");
 	CHECK(BYTES(0x0f, 0x0b, 0x74, 0x00), KEEP, 0, 0, "ud2 at +0");
 	CHECK(BYTES(0x0f, 0x05, 0x74, 0x00), KEEP, 0, 0, "syscall at +0");
-	/* jmp *%rax */
-	CHECK(BYTES(0xff, 0xe0, 0x74, 0x00), KEEP, 0, 0, "not understood");
+	/* jmp *%rax, call *%rax, call *0x0(%rip) */
+	CHECK(BYTES(0xff, 0xe0, 0x74, 0x00), KEEP, 0, 0, "jmp at +0 does not fall through");
+	CHECK(BYTES(0xff, 0xd0, 0x74, 0x00), KEEP, 0, 0, "call at +0 does not fall through");
+	CHECK(BYTES(0xff, 0x15, 0, 0, 0, 0), KEEP, 0, 0, "call at +0 does not fall through");
+	/* loop and jrcxz are branches the kernel single-steps */
+	CHECK(BYTES(0xe2, 0x00, 0x74, 0x00), KEEP, 0, 0, "opcode 0xe2 at +0 not understood");
+	CHECK(BYTES(0xe3, 0x00, 0x74, 0x00), KEEP, 0, 0, "not understood");
 }
 
 Test(placement, nops)
@@ -295,8 +301,7 @@ Test(placement, unknown_instructions)
 	/* cpuid writes eax..edx */
 	CHECK(BYTES(0x0f, 0xa2, 0x74, 0x00), KEEP, 0, 0,
 	      "+0: single-stepped; opcode 0x0f 0xa2 at +0 not understood");
-	/* mul %rsi writes rdx:rax, xchg, cmpxchg, lock */
-	CHECK(BYTES(0x48, 0xf7, 0xe6, 0x74, 0x00), KEEP, 0, 0, "not understood");
+	/* xchg, cmpxchg, lock */
 	CHECK(BYTES(0x48, 0x87, 0xfe, 0x74, 0x00), KEEP, 0, 0, "not understood");
 	CHECK(BYTES(0x48, 0x0f, 0xb1, 0x3e, 0x74, 0x00), KEEP, 0, 0, "not understood");
 	CHECK(BYTES(0xf0, 0x48, 0x01, 0x38, 0x74, 0x00), KEEP, 0, 0, "not understood");
@@ -338,22 +343,206 @@ Test(placement, short_code)
 
 Test(placement, caps)
 {
-	/* nine mov %rax,%rax then je: more than 8 instructions */
-	CHECK(BYTES(0x48, 0x89, 0xc0, 0x48, 0x89, 0xc0, 0x48, 0x89, 0xc0, 0x48, 0x89, 0xc0,
-		    0x48, 0x89, 0xc0, 0x48, 0x89, 0xc0, 0x48, 0x89, 0xc0, 0x48, 0x89, 0xc0,
-		    0x74, 0x00),
-	      KEEP, 0, 0, "no emulated instruction in the first 8 instructions");
-	/* seven of them then je: the 8th instruction is still looked at */
-	CHECK(BYTES(0x48, 0x89, 0xc0, 0x48, 0x89, 0xc0, 0x48, 0x89, 0xc0, 0x48, 0x89, 0xc0,
-		    0x48, 0x89, 0xc0, 0x48, 0x89, 0xc0, 0x48, 0x89, 0xc0, 0x74, 0x00),
-	      KEEP, 21, 1, "je");
-	/* five 7-byte loads then je at +35: past the 32-byte window */
-	CHECK(BYTES(0x48, 0x8b, 0x05, 0, 0, 0, 0, 0x48, 0x8b, 0x05, 0, 0, 0, 0, 0x48, 0x8b,
-		    0x05, 0, 0, 0, 0, 0x48, 0x8b, 0x05, 0, 0, 0, 0, 0x48, 0x8b, 0x05, 0, 0, 0,
-		    0, 0x74, 0x00),
-	      KEEP, 0, 0, "(35 bytes)");
+#define MOV_RAX 0x48, 0x89, 0xc0		/* mov %rax,%rax */
+#define LOAD_RAX 0x48, 0x8b, 0x05, 0, 0, 0, 0	/* mov 0x0(%rip),%rax */
+	/* seventeen mov %rax,%rax then je: more than 16 instructions */
+	CHECK(BYTES(MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX,
+		    MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX,
+		    MOV_RAX, 0x74, 0x00),
+	      KEEP, 0, 0, "no emulated instruction in the first 16 instructions");
+	/* fifteen of them then je: the 16th instruction is still looked at */
+	CHECK(BYTES(MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX,
+		    MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, MOV_RAX, 0x74, 0x00),
+	      KEEP, 45, 1, "je");
+	/* five 7-byte loads then je at +35: within the 64-byte window */
+	CHECK(BYTES(LOAD_RAX, LOAD_RAX, LOAD_RAX, LOAD_RAX, LOAD_RAX, 0x74, 0x00), KEEP, 35, 1,
+	      "je");
+	/* ten of them then je at +70: past it */
+	CHECK(BYTES(LOAD_RAX, LOAD_RAX, LOAD_RAX, LOAD_RAX, LOAD_RAX, LOAD_RAX, LOAD_RAX,
+		    LOAD_RAX, LOAD_RAX, LOAD_RAX, 0x74, 0x00),
+	      KEEP, 0, 0, "(70 bytes)");
 	/* code that just ends without an emulated instruction */
 	CHECK(BYTES(0x48, 0x85, 0xff), KEEP, 0, 0, "no emulated instruction");
+}
+
+/* Debian 12, jemalloc 5.3.0 (libjemalloc2): malloc, free, operator new,
+ * sized operator delete */
+static const uint8_t jemalloc53_malloc[] = {
+	0x48, 0x81, 0xff, 0x00, 0x10, 0x00, 0x00, /* cmp $0x1000,%rdi */
+	0x0f, 0x87, 0x93, 0x00, 0x00, 0x00,       /* ja */
+	0x48, 0x8d, 0x15, 0x5c, 0x7f, 0x2c, 0x00, /* lea 0x2c7f5c(%rip),%rdx */
+};
+
+static const uint8_t jemalloc53_free[] = {
+	0x48, 0x89, 0xf8,                         /* mov %rdi,%rax */
+	0x48, 0x8b, 0x15, 0x0e, 0x53, 0x0a, 0x00, /* mov 0xa530e(%rip),%rdx */
+	0x48, 0x89, 0xf9,                         /* mov %rdi,%rcx */
+	0x48, 0xc1, 0xe8, 0x1a,                   /* shr $0x1a,%rax */
+	0x48, 0x81, 0xe1, 0x00, 0x00, 0x00, 0xc0, /* and $0xffffffffc0000000,%rcx */
+	0x25, 0xf0, 0x00, 0x00, 0x00,             /* and $0xf0,%eax */
+	0x64, 0x48, 0x03, 0x04, 0x25, 0, 0, 0, 0, /* add %fs:0x0,%rax */
+	0x48, 0x01, 0xd0,                         /* add %rdx,%rax */
+	0x48, 0x3b, 0x88, 0xb0, 0x01, 0x00, 0x00, /* cmp 0x1b0(%rax),%rcx */
+	0x0f, 0x85, 0x8a, 0x00, 0x00, 0x00,       /* jne */
+	0x48, 0x89, 0xfe,                         /* mov %rdi,%rsi */
+};
+
+static const uint8_t jemalloc53_new[] = {
+	0x48, 0x81, 0xff, 0x00, 0x10, 0x00, 0x00, /* cmp $0x1000,%rdi */
+	0x0f, 0x87, 0x93, 0x00, 0x00, 0x00,       /* ja */
+};
+
+static const uint8_t jemalloc53_sized_delete[] = {
+	0x48, 0x85, 0xff,       /* test %rdi,%rdi */
+	0x74, 0x13,             /* je */
+	0x48, 0x83, 0xec, 0x08, /* sub $0x8,%rsp */
+};
+
+/* What ttbpf's probes read: an allocating function's entry its arguments
+ * and [rsp]; its return probe [rsp] (the kernel does). */
+#define KEEP_ENTRY (PLACEMENT_RDI | PLACEMENT_RSI | PLACEMENT_RDX | PLACEMENT_RSP)
+#define KEEP_RETURN PLACEMENT_RSP
+
+Test(placement, jemalloc53_malloc_moves_to_ja)
+{
+	struct placement pl = choose(jemalloc53_malloc, sizeof(jemalloc53_malloc), KEEP_ENTRY);
+
+	cr_assert_eq(pl.offset, 7, "%s", pl.why);
+	cr_assert_eq(pl.emulated, 1, "%s", pl.why);
+	cr_assert_str_eq(pl.why, "+7: ja (emulated); skipped cmp");
+	/* the return probe goes to the same place: one uprobe for both */
+	CHECK(jemalloc53_malloc, KEEP_RETURN, 7, 1, "+7: ja (emulated)");
+	CHECK(jemalloc53_new, KEEP_ENTRY, 7, 1, "+7: ja (emulated)");
+}
+
+Test(placement, jemalloc53_free_moves_past_shr)
+{
+	struct placement pl = choose(jemalloc53_free, sizeof(jemalloc53_free), KEEP);
+
+	cr_assert_eq(pl.offset, 48, "%s", pl.why);
+	cr_assert_eq(pl.emulated, 1, "%s", pl.why);
+	cr_assert_str_eq(pl.why, "+48: jne (emulated); skipped mov, mov, mov, shr, and, and, "
+				 "add, add, cmp");
+	/* a probe reading rax, rcx or rdx could not */
+	CHECK(jemalloc53_free, KEEP | PLACEMENT_REG(0), 0, 0, "mov at +0 writes rax");
+	CHECK(jemalloc53_free, KEEP | PLACEMENT_RDX, 0, 0, "mov at +3 writes rdx");
+	CHECK(jemalloc53_free, KEEP | PLACEMENT_REG(1), 0, 0, "mov at +10 writes rcx");
+	/* cut before the jne: nothing to move to */
+	check(jemalloc53_free, 48, KEEP, 0, 0, "no emulated instruction in the first 9", __LINE__);
+	CHECK(jemalloc53_sized_delete, KEEP, 3, 1, "+3: je (emulated); skipped test");
+}
+
+Test(placement, return_probe_needs_rsp)
+{
+	/* push %rbp behind an empty REX: written rsp, not emulated. An entry
+	 * probe that reads only rdi moves past it, a return probe stays. */
+	static const uint8_t rex_push[] = { 0x40, 0x55, 0x48, 0x85, 0xff, 0x74, 0x00 };
+	/* push $0 and push 0x0(%rip) likewise */
+	static const uint8_t push_imm[] = { 0x6a, 0x00, 0x74, 0x00 };
+	static const uint8_t push_mem[] = { 0xff, 0x35, 0, 0, 0, 0, 0x74, 0x00 };
+
+	CHECK(rex_push, PLACEMENT_RDI, 5, 1, "+5: je (emulated); skipped push, test");
+	CHECK(rex_push, KEEP_RETURN, 0, 0, "+0: single-stepped; push at +0 writes rsp");
+	CHECK(push_imm, PLACEMENT_RDI, 2, 1, "je");
+	CHECK(push_imm, KEEP_RETURN, 0, 0, "push at +0 writes rsp");
+	CHECK(push_mem, PLACEMENT_RDI, 6, 1, "je");
+	CHECK(push_mem, KEEP_RETURN, 0, 0, "push at +0 writes rsp");
+	/* pop, lea -8(%rsp),%rsp, and $-16,%rsp, mov %rbp,%rsp: all move rsp */
+	CHECK(BYTES(0x5b, 0x74, 0x00), KEEP_RETURN, 0, 0, "pop at +0 writes rsp");
+	CHECK(BYTES(0x48, 0x8d, 0x64, 0x24, 0xf8, 0x74, 0x00), KEEP_RETURN, 0, 0,
+	      "lea at +0 writes rsp");
+	CHECK(BYTES(0x48, 0x83, 0xe4, 0xf0, 0x74, 0x00), KEEP_RETURN, 0, 0, "and at +0 writes rsp");
+	CHECK(BYTES(0x48, 0x89, 0xec, 0x74, 0x00), KEEP_RETURN, 0, 0, "mov at +0 writes rsp");
+	/* an emulated push at +0 is where both probes go */
+	CHECK(glibc236_malloc, KEEP_RETURN, 0, 1, "+0: push (emulated)");
+}
+
+Test(placement, stack_writes_stop_a_return_probe)
+{
+	/* mov %rdi,(%rsp): the return address itself */
+	CHECK(BYTES(0x48, 0x89, 0x3c, 0x24, 0x74, 0x00), KEEP_RETURN, 0, 0,
+	      "+0: single-stepped; mov at +0 stores to the stack");
+	/* movb $0,0x8(%rsp), orq $1,(%rsp), incl (%rsp), sete (%rsp) */
+	CHECK(BYTES(0xc6, 0x44, 0x24, 0x08, 0x00, 0x74, 0x00), KEEP_RETURN, 0, 0,
+	      "stores to the stack");
+	CHECK(BYTES(0x48, 0x83, 0x0c, 0x24, 0x01, 0x74, 0x00), KEEP_RETURN, 0, 0,
+	      "or at +0 stores to the stack");
+	CHECK(BYTES(0xff, 0x04, 0x24, 0x74, 0x00), KEEP_RETURN, 0, 0, "inc at +0 stores");
+	CHECK(BYTES(0x0f, 0x94, 0x04, 0x24, 0x74, 0x00), KEEP_RETURN, 0, 0, "set at +0 stores");
+	/* a load from the stack, a compare with it: nothing written */
+	CHECK(BYTES(0x48, 0x8b, 0x04, 0x24, 0x48, 0x39, 0x3c, 0x24, 0x74, 0x00), KEEP_RETURN, 8,
+	      1, "skipped mov, cmp");
+	/* a copy of rsp (mov, lea): a later store through it could reach [rsp] */
+	CHECK(BYTES(0x48, 0x89, 0xe0, 0x74, 0x00), KEEP_RETURN, 0, 0, "mov at +0 copies rsp");
+	CHECK(BYTES(0x48, 0x8b, 0xc4, 0x74, 0x00), KEEP_RETURN, 0, 0, "mov at +0 copies rsp");
+	CHECK(BYTES(0x48, 0x8d, 0x44, 0x24, 0x08, 0x74, 0x00), KEEP_RETURN, 0, 0,
+	      "lea at +0 copies rsp");
+	CHECK(BYTES(0x48, 0x8d, 0x44, 0x24, 0x08, 0x74, 0x00), PLACEMENT_RDI, 5, 1, "je");
+	/* r12 as the base (REX.B) is no stack */
+	CHECK(BYTES(0x49, 0x8d, 0x44, 0x24, 0x08, 0x74, 0x00), KEEP_RETURN, 5, 1, "je");
+	/* mov %ah,%al: byte register 4 without REX is ah */
+	CHECK(BYTES(0x88, 0xe0, 0x74, 0x00), KEEP_RETURN, 2, 1, "je");
+}
+
+Test(placement, integer_instructions)
+{
+	/* shifts (c1, d1, d3) write their r/m */
+	CHECK(BYTES(0x48, 0xc1, 0xef, 0x04, 0x74, 0x00), KEEP, 0, 0, "shr at +0 writes rdi");
+	CHECK(BYTES(0x48, 0xc1, 0xe0, 0x04, 0x48, 0xd1, 0xe8, 0x48, 0xd3, 0xe2, 0x74, 0x00),
+	      KEEP, 10, 1, "skipped shl, shr, shl");
+	CHECK(BYTES(0x48, 0xd3, 0xe7, 0x74, 0x00), KEEP, 0, 0, "shl at +0 writes rdi");
+	/* imul reg, r/m (0f af) and reg, r/m, imm (6b, 69) write reg */
+	CHECK(BYTES(0x48, 0x0f, 0xaf, 0xc7, 0x48, 0x6b, 0xc7, 0x03, 0x48, 0x69, 0xc7, 0, 1, 0,
+		    0, 0x74, 0x00),
+	      KEEP, 15, 1, "skipped imul, imul, imul");
+	CHECK(BYTES(0x48, 0x0f, 0xaf, 0xfe, 0x74, 0x00), KEEP, 0, 0, "imul at +0 writes rdi");
+	/* mul %rsi writes rdx:rax; mulb %sil ax only */
+	CHECK(BYTES(0x48, 0xf7, 0xe6, 0x74, 0x00), KEEP, 3, 1, "skipped mul");
+	CHECK(BYTES(0x48, 0xf7, 0xe6, 0x74, 0x00), KEEP | PLACEMENT_RDX, 0, 0, "writes rdx");
+	CHECK(BYTES(0x40, 0xf6, 0xe6, 0x74, 0x00), KEEP | PLACEMENT_RDX, 3, 1, "je");
+	/* inc, dec, neg, not */
+	CHECK(BYTES(0x48, 0xff, 0xc0, 0x48, 0xff, 0xc9, 0x48, 0xf7, 0xda, 0x48, 0xf7, 0xd6,
+		    0x74, 0x00),
+	      KEEP, 12, 1, "skipped inc, dec, neg, not");
+	CHECK(BYTES(0x48, 0xff, 0xcf, 0x74, 0x00), KEEP, 0, 0, "dec at +0 writes rdi");
+	CHECK(BYTES(0x48, 0xf7, 0xdf, 0x74, 0x00), KEEP, 0, 0, "neg at +0 writes rdi");
+	/* cmov writes its reg (even when the condition fails, the upper half) */
+	CHECK(BYTES(0x48, 0x0f, 0x44, 0xc7, 0x74, 0x00), KEEP, 4, 1, "skipped cmov");
+	CHECK(BYTES(0x48, 0x0f, 0x44, 0xf8, 0x74, 0x00), KEEP, 0, 0, "cmov at +0 writes rdi");
+	/* setcc writes a byte register: dil with REX, bh without */
+	CHECK(BYTES(0x0f, 0x94, 0xc7, 0x74, 0x00), KEEP, 3, 1, "skipped set");
+	CHECK(BYTES(0x40, 0x0f, 0x94, 0xc7, 0x74, 0x00), KEEP, 0, 0, "set at +0 writes rdi");
+	/* bt reads, bts writes; bt $3,%rdi (0f ba /4), btr $3,%rdi (/6) */
+	CHECK(BYTES(0x48, 0x0f, 0xa3, 0xc7, 0x48, 0x0f, 0xba, 0xe7, 0x03, 0x74, 0x00), KEEP, 9,
+	      1, "skipped bt, bt");
+	CHECK(BYTES(0x48, 0x0f, 0xab, 0xc7, 0x74, 0x00), KEEP, 0, 0, "bts at +0 writes rdi");
+	CHECK(BYTES(0x48, 0x0f, 0xba, 0xf7, 0x03, 0x74, 0x00), KEEP, 0, 0, "btr at +0 writes rdi");
+	/* cdqe writes rax, cqo rdx, bswap its register */
+	CHECK(BYTES(0x48, 0x98, 0x48, 0x99, 0x48, 0x0f, 0xc8, 0x74, 0x00), KEEP, 7, 1,
+	      "skipped cdqe, cqo, bswap");
+	CHECK(BYTES(0x48, 0x0f, 0xcf, 0x74, 0x00), KEEP, 0, 0, "bswap at +0 writes rdi");
+	/* xor %r15d,%r15d, test %r8,%r8 */
+	CHECK(BYTES(0x45, 0x31, 0xff, 0x4d, 0x85, 0xc0, 0x74, 0x00), KEEP, 6, 1,
+	      "skipped xor, test");
+}
+
+Test(placement, unknown_stops_where_it_is)
+{
+	/* cmp, then cpuid: the walk stops at +0, never at the cpuid */
+	CHECK(BYTES(0x48, 0x81, 0xff, 0x00, 0x10, 0x00, 0x00, 0x0f, 0xa2, 0x74, 0x00), KEEP_ENTRY,
+	      0, 0, "+0: single-stepped; opcode 0x0f 0xa2 at +7 not understood");
+	/* an SSE move, a VEX instruction, an xchg: x86_decode() knows their
+	 * lengths, but not what they write here */
+	CHECK(BYTES(0x66, 0x0f, 0x6f, 0xc1, 0x74, 0x00), KEEP, 0, 0, "opcode 0x0f 0x6f");
+	CHECK(BYTES(0xc5, 0xf9, 0x6f, 0xc1, 0x74, 0x00), KEEP, 0, 0, "not understood");
+	CHECK(BYTES(0x48, 0x87, 0xc7, 0x74, 0x00), KEEP, 0, 0, "opcode 0x87");
+	/* leave and pop r/m move rsp in ways not followed */
+	CHECK(BYTES(0xc9, 0x74, 0x00), PLACEMENT_RDI, 0, 0, "opcode 0xc9 at +0 not understood");
+	CHECK(BYTES(0x8f, 0xc0, 0x74, 0x00), PLACEMENT_RDI, 0, 0, "not understood");
+	/* no instruction at all */
+	CHECK(BYTES(0x06, 0x74, 0x00), KEEP, 0, 0, "opcode 0x06 at +0 not understood");
+	/* an address-size prefix */
+	CHECK(BYTES(0x67, 0x48, 0x8b, 0x07, 0x74, 0x00), KEEP, 0, 0, "not understood");
 }
 
 /* The file offset of the defined dynamic symbol name in the ELF file fd. */
@@ -434,4 +623,37 @@ Test(placement, real_libc_free)
 		cr_skip_test("glibc %s: free stays at +0 (%s)", gnu_get_libc_version(), pl.why);
 	cr_assert_gt(pl.offset, 0, "glibc %s free: %s", gnu_get_libc_version(), pl.why);
 	cr_assert_eq(pl.emulated, 1, "%s", pl.why);
+}
+
+/* The installed jemalloc (scripts/install-deps.sh: libjemalloc2), whose
+ * malloc and free start with instructions the kernel single-steps. */
+Test(placement, real_jemalloc)
+{
+	static const char path[] = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+	static const char *const names[] = { "malloc", "free", "_Znwm" };
+	uint8_t code[PLACEMENT_CODE_MAX];
+	struct placement pl;
+	const char *ci = getenv("CI");
+	int64_t off;
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* CI installs it: there, its absence is a failure */
+		cr_assert(!ci || strcmp(ci, "true"), "%s is absent (CI=true)", path);
+		cr_skip_test("%s is absent", path);
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		off = dynsym_offset(fd, names[i]);
+		cr_assert_geq(off, 0, "no %s in %s", names[i], path);
+		n = pread(fd, code, sizeof(code), off);
+		cr_assert_gt(n, 0, "cannot read %s at %lld", names[i], (long long)off);
+		/* free's probe reads rdi and [rsp] only */
+		pl = choose(code, (size_t)n, strcmp(names[i], "free") ? KEEP_ENTRY : KEEP);
+		cr_assert_gt(pl.offset, 0, "jemalloc %s: %s", names[i], pl.why);
+		cr_assert_eq(pl.emulated, 1, "jemalloc %s: %s", names[i], pl.why);
+	}
+	close(fd);
 }
