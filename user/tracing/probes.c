@@ -85,7 +85,7 @@ struct probes {
 	struct ttbpf_bpf *skel;
 	const char *lib_path;
 	struct elf_func funcs[ALLOC_FN_MAX];
-	struct placement free_at; /* where free's entry-only probe goes */
+	struct placement at[ALLOC_FN_MAX]; /* where each function's uprobe goes */
 	struct probe_set rets;   /* return instructions of the functions that
 				  * may throw (alloc_fn.may_throw) */
 	bool unprobed[ALLOC_FN_MAX]; /* may throw, returns not found: left alone */
@@ -410,19 +410,34 @@ static void explain_attach_error(struct probes *p, const char *name, const char 
 }
 
 /*
- * free's probe reads only rdi and the return address at [rsp]: it may sit on
- * the first instruction the kernel emulates instead of one it single-steps
- * (glibc 2.36: free+3, a je, instead of a test: ~5 us a call instead of ~19).
+ * Each function's probes may sit on the first instruction the kernel
+ * emulates instead of one it single-steps (~1 us a hit instead of ~35 here;
+ * glibc 2.36's free: +3, a je; jemalloc's malloc: +7, a ja, past a cmp)
+ * when the instructions before it leave alone what the probes read: free's
+ * and delete's entry reads rdi and the return address at [rsp];
+ * alloc_enter reads the first three arguments (BPF_KPROBE) and [rsp]; a
+ * return probe makes the kernel take the return address from [rsp] at the
+ * hit. So entry and return share one place, and one uprobe there.
  */
-static void place_free(struct probes *p)
+static void place_probes(struct probes *p)
 {
 	uint8_t code[PLACEMENT_CODE_MAX];
+	uint32_t keep;
+	size_t i;
 	int n;
 
-	n = elf_syms__read(p->lib_path, p->funcs[TT_FN_FREE].offset, code, sizeof(code));
-	placement__choose(code, n > 0 ? (size_t)n : 0, PLACEMENT_RDI | PLACEMENT_RSP, &p->free_at);
-	if (p->verbose)
-		fprintf(stderr, "ttbpf: free probe at free%s\n", p->free_at.why);
+	for (i = 0; i < alloc_fn_cnt; i++) {
+		if (!p->funcs[i].offset)
+			continue;
+		keep = PLACEMENT_RDI | PLACEMENT_RSP;
+		if (alloc_fns[i].fn != TT_FN_FREE && alloc_fns[i].fn != TT_FN_DELETE)
+			keep |= PLACEMENT_RSI | PLACEMENT_RDX;
+		n = elf_syms__read(p->lib_path, p->funcs[i].offset, code, sizeof(code));
+		placement__choose(code, n > 0 ? (size_t)n : 0, keep, &p->at[i]);
+		if (p->verbose)
+			fprintf(stderr, "ttbpf: %s probe at %s%s\n", alloc_fns[i].name,
+				alloc_fns[i].name, p->at[i].why);
+	}
 }
 
 /*
@@ -503,7 +518,7 @@ static int resolve_funcs(struct probes *p)
 				"static binary cannot be traced)\n", TEXT_CLEAN(p->lib_path), alloc_fns[i].name);
 		return -ENOENT;
 	}
-	place_free(p);
+	place_probes(p);
 	for (i = 0; i < alloc_fn_cnt; i++)
 		if (alloc_fns[i].may_throw && p->funcs[i].offset)
 			find_ret_sites(p, i);
@@ -700,9 +715,12 @@ int probes__attach(struct probes *p, int pid)
 			continue;
 		}
 		/* Aliases (glibc's memalign is aligned_alloc) share one address:
-		 * two probes there would report every call twice. */
+		 * two probes there would report every call twice. So would two
+		 * functions whose probes, moved on, meet. */
 		for (j = 0; j < i; j++)
-			if (p->funcs[j].offset == off)
+			if (p->funcs[j].offset == off ||
+			    (p->funcs[j].offset &&
+			     p->funcs[j].offset + p->at[j].offset == off + p->at[i].offset))
 				dup = true;
 		if (dup) {
 			if (p->verbose)
@@ -710,10 +728,10 @@ int probes__attach(struct probes *p, int pid)
 						"function, skipped\n", TEXT_CLEAN(path), f->name);
 			continue;
 		}
-		if (i == TT_FN_FREE) {
-			off += p->free_at.offset;
-			vaddr += p->free_at.offset;
-		}
+		/* the cookie's vaddr is where the probe is: called_by_allocator()
+		 * takes the load bias from it and the probe's ip */
+		off += p->at[i].offset;
+		vaddr += p->at[i].offset;
 		cookie = TT_COOKIE(f->fn, f->may_throw ? TT_COOKIE_AT_RET : 0, vaddr);
 		if (p->unprobed[i]) {
 			/* counted, not followed: its calls are a figure of what
