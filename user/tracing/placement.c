@@ -65,22 +65,25 @@ struct parts {
 	unsigned int at; /* the byte after the opcode: the ModRM, if any */
 };
 
-/* What an instruction with a ModRM writes and reads, before the ModRM says
- * which registers. */
-enum dst { DST_NONE, DST_RM, DST_REG, DST_OPREG };
+/* What an instruction writes and reads, before its ModRM (if it has one)
+ * says which registers. */
+enum dst { DST_NONE, DST_RM, DST_REG, DST_OPREG /* the opcode's low bits, REX.B */ };
+
+enum {
+	F_MODRM = 1 << 0,
+	F_BYTE = 1 << 1,     /* 8-bit operands (both of them, unless F_SRC_BYTE) */
+	F_SRC_REG = 1 << 2,  /* the ModRM reg field is read, as a value */
+	F_SRC_RM = 1 << 3,   /* the r/m operand is read, as a value */
+	F_SRC_BYTE = 1 << 4, /* the r/m source is 8-bit, the destination not (movzx) */
+	F_LEA = 1 << 5,	     /* the destination gets the memory operand's address */
+};
 
 struct form {
 	enum dst dst;
-	uint32_t fixed;	/* registers written whatever the operands */
-	bool modrm;
-	bool byte_op;	/* 8-bit operands (both of them, unless src_byte) */
-	bool src_reg;	/* the ModRM reg field is read, as a value */
-	bool src_rm;	/* the r/m operand is read, as a value */
-	bool src_byte;	/* the r/m source is 8-bit, the destination not (movzx) */
-	bool lea;	/* the destination gets the memory operand's address */
+	unsigned int flags; /* F_* */
+	uint32_t fixed;	    /* registers written whatever the operands */
 };
 
-#define REX_W(rex) (((rex) >> 3) & 1)
 #define REX_R(rex) (((rex) >> 2) & 1)
 #define REX_B(rex) ((rex) & 1)
 
@@ -222,6 +225,21 @@ static bool insn__control(struct insn *in, const struct x86_insn *xi, const stru
 	return true;
 }
 
+/* Fills *f; true, for form__of() to return. */
+static bool form__set(struct insn *in, struct form *f, const char *name, enum dst dst,
+		      unsigned int flags, uint32_t fixed)
+{
+	insn__name(in, name);
+	f->dst = dst;
+	f->flags = flags;
+	f->fixed = fixed;
+	return true;
+}
+
+#define RSP_W PLACEMENT_REG(REG_RSP)
+#define RAX_W PLACEMENT_REG(REG_RAX)
+#define RDX_W PLACEMENT_REG(REG_RDX)
+
 /*
  * The form of the straight-line instructions understood here: integer
  * moves, arithmetic and logic, shifts, bit tests, push and pop, nops.
@@ -231,184 +249,115 @@ static bool form__of(const uint8_t *p, unsigned int len, const struct parts *px,
 		     struct insn *in, struct form *f)
 {
 	unsigned int field = px->at < len ? (p[px->at] >> 3) & 7 : 0;
+	unsigned int byte = px->opc & 1 ? 0 : F_BYTE; /* for the opcodes whose bit 0 says */
 	uint8_t opc = px->opc;
 
 	memset(f, 0, sizeof(*f));
-	if (!px->two) {
-		if (opc < 0x40 && (opc & 7) < 6) {
-			unsigned int form = opc & 7;
+	if (!px->two && opc < 0x40 && (opc & 7) < 6) {
+		/* add, or, adc, sbb, and, sub, xor, cmp: r/m,reg; reg,r/m; acc,imm */
+		unsigned int form = opc & 7, cmp = (opc >> 3) == 7;
+		const char *name = alu_names[opc >> 3];
 
-			insn__name(in, alu_names[opc >> 3]);
-			f->modrm = form < 4;
-			f->byte_op = !(form & 1);
-			if ((opc >> 3) == 7)
-				return true; /* cmp writes no register */
-			if (form >= 4)
-				f->fixed = PLACEMENT_REG(REG_RAX);
-			f->dst = form <= 1 ? DST_RM : form <= 3 ? DST_REG : DST_NONE;
-			f->src_reg = form <= 1;
-			f->src_rm = form == 2 || form == 3;
-			return true;
-		}
+		if (form <= 1)
+			return form__set(in, f, name, cmp ? DST_NONE : DST_RM,
+					 F_MODRM | F_SRC_REG | byte, 0);
+		if (form <= 3)
+			return form__set(in, f, name, cmp ? DST_NONE : DST_REG,
+					 F_MODRM | F_SRC_RM | byte, 0);
+		return form__set(in, f, name, DST_NONE, byte, cmp ? 0 : RAX_W);
+	}
+	if (!px->two) {
 		switch (opc) {
 		case 0x50 ... 0x57:
 		case 0x68:
 		case 0x6a:
-			insn__name(in, "push");
-			f->fixed = PLACEMENT_REG(REG_RSP);
-			return true;
+			return form__set(in, f, "push", DST_NONE, 0, RSP_W);
 		case 0x58 ... 0x5f:
-			insn__name(in, "pop");
-			f->dst = DST_OPREG;
-			f->fixed = PLACEMENT_REG(REG_RSP);
-			return true;
+			return form__set(in, f, "pop", DST_OPREG, 0, RSP_W);
 		case 0x63:
-			insn__name(in, "movsxd");
-			f->modrm = f->src_rm = true;
-			f->dst = DST_REG;
-			return true;
+			return form__set(in, f, "movsxd", DST_REG, F_MODRM | F_SRC_RM, 0);
 		case 0x69:
 		case 0x6b:
-			insn__name(in, "imul");
-			f->modrm = f->src_rm = true;
-			f->dst = DST_REG;
-			return true;
+			return form__set(in, f, "imul", DST_REG, F_MODRM | F_SRC_RM, 0);
 		case 0x80:
 		case 0x81:
 		case 0x83:
-			insn__name(in, alu_names[field]);
-			f->modrm = true;
-			f->byte_op = opc == 0x80;
-			f->dst = field == 7 ? DST_NONE : DST_RM; /* cmp */
-			return true;
+			return form__set(in, f, alu_names[field], field == 7 ? DST_NONE : DST_RM,
+					 F_MODRM | (opc == 0x80 ? F_BYTE : 0), 0);
 		case 0x84:
 		case 0x85:
+			return form__set(in, f, "test", DST_NONE, F_MODRM | byte, 0);
 		case 0xa8:
 		case 0xa9:
-			insn__name(in, "test");
-			f->modrm = opc <= 0x85;
-			f->byte_op = !(opc & 1);
-			return true;
-		case 0x88 ... 0x8b:
-			insn__name(in, "mov");
-			f->modrm = true;
-			f->byte_op = !(opc & 1);
-			f->dst = opc <= 0x89 ? DST_RM : DST_REG;
-			f->src_reg = opc <= 0x89;
-			f->src_rm = opc >= 0x8a;
-			return true;
+			return form__set(in, f, "test", DST_NONE, byte, 0);
+		case 0x88:
+		case 0x89:
+			return form__set(in, f, "mov", DST_RM, F_MODRM | F_SRC_REG | byte, 0);
+		case 0x8a:
+		case 0x8b:
+			return form__set(in, f, "mov", DST_REG, F_MODRM | F_SRC_RM | byte, 0);
 		case 0x8d:
-			insn__name(in, "lea");
-			f->modrm = f->lea = true;
-			f->dst = DST_REG;
-			return true;
-		case 0x90:
-			insn__name(in, "nop");
-			return !px->rex && !px->pf3; /* xchg %eax,%r8d; pause */
+			return form__set(in, f, "lea", DST_REG, F_MODRM | F_LEA, 0);
+		case 0x90: /* not xchg %eax,%r8d, nor pause */
+			return form__set(in, f, "nop", DST_NONE, 0, 0) && !px->rex && !px->pf3;
 		case 0x98:
+			return form__set(in, f, "cdqe", DST_NONE, 0, RAX_W);
 		case 0x99:
-			insn__name(in, opc == 0x98 ? "cdqe" : "cqo");
-			f->fixed = PLACEMENT_REG(opc == 0x98 ? REG_RAX : REG_RDX);
-			return true;
+			return form__set(in, f, "cqo", DST_NONE, 0, RDX_W);
 		case 0xb0 ... 0xbf:
-			insn__name(in, "mov");
-			f->byte_op = opc < 0xb8;
-			f->dst = DST_OPREG;
-			return true;
+			return form__set(in, f, "mov", DST_OPREG, opc < 0xb8 ? F_BYTE : 0, 0);
 		case 0xc0:
 		case 0xc1:
 		case 0xd0 ... 0xd3:
-			insn__name(in, shift_names[field]);
-			f->modrm = true;
-			f->byte_op = !(opc & 1);
-			f->dst = DST_RM;
-			return true;
+			return form__set(in, f, shift_names[field], DST_RM, F_MODRM | byte, 0);
 		case 0xc6:
-		case 0xc7:
-			insn__name(in, "mov");
-			f->modrm = true;
-			f->byte_op = opc == 0xc6;
-			f->dst = DST_RM;
-			return field == 0; /* x86_decode() refuses the others but xabort, xbegin */
+		case 0xc7: /* x86_decode() refuses /1-/6; /7 is xabort, xbegin */
+			return form__set(in, f, "mov", DST_RM, F_MODRM | byte, 0) && field == 0;
 		case 0xf6:
 		case 0xf7:
-			insn__name(in, grp3_names[field]);
-			f->modrm = true;
-			f->byte_op = opc == 0xf6;
-			if (field == 2 || field == 3) /* not, neg */
-				f->dst = DST_RM;
-			else if (field >= 4) /* mul, imul, div, idiv: (e/r)dx:(e/r)ax, or ax */
-				f->fixed = PLACEMENT_REG(REG_RAX) |
-					   (opc == 0xf7 ? PLACEMENT_REG(REG_RDX) : 0);
-			return true;
+			/* test; not, neg; mul, imul, div, idiv: (e/r)dx:(e/r)ax, or ax */
+			return form__set(in, f, grp3_names[field],
+					 field == 2 || field == 3 ? DST_RM : DST_NONE, F_MODRM | byte,
+					 field < 4 ? 0 : opc == 0xf7 ? RAX_W | RDX_W : RAX_W);
 		case 0xfe:
 		case 0xff:
-			f->modrm = true;
-			f->byte_op = opc == 0xfe;
-			if (field <= 1) {
-				insn__name(in, field ? "dec" : "inc");
-				f->dst = DST_RM;
-				return true;
-			}
-			if (opc == 0xff && field == 6) {
-				insn__name(in, "push");
-				f->fixed = PLACEMENT_REG(REG_RSP);
-				return true;
-			}
-			return false;
+			if (field <= 1)
+				return form__set(in, f, field ? "dec" : "inc", DST_RM, F_MODRM | byte, 0);
+			return form__set(in, f, "push", DST_NONE, F_MODRM, RSP_W) && opc == 0xff &&
+			       field == 6;
 		}
 		return false;
 	}
 	switch (opc) {
 	case 0x1e: /* endbr64 only: f3 0f 1e /1 is rdsspq, which writes a register */
-		insn__name(in, "endbr64");
-		return px->pf3 && !px->p66 && !px->pf2 && !px->rex && px->at < len &&
-		       p[px->at] == 0xfa;
-	case 0x1f:
-		insn__name(in, "nop");
-		f->modrm = true;
-		return field == 0; /* 0f 1f /0 is the only nop of its group */
+		return form__set(in, f, "endbr64", DST_NONE, 0, 0) && px->pf3 && !px->p66 &&
+		       !px->pf2 && !px->rex && px->at < len && p[px->at] == 0xfa;
+	case 0x1f: /* 0f 1f /0 is the only nop of its group */
+		return form__set(in, f, "nop", DST_NONE, F_MODRM, 0) && field == 0;
 	case 0x40 ... 0x4f:
-		insn__name(in, "cmov");
-		f->modrm = f->src_rm = true;
-		f->dst = DST_REG;
-		return true;
+		return form__set(in, f, "cmov", DST_REG, F_MODRM | F_SRC_RM, 0);
 	case 0x90 ... 0x9f:
-		insn__name(in, "set");
-		f->modrm = f->byte_op = true;
-		f->dst = DST_RM;
-		return true;
+		return form__set(in, f, "set", DST_RM, F_MODRM | F_BYTE, 0);
 	case 0xa3:
+		return form__set(in, f, "bt", DST_NONE, F_MODRM | F_SRC_REG, 0);
 	case 0xab:
 	case 0xb3:
 	case 0xbb:
-		insn__name(in, opc == 0xa3 ? "bt" : opc == 0xab ? "bts" : opc == 0xb3 ? "btr" : "btc");
-		f->modrm = f->src_reg = true;
-		f->dst = opc == 0xa3 ? DST_NONE : DST_RM;
-		return true;
-	case 0xba:
-		insn__name(in, field == 4 ? "bt" : field == 5 ? "bts" : field == 6 ? "btr" : "btc");
-		f->modrm = true;
-		f->dst = field == 4 ? DST_NONE : DST_RM;
-		return field >= 4;
+		return form__set(in, f, opc == 0xab ? "bts" : opc == 0xb3 ? "btr" : "btc", DST_RM,
+				 F_MODRM | F_SRC_REG, 0);
+	case 0xba: /* /4-/7 with an imm8; /0-/3 are no instruction */
+		return form__set(in, f, field == 4 ? "bt" : field == 5 ? "bts" : field == 6 ? "btr" : "btc",
+				 field == 4 ? DST_NONE : DST_RM, F_MODRM, 0) && field >= 4;
 	case 0xaf:
-		insn__name(in, "imul");
-		f->modrm = f->src_rm = true;
-		f->dst = DST_REG;
-		return true;
+		return form__set(in, f, "imul", DST_REG, F_MODRM | F_SRC_RM, 0);
 	case 0xb6:
 	case 0xb7:
 	case 0xbe:
 	case 0xbf:
-		insn__name(in, opc <= 0xb7 ? "movzx" : "movsx");
-		f->modrm = f->src_rm = true;
-		f->src_byte = !(opc & 1);
-		f->dst = DST_REG;
-		return true;
+		return form__set(in, f, opc <= 0xb7 ? "movzx" : "movsx", DST_REG,
+				 F_MODRM | F_SRC_RM | (opc & 1 ? 0 : F_SRC_BYTE), 0);
 	case 0xc8 ... 0xcf:
-		insn__name(in, "bswap");
-		f->dst = DST_OPREG;
-		return true;
+		return form__set(in, f, "bswap", DST_OPREG, 0, 0);
 	}
 	return false;
 }
@@ -431,7 +380,7 @@ static void insn__effects(const uint8_t *p, const struct x86_insn *xi, const str
 		parts__unknown_name(px, in);
 		return;
 	}
-	if (f.modrm) {
+	if (f.flags & F_MODRM) {
 		uint8_t modrm = p[px->at];
 
 		reg = ((modrm >> 3) & 7) | REX_R(px->rex) << 3;
@@ -440,14 +389,14 @@ static void insn__effects(const uint8_t *p, const struct x86_insn *xi, const str
 		/* SIB base 4 is rsp unless REX.B makes it r12 */
 		rsp_base = !is_reg && (modrm & 7) == 4 && (p[px->at + 1] & 7) == 4 &&
 			   !REX_B(px->rex);
-		if (f.lea && is_reg)
+		if ((f.flags & F_LEA) && is_reg)
 			goto unknown; /* lea of a register is #UD */
 	}
 	/* rep prefixes belong to none of these; fs/gs only to memory operands */
 	if (px->refused || px->pf2 || (px->pf3 && px->opc != 0x1e) ||
-	    (px->seg && (!f.modrm || is_reg)))
+	    (px->seg && (!(f.flags & F_MODRM) || is_reg)))
 		goto unknown;
-	if (f.byte_op) {
+	if (f.flags & F_BYTE) {
 		reg = byte_reg(reg, px);
 		if (is_reg)
 			rm = byte_reg(rm, px);
@@ -466,9 +415,10 @@ static void insn__effects(const uint8_t *p, const struct x86_insn *xi, const str
 	 * to memory is no copy a later store could go through in a few
 	 * instructions */
 	if ((f.dst == DST_REG || (f.dst == DST_RM && is_reg)) &&
-	    ((f.src_reg && reg == REG_RSP) ||
-	     (f.src_rm && is_reg && (f.src_byte ? byte_reg(rm, px) : rm) == REG_RSP) ||
-	     (f.lea && rsp_base)))
+	    (((f.flags & F_SRC_REG) && reg == REG_RSP) ||
+	     ((f.flags & F_SRC_RM) && is_reg &&
+	      ((f.flags & F_SRC_BYTE) ? byte_reg(rm, px) : rm) == REG_RSP) ||
+	     ((f.flags & F_LEA) && rsp_base)))
 		in->rsp_copy = true;
 	in->kind = INSN_SKIP;
 
