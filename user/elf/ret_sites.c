@@ -223,33 +223,49 @@ static int add_site(struct ret_sites *out, uint64_t off)
 	return 0;
 }
 
-/* Decodes piece i from its start to the next function's. */
-static int decode_piece(struct code *c, size_t i)
+/*
+ * Reads the function at vaddr, to the next function's start, into *buf
+ * (malloc'd): its bytes, their length in *len.
+ */
+static int read_func(struct code *c, uint64_t vaddr, unsigned char **buf, size_t *len)
 {
-	const struct code_sec *s = sec_of(c, c->start[i]);
-	uint64_t lo = c->start[i], hi, next;
-	struct x86_insn insn;
-	unsigned char *buf;
-	size_t len, at;
-	int err = 0;
+	const struct code_sec *s = sec_of(c, vaddr);
+	uint64_t hi, next;
 
 	if (!s || s->plt)
 		return -ENOTSUP;
 	hi = s->hi;
-	next = next_start(c, lo);
-	if (next > lo && next < hi)
+	next = next_start(c, vaddr);
+	if (next > vaddr && next < hi)
 		hi = next;
-	if (hi - lo > RET_SITES_MAX_PIECE_BYTES)
+	if (hi - vaddr > RET_SITES_MAX_PIECE_BYTES)
 		return -E2BIG;
-	c->end[i] = hi;
-	len = (size_t)(hi - lo);
-	buf = malloc(len);
-	if (!buf)
+	*len = (size_t)(hi - vaddr);
+	*buf = malloc(*len ?: 1);
+	if (!*buf)
 		return -ENOMEM;
-	if (pread(c->fd, buf, len, (off_t)(s->off + (lo - s->lo))) != (ssize_t)len) {
-		free(buf);
+	if (pread(c->fd, *buf, *len, (off_t)(s->off + (vaddr - s->lo))) != (ssize_t)*len) {
+		free(*buf);
 		return -EIO;
 	}
+	return 0;
+}
+
+/* Decodes piece i from its start to the next function's. */
+static int decode_piece(struct code *c, size_t i)
+{
+	const struct code_sec *s = sec_of(c, c->start[i]);
+	uint64_t lo = c->start[i], hi;
+	struct x86_insn insn;
+	unsigned char *buf;
+	size_t len, at;
+	int err;
+
+	err = read_func(c, lo, &buf, &len);
+	if (err)
+		return err;
+	hi = lo + len;
+	c->end[i] = hi;
 	for (at = 0; !err && at < len; at += insn.len) {
 		if (x86_decode(buf + at, len - at, lo + at, &insn) < 0) {
 			err = -ENOTSUP; /* bytes that are no instruction, or cut at hi */
@@ -277,36 +293,66 @@ static int decode_piece(struct code *c, size_t i)
 	return err;
 }
 
-int ret_sites__find(const char *path, uint64_t vaddr, struct ret_sites *out)
+/* path's code sections and function bounds, for decoding; undone by
+ * code__close(). */
+static int code__open(const char *path, struct code **out, int *fd, Elf **elf)
 {
 	struct code *c;
 	GElf_Ehdr eh;
-	Elf *elf;
-	size_t i;
-	int fd, err;
+	int err;
 
-	out->cnt = out->piece_cnt = 0;
-	err = elf_syms__open(path, &fd, &elf);
+	err = elf_syms__open(path, fd, elf);
 	if (err)
 		return err;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		err = -ENOMEM;
-		goto out_elf;
+		goto err_elf;
 	}
-	c->fd = fd;
-	c->out = out;
-	if (!gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 ||
-	    gelf_getclass(elf) != ELFCLASS64) {
+	c->fd = *fd;
+	if (!gelf_getehdr(*elf, &eh) || eh.e_machine != EM_X86_64 ||
+	    gelf_getclass(*elf) != ELFCLASS64) {
 		err = -ENOEXEC;
-		goto out_free;
+		goto err_free;
 	}
-	err = read_sections(elf, c);
+	err = read_sections(*elf, c);
 	if (err)
-		goto out_free;
+		goto err_free;
+	*out = c;
+	return 0;
+
+err_free:
+	free(c->funcs);
+	free(c);
+err_elf:
+	elf_end(*elf);
+	close(*fd);
+	return err;
+}
+
+static void code__close(struct code *c, int fd, Elf *elf)
+{
+	free(c->funcs);
+	free(c);
+	elf_end(elf);
+	close(fd);
+}
+
+int ret_sites__find(const char *path, uint64_t vaddr, struct ret_sites *out)
+{
+	struct code *c;
+	Elf *elf;
+	size_t i;
+	int fd, err;
+
+	out->cnt = out->piece_cnt = 0;
+	err = code__open(path, &c, &fd, &elf);
+	if (err)
+		return err;
+	c->out = out;
 	if (!sec_of(c, vaddr)) {
 		err = -ENOEXEC;
-		goto out_free;
+		goto out;
 	}
 	c->start[0] = vaddr;
 	c->piece_cnt = 1;
@@ -315,13 +361,41 @@ int ret_sites__find(const char *path, uint64_t vaddr, struct ret_sites *out)
 	for (i = 0; !err && i < c->piece_cnt; i++)
 		out->piece[i] = (struct ret_sites_piece){ c->start[i], c->end[i] };
 	out->piece_cnt = err ? 0 : c->piece_cnt;
-out_free:
-	free(c->funcs);
-	free(c);
-out_elf:
+out:
 	if (err)
 		out->cnt = out->piece_cnt = 0;
-	elf_end(elf);
-	close(fd);
+	code__close(c, fd, elf);
 	return err;
+}
+
+int ret_sites__jump_into(const char *path, uint64_t vaddr, uint64_t span, uint64_t *to)
+{
+	struct x86_insn insn;
+	unsigned char *buf;
+	size_t len, at;
+	struct code *c;
+	int fd, err, found = 0;
+	Elf *elf;
+
+	err = code__open(path, &c, &fd, &elf);
+	if (err)
+		return err;
+	err = read_func(c, vaddr, &buf, &len);
+	if (err)
+		goto out;
+	for (at = 0; at < len && !found; at += insn.len) {
+		if (x86_decode(buf + at, len - at, vaddr + at, &insn) < 0) {
+			err = -ENOTSUP;
+			break;
+		}
+		if ((insn.kind == X86_INSN_JUMP_DIRECT || insn.kind == X86_INSN_CALL_DIRECT) &&
+		    insn.target > vaddr && insn.target - vaddr <= span) {
+			*to = insn.target - vaddr;
+			found = 1;
+		}
+	}
+	free(buf);
+out:
+	code__close(c, fd, elf);
+	return err ? err : found;
 }

@@ -48,4 +48,13 @@ struct ret_sites {
  */
 int ret_sites__find(const char *path, uint64_t vaddr, struct ret_sites *out);
 
+/*
+ * Whether a direct jump or call in the function at link-time address vaddr
+ * (decoded to the next function's start, as above) lands in (vaddr, vaddr +
+ * span]: a uprobe moved to vaddr + span would be hit again by it, once per
+ * loop. Returns 1 (*to = the first such target, from vaddr), 0, or the
+ * errors of ret_sites__find(), -ENOTSUP for bytes that do not decode.
+ */
+int ret_sites__jump_into(const char *path, uint64_t vaddr, uint64_t span, uint64_t *to);
+
 #endif /* TT_RET_SITES_H */

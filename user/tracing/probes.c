@@ -419,6 +419,33 @@ static void explain_attach_error(struct probes *p, const char *name, const char 
  * return probe makes the kernel take the return address from [rsp] at the
  * hit. So entry and return share one place, and one uprobe there.
  */
+/*
+ * A loop inside the function back onto the bytes the probe moved past, or
+ * onto the probe itself, would hit it once per turn: one call seen as many
+ * (a return probe would even take the trampoline for the return address).
+ * Where that cannot be ruled out, the probe stays at the entry.
+ */
+static void check_no_reentry(struct probes *p, size_t i)
+{
+	struct placement *at = &p->at[i];
+	uint64_t to = 0;
+	int err;
+
+	err = ret_sites__jump_into(p->lib_path, p->funcs[i].vaddr, at->offset, &to);
+	if (!err)
+		return;
+	if (err == 1)
+		snprintf(at->why, sizeof(at->why),
+			 "+0: single-stepped; a jump inside it lands at +%llu, which +%u would "
+			 "see again", (unsigned long long)to, at->offset);
+	else
+		snprintf(at->why, sizeof(at->why),
+			 "+0: single-stepped; cannot tell whether a jump inside it lands before "
+			 "+%u (%s)", at->offset, strerror(-err));
+	at->offset = 0;
+	at->emulated = 0;
+}
+
 static void place_probes(struct probes *p)
 {
 	uint8_t code[PLACEMENT_CODE_MAX];
@@ -434,6 +461,8 @@ static void place_probes(struct probes *p)
 			keep |= PLACEMENT_RSI | PLACEMENT_RDX;
 		n = elf_syms__read(p->lib_path, p->funcs[i].offset, code, sizeof(code));
 		placement__choose(code, n > 0 ? (size_t)n : 0, keep, &p->at[i]);
+		if (p->at[i].offset)
+			check_no_reentry(p, i);
 		if (p->verbose)
 			fprintf(stderr, "ttbpf: %s probe at %s%s\n", alloc_fns[i].name,
 				alloc_fns[i].name, p->at[i].why);

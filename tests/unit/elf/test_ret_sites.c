@@ -115,6 +115,42 @@ Test(ret_sites, bad_inputs)
 	cr_expect_eq(ret_sites__find("tests/fixtures/ret_sites/ret_sites.S", 0x1000, &rs), -ENOEXEC);
 }
 
+/* A jump inside the function onto its first bytes: a probe moved there
+ * would be hit once per loop. */
+Test(ret_sites, jump_into_head)
+{
+	uint64_t to = 0;
+
+	cr_expect_eq(ret_sites__jump_into(LIB, sym(LIB, "loops_to_head").vaddr, 7, &to), 1);
+	cr_expect_eq(to, 7);
+	cr_expect_eq(ret_sites__jump_into(LIB, sym(LIB, "loops_to_head").vaddr, 6, &to), 0);
+	/* a jump to +0 is a new entry wherever the probe is */
+	cr_expect_eq(ret_sites__jump_into(LIB, sym(LIB, "loops_to_start").vaddr, 7, &to), 0);
+	cr_expect_eq(ret_sites__jump_into(LIB, sym(LIB, "one_ret").vaddr, 2, &to), 0);
+	cr_expect_eq(ret_sites__jump_into(LIB, sym(LIB, "bad_bytes").vaddr, 3, &to), -ENOTSUP);
+	cr_expect_eq(ret_sites__jump_into("/nonexistent/lib.so", 0x1000, 3, &to), -ENOENT);
+	cr_expect_eq(ret_sites__jump_into(LIB, 0x7fffffff, 3, &to), -ENOTSUP);
+}
+
+/* jemalloc 5.3's malloc, free and operator new, whose probes move to +7,
+ * +48, +7: nothing inside them jumps back there. */
+Test(ret_sites, jemalloc_heads_are_entered_once)
+{
+	static const struct {
+		const char *name;
+		uint64_t span;
+	} f[] = { { "malloc", 7 }, { "free", 48 }, { "_Znwm", 7 } };
+	uint64_t to = 0;
+	size_t i;
+
+	if (access(JEMALLOC, R_OK))
+		cr_skip_test(JEMALLOC " not installed (Debian package libjemalloc2)");
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		cr_expect_eq(ret_sites__jump_into(JEMALLOC, sym(JEMALLOC, f[i].name).vaddr, f[i].span,
+						  &to),
+			     0, "%s: a jump to +%llu", f[i].name, (unsigned long long)to);
+}
+
 /* Every operator new form jemalloc defines: all returns found (their slow
  * paths are tail calls into local code), at instructions that are rets. */
 Test(ret_sites, jemalloc_operator_new)
