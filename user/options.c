@@ -238,6 +238,37 @@ static enum options_result sub_option_end(int c, const char *sub, char **argv)
 	return OPTIONS_EXIT_USAGE;
 }
 
+/* --folded FILE and --folded-by W (--folded-weight, its first name), which
+ * the subcommands share; *by_given: a --folded-by was seen. */
+static int parse_folded_opt(int c, const char *arg, struct options *o, bool *by_given)
+{
+	if (c == OPT_FOLDED) {
+		if (path_arg("--folded", arg))
+			return -EINVAL;
+		o->folded_path = arg;
+		return 0;
+	}
+	*by_given = true;
+	return parse_folded_weight(c == OPT_FOLDED_BY ? "--folded-by" : "--folded-weight", arg,
+				   &o->folded_weight);
+}
+
+/* How a subcommand's options end: want operands (else msg), and --folded-by
+ * only with --folded. */
+static bool sub_operands_ok(const struct options *o, int argc, int want, const char *msg,
+			    bool folded_by_given)
+{
+	if (optind != argc - want) {
+		usage_error("%s", msg);
+		return false;
+	}
+	if (folded_by_given && !o->folded_path) {
+		usage_error("%s", "--folded-by weighs the stacks of --folded FILE: give --folded");
+		return false;
+	}
+	return true;
+}
+
 /* `ttbpf diff OLD.json NEW.json [--folded FILE] [--folded-by W] [--top N]` */
 static enum options_result parse_diff(struct options *o, int argc, char **argv)
 {
@@ -257,14 +288,9 @@ static enum options_result parse_diff(struct options *o, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_FOLDED:
-			if (path_arg("--folded", optarg))
-				return OPTIONS_EXIT_USAGE;
-			o->folded_path = optarg;
-			break;
 		case OPT_FOLDED_BY:
-			if (parse_folded_weight("--folded-by", optarg, &o->folded_weight))
+			if (parse_folded_opt(c, optarg, o, &folded_by_given))
 				return OPTIONS_EXIT_USAGE;
-			folded_by_given = true;
 			break;
 		case OPT_TOP:
 			if (parse_top(optarg, &o->top))
@@ -274,14 +300,9 @@ static enum options_result parse_diff(struct options *o, int argc, char **argv)
 			return sub_option_end(c, "diff", argv);
 		}
 	}
-	if (optind != argc - 2) {
-		usage_error("%s", "diff takes two reports: OLD.json NEW.json");
+	if (!sub_operands_ok(o, argc, 2, "diff takes two reports: OLD.json NEW.json",
+			     folded_by_given))
 		return OPTIONS_EXIT_USAGE;
-	}
-	if (folded_by_given && !o->folded_path) {
-		usage_error("%s", "--folded-by weighs the stacks of --folded FILE: give --folded");
-		return OPTIONS_EXIT_USAGE;
-	}
 	o->diff_old = argv[optind];
 	o->diff_new = argv[optind + 1];
 	return OPTIONS_RUN;
@@ -361,16 +382,10 @@ static enum options_result parse_report(struct options *o, int argc, char **argv
 			o->out_dir = optarg;
 			break;
 		case OPT_FOLDED:
-			if (path_arg("--folded", optarg))
-				return OPTIONS_EXIT_USAGE;
-			o->folded_path = optarg;
-			break;
 		case OPT_FOLDED_BY:
 		case OPT_FOLDED_WEIGHT:
-			if (parse_folded_weight(c == OPT_FOLDED_BY ? "--folded-by" : "--folded-weight",
-						optarg, &o->folded_weight))
+			if (parse_folded_opt(c, optarg, o, &folded_by_given))
 				return OPTIONS_EXIT_USAGE;
-			folded_by_given = true;
 			break;
 		case OPT_TOP:
 		case OPT_SORT:
@@ -382,14 +397,8 @@ static enum options_result parse_report(struct options *o, int argc, char **argv
 			return sub_option_end(c, "report", argv);
 		}
 	}
-	if (optind != argc - 1) {
-		usage_error("%s", "report takes one FILE.json");
+	if (!sub_operands_ok(o, argc, 1, "report takes one FILE.json", folded_by_given))
 		return OPTIONS_EXIT_USAGE;
-	}
-	if (folded_by_given && !o->folded_path) {
-		usage_error("%s", "--folded-by weighs the stacks of --folded FILE: give --folded");
-		return OPTIONS_EXIT_USAGE;
-	}
 	o->report_in = argv[optind];
 	return OPTIONS_RUN;
 }
