@@ -261,6 +261,24 @@ static inline void e2e_rmtree(const char *path)
 	nftw(path, e2e_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A criterion suite whose every test gets its own fresh directory, `dir`,
+ * removed after it; root: the tests need it (BPF), else they only read and
+ * write files. */
+#define E2E_SUITE_IN_DIR(name, root)                                             \
+	static char dir[64];                                                     \
+	static void e2e_suite_init(void)                                         \
+	{                                                                        \
+		if (root)                                                        \
+			e2e_require_root();                                      \
+		snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());                  \
+	}                                                                        \
+	static void e2e_suite_fini(void)                                         \
+	{                                                                        \
+		if (dir[0])                                                      \
+			e2e_rmtree(dir);                                         \
+	}                                                                        \
+	TestSuite(name, .init = e2e_suite_init, .fini = e2e_suite_fini)
+
 /* ttbpf's own status: a crash of ttbpf is a failure whatever the case. */
 static inline void e2e_expect_no_crash(const struct proc *p)
 {

@@ -19,21 +19,7 @@
 #define WRAP "wrapper_sites"
 #define CXX "cxx_sites"
 
-static char dir[256];
-
-static void setup_dir(void)
-{
-	e2e_require_root();
-	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
-}
-
-static void teardown_dir(void)
-{
-	if (dir[0])
-		e2e_rmtree(dir);
-}
-
-TestSuite(callsites, .init = setup_dir, .fini = teardown_dir);
+E2E_SUITE_IN_DIR(callsites, true);
 
 /* ttbpf --json DIR/out.json [opts] -- FIXTURE, summary on stderr (tt->err). */
 static json_t *trace(struct proc *tt, const char *fixture, char *const *opts)

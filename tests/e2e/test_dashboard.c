@@ -9,20 +9,7 @@
 
 #define TRACE_TIMEOUT_MS 60000
 
-static char dir[64];
-
-static void setup(void)
-{
-	e2e_require_root();
-	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
-}
-
-static void done(void)
-{
-	e2e_rmtree(dir);
-}
-
-TestSuite(dashboard, .init = setup, .fini = done);
+E2E_SUITE_IN_DIR(dashboard, true);
 
 /*
  * Temporaries as the fixture counts them: exactly, unless a pair took over

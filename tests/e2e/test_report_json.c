@@ -11,20 +11,7 @@
 
 #define TRACE_TIMEOUT_MS 60000
 
-static char dir[64];
-
-static void setup(void)
-{
-	e2e_require_root();
-	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
-}
-
-static void done(void)
-{
-	e2e_rmtree(dir);
-}
-
-TestSuite(report_json, .init = setup, .fini = done);
+E2E_SUITE_IN_DIR(report_json, true);
 
 /* ttbpf report ARGS...: its exit status; its stdout and stderr in *p. */
 static int report(struct proc *p, char *const *args)

@@ -34,19 +34,7 @@
 #define RSS_CEILING_MIB 64
 #endif
 
-static char dir[64];
-
-static void setup(void)
-{
-	snprintf(dir, sizeof(dir), "%s", e2e_tmpdir());
-}
-
-static void done(void)
-{
-	e2e_rmtree(dir);
-}
-
-TestSuite(report_stream, .init = setup, .fini = done);
+E2E_SUITE_IN_DIR(report_stream, false);
 
 struct sums {
 	uint64_t bytes[SITES][CALLERS], allocs[SITES][CALLERS];
