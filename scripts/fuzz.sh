@@ -10,6 +10,8 @@
 #   symbolize     user/elf/symbolize.c         ELF files and DWARF the target maps
 #   elf_syms      user/elf/elf_syms.c          the allocator's ELF file (probe placement)
 #   unwind_table  user/elf/unwind_table.c      .eh_frame/.debug_frame of files the target maps
+#   x86_decode    user/elf/x86_decode.c        code of the allocator's file (return sites, probe placement)
+#   elf_needed    user/elf/elf_needed.c        a command's executable and the libraries it names
 #
 # For each target: build build/fuzz/fuzz_TARGET with clang, replay the seeds
 # (tests/fuzz/corpus/TARGET/) and the regression inputs
@@ -25,7 +27,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
-FUZZ_TARGETS=${FUZZ_TARGETS:-json_writer json_reader report symbolize elf_syms unwind_table}
+FUZZ_TARGETS=${FUZZ_TARGETS:-json_writer json_reader report symbolize elf_syms unwind_table x86_decode elf_needed}
 CLANG=${CLANG:-clang}
 OUT=build/fuzz
 # every folder of user/ on the include path, as in the Makefile
@@ -46,6 +48,8 @@ sources() {
 	symbolize) echo "user/elf/symbolize.c user/elf/elf_syms.c" ;;
 	elf_syms) echo "user/elf/elf_syms.c" ;;
 	unwind_table) echo "user/elf/unwind_table.c user/elf/elf_syms.c" ;;
+	x86_decode) echo "user/elf/x86_decode.c user/tracing/placement.c" ;;
+	elf_needed) echo "user/elf/elf_needed.c user/elf/elf_syms.c user/elf/unwind_table.c" ;;
 	*) return 1 ;;
 	esac
 }
@@ -54,7 +58,7 @@ libs() {
 	json_writer | json_reader) echo "-ljansson" ;;
 	report | symbolize) echo "-ldw -lelf -lz -llzma -lstdc++" ;;
 	elf_syms) echo "-lelf" ;;
-	unwind_table) echo "-ldw -lelf" ;;
+	unwind_table | elf_needed) echo "-ldw -lelf" ;;
 	esac
 }
 

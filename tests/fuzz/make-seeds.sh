@@ -102,6 +102,43 @@ if objcopy -O binary --only-section=.debug_frame --set-section-flags .debug_fram
 	{ printf 'C'; cat "$T/unw_df.cfi"; } >$C/unwind_table/cfi_df_unw_df
 fi
 
+# ---- code for the x86 decoder: the first 512 bytes of real functions -------
+# (first byte: the registers placement keeps; fuzz_x86_decode.c decodes all)
+mkdir -p $C/x86_decode
+code_seed() { # FILE SYMBOL NAME
+	local a off
+	a=$(nm -D --defined-only "$1" 2>/dev/null | awk -v s="$2" '!v && ($3 == s || index($3, s "@") == 1) { v = $1 } END { print v }')
+	[ -n "$a" ] || return 0 # (awk reads all of nm's output: no SIGPIPE under pipefail)
+	off=$((16#$a))
+	# these libraries lay their segments out at vaddr = file offset: the address is the offset
+	dd if="$1" of="$C/x86_decode/$3" bs=1 skip="$off" count=512 status=none
+}
+LIBC=/lib/x86_64-linux-gnu/libc.so.6
+JE=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+code_seed $LIBC malloc libc_malloc
+code_seed $LIBC free libc_free
+code_seed $LIBC memcpy libc_memcpy
+code_seed $LIBC posix_memalign libc_posix_memalign
+code_seed $JE malloc je_malloc
+code_seed $JE free je_free
+code_seed $JE _Znwm je_new
+printf '\x80\xc5\x0f\xb6\x4d\x00\x62\xf1\x7c\x48\x10\x44\x24\x01\xf3\xc3' >$C/x86_decode/vex_evex_ret
+
+# ---- executables for the library walk (elf_needed) --------------------------
+mkdir -p $C/elf_needed
+(
+	cd "$T"
+	cc -Os -s hello.c -Wl,-rpath,'$ORIGIN/lib:${PLATFORM}/x:$LIB' -o hello_rpath # DT_RUNPATH
+	cc -Os -s hello.c -Wl,--disable-new-dtags,-rpath,'$ORIGIN/../lib' -o hello_oldrpath # DT_RPATH
+	printf 'int f(void) { return 1; }\n' >self.c
+	cc -Os -s -shared -fPIC self.c -Wl,-soname,libself.so -o libself.so
+	cc -Os -s -shared -fPIC self.c -Wl,-soname,libself.so -L. -Wl,--no-as-needed -lself -o libself2.so # needs itself
+)
+for f in hello_rpath hello_oldrpath libself2.so; do
+	cp "$T/$f" $C/elf_needed/$f
+done
+cp $C/elf_syms/hello_s $C/elf_needed/hello_s
+
 # ---- strings for the escaper: first byte = flags (1 pretty, 2 in an array) --
 w() { printf "$2" >"$C/json_writer/$1"; }
 w quotes '\001say "hi" \\ back\\slash /'
