@@ -22,14 +22,8 @@
 #include "elf_needed.h"
 #include "unwind_table.h"
 
-#define CHECK(cond, ...)                                                    \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "fuzz_elf_needed: " __VA_ARGS__);  \
-			fputc('\n', stderr);                                \
-			abort();                                            \
-		}                                                           \
-	} while (0)
+#define FUZZ_NAME "fuzz_elf_needed"
+#include "fuzz_check.h"
 
 static char dir[64], path[96];
 

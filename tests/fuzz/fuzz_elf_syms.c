@@ -17,14 +17,8 @@
 #include <unistd.h>
 #include "elf_syms.h"
 
-#define CHECK(cond, ...)                                                    \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "fuzz_elf_syms: " __VA_ARGS__);    \
-			fputc('\n', stderr);                                \
-			abort();                                            \
-		}                                                           \
-	} while (0)
+#define FUZZ_NAME "fuzz_elf_syms"
+#include "fuzz_check.h"
 
 static const char *const names[] = {
 	"malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign",

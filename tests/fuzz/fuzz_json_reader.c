@@ -26,14 +26,8 @@
 #include "json_reader.c"
 #include "json_same.h"
 
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "fuzz_json_reader: " __VA_ARGS__);   \
-			fputc('\n', stderr);                                  \
-			abort();                                              \
-		}                                                             \
-	} while (0)
+#define FUZZ_NAME "fuzz_json_reader"
+#include "fuzz_check.h"
 
 static const char *const skip_keys[] = { "active_allocations", "threads", NULL };
 static const char each_key[] = "stacks";

@@ -22,14 +22,8 @@
 #include "json_reader.h"
 #include "json_writer.h"
 
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "fuzz_json_writer: " __VA_ARGS__);   \
-			fputc('\n', stderr);                                  \
-			abort();                                              \
-		}                                                             \
-	} while (0)
+#define FUZZ_NAME "fuzz_json_writer"
+#include "fuzz_check.h"
 
 /* Length of a valid UTF-8 sequence at s (RFC 3629), 0 if invalid. */
 static size_t utf8_valid(const unsigned char *s, size_t avail)

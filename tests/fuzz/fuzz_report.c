@@ -29,14 +29,8 @@
 #include "dash_build.h"
 #include "json_reader.h"
 
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "fuzz_report: " __VA_ARGS__);        \
-			fputc('\n', stderr);                                  \
-			abort();                                              \
-		}                                                             \
-	} while (0)
+#define FUZZ_NAME "fuzz_report"
+#include "fuzz_check.h"
 
 static bool valid_name(const char *s)
 {

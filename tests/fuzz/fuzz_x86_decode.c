@@ -19,14 +19,8 @@
 #include "placement.h"
 #include "x86_decode.h"
 
-#define CHECK(cond, ...)                                                    \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "fuzz_x86_decode: " __VA_ARGS__);  \
-			fputc('\n', stderr);                                \
-			abort();                                            \
-		}                                                           \
-	} while (0)
+#define FUZZ_NAME "fuzz_x86_decode"
+#include "fuzz_check.h"
 
 #define BASE 0x400000ull /* an address for the code, so targets wrap nowhere */
 
