@@ -322,9 +322,17 @@ static int open_mapping(int pid, unsigned long lo, unsigned long hi)
 	return fd < 0 ? -errno : fd;
 }
 
-/* fn(key, path, fd, ctx) for each executable file mapping of pid, fd its
- * file opened as the process maps it (or -errno); a non-zero return stops. */
-typedef int (*mapping_fn)(const struct tt_unw_mod_key *key, const char *path, int fd, void *ctx);
+/* One executable file mapping of a process: what names its file, and where. */
+struct exec_mapping {
+	struct tt_unw_mod_key key;
+	const char *path;
+	int pid;
+	unsigned long lo, hi;
+};
+
+/* fn(m, ctx) for each executable file mapping of pid (it opens the file,
+ * open_mapping, only if it needs it); a non-zero return stops. */
+typedef int (*mapping_fn)(const struct exec_mapping *m, void *ctx);
 
 static int for_each_exec_mapping(int pid, mapping_fn fn, void *ctx)
 {
@@ -342,33 +350,38 @@ static int for_each_exec_mapping(int pid, mapping_fn fn, void *ctx)
 		return -ENOMEM;
 	}
 	while (!err && fgets(line, MAPS_LINE_MAX, f)) {
-		unsigned long lo, hi, off, ino;
+		unsigned long off, ino;
 		unsigned int maj, min;
-		struct tt_unw_mod_key key = {};
+		struct exec_mapping m = { .pid = pid };
 		char perms[8];
-		int path_at = 0, fd;
+		int path_at = 0;
 
-		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu %n", &lo, &hi, perms, &off, &maj, &min,
-			   &ino, &path_at) < 7 || !ino || perms[2] != 'x' || !path_at)
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu %n", &m.lo, &m.hi, perms, &off, &maj,
+			   &min, &ino, &path_at) < 7 || !ino || perms[2] != 'x' || !path_at)
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		key.ino = ino;
-		key.dev = kernel_dev(maj, min);
-		fd = open_mapping(pid, lo, hi);
-		err = fn(&key, line + path_at, fd, ctx);
-		if (fd >= 0)
-			close(fd);
+		m.key.ino = ino;
+		m.key.dev = kernel_dev(maj, min);
+		m.path = line + path_at;
+		err = fn(&m, ctx);
 	}
 	free(line);
 	fclose(f);
 	return err;
 }
 
-static int scan_mapping(const struct tt_unw_mod_key *key, const char *path, int fd, void *ctx)
+static int scan_mapping(const struct exec_mapping *m, void *ctx)
 {
 	struct unwinder *u = ctx;
+	int fd, err;
 
-	return find_module(u, key) ? 0 : add_file(u, fd, key, path);
+	if (find_module(u, &m->key))
+		return 0;
+	fd = open_mapping(m->pid, m->lo, m->hi);
+	err = add_file(u, fd, &m->key, m->path);
+	if (fd >= 0)
+		close(fd);
+	return err;
 }
 
 int unwinder__scan(struct unwinder *u, int pid)
@@ -384,17 +397,18 @@ struct estimate {
 	struct tt_unw_mod_key seen[ELF_NEEDED_MAX_FILES];
 };
 
-static void estimate_file(Elf *elf, const struct tt_unw_mod_key *key, struct estimate *e)
+/* Is key new to the estimate (then it counts it)? */
+static bool estimate_new(struct estimate *e, const struct tt_unw_mod_key *key)
 {
 	size_t i;
 
 	for (i = 0; i < e->files; i++)
 		if (!memcmp(&e->seen[i], key, sizeof(*key)))
-			return;
+			return false;
 	if (e->files == ELF_NEEDED_MAX_FILES)
-		return;
+		return false;
 	e->seen[e->files++] = *key;
-	e->rows += unwind_table__rows_estimate(elf);
+	return true;
 }
 
 static void estimate_needed(const char *path, Elf *elf, const struct stat *st, void *ctx)
@@ -403,23 +417,29 @@ static void estimate_needed(const char *path, Elf *elf, const struct stat *st, v
 				      .dev = kernel_dev(major(st->st_dev), minor(st->st_dev)) };
 
 	(void)path;
-	estimate_file(elf, &key, ctx);
+	if (estimate_new(ctx, &key))
+		((struct estimate *)ctx)->rows += unwind_table__rows_estimate(elf);
 }
 
-static int estimate_mapping(const struct tt_unw_mod_key *key, const char *path, int fd, void *ctx)
+static int estimate_mapping(const struct exec_mapping *m, void *ctx)
 {
+	struct estimate *e = ctx;
 	struct stat st;
-	Elf *elf;
+	Elf *elf = NULL;
+	int fd;
 
-	(void)path;
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    !elf_syms__header_sane(fd, (uint64_t)st.st_size) || elf_version(EV_CURRENT) == EV_NONE)
-		return 0;
-	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!estimate_new(e, &m->key))
+		return 0; /* a file's segments are several mappings */
+	fd = open_mapping(m->pid, m->lo, m->hi);
+	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
+	    elf_syms__header_sane(fd, (uint64_t)st.st_size) && elf_version(EV_CURRENT) != EV_NONE)
+		elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF)
-		estimate_file(elf, key, ctx);
+		e->rows += unwind_table__rows_estimate(elf);
 	if (elf)
 		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
 	return 0;
 }
 
