@@ -321,6 +321,7 @@ static void live_sample(struct run *r, struct live_sample *ls, uint64_t now_ns)
 	ls->ns = now_ns;
 	ls->lost = probes__counter(r->probes, TT_CNT_LOST_EVENTS);
 	ls->aggregate = r->o->aggregate;
+	ls->rss_bytes = n ? 0 : r->rss.last_bytes; /* the root's only: not a sum */
 	for (i = 0; i <= n; i++) {
 		const struct heap_stats *st =
 			heap__stats(i ? procs__at(r->procs, i - 1)->model.heap : r->model.heap);

@@ -18,7 +18,7 @@ size_t live__format(char *buf, size_t cap, const struct live_sample *prev,
 		    const struct live_sample *now, uint64_t start_ns, unsigned width)
 {
 	char el[UNITS_BUF], a[UNITS_BUF], f[UNITS_BUF], lc[UNITS_BUF], lb[UNITS_BUF],
-		pk[UNITS_BUF], procs[32] = "";
+		pk[UNITS_BUF], procs[32] = "", rss[UNITS_BUF + 8] = "";
 	struct live_sample zero = { .ns = start_ns };
 	uint64_t dt;
 	int n;
@@ -41,9 +41,14 @@ size_t live__format(char *buf, size_t cap, const struct live_sample *prev,
 		units__count(lc, sizeof(lc), now->live_cnt);
 		units__bytes(lb, sizeof(lb), now->live_bytes);
 		units__bytes(pk, sizeof(pk), now->peak_bytes);
-		n = snprintf(buf, cap, "%s%s | live %s, %s blocks | %s %s | %s allocs/s %s frees/s | "
+		if (now->rss_bytes) {
+			memcpy(rss, " | RSS ", 8);
+			units__bytes(rss + 7, sizeof(rss) - 7, now->rss_bytes);
+		}
+		n = snprintf(buf, cap, "%s%s | live %s, %s blocks | %s %s%s | %s allocs/s %s frees/s | "
 				       "lost %llu", el, procs, lb, lc,
-			     now->procs > 1 ? "peaks" : "peak", pk, a, f, (unsigned long long)now->lost);
+			     now->procs > 1 ? "peaks" : "peak", pk, rss, a, f,
+			     (unsigned long long)now->lost);
 	}
 	if (n < 0) {
 		buf[0] = '\0';

@@ -20,6 +20,7 @@ struct live_sample {
 	uint64_t frees;
 	uint64_t live_cnt, live_bytes;
 	uint64_t peak_bytes;  /* one process: its peak; -f: the sum of each one's */
+	uint64_t rss_bytes;   /* the target's RSS at its last sample; 0: none (-f, --aggregate) */
 	uint64_t lost;        /* records the kernel side could not send */
 	uint32_t procs;       /* processes summed (1 without -f) */
 	bool aggregate;       /* --aggregate: the model is filled at the end only */
@@ -29,8 +30,8 @@ struct live_sample {
 
 /*
  * The line for now: "12.3 s | live 54.3 MB, 1.2M blocks | peak 60.1 MB |
- * 12.3K allocs/s 12.1K frees/s | lost 0" (", 3 procs" after the time and
- * "peaks" with -f), rates over the time since prev (the first sample:
+ * RSS 80.2 MB | 12.3K allocs/s 12.1K frees/s | lost 0" (", 3 procs" after
+ * the time and "peaks" with -f; no RSS without a sample), rates over the time since prev (the first sample:
  * since start_ns, from zero), at most width columns (>= 20; it is cut, never
  * wrapped: a wrapped line could not be rewritten). ASCII only; no newline.
  * Returns its length.

@@ -129,6 +129,7 @@ void procmem__rss_tick(struct rss_sampler *s, uint64_t now_ns)
 		procmem__rss_stop(s); /* gone: nothing more to sample */
 		return;
 	}
+	s->last_bytes = rss;
 	timeline__on_rss(s->timeline, now_ns, rss);
 }
 

@@ -32,6 +32,7 @@ struct timeline;
 struct rss_sampler {
 	int fd;           /* /proc/PID/statm, or -1 */
 	uint64_t last_ns; /* the last sample */
+	uint64_t last_bytes; /* what it read; 0: none yet */
 	struct timeline *timeline;
 };
 

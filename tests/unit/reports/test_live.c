@@ -66,6 +66,21 @@ Test(live, follow_says_procs_and_peaks)
 			 "lost 0");
 }
 
+/* the target's RSS beside the heap once sampled; none before */
+Test(live, rss_after_the_peak)
+{
+	struct live_sample now = {
+		.ns = 2 * S, .allocs = 2, .live_cnt = 2, .live_bytes = 300, .peak_bytes = 900,
+		.rss_bytes = 80 << 20, .procs = 1,
+	};
+
+	cr_assert_str_eq(fmt(NULL, &now, 0, 200),
+			 "2.00 s | live 300 B, 2 blocks | peak 900 B | RSS 80.0 MB | 1 allocs/s 0 "
+			 "frees/s | lost 0");
+	now.rss_bytes = 0;
+	cr_assert(!strstr(fmt(NULL, &now, 0, 200), "RSS"));
+}
+
 Test(live, aggregate_has_no_figures_yet)
 {
 	struct live_sample now = { .ns = 2 * S, .lost = 7, .procs = 1, .aggregate = true };
