@@ -458,6 +458,8 @@ Test(interval, live_line_on_a_terminal, .timeout = 90)
 		line--;
 	cr_expect(line > out && line[-1] == '\r', "the line is not rewritten in place:\n%s", out);
 	cr_expect(strstr(line, " allocs/s ") && strstr(line, " frees/s | lost 0"), "%s", out);
+	/* the target's RSS after the peak: a fixture of ~18 KB of heap maps more */
+	cr_expect(strstr(line, " | peak 17.9 KB | RSS ") && !strstr(line, "RSS 0 B"), "%s", out);
 	cr_expect(strstr(out, "\033[K"), "the line is not cleared to its end:\n%s", out);
 	/* the summary starts on a cleared line */
 	clear = strstr(out, "\r\033[K\r\nttbpf: pid ");
